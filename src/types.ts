@@ -1,0 +1,106 @@
+// Shared types: the one Backend interface that the GPU engine (host/) and the
+// float64 CPU reference (src/cpu/) both implement (STYLE.md, "The algorithms do
+// not know where they run").
+
+/** A dense row-major matrix. Float64 on the CPU side; the GPU engine converts. */
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+}
+
+/**
+ * Where the noise z of MATH.md section 4 comes from (MATH.md section 7).
+ * - seed, fresh: Philox counter step = the GD step number (startStep + i), so every step draws new noise;
+ * - seed, fixed: Philox counter step = `step` (default 0) on every step;
+ * - matrix: an explicit N x d noise matrix (one evaluation, or the same on every step).
+ */
+export type NoiseSpec =
+  | { readonly kind: 'seed'; readonly seed: number; readonly mode: 'fresh' | 'fixed'; readonly step?: number }
+  | { readonly kind: 'matrix'; readonly z: Matrix };
+
+/** Options shared by every DDPM evaluation at one noise scale. */
+export interface DdpmOptions {
+  /** t > 0 (MATH.md section 2). */
+  readonly noiseScale: number;
+  /** Tied K = 2 student, m_2 = -m_1 (MATH.md section 3): centres are then 1 x d. */
+  readonly tied: boolean;
+  readonly noise: NoiseSpec;
+}
+
+export interface LossGradient {
+  /** L of MATH.md section 4. */
+  readonly loss: number;
+  /** dL/dm, K x d (1 x d tied), MATH.md section 5. */
+  readonly gradScaled: Matrix;
+  /** dL/dmu = a_t dL/dm. */
+  readonly gradCentres: Matrix;
+}
+
+export interface HistoryEntry {
+  /** 0-based index of the GD step; the loss is the one evaluated before that step's update. */
+  readonly step: number;
+  readonly loss: number;
+  /** Frobenius norm of dL/dm at that step. */
+  readonly gradNorm: number;
+}
+
+export interface GdOptions extends DdpmOptions {
+  /** H, the number of GD steps (MATH.md section 6). */
+  readonly steps: number;
+  /** eta > 0. */
+  readonly lr: number;
+  /** Project each m_i onto the ball of radius a_t * R after every step (MATH.md section 6); R in unscaled units. */
+  readonly projectRadius?: number;
+  /** Report loss and centres every this many steps (and at the end). Default: steps / 20, at least 1. */
+  readonly logEvery?: number;
+  /** The step number of the first step: fresh noise uses startStep + i. Default 0. */
+  readonly startStep?: number;
+  /** Called at each log point with the history so far and the current (unscaled) centres. */
+  readonly onProgress?: (p: GdProgress) => void;
+}
+
+export interface GdProgress {
+  /** Steps completed so far. */
+  readonly done: number;
+  readonly total: number;
+  readonly centres: Matrix;
+  readonly last: HistoryEntry;
+}
+
+export interface GdResult {
+  /** Unscaled centres mu = m / a_t, K x d (1 x d tied). */
+  readonly centres: Matrix;
+  /** One entry per logged step (every logEvery steps and the last). */
+  readonly history: HistoryEntry[];
+  readonly nIter: number;
+}
+
+/** The one interface that every algorithm uses. Centres are always unscaled (mu). */
+export interface Backend {
+  readonly name: 'gpu' | 'cpu';
+  /** Human-readable adapter description ("CPU float64 reference" for the CPU). */
+  readonly adapter: string;
+  /** Loss and gradient at scale t (MATH.md sections 4 and 5). */
+  lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient>;
+  /** H GD steps at scale t: the paper's Algorithm 1 (MATH.md sections 6 and 8.1). */
+  gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult>;
+  /** One EM step on the clean data (MATH.md section 9). */
+  emStep(data: Matrix, centres: Matrix): Promise<Matrix>;
+  /** One gradient-EM step with step size eta (MATH.md section 9). */
+  gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix>;
+  /** Release device resources. */
+  dispose(): void;
+}
+
+export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
+  const d = data ?? new Float64Array(rows * cols);
+  if (d.length !== rows * cols) throw new Error(`matrix: data has ${d.length} entries, expected ${rows} x ${cols}`);
+  return { rows, cols, data: d };
+}
+
+export function toRows(m: Matrix): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  return out;
+}

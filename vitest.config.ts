@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // GPU tests run on a software adapter (SwiftShader) on 2 cores: give them room.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    // One WebGPU device per file; files in parallel would fight for 2 cores.
+    fileParallelism: false,
+  },
+});
