@@ -1,0 +1,539 @@
+// The GPU backend: the Backend interface over the WGSL kernels. Centres stay
+// on the GPU during training; several steps go into one command buffer; the
+// loss and centres are read back only every logEvery steps and at the end.
+import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
+import { forwardCoefficients } from '../src/math/forward.ts';
+import { seedKey } from '../src/math/philox.ts';
+import type {
+  Backend, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec,
+} from '../src/types.ts';
+import { matrix } from '../src/types.ts';
+import type { AcquiredDevice } from './device.ts';
+import { foldWorkgroups } from './dispatch.ts';
+import { type Shape, shapeConsts, shapeFor } from './layout.ts';
+import { buildModuleCode, type Specialisation, specialisationKey } from './specialise.ts';
+import { passParams, reduceParams, updateParams } from './struct-layout.ts';
+import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE as STORAGE_BIT, UNIFORM } from './usage.ts';
+
+const STORAGE = STORAGE_BIT | COPY_DST | COPY_SRC;
+
+/** Workgroups per DDPM/EM pass over all chunks: enough to fill a GPU, few enough that the reduction is cheap. */
+const TARGET_WORKGROUPS = 1024;
+/** Most GD steps recorded into one command buffer between log points. */
+const MAX_STEPS_PER_SUBMIT = 64;
+
+interface UploadedData {
+  readonly source: Matrix;
+  readonly d4: number;
+  readonly chunks: { buffer: GPUBuffer; rows: number; base: number }[];
+}
+
+interface ShapeResources {
+  readonly shape: Shape;
+  readonly centres: GPUBuffer;
+  readonly partials: GPUBuffer;
+  readonly totals: GPUBuffer;
+  readonly gradient: GPUBuffer;
+  readonly stepState: GPUBuffer;
+  readonly reduceUniform: GPUBuffer;
+  readonly updateUniform: GPUBuffer;
+  /** Per chunk: the chunk's pass uniforms and workgroup count. */
+  readonly chunkUniforms: GPUBuffer[];
+  readonly chunkGroups: number[];
+  readonly partialCount: number;
+  history: GPUBuffer;
+  historyCapacity: number;
+}
+
+export interface GpuBackendInit {
+  readonly acquired: AcquiredDevice;
+  /** WGSL sources by file name (shaders/*.wgsl). */
+  readonly sources: Readonly<Record<string, string>>;
+}
+
+export class GpuBackend implements Backend {
+  readonly name = 'gpu' as const;
+  readonly adapter: string;
+  readonly device: GPUDevice;
+  private readonly acquired: AcquiredDevice;
+  private readonly sources: Readonly<Record<string, string>>;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private data: UploadedData | undefined;
+  private resources: ShapeResources | undefined;
+  private disposed = false;
+
+  constructor(init: GpuBackendInit) {
+    this.acquired = init.acquired;
+    this.device = init.acquired.device;
+    this.adapter = init.acquired.adapterName;
+    this.sources = init.sources;
+  }
+
+  get isSoftware(): boolean {
+    return this.acquired.isSoftware;
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.data?.chunks.forEach((c) => c.buffer.destroy());
+    this.device.destroy();
+  }
+
+  // ---- the Backend interface ----
+
+  async lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+    const { a, sigma } = forwardCoefficients(options.noiseScale);
+    const k = this.checkCentres(data, centres, options.tied);
+    const res = this.prepare(data, k, a, sigma, options.noise, 0);
+    this.writeScaledCentres(res, centres, a, options.tied);
+    this.writeUpdate(res, data.rows, 0, false, 0);
+    const noiseBuffers = this.uploadNoise(options.noise, data);
+    const encoder = this.device.createCommandEncoder();
+    this.resetStepState(encoder, res, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
+    const pass = encoder.beginComputePass();
+    this.encodeStep(pass, res, options.tied, false, noiseBuffers);
+    pass.end();
+    const [grad, hist] = await this.readBack(encoder, [
+      [res.gradient, 16 * res.shape.k4 * 4 * res.shape.d4],
+      [res.history, 8],
+    ]);
+    noiseBuffers?.forEach((b) => b.destroy());
+    const rows = options.tied ? 1 : k;
+    const gradScaled = unpad(new Float32Array(grad), rows, data.cols, res.shape.d4);
+    const gradCentres = matrix(rows, data.cols, gradScaled.data.map((g) => a * g));
+    const loss = new Float32Array(hist)[0];
+    if (!Number.isFinite(loss)) throw new InputError('The loss is not finite: check the data, centres and noise for huge values.');
+    return { loss, gradScaled, gradCentres };
+  }
+
+  async gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+    const { a, sigma } = forwardCoefficients(options.noiseScale);
+    const k = this.checkCentres(data, centres, options.tied);
+    const steps = options.steps;
+    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`steps must be a positive integer (got ${steps}).`);
+    if (!(options.lr > 0) || !Number.isFinite(options.lr)) throw new InputError(`the step size lr must be a finite number > 0 (got ${options.lr}).`);
+    const logEvery = Math.max(1, Math.floor(options.logEvery ?? Math.max(1, Math.floor(steps / 20))));
+    const startStep = options.startStep ?? 0;
+    const res = this.prepare(data, k, a, sigma, options.noise, steps, startStep);
+    this.writeScaledCentres(res, centres, a, options.tied);
+    const project = options.projectRadius !== undefined;
+    this.writeUpdate(res, data.rows, options.lr, true, project ? a * options.projectRadius! : 0);
+    const noiseBuffers = this.uploadNoise(options.noise, data);
+    const rows = options.tied ? 1 : k;
+    const history: HistoryEntry[] = [];
+    let current = centres;
+    let done = 0;
+    let first = true;
+    while (done < steps) {
+      const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
+      const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT);
+      const encoder = this.device.createCommandEncoder();
+      if (first) {
+        const fixedStep = options.noise.kind === 'seed' && options.noise.mode === 'fixed' ? (options.noise.step ?? 0) : startStep;
+        this.resetStepState(encoder, res, options.noise.kind === 'seed' && options.noise.mode === 'fresh' ? startStep : fixedStep);
+        first = false;
+      }
+      const pass = encoder.beginComputePass();
+      for (let s = 0; s < batch; s++) this.encodeStep(pass, res, options.tied, project, noiseBuffers);
+      pass.end();
+      done += batch;
+      if (done === nextLog) {
+        const [m, hist] = await this.readBack(encoder, [
+          [res.centres, 16 * res.shape.k4 * 4 * res.shape.d4],
+          [res.history, 8 * done],
+        ]);
+        const h = new Float32Array(hist);
+        const badStep = firstNonFinite(h, done);
+        if (badStep >= 0) {
+          noiseBuffers?.forEach((b) => b.destroy());
+          throw divergence(startStep + badStep, options.lr);
+        }
+        const entry = { step: startStep + done - 1, loss: h[2 * (done - 1)], gradNorm: h[2 * (done - 1) + 1] };
+        history.push(entry);
+        current = unpad(new Float32Array(m), rows, data.cols, res.shape.d4, 1 / a);
+        if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + done - 1, options.lr);
+        options.onProgress?.({ done, total: steps, centres: current, last: entry });
+      } else {
+        this.device.queue.submit([encoder.finish()]);
+      }
+    }
+    noiseBuffers?.forEach((b) => b.destroy());
+    return { centres: current, history, nIter: steps };
+  }
+
+  async emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
+    return this.emLike(data, centres, 0, 0);
+  }
+
+  async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
+    if (!(lr > 0) || !Number.isFinite(lr)) throw new InputError(`the step size lr must be a finite number > 0 (got ${lr}).`);
+    return this.emLike(data, centres, 1, lr);
+  }
+
+  // ---- probes for tests: the same WGSL functions as the fused pass ----
+
+  /** Raw Philox4x32-10 words for each (counter, key). */
+  async philoxWords(counters: Uint32Array, keys: Uint32Array): Promise<Uint32Array> {
+    const n = counters.length / 4;
+    const input = new Uint32Array(8 * n);
+    for (let i = 0; i < n; i++) {
+      input.set(counters.subarray(4 * i, 4 * i + 4), 8 * i);
+      input.set(keys.subarray(2 * i, 2 * i + 2), 8 * i + 4);
+    }
+    const inBuf = this.buffer(input.byteLength, STORAGE, input);
+    const outBuf = this.buffer(16 * n, STORAGE);
+    const pipeline = this.pipeline(['philox.wgsl', 'probe_philox.wgsl'], 'philoxProbe', { consts: {}, flags: {} }, []);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, this.bindGroup(pipeline, [inBuf, outBuf]));
+    pass.dispatchWorkgroups(Math.ceil(n / 64));
+    pass.end();
+    const [out] = await this.readBack(encoder, [[outBuf, 16 * n]]);
+    inBuf.destroy();
+    outBuf.destroy();
+    return new Uint32Array(out);
+  }
+
+  /** The noise z (N x d) that the DDPM pass draws for (seed, step). */
+  async noiseProbe(data: Matrix, seed: number, step: number): Promise<Matrix> {
+    const res = this.prepare(data, 1, 1, 1, { kind: 'seed', seed, mode: 'fixed', step }, 0);
+    const out = this.buffer(16 * data.rows * res.shape.d4, STORAGE);
+    const pipeline = this.probePipeline(res.shape, 'noiseProbe', false);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    const [gx, gy] = foldWorkgroups(Math.ceil((data.rows * res.shape.d4) / 64), this.limits.maxComputeWorkgroupsPerDimension);
+    this.requireSingleChunk(res);
+    pass.setBindGroup(0, this.bindGroup(pipeline, { 3: res.chunkUniforms[0], 4: res.stepState, 6: out }));
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    const [z] = await this.readBack(encoder, [[out, 16 * data.rows * res.shape.d4]]);
+    out.destroy();
+    return unpad(new Float32Array(z), data.rows, data.cols, res.shape.d4);
+  }
+
+  /** Responsibilities w(x_t) (N x K) at the noisy points of the DDPM pass. */
+  async responsibilitiesProbe(data: Matrix, centres: Matrix, options: DdpmOptions, maxPerDimension?: number): Promise<Matrix> {
+    const { a, sigma } = forwardCoefficients(options.noiseScale);
+    const k = this.checkCentres(data, centres, options.tied);
+    const res = this.prepare(data, k, a, sigma, options.noise, 0);
+    this.requireSingleChunk(res);
+    this.writeScaledCentres(res, centres, a, options.tied);
+    const explicit = options.noise.kind === 'matrix';
+    const noiseBuffers = this.uploadNoise(options.noise, data);
+    const out = this.buffer(16 * data.rows * res.shape.k4, STORAGE);
+    const pipeline = this.probePipeline(res.shape, 'responsibilitiesProbe', explicit);
+    const encoder = this.device.createCommandEncoder();
+    if (options.noise.kind === 'seed') this.resetStepState(encoder, res, options.noise.step ?? 0);
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    const tiles = Math.ceil(data.rows / res.shape.tile);
+    const [gx, gy] = foldWorkgroups(tiles, maxPerDimension ?? this.limits.maxComputeWorkgroupsPerDimension);
+    const entries: Record<number, GPUBuffer> = { 0: this.data!.chunks[0].buffer, 1: res.centres, 3: res.chunkUniforms[0], 6: out };
+    if (explicit) entries[5] = noiseBuffers![0];
+    else entries[4] = res.stepState;
+    pass.setBindGroup(0, this.bindGroup(pipeline, entries));
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    const [w] = await this.readBack(encoder, [[out, 16 * data.rows * res.shape.k4]]);
+    out.destroy();
+    noiseBuffers?.forEach((b) => b.destroy());
+    const kp = 4 * res.shape.k4;
+    const wf = new Float32Array(w);
+    const result = matrix(data.rows, k);
+    for (let n = 0; n < data.rows; n++) for (let j = 0; j < k; j++) result.data[n * k + j] = wf[n * kp + j];
+    return result;
+  }
+
+  // ---- internals ----
+
+  private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
+    if (this.disposed) throw new DeviceError('This GPU backend has been disposed; create a new one.');
+    if (centres.cols !== data.cols) {
+      throw new InputError(`The data have d = ${data.cols} columns but the centres have ${centres.cols}: give centres of the same dimension.`);
+    }
+    if (tied && centres.rows !== 1) throw new InputError(`The tied student takes one centre m (1 x d), got ${centres.rows} rows.`);
+    const k = tied ? 2 : centres.rows;
+    if (k < 1) throw new InputError('There must be at least one centre (K >= 1).');
+    if (data.rows < k) throw new InputError(`N = ${data.rows} samples is fewer than K = ${k} centres: give more data or fewer centres.`);
+    return k;
+  }
+
+  /** Data on the GPU (padded to D4 vec4 per row, split into chunks that fit one binding) and per-shape buffers. */
+  private prepare(data: Matrix, k: number, a: number, sigma: number, noise: NoiseSpec, steps: number, startStep = 0): ShapeResources {
+    const shape = shapeFor(k, data.cols, this.limits);
+    this.uploadData(data, shape);
+    let res = this.resources;
+    const chunks = this.data!.chunks;
+    if (!res || res.shape.k !== shape.k || res.shape.d !== shape.d || res.chunkUniforms.length !== chunks.length || res.partialCount !== partialTotal(chunks, shape)) {
+      this.destroyResources();
+      res = this.createResources(shape, chunks);
+      this.resources = res;
+    }
+    if (steps > res.historyCapacity) {
+      res.history.destroy();
+      res.history = this.buffer(8 * steps, STORAGE);
+      res.historyCapacity = steps;
+    }
+    const { lo, hi } = noise.kind === 'seed' ? splitSeed(noise.seed) : { lo: 0, hi: 0 };
+    const fresh = noise.kind === 'seed' && noise.mode === 'fresh';
+    const fixedStep = noise.kind === 'seed' ? (noise.step ?? (fresh ? startStep : 0)) : 0;
+    let partialBase = 0;
+    chunks.forEach((c, i) => {
+      this.device.queue.writeBuffer(res!.chunkUniforms[i], 0, passParams.pack({
+        rows: c.rows, chunkBase: c.base, partialBase, seedLo: lo, seedHi: hi,
+        fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a, sigma, invSigma: 1 / sigma,
+      }));
+      partialBase += res!.chunkGroups[i];
+    });
+    this.device.queue.writeBuffer(res.reduceUniform, 0, reduceParams.pack({ partialCount: res.partialCount }));
+    return res;
+  }
+
+  private uploadData(data: Matrix, shape: Shape): void {
+    if (this.data && this.data.source === data && this.data.d4 === shape.d4) return;
+    this.data?.chunks.forEach((c) => c.buffer.destroy());
+    this.data = undefined;
+    const chunks: UploadedData['chunks'] = [];
+    for (let base = 0; base < data.rows; base += shape.rowsPerChunk) {
+      const rows = Math.min(shape.rowsPerChunk, data.rows - base);
+      const buffer = this.buffer(16 * shape.d4 * rows, STORAGE, padRows(data, base, rows, shape.d4));
+      chunks.push({ buffer, rows, base });
+    }
+    this.data = { source: data, d4: shape.d4, chunks };
+  }
+
+  private uploadNoise(noise: NoiseSpec, data: Matrix): GPUBuffer[] | undefined {
+    if (noise.kind !== 'matrix') return undefined;
+    const z = noise.z;
+    if (z.rows !== data.rows || z.cols !== data.cols) {
+      throw new InputError(`The noise matrix is ${z.rows} x ${z.cols} but the data are ${data.rows} x ${data.cols}: give noise of the same shape as the data.`);
+    }
+    const d4 = Math.ceil(data.cols / 4);
+    return this.data!.chunks.map((c) => this.buffer(16 * d4 * c.rows, STORAGE, padRows(z, c.base, c.rows, d4)));
+  }
+
+  private createResources(shape: Shape, chunks: UploadedData['chunks']): ShapeResources {
+    const centresBytes = 16 * 4 * shape.k4 * shape.d4;
+    const chunkGroups = chunks.map((c) => groupsFor(c.rows, shape, chunks.length));
+    const partialCount = chunkGroups.reduce((x, y) => x + y, 0);
+    const uniform = UNIFORM | COPY_DST;
+    return {
+      shape,
+      centres: this.buffer(centresBytes, STORAGE),
+      partials: this.buffer(16 * shape.partialStride4 * partialCount, STORAGE),
+      totals: this.buffer(16 * shape.partialStride4, STORAGE),
+      gradient: this.buffer(centresBytes, STORAGE),
+      stepState: this.buffer(16, STORAGE),
+      reduceUniform: this.buffer(reduceParams.byteSize, uniform),
+      updateUniform: this.buffer(updateParams.byteSize, uniform),
+      chunkUniforms: chunks.map(() => this.buffer(passParams.byteSize, uniform)),
+      chunkGroups,
+      partialCount,
+      history: this.buffer(8 * 16, STORAGE),
+      historyCapacity: 16,
+    };
+  }
+
+  private destroyResources(): void {
+    const r = this.resources;
+    if (!r) return;
+    for (const b of [r.centres, r.partials, r.totals, r.gradient, r.stepState, r.reduceUniform, r.updateUniform, r.history, ...r.chunkUniforms]) b.destroy();
+    this.resources = undefined;
+  }
+
+  private writeScaledCentres(res: ShapeResources, centres: Matrix, scale: number, tied: boolean): void {
+    const { k4, d4 } = res.shape;
+    const out = new Float32Array(16 * k4 * d4);
+    const rows = tied ? 2 : centres.rows;
+    for (let j = 0; j < rows; j++) {
+      const src = tied ? 0 : j;
+      const sign = tied && j === 1 ? -1 : 1;
+      for (let c = 0; c < centres.cols; c++) out[j * 4 * d4 + c] = sign * scale * centres.data[src * centres.cols + c];
+    }
+    this.device.queue.writeBuffer(res.centres, 0, out);
+  }
+
+  private writeUpdate(res: ShapeResources, n: number, lr: number, apply: boolean, radius: number): void {
+    this.device.queue.writeBuffer(res.updateUniform, 0, updateParams.pack({
+      twoOverN: 2 / n, invN: 1 / n, lr, apply: apply ? 1 : 0, radius, emMode: 0,
+    }));
+  }
+
+  private resetStepState(encoder: GPUCommandEncoder, res: ShapeResources, globalStep: number): void {
+    const state = new Uint32Array([globalStep >>> 0, 0, 0, 0]);
+    // Written through a staging copy so that it is ordered with the encoder's other commands.
+    const staging = this.buffer(16, COPY_SRC, state);
+    encoder.copyBufferToBuffer(staging, 0, res.stepState, 0, 16);
+    this.pendingStaging.push(staging);
+  }
+
+  private pendingStaging: GPUBuffer[] = [];
+
+  /** One GD step: the DDPM pass per chunk, the reduction, the update (MATH.md sections 4 to 6). */
+  private encodeStep(pass: GPUComputePassEncoder, res: ShapeResources, tied: boolean, project: boolean, noise: GPUBuffer[] | undefined): void {
+    const ddpm = this.ddpmPipeline(res.shape, noise !== undefined);
+    pass.setPipeline(ddpm);
+    this.data!.chunks.forEach((c, i) => {
+      const entries: Record<number, GPUBuffer> = { 0: c.buffer, 1: res.centres, 2: res.partials, 3: res.chunkUniforms[i] };
+      if (noise) entries[5] = noise[i];
+      else entries[4] = res.stepState;
+      pass.setBindGroup(0, this.bindGroup(ddpm, entries));
+      pass.dispatchWorkgroups(res.chunkGroups[i]);
+    });
+    this.encodeReduce(pass, res);
+    const update = this.pipeline(['update.wgsl'], 'gdUpdate', { consts: shapeConsts(res.shape), flags: { TIED: tied, PROJECT: project } }, [updateParams.wgsl]);
+    pass.setPipeline(update);
+    pass.setBindGroup(0, this.bindGroup(update, { 0: res.totals, 1: res.centres, 2: res.gradient, 3: res.history, 4: res.stepState, 5: res.updateUniform }));
+    pass.dispatchWorkgroups(1);
+  }
+
+  private encodeReduce(pass: GPUComputePassEncoder, res: ShapeResources): void {
+    const reduce = this.pipeline(['reduce.wgsl'], 'reducePartials', { consts: { PARTIAL_STRIDE4: res.shape.partialStride4 }, flags: {} }, [reduceParams.wgsl]);
+    pass.setPipeline(reduce);
+    pass.setBindGroup(0, this.bindGroup(reduce, { 0: res.partials, 1: res.totals, 2: res.reduceUniform }));
+    const [gx, gy] = foldWorkgroups(Math.ceil(res.shape.partialStride4 / 64), this.limits.maxComputeWorkgroupsPerDimension);
+    pass.dispatchWorkgroups(gx, gy);
+  }
+
+  private async emLike(data: Matrix, centres: Matrix, mode: 0 | 1, lr: number): Promise<Matrix> {
+    const k = this.checkCentres(data, centres, false);
+    const res = this.prepare(data, k, 1, 1, { kind: 'seed', seed: 0, mode: 'fixed' }, 0);
+    this.writeScaledCentres(res, centres, 1, false);
+    this.device.queue.writeBuffer(res.updateUniform, 0, updateParams.pack({
+      twoOverN: 2 / data.rows, invN: 1 / data.rows, lr, apply: 1, radius: 0, emMode: mode,
+    }));
+    const em = this.pipeline(['tile.wgsl', 'em_pass.wgsl'], 'emPass', { consts: shapeConsts(res.shape), flags: {} }, [passParams.wgsl]);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(em);
+    this.data!.chunks.forEach((c, i) => {
+      pass.setBindGroup(0, this.bindGroup(em, { 0: c.buffer, 1: res.centres, 2: res.partials, 3: res.chunkUniforms[i] }));
+      pass.dispatchWorkgroups(res.chunkGroups[i]);
+    });
+    this.encodeReduce(pass, res);
+    const update = this.pipeline(['update.wgsl'], 'emUpdate', { consts: shapeConsts(res.shape), flags: { TIED: false, PROJECT: false } }, [updateParams.wgsl]);
+    pass.setPipeline(update);
+    pass.setBindGroup(0, this.bindGroup(update, { 0: res.totals, 1: res.centres, 5: res.updateUniform }));
+    pass.dispatchWorkgroups(1);
+    pass.end();
+    const [m] = await this.readBack(encoder, [[res.centres, 16 * 4 * res.shape.k4 * res.shape.d4]]);
+    return unpad(new Float32Array(m), k, data.cols, res.shape.d4);
+  }
+
+  private ddpmPipeline(shape: Shape, explicitNoise: boolean): GPUComputePipeline {
+    return this.pipeline(['philox.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl'], 'ddpmPass',
+      { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise } }, [passParams.wgsl]);
+  }
+
+  private probePipeline(shape: Shape, entry: string, explicitNoise: boolean): GPUComputePipeline {
+    return this.pipeline(['philox.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl', 'probe_tile.wgsl'], entry,
+      { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise } }, [passParams.wgsl]);
+  }
+
+  private requireSingleChunk(res: ShapeResources): void {
+    if (res.chunkUniforms.length !== 1) throw new InputError('The probe entry points take data that fit one storage binding.');
+  }
+
+  /** The pipeline cache, keyed by the specialisation (STYLE.md, TF.js anchor). */
+  private pipeline(files: string[], entry: string, spec: Specialisation, structs: string[]): GPUComputePipeline {
+    const key = specialisationKey(entry, files, spec);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const code = buildModuleCode(files, this.sources, spec, structs);
+      const module = this.device.createShaderModule({ code, label: key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private bindGroup(pipeline: GPUComputePipeline, entries: GPUBuffer[] | Record<number, GPUBuffer>): GPUBindGroup {
+    const list = Array.isArray(entries) ? entries.map((b, i) => [i, b] as const) : Object.entries(entries).map(([i, b]) => [Number(i), b] as const);
+    return this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: list.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
+    });
+  }
+
+  private buffer(size: number, usage: number, contents?: ArrayBufferView): GPUBuffer {
+    const bytes = Math.max(16, Math.ceil(size / 16) * 16);
+    const max = this.limits.maxBufferSize;
+    if (bytes > max) {
+      throw new DeviceError(`A buffer of ${bytes} bytes exceeds this device's maxBufferSize of ${max} bytes: use a smaller N or K x d.`);
+    }
+    const b = this.device.createBuffer({ size: bytes, usage, mappedAtCreation: contents !== undefined });
+    if (contents) {
+      new Uint8Array(b.getMappedRange()).set(new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength));
+      b.unmap();
+    }
+    return b;
+  }
+
+  /** Submits the encoder with copies of the given buffers, waits, returns their bytes (or a DeviceError if the device is lost). */
+  private async readBack(encoder: GPUCommandEncoder, what: [GPUBuffer, number][]): Promise<ArrayBuffer[]> {
+    const staging = what.map(([, size]) => this.device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: MAP_READ | COPY_DST }));
+    what.forEach(([src, size], i) => encoder.copyBufferToBuffer(src, 0, staging[i], 0, Math.ceil(size / 4) * 4));
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([encoder.finish()]);
+    const error = await this.device.popErrorScope();
+    if (error) throw new DeviceError(`The GPU rejected the work: ${error.message}`);
+    try {
+      await Promise.race([Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ))), this.acquired.lost]);
+    } catch (e) {
+      if (e instanceof DeviceError) throw e;
+      throw new DeviceError(`Reading results back from the GPU failed (${(e as Error).message}).`);
+    }
+    const out = staging.map((s) => s.getMappedRange().slice(0));
+    staging.forEach((s) => s.destroy());
+    this.pendingStaging.forEach((s) => s.destroy());
+    this.pendingStaging = [];
+    return out;
+  }
+}
+
+function splitSeed(seed: number): { lo: number; hi: number } {
+  const [lo, hi] = seedKey(seed);
+  return { lo, hi };
+}
+
+function partialTotal(chunks: UploadedData['chunks'], shape: Shape): number {
+  return chunks.reduce((s, c) => s + groupsFor(c.rows, shape, chunks.length), 0);
+}
+
+function groupsFor(rows: number, shape: Shape, chunkCount: number): number {
+  const tiles = Math.ceil(rows / shape.tile);
+  return Math.max(1, Math.min(tiles, Math.ceil(TARGET_WORKGROUPS / chunkCount), 65535));
+}
+
+/** Rows base .. base+rows of m as float32 rows padded with zeros to 4 * d4 columns. */
+function padRows(m: Matrix, base: number, rows: number, d4: number): Float32Array {
+  const out = new Float32Array(rows * 4 * d4);
+  const d = m.cols;
+  for (let n = 0; n < rows; n++) {
+    const src = (base + n) * d;
+    for (let c = 0; c < d; c++) out[n * 4 * d4 + c] = m.data[src + c];
+  }
+  return out;
+}
+
+function unpad(f: Float32Array, rows: number, cols: number, d4: number, scale = 1): Matrix {
+  const out = matrix(rows, cols);
+  for (let j = 0; j < rows; j++) for (let c = 0; c < cols; c++) out.data[j * cols + c] = scale * f[j * 4 * d4 + c];
+  return out;
+}
+
+function firstNonFinite(history: Float32Array, steps: number): number {
+  for (let s = 0; s < steps; s++) if (!Number.isFinite(history[2 * s]) || !Number.isFinite(history[2 * s + 1])) return s;
+  return -1;
+}
+
+function divergence(step: number, lr: number): DivergenceError {
+  return new DivergenceError(step, `Training diverged at step ${step} (the loss became NaN or infinite): use a smaller step size, for example --lr ${lr / 10}.`);
+}

@@ -1,0 +1,161 @@
+// The DDPM training pass (MATH.md sections 4 and 5): per sample noise, noisy
+// point, responsibilities, residual, loss and gradient contributions, reduced
+// per workgroup in the matrix form
+//     sum_n W^T R + C^T X   and   colsum(C)   and   sum_n ||r_n||^2
+// like a tall-skinny matrix multiply. Each workgroup walks tiles of T samples
+// and keeps its K x d sums in registers; it writes one partial at the end.
+// A second pass (reduce.wgsl) adds the partials in a fixed order.
+
+@group(0) @binding(2) var<storage, read_write> partials: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> stepState: array<u32>;   // [global step, local step]
+#if ${EXPLICIT_NOISE}
+@group(0) @binding(5) var<storage, read> noise: array<vec4<f32>>;  // rows x D4, an explicit Z
+#endif
+
+// Coordinates of the last block beyond D are padding: their noise must be 0.
+fn maskPadding(c4: u32, v: vec4<f32>) -> vec4<f32> {
+  let lane = vec4<u32>(4u * c4) + vec4<u32>(0u, 1u, 2u, 3u);
+  return select(vec4<f32>(0.0), v, lane < vec4<u32>(D));
+}
+
+// z for sample `row` of this chunk, coordinates 4*c4 .. 4*c4+3 (MATH.md section 7).
+fn sampleNoise(row: u32, c4: u32) -> vec4<f32> {
+#if ${EXPLICIT_NOISE}
+  return noise[row * D4 + c4];
+#else
+  let step = select(params.fixedStep, stepState[0], params.freshNoise != 0u);
+  let key = vec2<u32>(params.seedLo, params.seedHi);
+  return maskPadding(c4, noiseBlock(key, params.chunkBase + row, c4, step, 0u));
+#endif
+}
+
+// x_t = a_t x0 + sigma_t z into xs, and z / sigma_t into rs (MATH.md sections 2 and 4).
+fn loadNoisyTile(lid: u32, tileStart: u32, valid: u32) {
+  for (var item = lid; item < T * D4; item += WG) {
+    let n = item / D4;
+    let c4 = item % D4;
+    if (n < valid) {
+      let row = tileStart + n;
+      let z = sampleNoise(row, c4);
+      xs[item] = params.a * data[row * D4 + c4] + params.sigma * z;
+      rs[item] = params.invSigma * z;
+    } else {
+      xs[item] = vec4<f32>(0.0);
+      rs[item] = vec4<f32>(0.0);
+    }
+  }
+}
+
+// r = mbar(x) - x + z / sigma_t with mbar = sum_j w_j m_j (MATH.md sections 3 and 4).
+fn tileResiduals(lid: u32) {
+  for (var item = lid; item < T * D4; item += WG) {
+    let n = item / D4;
+    let c4 = item % D4;
+    var mbar = vec4<f32>(0.0);
+    for (var jb = 0u; jb < K4; jb++) {
+      let w = ws[n * K4 + jb];
+      mbar += w.x * centres[(4u * jb) * D4 + c4] + w.y * centres[(4u * jb + 1u) * D4 + c4]
+            + w.z * centres[(4u * jb + 2u) * D4 + c4] + w.w * centres[(4u * jb + 3u) * D4 + c4];
+    }
+    rs[item] = mbar - xs[item] + rs[item];
+  }
+}
+
+// q_j = m_j . r, then C_j = w_j (m_j - mbar) . r = w_j (q_j - sum_i w_i q_i) (MATH.md section 5).
+fn tileCoefficients(lid: u32) {
+  for (var item = lid; item < T * K4; item += WG) {
+    cs[item] = centreDotsR(item % K4, (item / K4) * D4);
+  }
+  workgroupBarrier();
+  for (var n = lid; n < T; n += WG) {
+    var mr = 0.0;
+    for (var jb = 0u; jb < K4; jb++) {
+      mr += dot(ws[n * K4 + jb], cs[n * K4 + jb]);
+    }
+    for (var jb = 0u; jb < K4; jb++) {
+      cs[n * K4 + jb] = ws[n * K4 + jb] * (cs[n * K4 + jb] - mr);
+    }
+  }
+}
+
+// ||r_n||^2 for the samples this thread owns (MATH.md section 4).
+fn tileSquaredResiduals(lid: u32) -> f32 {
+  var total = 0.0;
+  for (var n = lid; n < T; n += WG) {
+    for (var c = 0u; c < D4; c++) {
+      let r = rs[n * D4 + c];
+      total += dot(r, r);
+    }
+  }
+  return total;
+}
+
+@compute @workgroup_size(WG)
+fn ddpmPass(@builtin(local_invocation_index) lid: u32,
+            @builtin(workgroup_id) wid: vec3<u32>,
+            @builtin(num_workgroups) nwg: vec3<u32>) {
+  computeHalfNorms(lid);
+  // Each thread owns BPT blocks of 4 centres x 4 coordinates of the K x d sums.
+  var acc: array<mat4x4<f32>, BPT>;
+  var colsum: array<vec4<f32>, BPT>;
+  var squaredResiduals = 0.0;
+  let tiles = (params.rows + T - 1u) / T;
+  for (var tile = wid.x; tile < tiles; tile += nwg.x) {
+    let tileStart = tile * T;
+    let valid = min(T, params.rows - tileStart);
+    workgroupBarrier();
+    loadNoisyTile(lid, tileStart, valid);
+    workgroupBarrier();
+    tileLogits(lid);
+    workgroupBarrier();
+    tileSoftmax(lid, valid);
+    workgroupBarrier();
+    tileResiduals(lid);
+    workgroupBarrier();
+    tileCoefficients(lid);
+    squaredResiduals += tileSquaredResiduals(lid);
+    workgroupBarrier();
+    // W^T R + C^T X over the tile, 4 x 4 blocks per thread (MATH.md section 5, matrix form).
+    for (var i = 0u; i < BPT; i++) {
+      let b = lid + i * WG;
+      if (b < K4 * D4) {
+        let jb = b / D4;
+        let kb = b % D4;
+        var block = acc[i];
+        var cSum = colsum[i];
+        for (var n = 0u; n < valid; n++) {
+          let w = ws[n * K4 + jb];
+          let cc = cs[n * K4 + jb];
+          let r = rs[n * D4 + kb];
+          let x = xs[n * D4 + kb];
+          block[0] += w.x * r + cc.x * x;
+          block[1] += w.y * r + cc.y * x;
+          block[2] += w.z * r + cc.z * x;
+          block[3] += w.w * r + cc.w * x;
+          cSum += cc;
+        }
+        acc[i] = block;
+        colsum[i] = cSum;
+      }
+    }
+  }
+  // Partial layout (vec4 units): KP rows x D4 sums, then K4 colsum(C), then the loss sum.
+  let base = wid.x * PARTIAL_STRIDE4 + params.partialBase * PARTIAL_STRIDE4;
+  for (var i = 0u; i < BPT; i++) {
+    let b = lid + i * WG;
+    if (b < K4 * D4) {
+      let jb = b / D4;
+      let kb = b % D4;
+      for (var jj = 0u; jj < 4u; jj++) {
+        partials[base + (4u * jb + jj) * D4 + kb] = acc[i][jj];
+      }
+      if (kb == 0u) {
+        partials[base + KP * D4 + jb] = colsum[i];
+      }
+    }
+  }
+  let loss = workgroupSum(lid, squaredResiduals);
+  if (lid == 0u) {
+    partials[base + KP * D4 + K4] = vec4<f32>(loss, 0.0, 0.0, 0.0);
+  }
+}
