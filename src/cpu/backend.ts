@@ -1,0 +1,304 @@
+// The float64 CPU backend: the same Backend interface as the GPU engine (STYLE.md), one fused
+// per-sample pass with preallocated scratch, noise drawn row by row from Philox (MATH.md sections 4-7).
+import { DivergenceError, InputError } from '../errors.ts';
+import { forwardCoefficients } from '../math/forward.ts';
+import { noiseRowInto, seedKey, STREAM_TRAINING_NOISE } from '../math/philox.ts';
+import {
+  matrix,
+  type Backend,
+  type DdpmOptions,
+  type GdOptions,
+  type GdResult,
+  type HistoryEntry,
+  type LossGradient,
+  type Matrix,
+  type NoiseSpec,
+} from '../types.ts';
+import { emStep, gradientEmStep } from './reference.ts';
+
+/** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
+type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
+
+/** Reused buffers of the fused pass, sized for K and d (no per-sample allocation). */
+interface Scratch {
+  readonly x: Float64Array;
+  readonly z: Float64Array;
+  readonly residual: Float64Array;
+  readonly mbar: Float64Array;
+  readonly logits: Float64Array;
+  readonly w: Float64Array;
+  readonly halfNorms: Float64Array;
+  readonly colsumC: Float64Array;
+  readonly words: Uint32Array;
+}
+
+function makeScratch(K: number, d: number): Scratch {
+  return {
+    x: new Float64Array(d),
+    z: new Float64Array(((d + 3) >>> 2) * 4),
+    residual: new Float64Array(d),
+    mbar: new Float64Array(d),
+    logits: new Float64Array(K),
+    w: new Float64Array(K),
+    halfNorms: new Float64Array(K),
+    colsumC: new Float64Array(K),
+    words: new Uint32Array(4),
+  };
+}
+
+function noiseRow(noise: NoiseSource, n: number, d: number, s: Scratch): Float64Array {
+  if ('z' in noise) {
+    s.z.set(noise.z.subarray(n * d, (n + 1) * d));
+  } else {
+    noiseRowInto(noise.k0, noise.k1, noise.step, n, d, STREAM_TRAINING_NOISE, s.words, s.z);
+  }
+  return s.z;
+}
+
+/**
+ * L and dL/dm at scaled centres m into `grad` (K x d), in one pass over the samples (MATH.md sections 4 and 5).
+ * Accumulates the matrix form W^T R + C^T X per sample and subtracts diag(colsum C) M at the end.
+ */
+function ddpmPass(
+  x0: Matrix,
+  m: Float64Array,
+  K: number,
+  tied: boolean,
+  a: number,
+  sigma: number,
+  noise: NoiseSource,
+  grad: Float64Array,
+  s: Scratch,
+): number {
+  const { rows: N, cols: d } = x0;
+  const x0d = x0.data;
+  const invSigma = 1 / sigma;
+  const { x, residual, mbar, logits, w, halfNorms, colsumC } = s;
+  grad.fill(0);
+  colsumC.fill(0);
+  for (let j = 0; j < K; j++) {
+    let sq = 0;
+    for (let k = 0; k < d; k++) sq += m[j * d + k]! ** 2;
+    halfNorms[j] = sq / 2;
+  }
+  let loss = 0;
+  for (let n = 0; n < N; n++) {
+    const z = noiseRow(noise, n, d, s);
+    const off = n * d;
+    for (let k = 0; k < d; k++) x[k] = a * x0d[off + k]! + sigma * z[k]!;
+    if (tied) {
+      // mbar = tanh(m.x) m; dL/dm sums tanh(u) r + (1 - tanh(u)^2)(m.r) x (MATH.md sections 3 and 5).
+      let u = 0;
+      for (let k = 0; k < d; k++) u += m[k]! * x[k]!;
+      const th = Math.tanh(u);
+      let mr = 0;
+      for (let k = 0; k < d; k++) {
+        const r = th * m[k]! - x[k]! + z[k]! * invSigma;
+        residual[k] = r;
+        loss += r * r;
+        mr += m[k]! * r;
+      }
+      const coef = (1 - th * th) * mr;
+      for (let k = 0; k < d; k++) grad[k] += th * residual[k]! + coef * x[k]!;
+      continue;
+    }
+    // Logits m_j.x - ||m_j||^2/2 with the max subtracted: the softmax never overflows (MATH.md section 3).
+    let max = -Infinity;
+    for (let j = 0; j < K; j++) {
+      let dot = 0;
+      const mo = j * d;
+      for (let k = 0; k < d; k++) dot += m[mo + k]! * x[k]!;
+      const l = dot - halfNorms[j]!;
+      logits[j] = l;
+      if (l > max) max = l;
+    }
+    let sum = 0;
+    for (let j = 0; j < K; j++) {
+      const e = Math.exp(logits[j]! - max);
+      w[j] = e;
+      sum += e;
+    }
+    const invSum = 1 / sum;
+    mbar.fill(0);
+    for (let j = 0; j < K; j++) {
+      const wj = w[j]! * invSum;
+      w[j] = wj;
+      if (wj === 0) continue;
+      const mo = j * d;
+      for (let k = 0; k < d; k++) mbar[k] += wj * m[mo + k]!;
+    }
+    for (let k = 0; k < d; k++) {
+      const r = mbar[k]! - x[k]! + z[k]! * invSigma;
+      residual[k] = r;
+      loss += r * r;
+    }
+    for (let j = 0; j < K; j++) {
+      const wj = w[j]!;
+      if (wj === 0) continue;
+      const mo = j * d;
+      let p = 0;
+      for (let k = 0; k < d; k++) p += (m[mo + k]! - mbar[k]!) * residual[k]!;
+      const c = wj * p;
+      colsumC[j] += c;
+      for (let k = 0; k < d; k++) grad[mo + k] += wj * residual[k]! + c * x[k]!;
+    }
+  }
+  const scale = 2 / N;
+  if (tied) {
+    for (let k = 0; k < d; k++) grad[k] = scale * grad[k]!;
+  } else {
+    for (let j = 0; j < K; j++) {
+      for (let k = 0; k < d; k++) grad[j * d + k] = scale * (grad[j * d + k]! - colsumC[j]! * m[j * d + k]!);
+    }
+  }
+  return loss / N;
+}
+
+function checkProblem(data: Matrix, centres: Matrix, tied: boolean): void {
+  if (data.rows < 1 || data.cols < 1) {
+    throw new InputError(`the data is ${data.rows} x ${data.cols}: at least one sample with at least one coordinate is needed`);
+  }
+  if (centres.cols !== data.cols) {
+    throw new InputError(`centres have ${centres.cols} columns but the data has ${data.cols}: both must have d columns`);
+  }
+  if (tied && centres.rows !== 1) {
+    throw new InputError(`tied mode takes one centre (1 x ${data.cols}, the second is its negative), got ${centres.rows} x ${centres.cols}`);
+  }
+  if (centres.rows < 1) throw new InputError('at least one centre is needed (K >= 1)');
+}
+
+/** The noise source of one evaluation at GD step number `step` (MATH.md section 7). */
+function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
+  if (spec.kind === 'matrix') {
+    const { z } = spec;
+    if (z.rows !== data.rows || z.cols !== data.cols) {
+      throw new InputError(
+        `noise matrix must be N x d = ${data.rows} x ${data.cols} to match the data (got ${z.rows} x ${z.cols})`,
+      );
+    }
+    return { z: z.data };
+  }
+  const [k0, k1] = seedKey(spec.seed);
+  if (!Number.isInteger(step) || step < 0 || step >= 4294967296) {
+    throw new InputError(`noise step must be an integer in [0, 2^32) (got ${step}): it is a Philox counter word`);
+  }
+  return { k0, k1, step };
+}
+
+function frobenius(a: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! ** 2;
+  return Math.sqrt(s);
+}
+
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
+}
+
+function unscaled(m: Float64Array, rows: number, cols: number, a: number): Matrix {
+  const out = matrix(rows, cols);
+  for (let i = 0; i < m.length; i++) out.data[i] = m[i]! / a;
+  return out;
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly adapter = 'CPU float64 reference';
+
+  async lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+    checkProblem(data, centres, options.tied);
+    const { a, sigma } = forwardCoefficients(options.noiseScale);
+    const noise = noiseSource(options.noise, data, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
+    const { rows: K, cols: d } = centres;
+    // Parameters are the scaled centres m = a_t mu (MATH.md section 3).
+    const m = new Float64Array(K * d);
+    for (let i = 0; i < m.length; i++) m[i] = a * centres.data[i]!;
+    const gradScaled = matrix(K, d);
+    const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, gradScaled.data, makeScratch(K, d));
+    // dL/dmu = a_t dL/dm (MATH.md section 5).
+    const gradCentres = matrix(K, d);
+    for (let i = 0; i < m.length; i++) gradCentres.data[i] = a * gradScaled.data[i]!;
+    return { loss, gradScaled, gradCentres };
+  }
+
+  async gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+    checkProblem(data, centres, options.tied);
+    const { a, sigma } = forwardCoefficients(options.noiseScale);
+    const { steps, lr } = options;
+    if (!Number.isInteger(steps) || steps < 0) {
+      throw new InputError(`the number of GD steps must be a non-negative integer (got ${steps}): pass --steps such as 200`);
+    }
+    if (!Number.isFinite(lr) || lr <= 0) {
+      throw new InputError(`the step size must be a finite number > 0 (got ${lr}): pass --lr such as 0.1`);
+    }
+    const logEvery = options.logEvery ?? Math.max(1, Math.floor(steps / 20));
+    if (!Number.isInteger(logEvery) || logEvery < 1) {
+      throw new InputError(`logEvery must be a positive integer (got ${logEvery})`);
+    }
+    const startStep = options.startStep ?? 0;
+    const radius = options.projectRadius;
+    if (radius !== undefined && !(Number.isFinite(radius) && radius >= 0)) {
+      throw new InputError(`the projection radius must be a finite number >= 0 (got ${radius})`);
+    }
+    const spec = options.noise;
+    const { rows: K, cols: d } = centres;
+    const m = new Float64Array(K * d);
+    for (let i = 0; i < m.length; i++) m[i] = a * centres.data[i]!;
+    const grad = new Float64Array(K * d);
+    const scratch = makeScratch(K, d);
+    const history: HistoryEntry[] = [];
+    // Fixed noise reuses one counter step; matrix noise is validated once (MATH.md section 7).
+    const fixedNoise =
+      spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0) : null;
+    for (let i = 0; i < steps; i++) {
+      const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
+      const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, grad, scratch);
+      if (!Number.isFinite(loss)) throw divergence(i, `loss is ${loss}`, lr);
+      // Algorithm 1: m <- m - eta dL/dm (MATH.md section 6).
+      for (let q = 0; q < m.length; q++) m[q] = m[q]! - lr * grad[q]!;
+      if (radius !== undefined) projectRows(m, K, d, a * radius);
+      if (!allFinite(m)) throw divergence(i, 'centres are not finite', lr);
+      if ((i + 1) % logEvery === 0 || i === steps - 1) {
+        const last: HistoryEntry = { step: i, loss, gradNorm: frobenius(grad) };
+        history.push(last);
+        options.onProgress?.({ done: i + 1, total: steps, centres: unscaled(m, K, d, a), last });
+      }
+    }
+    return { centres: unscaled(m, K, d, a), history, nIter: steps };
+  }
+
+  async emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
+    checkProblem(data, centres, false);
+    return emStep(data, centres);
+  }
+
+  async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
+    checkProblem(data, centres, false);
+    return gradientEmStep(data, centres, lr);
+  }
+
+  dispose(): void {
+    // Nothing to release: the CPU backend holds no device resources.
+  }
+}
+
+/** Projection of MATH.md section 6: each m_i onto the ball of radius a_t R. */
+function projectRows(m: Float64Array, K: number, d: number, radius: number): void {
+  for (let j = 0; j < K; j++) {
+    let sq = 0;
+    for (let k = 0; k < d; k++) sq += m[j * d + k]! ** 2;
+    const norm = Math.sqrt(sq);
+    if (norm > radius) {
+      const f = radius / norm;
+      for (let k = 0; k < d; k++) m[j * d + k] = m[j * d + k]! * f;
+    }
+  }
+}
+
+function divergence(step: number, what: string, lr: number): DivergenceError {
+  return new DivergenceError(
+    step,
+    `training diverged at step ${step} (${what}): lower the step size --lr, for example to ${lr / 10}`,
+  );
+}
