@@ -36,9 +36,10 @@ fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
   return philoxRound(c, k);
 }
 
-// A uniform in (0, 1), never 0 or 1: (w >> 8 + 0.5) / 2^24 is exact in float32.
+// A uniform in (0, 1), never 0 or 1: (w >> 9 + 0.5) / 2^23 is exact in float32
+// (MATH.md's w >> 8 would need 25 bits at the top; see src/math/philox.ts).
 fn uniformFromWord(w: vec4<u32>) -> vec4<f32> {
-  return (vec4<f32>(w >> vec4<u32>(8u)) + 0.5) * (1.0 / 16777216.0);
+  return (vec4<f32>(w >> vec4<u32>(9u)) + 0.5) * (1.0 / 8388608.0);
 }
 
 // Two Box-Muller pairs: words (0,1) give normals 0 and 1, words (2,3) give 2 and 3.

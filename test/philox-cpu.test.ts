@@ -85,20 +85,24 @@ describe('seedKey', () => {
 
 describe('uniformFromWord and normals', () => {
   it('never returns 0 or 1, even at the extreme words', () => {
-    // The extremes are (0 + 0.5) / 2^24 and (2^24 - 0.5) / 2^24, exactly (MATH.md section 7).
-    expect(uniformFromWord(0)).toBe(0.5 / 2 ** 24);
-    expect(uniformFromWord(0xffffffff)).toBe(1 - 0.5 / 2 ** 24);
+    // The extremes are (0 + 0.5) / 2^23 and (2^23 - 0.5) / 2^23, exactly (23 bits: see uniformFromWord).
+    expect(uniformFromWord(0)).toBe(0.5 / 2 ** 23);
+    expect(uniformFromWord(0xffffffff)).toBe(1 - 0.5 / 2 ** 23);
     expect(uniformFromWord(0)).toBeGreaterThan(0);
     expect(uniformFromWord(0xffffffff)).toBeLessThan(1);
-    // The lower extreme 2^-25 is a float32 value, so the GPU's smallest u1 is the same number and log stays finite.
+    // Both extremes, and every uniform, are float32 values: the GPU computes the same numbers.
     expect(Math.fround(uniformFromWord(0))).toBe(uniformFromWord(0));
-    // Caution (reported): 1 - 2^-25 needs 25 significant bits, so float32 (f32(w >> 8) + 0.5) rounds it to 1.
+    expect(Math.fround(uniformFromWord(0xffffffff))).toBe(uniformFromWord(0xffffffff));
+    for (let i = 0; i < 1000; i++) {
+      const w = (Math.imul(i, 0x9e3779b9) ^ 0xdeadbeef) >>> 0;
+      expect(Math.fround(uniformFromWord(w))).toBe(uniformFromWord(w));
+    }
   });
   it('gives finite normals at the extreme words', () => {
     const z = normalsFromWords([0, 0xffffffff, 0xffffffff, 0]);
     for (const v of z) expect(Number.isFinite(v)).toBe(true);
-    // u1 = 2^-25 gives the largest radius sqrt(2 * 25 ln 2) ~ 5.89; no normal can exceed it.
-    for (const v of z) expect(Math.abs(v)).toBeLessThanOrEqual(Math.sqrt(50 * Math.LN2) * (1 + 1e-15));
+    // u1 = 2^-24 gives the largest radius sqrt(2 * 24 ln 2) ~ 5.77; no normal can exceed it.
+    for (const v of z) expect(Math.abs(v)).toBeLessThanOrEqual(Math.sqrt(48 * Math.LN2) * (1 + 1e-15));
   });
   it('follows Box-Muller with the angle 2 pi u2 - pi', () => {
     const words = [0x80000000, 0x40000000, 0x12345678, 0x9abcdef0];

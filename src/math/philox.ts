@@ -13,7 +13,7 @@ const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 const TWO_32 = 4294967296;
 const TWO_53 = 9007199254740992;
-const INV_TWO_24 = 1 / 16777216;
+const INV_TWO_23 = 1 / 8388608;
 const TWO_PI = 2 * Math.PI;
 
 /** The Philox stream of the DDPM training noise (MATH.md section 7). */
@@ -91,9 +91,14 @@ export function seedKey(seed: number): [number, number] {
   return [seed % TWO_32, Math.floor(seed / TWO_32)];
 }
 
-/** A uniform in (0, 1) from the top 24 bits of a word; exact in float32 and never 0 or 1 (MATH.md section 7). */
+/**
+ * A uniform in (0, 1) from the top 23 bits of a word, never 0 or 1 (MATH.md section 7).
+ * MATH.md writes (w >> 8 + 0.5) / 2^24, but for w >> 8 >= 2^23 that sum needs 25 significant
+ * bits, so float32 rounds it (to exactly 1 at the top word). With 23 bits, (w >> 9) + 0.5 is
+ * exact in float32 and the GPU and CPU uniforms are the same number.
+ */
 export function uniformFromWord(w: number): number {
-  return ((w >>> 8) + 0.5) * INV_TWO_24;
+  return ((w >>> 9) + 0.5) * INV_TWO_23;
 }
 
 /** Four normals from four words by two Box-Muller pairs, angle in [-pi, pi) (MATH.md section 7). */
