@@ -1,0 +1,106 @@
+// Seeded synthetic data: a balanced spherical Gaussian mixture (MATH.md section 1)
+// with its true centres, from the shared Philox noise (MATH.md section 7, stream 1).
+import { InputError } from './errors.ts';
+import { noiseBlock, noiseMatrix, STREAM_DATA_GENERATOR } from './math/philox.ts';
+import { matrix, type Matrix } from './types.ts';
+import {
+  requireCentreCount,
+  requireEnoughSamples,
+  requirePositiveFinite,
+  requirePositiveInteger,
+  requireSeed,
+} from './validate.ts';
+
+export interface MixtureSpec {
+  /** K, the number of components. */
+  readonly k: number;
+  /** d, the dimension. */
+  readonly d: number;
+  /** N, the number of samples (N >= K). */
+  readonly n: number;
+  /** The minimum distance between two true centres (for K = 1: twice the centre's norm). */
+  readonly separation: number;
+  readonly seed: number;
+}
+
+export interface Mixture {
+  /** N x d samples. */
+  readonly data: Matrix;
+  /** K x d true centres mu*. */
+  readonly truth: Matrix;
+  /** Component of each sample: i % K, so the mixture is exactly balanced. */
+  readonly labels: Int32Array;
+}
+
+/** Philox stream reserved for the generator, apart from the training noise (stream 0). */
+export const GENERATOR_STREAM = STREAM_DATA_GENERATOR;
+
+/** Fills `out` (length d) with standard normals for counter (seed, step, n, ., stream). */
+export function philoxNormals(seed: number, step: number, n: number, stream: number, out: Float64Array): void {
+  const d = out.length;
+  for (let c4 = 0; c4 * 4 < d; c4++) {
+    const block = noiseBlock(seed, step, n, c4, stream);
+    for (let r = 0; r < 4 && c4 * 4 + r < d; r++) out[c4 * 4 + r] = block[r]!;
+  }
+}
+
+/** Validates a mixture specification; each problem is an InputError naming the fix. */
+export function validateMixtureSpec(spec: MixtureSpec): void {
+  requireCentreCount(spec.k);
+  requirePositiveInteger(spec.d, 'the dimension d (--d)');
+  requirePositiveInteger(spec.n, 'the number of samples N (--n)');
+  requireEnoughSamples(spec.n, spec.k);
+  requirePositiveFinite(spec.separation, 'the separation (--separation)');
+  requireSeed(spec.seed);
+}
+
+/**
+ * The true centres: K standard Gaussian vectors (Philox step 0, sample index j, stream 1)
+ * scaled by one common factor so that the minimum pairwise distance is `separation`.
+ * K = 1 has no pairs: the centre is the direction of its Gaussian vector with norm
+ * separation / 2, i.e. as far from the origin as each centre of a symmetric pair.
+ */
+export function trueCentres(k: number, d: number, separation: number, seed: number): Matrix {
+  // Row j is noiseBlock(seed, step 0, n = j, c4, stream 1), coordinates in blocks of 4.
+  const g = noiseMatrix(seed, 0, k, d, GENERATOR_STREAM).data;
+  let base: number;
+  if (k === 1) {
+    let s = 0;
+    for (const v of g) s += v * v;
+    base = 2 * Math.sqrt(s);
+  } else {
+    base = Infinity;
+    for (let a = 0; a < k; a++) {
+      for (let b = a + 1; b < k; b++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) {
+          const diff = g[a * d + c]! - g[b * d + c]!;
+          s += diff * diff;
+        }
+        base = Math.min(base, Math.sqrt(s));
+      }
+    }
+  }
+  if (!(base > 0)) {
+    throw new InputError(`seed ${seed} gives two coincident centres for K = ${k}, d = ${d}; choose another --seed`);
+  }
+  const scale = separation / base;
+  for (let i = 0; i < g.length; i++) g[i] = g[i]! * scale;
+  return matrix(k, d, g);
+}
+
+/** A balanced spherical mixture: sample i has label i % K and is truth[label] + N(0, I_d). */
+export function generateMixture(spec: MixtureSpec): Mixture {
+  validateMixtureSpec(spec);
+  const { k, d, n, separation, seed } = spec;
+  const truth = trueCentres(k, d, separation, seed);
+  // Step 1 keeps the sample noise apart from the centres' draws (step 0) in the same stream.
+  const data = noiseMatrix(seed, 1, n, d, GENERATOR_STREAM).data;
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = i % k;
+    labels[i] = label;
+    for (let c = 0; c < d; c++) data[i * d + c] = data[i * d + c]! + truth.data[label * d + c]!;
+  }
+  return { data: matrix(n, d, data), truth, labels };
+}

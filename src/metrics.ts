@@ -1,0 +1,112 @@
+// Centre error after matching estimates to the truth (MATH.md section 10).
+// Optimal matching by brute force over permutations for K <= 8, greedy above;
+// a Hungarian-algorithm implementation is meant to replace both.
+import type { Matrix } from './types.ts';
+
+export interface CentreError {
+  /** Largest distance between an estimated centre and its matched true centre. */
+  readonly max: number;
+  /** Mean matched distance. */
+  readonly mean: number;
+  /** match[i] = index of the true centre matched to estimated centre i. */
+  readonly match: number[];
+  /** Whether the matching is optimal (brute force) or greedy. */
+  readonly method: 'exhaustive' | 'greedy';
+}
+
+/** 8! = 40320 permutations is instant; 9! and above is where brute force starts to cost. */
+const EXHAUSTIVE_MAX_K = 8;
+
+function distances(est: Matrix, truth: Matrix): number[][] {
+  const d = est.cols;
+  const out: number[][] = [];
+  for (let i = 0; i < est.rows; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < truth.rows; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        const diff = est.data[i * d + c]! - truth.data[j * d + c]!;
+        s += diff * diff;
+      }
+      row.push(Math.sqrt(s));
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/** Matches K estimated to K true centres minimising the summed distance; reports max and mean. */
+export function centreError(estimate: Matrix, truth: Matrix): CentreError {
+  if (estimate.rows !== truth.rows || estimate.cols !== truth.cols) {
+    throw new Error(`centreError: estimate is ${estimate.rows} x ${estimate.cols} but truth is ${truth.rows} x ${truth.cols}`);
+  }
+  const k = estimate.rows;
+  const dist = distances(estimate, truth);
+  let match: number[];
+  let method: CentreError['method'];
+  if (k <= EXHAUSTIVE_MAX_K) {
+    method = 'exhaustive';
+    match = [];
+    let best = Infinity;
+    const perm: number[] = [];
+    const used = new Array<boolean>(k).fill(false);
+    const search = (i: number, sum: number): void => {
+      if (sum >= best) return;
+      if (i === k) {
+        best = sum;
+        match = perm.slice();
+        return;
+      }
+      for (let j = 0; j < k; j++) {
+        if (used[j]) continue;
+        used[j] = true;
+        perm.push(j);
+        search(i + 1, sum + dist[i]![j]!);
+        perm.pop();
+        used[j] = false;
+      }
+    };
+    search(0, 0);
+  } else {
+    method = 'greedy';
+    // Repeatedly take the closest unmatched pair.
+    const pairs: [number, number, number][] = [];
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) pairs.push([dist[i]![j]!, i, j]);
+    pairs.sort((a, b) => a[0] - b[0]);
+    match = new Array<number>(k).fill(-1);
+    const takenTruth = new Array<boolean>(k).fill(false);
+    for (const [, i, j] of pairs) {
+      if (match[i] !== -1 || takenTruth[j]) continue;
+      match[i] = j;
+      takenTruth[j] = true;
+    }
+  }
+  const matched = match.map((j, i) => dist[i]![j]!);
+  const max = Math.max(...matched);
+  const mean = matched.reduce((a, b) => a + b, 0) / k;
+  return { max, mean, match, method };
+}
+
+/** K = 2 symmetric error (MATH.md section 10): min(||mu - mu*||, ||mu + mu*||) for 1 x d centres. */
+export function symmetricError(mu: Matrix, truth: Matrix): number {
+  let minus = 0;
+  let plus = 0;
+  for (let c = 0; c < mu.cols; c++) {
+    minus += (mu.data[c]! - truth.data[c]!) ** 2;
+    plus += (mu.data[c]! + truth.data[c]!) ** 2;
+  }
+  return Math.sqrt(Math.min(minus, plus));
+}
+
+/** The smallest distance between two rows (Infinity for one row). */
+export function minPairwiseDistance(m: Matrix): number {
+  let best = Infinity;
+  for (let a = 0; a < m.rows; a++) {
+    for (let b = a + 1; b < m.rows; b++) {
+      let s = 0;
+      for (let c = 0; c < m.cols; c++) s += (m.data[a * m.cols + c]! - m.data[b * m.cols + c]!) ** 2;
+      best = Math.min(best, Math.sqrt(s));
+    }
+  }
+  return best;
+}
