@@ -12,7 +12,7 @@ import type { AcquiredDevice } from './device.ts';
 import { foldWorkgroups } from './dispatch.ts';
 import { type Shape, shapeConsts, shapeFor } from './layout.ts';
 import { buildModuleCode, type Specialisation, specialisationKey } from './specialise.ts';
-import { passParams, reduceParams, updateParams } from './struct-layout.ts';
+import { passParams, peakParams, reduceParams, updateParams } from './struct-layout.ts';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE as STORAGE_BIT, UNIFORM } from './usage.ts';
 
 const STORAGE = STORAGE_BIT | COPY_DST | COPY_SRC;
@@ -49,6 +49,8 @@ export interface GpuBackendInit {
   readonly acquired: AcquiredDevice;
   /** WGSL sources by file name (shaders/*.wgsl). */
   readonly sources: Readonly<Record<string, string>>;
+  /** At most this many rows per storage binding (tests use it to exercise chunking on small data). */
+  readonly maxChunkRows?: number;
 }
 
 export class GpuBackend implements Backend {
@@ -57,6 +59,7 @@ export class GpuBackend implements Backend {
   readonly device: GPUDevice;
   private readonly acquired: AcquiredDevice;
   private readonly sources: Readonly<Record<string, string>>;
+  private readonly maxChunkRows: number;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private data: UploadedData | undefined;
   private resources: ShapeResources | undefined;
@@ -67,6 +70,7 @@ export class GpuBackend implements Backend {
     this.device = init.acquired.device;
     this.adapter = init.acquired.adapterName;
     this.sources = init.sources;
+    this.maxChunkRows = init.maxChunkRows ?? Infinity;
   }
 
   get isSoftware(): boolean {
@@ -251,6 +255,37 @@ export class GpuBackend implements Backend {
     return result;
   }
 
+  /**
+   * The adapter's measured float32 multiply-add ceiling in GFLOP/s: the median
+   * over `repeats` dispatches of independent FMA chains (8 vec4 chains per thread).
+   */
+  async measureFmaCeiling(repeats = 5, threads = 64 * 256, iterations = 4096): Promise<number> {
+    const sink = this.buffer(16 * threads, STORAGE);
+    const uniform = this.buffer(peakParams.byteSize, UNIFORM | COPY_DST);
+    this.device.queue.writeBuffer(uniform, 0, peakParams.pack({ iterations, multiplier: 0.999999, addend: 1e-7 }));
+    const pipeline = this.pipeline(['fma_peak.wgsl'], 'fmaPeak', { consts: {}, flags: {} }, [peakParams.wgsl]);
+    const bind = this.bindGroup(pipeline, [sink, uniform]);
+    const run = async (): Promise<number> => {
+      const encoder = this.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(threads / 64);
+      pass.end();
+      const t0 = performance.now();
+      await this.readBack(encoder, [[sink, 16]]);
+      return (performance.now() - t0) / 1000;
+    };
+    await run(); // warm-up: pipeline compilation
+    const times: number[] = [];
+    for (let i = 0; i < repeats; i++) times.push(await run());
+    sink.destroy();
+    uniform.destroy();
+    times.sort((x, y) => x - y);
+    const flops = threads * iterations * 8 * 4 * 2;
+    return flops / times[Math.floor(times.length / 2)] / 1e9;
+  }
+
   // ---- internals ----
 
   private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
@@ -267,7 +302,7 @@ export class GpuBackend implements Backend {
 
   /** Data on the GPU (padded to D4 vec4 per row, split into chunks that fit one binding) and per-shape buffers. */
   private prepare(data: Matrix, k: number, a: number, sigma: number, noise: NoiseSpec, steps: number, startStep = 0): ShapeResources {
-    const shape = shapeFor(k, data.cols, this.limits);
+    const shape = shapeFor(k, data.cols, this.limits, this.maxChunkRows);
     this.uploadData(data, shape);
     let res = this.resources;
     const chunks = this.data!.chunks;

@@ -6,7 +6,7 @@ import { readShaderFiles } from './shader-files.ts';
 
 export { GpuBackend } from './engine.ts';
 
-export async function createGpuBackend(options: AcquireOptions = {}): Promise<GpuBackend & Backend> {
+export async function createGpuBackend(options: AcquireOptions & { maxChunkRows?: number } = {}): Promise<GpuBackend & Backend> {
   const acquired = await acquireDevice(options);
-  return new GpuBackend({ acquired, sources: readShaderFiles() });
+  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows });
 }

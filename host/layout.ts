@@ -30,7 +30,7 @@ export interface Shape {
 
 const MAX_TILE = 32;
 
-export function shapeFor(k: number, d: number, limits: DeviceLimits): Shape {
+export function shapeFor(k: number, d: number, limits: DeviceLimits, maxChunkRows = Infinity): Shape {
   const k4 = Math.ceil(k / 4);
   const d4 = Math.ceil(d / 4);
   const blocks = k4 * d4;
@@ -48,7 +48,7 @@ export function shapeFor(k: number, d: number, limits: DeviceLimits): Shape {
     );
   }
   const rowBytes = 16 * d4;
-  const rowsPerChunk = Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / rowBytes);
+  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / rowBytes));
   return { k, d, k4, d4, wg, tile, blocksPerThread, partialStride4: 4 * k4 * d4 + k4 + 1, rowsPerChunk };
 }
 
