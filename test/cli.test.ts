@@ -1,0 +1,256 @@
+// The ddpm-gmm command line end to end (spawned with --backend cpu): the happy path
+// prints JSON of the documented shape, and every bad input fails with one actionable line.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRowIndices, warmStart } from '../src/cli/init.ts';
+import { describeError } from '../src/cli/run.ts';
+import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
+import { serializeNpy } from '../src/io/npy.ts';
+import { noiseMatrix } from '../src/math/philox.ts';
+import { centreError } from '../src/metrics.ts';
+import { matrix, type Matrix } from '../src/types.ts';
+import { readMatrixFile, writeMatrixFile } from '../src/io/files.ts';
+
+const BIN = resolve(__dirname, '..', 'bin', 'ddpm-gmm.js');
+const run = promisify(execFile);
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], cwd: string): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+function rows(m: unknown): number[][] {
+  expect(Array.isArray(m)).toBe(true);
+  return m as number[][];
+}
+
+let dir = '';
+const K = 3;
+const D = 4;
+const N = 600;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-cli-'));
+  const gen = await cli(
+    ['generate', '--k', `${K}`, '--d', `${D}`, '--n', `${N}`, '--separation', '6', '--seed', '5', '--out', 'x.npy', '--truth', 'mu.npy', '--json'],
+    dir,
+  );
+  expect(gen.stderr).toBe('');
+  expect(gen.code).toBe(0);
+  expect(JSON.parse(gen.stdout)).toEqual({ n: N, d: D, k: K, separation: 6, seed: 5, out: 'x.npy', truth: 'mu.npy' });
+
+  // Bad input files, each wrong in exactly one way.
+  const x = readMatrixFile(join(dir, 'x.npy'), 'x');
+  const f64 = (v: number[]): Uint8Array => new Uint8Array(Float64Array.from(v).buffer);
+  const npy = (dict: string, data: Uint8Array): Uint8Array => {
+    const header = dict + ' '.repeat((64 - ((11 + dict.length) % 64)) % 64) + '\n';
+    const out = new Uint8Array(10 + header.length + data.length);
+    out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    new DataView(out.buffer).setUint16(8, header.length, true);
+    for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+    out.set(data, 10 + header.length);
+    return out;
+  };
+  writeFileSync(join(dir, 'i8.npy'), npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3, 2), }", f64([1, 2, 3, 4, 5, 6])));
+  writeFileSync(join(dir, 'fortran.npy'), npy("{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }", f64([1, 2, 3, 4, 5, 6])));
+  writeFileSync(join(dir, 'oned.npy'), npy("{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", f64([1, 2, 3, 4, 5, 6])));
+  writeFileSync(join(dir, 'junk.bin'), Uint8Array.from({ length: 300 }, (_, i) => (i * 97 + 13) % 256));
+  writeFileSync(join(dir, 'nan.csv'), 'a,b,c,d\n1,2,3,4\n5,6,7,8\n9,nan,1,2\n3,4,5,6\n');
+  const inf = x.data.slice();
+  inf[5 * D + 2] = Infinity;
+  writeFileSync(join(dir, 'inf.npy'), serializeNpy(matrix(N, D, inf)));
+  writeMatrixFile(join(dir, 'means3.npy'), matrix(K, 3, new Float64Array(K * 3)));
+  writeMatrixFile(join(dir, 'noise-short.npy'), noiseMatrix(1, 0, N - 1, D));
+  writeMatrixFile(join(dir, 'noise.npy'), noiseMatrix(4, 0, N, D));
+  const mu = readMatrixFile(join(dir, 'mu.npy'), 'mu');
+  const pair = new Float64Array(2 * D);
+  for (let c = 0; c < D; c++) [pair[c], pair[D + c]] = [mu.data[c]!, -mu.data[c]!];
+  writeMatrixFile(join(dir, 'pair.csv'), matrix(2, D, pair));
+  writeMatrixFile(join(dir, 'mu2.npy'), matrix(2, D, mu.data.slice(0, 2 * D)));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('ddpm-gmm (happy path, --backend cpu)', () => {
+  it('grad prints loss and gradients of the stated shape, consistent between --seed and the same --noise file', async () => {
+    const common = ['grad', '--data', 'x.npy', '--means', 'mu.npy', '--t', '0.5', '--backend', 'cpu', '--json'];
+    const [bySeed, byFile, tied, human] = await Promise.all([
+      cli([...common, '--seed', '4'], dir),
+      cli([...common, '--noise', 'noise.npy'], dir),
+      cli(['grad', '--data', 'x.npy', '--means', 'pair.csv', '--t', '1', '--tied', '--seed', '2', '--step', '3', '--backend', 'cpu', '--json'], dir),
+      cli(['grad', '--data', 'x.npy', '--means', 'mu.npy', '--t', '0.5', '--seed', '4', '--backend', 'cpu'], dir),
+    ]);
+    for (const r of [bySeed, byFile, tied, human]) expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(bySeed.stdout) as Record<string, unknown>;
+    expect(Object.keys(a).sort()).toEqual(['adapter', 'backend', 'gradCentres', 'gradScaled', 'loss']);
+    expect(a['backend']).toBe('cpu');
+    expect(Number.isFinite(a['loss'])).toBe(true);
+    const gc = rows(a['gradCentres']);
+    const gs = rows(a['gradScaled']);
+    expect(gc.length).toBe(K);
+    expect(gc.every((r) => r.length === D)).toBe(true);
+    // dL/dmu = a_t dL/dm with a_t = exp(-0.5): equal up to float64 rounding.
+    gc.flat().forEach((v, i) => expect(v).toBeCloseTo(Math.exp(-0.5) * gs.flat()[i]!, 12));
+    // --seed S with step 0 is noiseMatrix(S, 0, N, d): the file path must give the same numbers.
+    const b = JSON.parse(byFile.stdout) as { loss: number; gradCentres: number[][] };
+    expect(b.loss).toBeCloseTo(a['loss'] as number, 10);
+    b.gradCentres.flat().forEach((v, i) => expect(v).toBeCloseTo(gc.flat()[i]!, 10));
+    const c = JSON.parse(tied.stdout) as { gradCentres: number[][] };
+    expect(c.gradCentres.length).toBe(1);
+    expect(human.stdout).toMatch(/loss: /);
+    expect(human.stdout).toMatch(/dL\/dmu/);
+  });
+
+  it('fit runs Algorithm 1, prints the result JSON and writes the model file', async () => {
+    const common = ['fit', '--data', 'x.npy', '--k', `${K}`, '--t', '0.5', '--steps', '30', '--lr', '1', '--backend', 'cpu'];
+    const [fromTruth, fromSeed, tied] = await Promise.all([
+      cli([...common, '--init', 'mu.npy', '--log-every', '10', '--out', 'model.json', '--json'], dir),
+      cli([...common, '--init-seed', '3', '--noise', 'fixed', '--noise-seed', '8'], dir),
+      cli(['fit', '--data', 'x.npy', '--k', '2', '--tied', '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--json'], dir),
+    ]);
+    for (const r of [fromTruth, fromSeed, tied]) expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(fromTruth.stdout) as Record<string, unknown>;
+    expect(Object.keys(out).sort()).toEqual(['adapter', 'backend', 'history', 'means', 'nIter', 'sampleGradsPerSec', 'seconds']);
+    expect(out['nIter']).toBe(30);
+    const history = out['history'] as { step: number; loss: number; gradNorm: number }[];
+    expect(history.map((h) => h.step)).toEqual([9, 19, 29]);
+    expect(history.every((h) => Number.isFinite(h.loss) && Number.isFinite(h.gradNorm))).toBe(true);
+    const means = rows(out['means']);
+    const mu = readMatrixFile(join(dir, 'mu.npy'), 'mu');
+    const est: Matrix = matrix(K, D, Float64Array.from(means.flat()));
+    // Statistical error of a centre from N/K = 200 unit-variance samples: ~sqrt(d/200) = 0.14; 4x margin.
+    expect(centreError(est, mu).max).toBeLessThan(0.6);
+    const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf-8')) as Record<string, unknown>;
+    expect(model['means']).toEqual(means);
+    expect(model['nIter']).toBe(30);
+    expect((model['settings'] as { k: number; t: number }).k).toBe(K);
+    expect(fromSeed.stdout).toMatch(/means:/);
+    expect(rows((JSON.parse(tied.stdout) as { means: unknown }).means).length).toBe(2);
+    // --json with a non-terminal stderr keeps stderr silent.
+    expect(fromTruth.stderr).toBe('');
+  });
+
+  it('demo reduces the centre error from the warm start; help and version answer', async () => {
+    const [demo, help, fitHelp, version] = await Promise.all([
+      cli(['demo', '--backend', 'cpu', '--n', '4000', '--steps', '15', '--json'], dir),
+      cli(['--help'], dir),
+      cli(['help', 'fit'], dir),
+      cli(['--version'], dir),
+    ]);
+    expect(demo.code, demo.stderr).toBe(0);
+    const r = JSON.parse(demo.stdout) as { error: { max: number }; initialError: { max: number }; sampleGradsPerSec: number };
+    // Warm start is separation/3 = 2.67 away; with N/K = 1000 samples per centre the floor is ~sqrt(16/1000) = 0.13.
+    expect(r.initialError.max).toBeCloseTo(8 / 3, 10);
+    expect(r.error.max).toBeLessThan(0.5);
+    expect(r.sampleGradsPerSec).toBeGreaterThan(0);
+    expect(help.stdout).toMatch(/Commands:/);
+    expect(fitHelp.stdout).toMatch(/--init-seed/);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('ddpm-gmm (bad input)', () => {
+  const fit = (extra: string[], out: string): string[] => [
+    'fit', '--data', 'x.npy', '--k', `${K}`, '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--out', out, ...extra,
+  ];
+  const grad = (extra: string[]): string[] => ['grad', '--data', 'x.npy', '--t', '0.5', '--seed', '1', '--backend', 'cpu', ...extra];
+  /** [name, argv, expected exit code, pattern the message must match, output file that must not appear] */
+  const cases: [string, (out: string) => string[], number, RegExp][] = [
+    ['missing file', (o) => fit(['--data', 'nope.npy'], o), 2, /nope\.npy' does not exist; check the path/],
+    ['neither .npy nor CSV', (o) => fit(['--data', 'junk.bin'], o), 2, /junk\.bin' is neither a \.npy file nor CSV/],
+    ['other dtype', (o) => fit(['--data', 'i8.npy'], o), 2, /has dtype '<i8'; save it as float32 or float64/],
+    ['Fortran order', (o) => fit(['--data', 'fortran.npy'], o), 2, /Fortran.*ascontiguousarray/],
+    ['not 2-D', (o) => fit(['--data', 'oned.npy'], o), 2, /shape \(6,\) but must be 2-D.*reshape\(-1, 1\)/],
+    ['NaN', (o) => fit(['--data', 'nan.csv'], o), 2, /non-finite value \(NaN\) at row 3, column 2 \(1-based/],
+    ['Inf', () => grad(['--means', 'mu.npy', '--data', 'inf.npy']), 2, /inf\.npy' has a non-finite value \(Infinity\) at row 6, column 3/],
+    ['N < K', (o) => fit(['--k', '700'], o), 2, /N = 600 samples but K = 700 centres/],
+    ['different d', () => grad(['--means', 'means3.npy']), 2, /data has d = 4 columns but means .* has d = 3/],
+    ['noise shape', () => ['grad', '--data', 'x.npy', '--means', 'mu.npy', '--t', '0.5', '--noise', 'noise-short.npy', '--backend', 'cpu'], 2, /noise .* is 599 x 4 but the data is 600 x 4/],
+    ['t = 0', (o) => fit(['--t', '0'], o), 2, /--t\) must be a finite number > 0.*got 0/],
+    ['t < 0', (o) => fit(['--t=-1'], o), 2, /--t\) must be a finite number > 0.*got -1/],
+    ['t = inf', (o) => fit(['--t', 'inf'], o), 2, /--t\) must be a finite number > 0.*got Infinity/],
+    ['t = nan', () => grad(['--means', 'mu.npy', '--t', 'nan']), 2, /--t\) must be a finite number > 0.*got NaN/],
+    ['lr = 0', (o) => fit(['--lr', '0'], o), 2, /--lr\) must be a finite number > 0/],
+    ['lr < 0', (o) => fit(['--lr=-0.1'], o), 2, /--lr\) must be a finite number > 0/],
+    ['lr = nan', (o) => fit(['--lr', 'nan'], o), 2, /--lr\) must be a finite number > 0, got NaN/],
+    ['steps fractional', (o) => fit(['--steps', '2.5'], o), 2, /--steps\) must be a positive integer, got 2\.5/],
+    ['steps = 0', (o) => fit(['--steps', '0'], o), 2, /--steps\) must be a positive integer, got 0/],
+    ['steps text', (o) => fit(['--steps', 'ten'], o), 2, /--steps must be a number, got 'ten'/],
+    ['K < 1', (o) => fit(['--k', '0'], o), 2, /K \(--k\) must be an integer >= 1, got 0/],
+    ['generate K < 1', (o) => ['generate', '--k', '0', '--d', '2', '--n', '5', '--separation', '1', '--seed', '0', '--out', o.replace('.json', '.npy'), '--truth', o.replace('.json', '-mu.npy')], 2, /K \(--k\) must be an integer >= 1/],
+    ['generate N < K', (o) => ['generate', '--k', '4', '--d', '2', '--n', '3', '--separation', '1', '--seed', '0', '--out', o.replace('.json', '.npy'), '--truth', o.replace('.json', '-mu.npy')], 2, /N = 3 samples but K = 4 centres/],
+    ['tied with K = 3', (o) => fit(['--tied'], o), 2, /--tied needs K = 2 .* K = 3/],
+    ['grad --tied with 3 centres', () => grad(['--means', 'mu.npy', '--tied']), 2, /--tied needs K = 2 .* K = 3/],
+    ['tied means not symmetric', () => grad(['--means', 'mu2.npy', '--tied']), 2, /row 2 = -row 1 .*column 1 \(1-based\)/],
+    ['unknown flag', (o) => fit(['--learning-rate', '1'], o), 2, /unknown flag '--learning-rate' for 'fit'; see 'ddpm-gmm fit --help'/],
+    ['unknown command', () => ['train'], 2, /unknown command 'train'.*ddpm-gmm --help/],
+    ['missing flag', () => ['grad', '--data', 'x.npy', '--seed', '1', '--t', '1'], 2, /'grad' needs --means/],
+    ['divergence', (o) => fit(['--lr', '1e9', '--steps', '100'], o), 4, /diverged at step \d+ .*use a smaller --lr/],
+  ];
+
+  it('each fails with one "ddpm-gmm: error:" line naming the problem, a non-zero exit code, no stack and no output file', async () => {
+    const outcomes = await Promise.all(cases.map(([, argv], i) => cli(argv(`out-${i}.json`), dir)));
+    cases.forEach(([name, , code, pattern], i) => {
+      const r = outcomes[i]!;
+      // Progress lines of the steps that ran before a divergence may precede the error line.
+      const lines = r.stderr.split('\n').filter((l) => l.length > 0 && !/^fit: step \d+\/\d+ /.test(l));
+      expect(lines, name).toHaveLength(1);
+      expect(lines[0], name).toMatch(/^ddpm-gmm: error: /);
+      expect(lines[0], name).toMatch(pattern);
+      expect(r.stderr.trimEnd().endsWith(lines[0]!), name).toBe(true);
+      expect(r.stderr, name).not.toMatch(/\n\s+at /);
+      expect(r.code, name).toBe(code);
+      expect(r.stdout, name).toBe('');
+      for (const f of [`out-${i}.json`, `out-${i}.npy`, `out-${i}-mu.npy`]) expect(existsSync(join(dir, f)), `${name}: ${f}`).toBe(false);
+    });
+  });
+});
+
+describe('error boundary', () => {
+  it('maps typed errors to exit codes 2, 3, 4 and anything else to an internal error with the debug hint', () => {
+    expect(describeError(new InputError('bad\ninput'))).toEqual({ line: 'ddpm-gmm: error: bad input', code: 2 });
+    expect(describeError(new DeviceError('no adapter')).code).toBe(3);
+    expect(describeError(new DivergenceError(3, 'diverged')).code).toBe(4);
+    const internal = describeError(new TypeError('x is undefined'));
+    expect(internal.code).toBe(1);
+    expect(internal.line).toBe('ddpm-gmm: internal error: x is undefined (set DDPM_GMM_DEBUG=1 for the stack trace)');
+  });
+});
+
+describe('seeded initialisations', () => {
+  it('--init-seed picks K distinct rows, reproducibly, covering the range', () => {
+    const a = seededRowIndices(10, 10, 7);
+    expect([...a].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(seededRowIndices(1000, 5, 7)).toEqual(seededRowIndices(1000, 5, 7));
+    expect(seededRowIndices(1000, 5, 7)).not.toEqual(seededRowIndices(1000, 5, 8));
+    // 2000 first draws over 4 rows: each count is Binomial(2000, 1/4), sd 19.4; 5 sd margin.
+    const counts = [0, 0, 0, 0];
+    for (let s = 0; s < 2000; s++) counts[seededRowIndices(4, 1, s)[0]!]!++;
+    counts.forEach((c) => expect(Math.abs(c - 500)).toBeLessThan(5 * Math.sqrt(2000 * 0.25 * 0.75)));
+  });
+
+  it('the warm start moves every centre by exactly the given distance', () => {
+    const truth = matrix(3, 5, Float64Array.from({ length: 15 }, (_, i) => i));
+    const init = warmStart(truth, 2, 1);
+    for (let j = 0; j < 3; j++) {
+      let s = 0;
+      for (let c = 0; c < 5; c++) s += (init.data[j * 5 + c]! - truth.data[j * 5 + c]!) ** 2;
+      expect(Math.sqrt(s)).toBeCloseTo(2, 12);
+    }
+  });
+});
