@@ -19,6 +19,12 @@ const STORAGE = STORAGE_BIT | COPY_DST | COPY_SRC;
 
 /** Workgroups per DDPM/EM pass over all chunks: enough to fill a GPU, few enough that the reduction is cheap. */
 const TARGET_WORKGROUPS = 1024;
+/** Invocations of the lane-per-sample kernel over all chunks (each writes one partial). */
+const TARGET_LANES = 256;
+/** Workgroup size of the lane-per-sample kernel. */
+const LANES_WG = 16;
+/** Above this many unrolled (centre, coordinate block) pairs the lane kernel's code grows too large. */
+const MAX_UNROLLED_PAIRS = 2048;
 /** Most GD steps recorded into one command buffer between log points. */
 const MAX_STEPS_PER_SUBMIT = 64;
 
@@ -30,6 +36,7 @@ interface UploadedData {
 
 interface ShapeResources {
   readonly shape: Shape;
+  readonly kernel: 'tiled' | 'lanes';
   readonly centres: GPUBuffer;
   readonly partials: GPUBuffer;
   readonly totals: GPUBuffer;
@@ -37,9 +44,14 @@ interface ShapeResources {
   readonly stepState: GPUBuffer;
   readonly reduceUniform: GPUBuffer;
   readonly updateUniform: GPUBuffer;
-  /** Per chunk: the chunk's pass uniforms and workgroup count. */
+  /** Per chunk: the chunk's pass uniforms, its DDPM workgroup count and its first partial. */
   readonly chunkUniforms: GPUBuffer[];
   readonly chunkGroups: number[];
+  /** Per chunk, for the EM pass (always tiled). */
+  readonly chunkEmGroups: number[];
+  readonly emUniforms: GPUBuffer[];
+  readonly emReduceUniform: GPUBuffer;
+  readonly emPartialCount: number;
   readonly partialCount: number;
   history: GPUBuffer;
   historyCapacity: number;
@@ -51,7 +63,14 @@ export interface GpuBackendInit {
   readonly sources: Readonly<Record<string, string>>;
   /** At most this many rows per storage binding (tests use it to exercise chunking on small data). */
   readonly maxChunkRows?: number;
+  /**
+   * Which DDPM kernel: 'tiled' (workgroup tiles, for GPUs), 'lanes' (one sample per
+   * invocation with unrolled loops, for software adapters), or 'auto' (default).
+   */
+  readonly kernel?: DdpmKernel;
 }
+
+export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
 
 export class GpuBackend implements Backend {
   readonly name = 'gpu' as const;
@@ -60,6 +79,7 @@ export class GpuBackend implements Backend {
   private readonly acquired: AcquiredDevice;
   private readonly sources: Readonly<Record<string, string>>;
   private readonly maxChunkRows: number;
+  private readonly kernelChoice: DdpmKernel;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private data: UploadedData | undefined;
   private resources: ShapeResources | undefined;
@@ -71,6 +91,7 @@ export class GpuBackend implements Backend {
     this.adapter = init.acquired.adapterName;
     this.sources = init.sources;
     this.maxChunkRows = init.maxChunkRows ?? Infinity;
+    this.kernelChoice = init.kernel ?? 'auto';
   }
 
   get isSoftware(): boolean {
@@ -306,9 +327,11 @@ export class GpuBackend implements Backend {
     this.uploadData(data, shape);
     let res = this.resources;
     const chunks = this.data!.chunks;
-    if (!res || res.shape.k !== shape.k || res.shape.d !== shape.d || res.chunkUniforms.length !== chunks.length || res.partialCount !== partialTotal(chunks, shape)) {
+    const kernel = this.kernelFor(shape);
+    const plan = partialPlan(chunks, shape, kernel);
+    if (!res || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length || res.partialCount !== plan.partialCount) {
       this.destroyResources();
-      res = this.createResources(shape, chunks);
+      res = this.createResources(shape, chunks, kernel, plan);
       this.resources = res;
     }
     if (steps > res.historyCapacity) {
@@ -319,15 +342,13 @@ export class GpuBackend implements Backend {
     const { lo, hi } = noise.kind === 'seed' ? splitSeed(noise.seed) : { lo: 0, hi: 0 };
     const fresh = noise.kind === 'seed' && noise.mode === 'fresh';
     const fixedStep = noise.kind === 'seed' ? (noise.step ?? (fresh ? startStep : 0)) : 0;
-    let partialBase = 0;
     chunks.forEach((c, i) => {
-      this.device.queue.writeBuffer(res!.chunkUniforms[i], 0, passParams.pack({
-        rows: c.rows, chunkBase: c.base, partialBase, seedLo: lo, seedHi: hi,
-        fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a, sigma, invSigma: 1 / sigma,
-      }));
-      partialBase += res!.chunkGroups[i];
+      const common = { rows: c.rows, chunkBase: c.base, seedLo: lo, seedHi: hi, fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a, sigma, invSigma: 1 / sigma };
+      this.device.queue.writeBuffer(res!.chunkUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.partialBases[i] }));
+      this.device.queue.writeBuffer(res!.emUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.emPartialBases[i] }));
     });
-    this.device.queue.writeBuffer(res.reduceUniform, 0, reduceParams.pack({ partialCount: res.partialCount }));
+    this.device.queue.writeBuffer(res.reduceUniform, 0, reduceParams.pack({ partialCount: plan.partialCount }));
+    this.device.queue.writeBuffer(res.emReduceUniform, 0, reduceParams.pack({ partialCount: plan.emPartialCount }));
     return res;
   }
 
@@ -354,15 +375,21 @@ export class GpuBackend implements Backend {
     return this.data!.chunks.map((c) => this.buffer(16 * d4 * c.rows, STORAGE, padRows(z, c.base, c.rows, d4)));
   }
 
-  private createResources(shape: Shape, chunks: UploadedData['chunks']): ShapeResources {
+  /** The lane kernel on software adapters unless its unrolled code would be too large (see ddpm_lanes.wgsl). */
+  private kernelFor(shape: Shape): 'tiled' | 'lanes' {
+    if (this.kernelChoice !== 'auto') return this.kernelChoice;
+    return this.acquired.isSoftware && shape.k * shape.d4 <= MAX_UNROLLED_PAIRS ? 'lanes' : 'tiled';
+  }
+
+  private createResources(shape: Shape, chunks: UploadedData['chunks'], kernel: 'tiled' | 'lanes', plan: PartialPlan): ShapeResources {
     const centresBytes = 16 * 4 * shape.k4 * shape.d4;
-    const chunkGroups = chunks.map((c) => groupsFor(c.rows, shape, chunks.length));
-    const partialCount = chunkGroups.reduce((x, y) => x + y, 0);
+    const { chunkGroups, chunkEmGroups, partialCount, emPartialCount } = plan;
     const uniform = UNIFORM | COPY_DST;
     return {
       shape,
+      kernel,
       centres: this.buffer(centresBytes, STORAGE),
-      partials: this.buffer(16 * shape.partialStride4 * partialCount, STORAGE),
+      partials: this.buffer(16 * shape.partialStride4 * Math.max(partialCount, emPartialCount), STORAGE),
       totals: this.buffer(16 * shape.partialStride4, STORAGE),
       gradient: this.buffer(centresBytes, STORAGE),
       stepState: this.buffer(16, STORAGE),
@@ -370,6 +397,10 @@ export class GpuBackend implements Backend {
       updateUniform: this.buffer(updateParams.byteSize, uniform),
       chunkUniforms: chunks.map(() => this.buffer(passParams.byteSize, uniform)),
       chunkGroups,
+      chunkEmGroups,
+      emUniforms: chunks.map(() => this.buffer(passParams.byteSize, uniform)),
+      emReduceUniform: this.buffer(reduceParams.byteSize, uniform),
+      emPartialCount,
       partialCount,
       history: this.buffer(8 * 16, STORAGE),
       historyCapacity: 16,
@@ -379,7 +410,7 @@ export class GpuBackend implements Backend {
   private destroyResources(): void {
     const r = this.resources;
     if (!r) return;
-    for (const b of [r.centres, r.partials, r.totals, r.gradient, r.stepState, r.reduceUniform, r.updateUniform, r.history, ...r.chunkUniforms]) b.destroy();
+    for (const b of [r.centres, r.partials, r.totals, r.gradient, r.stepState, r.reduceUniform, r.emReduceUniform, r.updateUniform, r.history, ...r.chunkUniforms, ...r.emUniforms]) b.destroy();
     this.resources = undefined;
   }
 
@@ -413,7 +444,7 @@ export class GpuBackend implements Backend {
 
   /** One GD step: the DDPM pass per chunk, the reduction, the update (MATH.md sections 4 to 6). */
   private encodeStep(pass: GPUComputePassEncoder, res: ShapeResources, tied: boolean, project: boolean, noise: GPUBuffer[] | undefined): void {
-    const ddpm = this.ddpmPipeline(res.shape, noise !== undefined);
+    const ddpm = this.ddpmPipeline(res.shape, res.kernel, noise !== undefined);
     pass.setPipeline(ddpm);
     this.data!.chunks.forEach((c, i) => {
       const entries: Record<number, GPUBuffer> = { 0: c.buffer, 1: res.centres, 2: res.partials, 3: res.chunkUniforms[i] };
@@ -429,10 +460,10 @@ export class GpuBackend implements Backend {
     pass.dispatchWorkgroups(1);
   }
 
-  private encodeReduce(pass: GPUComputePassEncoder, res: ShapeResources): void {
+  private encodeReduce(pass: GPUComputePassEncoder, res: ShapeResources, counts: GPUBuffer = res.reduceUniform): void {
     const reduce = this.pipeline(['reduce.wgsl'], 'reducePartials', { consts: { PARTIAL_STRIDE4: res.shape.partialStride4 }, flags: {} }, [reduceParams.wgsl]);
     pass.setPipeline(reduce);
-    pass.setBindGroup(0, this.bindGroup(reduce, { 0: res.partials, 1: res.totals, 2: res.reduceUniform }));
+    pass.setBindGroup(0, this.bindGroup(reduce, { 0: res.partials, 1: res.totals, 2: counts }));
     const [gx, gy] = foldWorkgroups(Math.ceil(res.shape.partialStride4 / 64), this.limits.maxComputeWorkgroupsPerDimension);
     pass.dispatchWorkgroups(gx, gy);
   }
@@ -444,15 +475,16 @@ export class GpuBackend implements Backend {
     this.device.queue.writeBuffer(res.updateUniform, 0, updateParams.pack({
       twoOverN: 2 / data.rows, invN: 1 / data.rows, lr, apply: 1, radius: 0, emMode: mode,
     }));
-    const em = this.pipeline(['tile.wgsl', 'em_pass.wgsl'], 'emPass', { consts: shapeConsts(res.shape), flags: {} }, [passParams.wgsl]);
+    const em = this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'em_pass.wgsl'], 'emPass',
+      { consts: shapeConsts(res.shape), flags: { EXPLICIT_NOISE: false } }, [passParams.wgsl]);
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(em);
     this.data!.chunks.forEach((c, i) => {
-      pass.setBindGroup(0, this.bindGroup(em, { 0: c.buffer, 1: res.centres, 2: res.partials, 3: res.chunkUniforms[i] }));
-      pass.dispatchWorkgroups(res.chunkGroups[i]);
+      pass.setBindGroup(0, this.bindGroup(em, { 0: c.buffer, 1: res.centres, 2: res.partials, 3: res.emUniforms[i] }));
+      pass.dispatchWorkgroups(res.chunkEmGroups[i]);
     });
-    this.encodeReduce(pass, res);
+    this.encodeReduce(pass, res, res.emReduceUniform);
     const update = this.pipeline(['update.wgsl'], 'emUpdate', { consts: shapeConsts(res.shape), flags: { TIED: false, PROJECT: false } }, [updateParams.wgsl]);
     pass.setPipeline(update);
     pass.setBindGroup(0, this.bindGroup(update, { 0: res.totals, 1: res.centres, 5: res.updateUniform }));
@@ -462,13 +494,18 @@ export class GpuBackend implements Backend {
     return unpad(new Float32Array(m), k, data.cols, res.shape.d4);
   }
 
-  private ddpmPipeline(shape: Shape, explicitNoise: boolean): GPUComputePipeline {
-    return this.pipeline(['philox.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl'], 'ddpmPass',
-      { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise } }, [passParams.wgsl]);
+  private ddpmPipeline(shape: Shape, kernel: 'tiled' | 'lanes', explicitNoise: boolean): GPUComputePipeline {
+    const flags = { EXPLICIT_NOISE: explicitNoise };
+    if (kernel === 'lanes') {
+      return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'], 'ddpmLanes',
+        { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }, [passParams.wgsl]);
+    }
+    return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl'], 'ddpmPass',
+      { consts: shapeConsts(shape), flags }, [passParams.wgsl]);
   }
 
   private probePipeline(shape: Shape, entry: string, explicitNoise: boolean): GPUComputePipeline {
-    return this.pipeline(['philox.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl', 'probe_tile.wgsl'], entry,
+    return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl', 'probe_tile.wgsl'], entry,
       { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise } }, [passParams.wgsl]);
   }
 
@@ -538,13 +575,31 @@ function splitSeed(seed: number): { lo: number; hi: number } {
   return { lo, hi };
 }
 
-function partialTotal(chunks: UploadedData['chunks'], shape: Shape): number {
-  return chunks.reduce((s, c) => s + groupsFor(c.rows, shape, chunks.length), 0);
+/** Where each chunk's workgroups write their partials, for the DDPM pass (tiled or lanes) and the EM pass (tiled). */
+interface PartialPlan {
+  readonly chunkGroups: number[];
+  readonly partialBases: number[];
+  readonly partialCount: number;
+  readonly chunkEmGroups: number[];
+  readonly emPartialBases: number[];
+  readonly emPartialCount: number;
 }
 
-function groupsFor(rows: number, shape: Shape, chunkCount: number): number {
-  const tiles = Math.ceil(rows / shape.tile);
-  return Math.max(1, Math.min(tiles, Math.ceil(TARGET_WORKGROUPS / chunkCount), 65535));
+function partialPlan(chunks: UploadedData['chunks'], shape: Shape, kernel: 'tiled' | 'lanes'): PartialPlan {
+  const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / shape.tile), Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535)));
+  const laneGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / LANES_WG), Math.ceil(TARGET_LANES / LANES_WG / chunks.length))));
+  const chunkGroups = kernel === 'lanes' ? laneGroups : tiledGroups;
+  const partialsPerGroup = kernel === 'lanes' ? LANES_WG : 1;
+  const prefix = (xs: number[]) => xs.map((_, i) => xs.slice(0, i).reduce((a, b) => a + b, 0));
+  const partials = chunkGroups.map((g) => g * partialsPerGroup);
+  return {
+    chunkGroups,
+    partialBases: prefix(partials),
+    partialCount: partials.reduce((a, b) => a + b, 0),
+    chunkEmGroups: tiledGroups,
+    emPartialBases: prefix(tiledGroups),
+    emPartialCount: tiledGroups.reduce((a, b) => a + b, 0),
+  };
 }
 
 /** Rows base .. base+rows of m as float32 rows padded with zeros to 4 * d4 columns. */

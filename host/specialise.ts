@@ -32,6 +32,41 @@ export function preprocess(fileName: string, text: string, flags: Readonly<Recor
   return wgsl(raw as unknown as TemplateStringsArray, ...values);
 }
 
+/**
+ * Expands `#unroll VAR COUNT` ... `#endunroll` blocks (COUNT a number or a
+ * specialisation constant): the body is repeated with `{VAR}` replaced by
+ * `0u`, `1u`, ... Constant indices let a software adapter such as SwiftShader
+ * turn loads into plain vector loads instead of per-lane gathers. Nests.
+ */
+export function expandUnroll(fileName: string, text: string, consts: Readonly<Record<string, number>>): string {
+  const open = /^[ \t]*#unroll[ \t]+(\w+)[ \t]+(\w+)[ \t]*$/m;
+  const m = open.exec(text);
+  if (!m) {
+    if (/#endunroll/.test(text)) throw new Error(`${fileName}: #endunroll without #unroll`);
+    return text;
+  }
+  const [, name, countText] = m;
+  const count = /^\d+$/.test(countText) ? Number(countText) : consts[countText];
+  if (count === undefined) throw new Error(`${fileName}: #unroll count ${countText} is not a specialisation constant`);
+  const bodyStart = m.index + m[0].length;
+  // Find the matching #endunroll, counting nested #unroll blocks.
+  const tokens = /^[ \t]*#(unroll|endunroll)\b.*$/gm;
+  tokens.lastIndex = bodyStart;
+  let depth = 1;
+  let t: RegExpExecArray | null;
+  while ((t = tokens.exec(text))) {
+    depth += t[1] === 'unroll' ? 1 : -1;
+    if (depth === 0) break;
+  }
+  if (!t || depth !== 0) throw new Error(`${fileName}: #unroll ${name} has no #endunroll`);
+  const body = text.slice(bodyStart, t.index);
+  const placeholder = new RegExp(`\\{${name}\\}`, 'g');
+  let expanded = '';
+  for (let i = 0; i < count; i++) expanded += body.replace(placeholder, `${i}u`);
+  const rest = text.slice(t.index + t[0].length);
+  return expandUnroll(fileName, text.slice(0, m.index) + expandUnroll(fileName, expanded, consts) + rest, consts);
+}
+
 export function buildModuleCode(
   files: readonly string[],
   sources: Readonly<Record<string, string>>,
@@ -42,7 +77,7 @@ export function buildModuleCode(
   const bodies = files.map((f) => {
     const text = sources[f];
     if (text === undefined) throw new Error(`shader file ${f} was not loaded`);
-    return `// ---- ${f}\n${preprocess(f, text, s.flags)}`;
+    return `// ---- ${f}\n${preprocess(f, expandUnroll(f, text, s.consts), s.flags)}`;
   });
   return [header, ...structs, ...bodies].join('\n');
 }

@@ -6,29 +6,6 @@
 // and keeps its K x d sums in registers; it writes one partial at the end.
 // A second pass (reduce.wgsl) adds the partials in a fixed order.
 
-@group(0) @binding(2) var<storage, read_write> partials: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> stepState: array<u32>;   // [global step, local step]
-#if ${EXPLICIT_NOISE}
-@group(0) @binding(5) var<storage, read> noise: array<vec4<f32>>;  // rows x D4, an explicit Z
-#endif
-
-// Coordinates of the last block beyond D are padding: their noise must be 0.
-fn maskPadding(c4: u32, v: vec4<f32>) -> vec4<f32> {
-  let lane = vec4<u32>(4u * c4) + vec4<u32>(0u, 1u, 2u, 3u);
-  return select(vec4<f32>(0.0), v, lane < vec4<u32>(D));
-}
-
-// z for sample `row` of this chunk, coordinates 4*c4 .. 4*c4+3 (MATH.md section 7).
-fn sampleNoise(row: u32, c4: u32) -> vec4<f32> {
-#if ${EXPLICIT_NOISE}
-  return noise[row * D4 + c4];
-#else
-  let step = select(params.fixedStep, stepState[0], params.freshNoise != 0u);
-  let key = vec2<u32>(params.seedLo, params.seedHi);
-  return maskPadding(c4, noiseBlock(key, params.chunkBase + row, c4, step, 0u));
-#endif
-}
-
 // x_t = a_t x0 + sigma_t z into xs, and z / sigma_t into rs (MATH.md sections 2 and 4).
 fn loadNoisyTile(lid: u32, tileStart: u32, valid: u32) {
   for (var item = lid; item < T * D4; item += WG) {

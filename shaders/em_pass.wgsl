@@ -4,8 +4,6 @@
 // DDPM pass so that the same reduction serves both. EM and gradient EM differ
 // only in the update (update.wgsl).
 
-@group(0) @binding(2) var<storage, read_write> partials: array<vec4<f32>>;
-
 fn loadCleanTile(lid: u32, tileStart: u32, valid: u32) {
   for (var item = lid; item < T * D4; item += WG) {
     let n = item / D4;

@@ -5,11 +5,8 @@
 // Specialisation constants come from the host's header: K (components), KP =
 // 4 * K4 (K padded to a multiple of 4), D (dimension), DP = 4 * D4, T (samples
 // per tile), WG (workgroup size). Rows of `centres` beyond K and coordinates
-// beyond D are zero, so padded lanes contribute nothing to any sum.
-
-@group(0) @binding(0) var<storage, read> data: array<vec4<f32>>;      // rows x D4, this chunk of X0
-@group(0) @binding(1) var<storage, read> centres: array<vec4<f32>>;   // KP x D4: m (DDPM) or mu (EM)
-@group(0) @binding(3) var<uniform> params: PassParams;
+// beyond D are zero, so padded lanes contribute nothing to any sum. The
+// bindings (data, centres, params) are declared in pass_io.wgsl.
 
 var<workgroup> xs: array<vec4<f32>, T * D4>;   // the tile's points: noisy x_t (DDPM) or clean x (EM)
 var<workgroup> rs: array<vec4<f32>, T * D4>;   // z / sigma_t, then the residual r (MATH.md section 4)

@@ -1,0 +1,106 @@
+// The DDPM training pass for software adapters (SwiftShader and the like):
+// one sample per invocation, with every loop over the K centres and the d/4
+// coordinate blocks unrolled (#unroll), so that each index into `centres` and
+// into the private arrays is a constant. A CPU adapter turns those into plain
+// vector loads, where a run-time index costs a per-lane gather. The math is
+// that of tile.wgsl + ddpm_pass.wgsl (MATH.md sections 3 to 5), per sample:
+//   x = a x0 + sigma z,  w = softmax(m_j . x - ||m_j||^2/2),  r = mbar - x + z/sigma,
+//   C_j = w_j (m_j . r - sum_i w_i m_i . r),  sums += w_j r + C_j x,  colsum C, ||r||^2.
+// Each invocation writes its own partial (same layout as ddpm_pass.wgsl) and
+// reduce.wgsl adds them in a fixed order.
+
+@compute @workgroup_size(WG)
+fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let lane = gid.x;
+  let lanes = nwg.x * WG;
+  var halfNorm: array<f32, KP>;
+#unroll j K
+  {
+    var h = 0.0;
+#unroll c D4
+    h += dot(centres[{j} * D4 + {c}], centres[{j} * D4 + {c}]);
+#endunroll
+    halfNorm[{j}] = 0.5 * h;
+  }
+#endunroll
+  var sums: array<vec4<f32>, KP * D4>;   // W^T R + C^T X for this invocation's samples
+  var colsum: array<f32, KP>;
+  var squaredResiduals = 0.0;
+  var x: array<vec4<f32>, D4>;
+  var r: array<vec4<f32>, D4>;
+  var w: array<f32, KP>;
+  var coef: array<f32, KP>;
+  for (var row = lane; row < params.rows; row += lanes) {
+    // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (MATH.md sections 2 and 4).
+#unroll c D4
+    {
+      let z = sampleNoise(row, {c});
+      x[{c}] = params.a * data[row * D4 + {c}] + params.sigma * z;
+      r[{c}] = params.invSigma * z;
+    }
+#endunroll
+    // Logits m_j . x - ||m_j||^2 / 2 and their max-subtracted softmax (MATH.md section 3).
+    var mx = -3.0e38;
+#unroll j K
+    {
+      var logit = -halfNorm[{j}];
+#unroll c D4
+      logit += dot(centres[{j} * D4 + {c}], x[{c}]);
+#endunroll
+      w[{j}] = logit;
+      mx = max(mx, logit);
+    }
+#endunroll
+    var total = 0.0;
+#unroll j K
+    w[{j}] = exp(w[{j}] - mx);
+    total += w[{j}];
+#endunroll
+    let inv = 1.0 / total;
+#unroll j K
+    w[{j}] *= inv;
+#endunroll
+    // r = mbar - x + z / sigma_t, and ||r||^2 for the loss (MATH.md section 4).
+#unroll c D4
+    {
+      var mbar = vec4<f32>(0.0);
+#unroll j K
+      mbar += w[{j}] * centres[{j} * D4 + {c}];
+#endunroll
+      let res = mbar - x[{c}] + r[{c}];
+      r[{c}] = res;
+      squaredResiduals += dot(res, res);
+    }
+#endunroll
+    // C_j = w_j (m_j - mbar) . r = w_j (m_j . r - sum_i w_i m_i . r) (MATH.md section 5).
+    var mr = 0.0;
+#unroll j K
+    {
+      var q = 0.0;
+#unroll c D4
+      q += dot(centres[{j} * D4 + {c}], r[{c}]);
+#endunroll
+      coef[{j}] = q;
+      mr += w[{j}] * q;
+    }
+#endunroll
+#unroll j K
+    coef[{j}] = w[{j}] * (coef[{j}] - mr);
+    colsum[{j}] += coef[{j}];
+#endunroll
+    // The sample's share of W^T R + C^T X (MATH.md section 5, matrix form).
+#unroll j K
+#unroll c D4
+    sums[{j} * D4 + {c}] += w[{j}] * r[{c}] + coef[{j}] * x[{c}];
+#endunroll
+#endunroll
+  }
+  let base = (params.partialBase + lane) * PARTIAL_STRIDE4;
+  for (var e = 0u; e < KP * D4; e++) {
+    partials[base + e] = sums[e];
+  }
+  for (var jb = 0u; jb < K4; jb++) {
+    partials[base + KP * D4 + jb] = vec4<f32>(colsum[4u * jb], colsum[4u * jb + 1u], colsum[4u * jb + 2u], colsum[4u * jb + 3u]);
+  }
+  partials[base + KP * D4 + K4] = vec4<f32>(squaredResiduals, 0.0, 0.0, 0.0);
+}
