@@ -41,15 +41,30 @@ async function nodeAdapter(log: (m: string) => void): Promise<GPUAdapter | null>
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     process.env.XDG_RUNTIME_DIR = dir;
   }
+  const canFallBack = !process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD);
+  const useSwiftShader = () => {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    log(`No hardware WebGPU adapter found; using SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}), a software adapter on the CPU.`);
+  };
+  // Without GPU device nodes, go straight to SwiftShader: Mesa's lavapipe is too old for Dawn and says so loudly.
+  if (canFallBack && !hasGpuDeviceNodes(fs)) useSwiftShader();
   nodeGpuHandle = create([]);
   let adapter = await nodeGpuHandle.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter && !process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD)) {
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  if (!adapter && canFallBack && !process.env.VK_ICD_FILENAMES) {
+    useSwiftShader();
     nodeGpuHandle = create([]);
     adapter = await nodeGpuHandle.requestAdapter({ powerPreference: 'high-performance' });
-    if (adapter) log(`No hardware WebGPU adapter found; using SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}), a software adapter on the CPU.`);
   }
   return adapter;
+}
+
+function hasGpuDeviceNodes(fs: typeof import('node:fs')): boolean {
+  try {
+    if (fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
+    return fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return true; // cannot tell: try the system's drivers first
+  }
 }
 
 export function describeAdapter(adapter: GPUAdapter): { name: string; isSoftware: boolean } {
