@@ -32,9 +32,12 @@ const NO_ADAPTER_HELP =
 let nodeGpuHandle: GPU | undefined; // Dawn's instance must stay referenced while devices live.
 
 async function nodeAdapter(log: (m: string) => void): Promise<GPUAdapter | null> {
-  const { create, globals } = await import('webgpu');
+  // Specifiers in variables: bundlers for the browser must not try to pack Node-only modules.
+  const webgpuModule = 'webgpu';
+  const { create, globals } = (await import(/* @vite-ignore */ webgpuModule)) as typeof import('webgpu');
   if (typeof (globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === 'undefined') Object.assign(globalThis, globals);
-  const fs = await import('node:fs');
+  const fsModule = 'node:fs';
+  const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
   if (!process.env.XDG_RUNTIME_DIR) {
     // The Vulkan loader complains on every start without one.
     const dir = `/tmp/xdg-runtime-${process.getuid?.() ?? 0}`;
