@@ -6,11 +6,27 @@ import { InputError } from '../errors.ts';
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 export type FlagValues = Record<string, string | boolean | undefined>;
 
+/** `--t -1` becomes `--t=-1`, so that a negative number reaches validation and gets its own message. */
+function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && spec[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf|Inf|nan|NaN)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
+}
+
 /** Parses argv for one command; unknown flags and stray positionals are InputErrors naming the help command. */
 export function parseFlags(command: string, argv: string[], spec: FlagSpec): FlagValues {
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, spec),
       options: { ...spec, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: true,
