@@ -1,6 +1,7 @@
 // The GPU backend: the Backend interface over the WGSL kernels. Centres stay
 // on the GPU during training; several steps go into one command buffer; the
 // loss and centres are read back only every logEvery steps and at the end.
+import { checkGdOptions, checkProblem, checkStepSize } from '../src/backend-checks.ts';
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import { seedKey } from '../src/math/philox.ts';
@@ -30,6 +31,8 @@ const MAX_STEPS_PER_SUBMIT = 64;
 
 interface UploadedData {
   readonly source: Matrix;
+  /** Content hash at upload: a caller may have edited the matrix in place since. */
+  readonly hash: number;
   readonly d4: number;
   readonly chunks: { buffer: GPUBuffer; rows: number; base: number }[];
 }
@@ -71,6 +74,21 @@ export interface GpuBackendInit {
 }
 
 export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
+
+/** See GpuBackend.summationPlan. */
+export interface SummationPlan {
+  readonly kernel: 'tiled' | 'lanes';
+  /** Samples per tile of the tiled kernel and of the probes. */
+  readonly tile: number;
+  /** The most samples whose terms one accumulator adds up in one chain. */
+  readonly samplesPerAccumulator: number;
+  /** The most squared residual coordinates one thread adds up for the loss. */
+  readonly lossTermsPerThread: number;
+  /** Values added by the workgroup sum of the loss (0 when each invocation writes its own partial). */
+  readonly workgroupSumTerms: number;
+  /** Partials that the reduction pass adds up. */
+  readonly partials: number;
+}
 
 export class GpuBackend implements Backend {
   readonly name = 'gpu' as const;
@@ -118,16 +136,20 @@ export class GpuBackend implements Backend {
     this.writeScaledCentres(res, centres, a, options.tied);
     this.writeUpdate(res, data.rows, 0, false, 0);
     const noiseBuffers = this.uploadNoise(options.noise, data);
-    const encoder = this.device.createCommandEncoder();
-    this.resetStepState(encoder, res, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
-    const pass = encoder.beginComputePass();
-    this.encodeStep(pass, res, options.tied, false, noiseBuffers);
-    pass.end();
-    const [grad, hist] = await this.readBack(encoder, [
-      [res.gradient, 16 * res.shape.k4 * 4 * res.shape.d4],
-      [res.history, 8],
-    ]);
-    noiseBuffers?.forEach((b) => b.destroy());
+    let grad: ArrayBuffer, hist: ArrayBuffer;
+    try {
+      const encoder = this.device.createCommandEncoder();
+      this.resetStepState(encoder, res, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
+      const pass = encoder.beginComputePass();
+      this.encodeStep(pass, res, options.tied, false, noiseBuffers);
+      pass.end();
+      [grad, hist] = await this.readBack(encoder, [
+        [res.gradient, 16 * res.shape.k4 * 4 * res.shape.d4],
+        [res.history, 8],
+      ]);
+    } finally {
+      noiseBuffers?.forEach((b) => b.destroy());
+    }
     const rows = options.tied ? 1 : k;
     const gradScaled = unpad(new Float32Array(grad), rows, data.cols, res.shape.d4);
     const gradCentres = matrix(rows, data.cols, gradScaled.data.map((g) => a * g));
@@ -140,9 +162,7 @@ export class GpuBackend implements Backend {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
     const steps = options.steps;
-    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`steps must be a positive integer (got ${steps}).`);
-    if (!(options.lr > 0) || !Number.isFinite(options.lr)) throw new InputError(`the step size lr must be a finite number > 0 (got ${options.lr}).`);
-    const logEvery = Math.max(1, Math.floor(options.logEvery ?? Math.max(1, Math.floor(steps / 20))));
+    const logEvery = checkGdOptions(options);
     const startStep = options.startStep ?? 0;
     const res = this.prepare(data, k, a, sigma, options.noise, steps, startStep);
     this.writeScaledCentres(res, centres, a, options.tied);
@@ -153,41 +173,45 @@ export class GpuBackend implements Backend {
     const history: HistoryEntry[] = [];
     let current = centres;
     let done = 0;
+    let lastLogged = 0;
     let first = true;
-    while (done < steps) {
-      const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
-      const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT);
-      const encoder = this.device.createCommandEncoder();
-      if (first) {
-        const fixedStep = options.noise.kind === 'seed' && options.noise.mode === 'fixed' ? (options.noise.step ?? 0) : startStep;
-        this.resetStepState(encoder, res, options.noise.kind === 'seed' && options.noise.mode === 'fresh' ? startStep : fixedStep);
-        first = false;
-      }
-      const pass = encoder.beginComputePass();
-      for (let s = 0; s < batch; s++) this.encodeStep(pass, res, options.tied, project, noiseBuffers);
-      pass.end();
-      done += batch;
-      if (done === nextLog) {
-        const [m, hist] = await this.readBack(encoder, [
-          [res.centres, 16 * res.shape.k4 * 4 * res.shape.d4],
-          [res.history, 8 * done],
-        ]);
-        const h = new Float32Array(hist);
-        const badStep = firstNonFinite(h, done);
-        if (badStep >= 0) {
-          noiseBuffers?.forEach((b) => b.destroy());
-          throw divergence(startStep + badStep, options.lr);
+    try {
+      while (done < steps) {
+        const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
+        const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT);
+        const encoder = this.device.createCommandEncoder();
+        if (first) {
+          const fixedStep = options.noise.kind === 'seed' && options.noise.mode === 'fixed' ? (options.noise.step ?? 0) : startStep;
+          this.resetStepState(encoder, res, options.noise.kind === 'seed' && options.noise.mode === 'fresh' ? startStep : fixedStep);
+          first = false;
         }
-        const entry = { step: startStep + done - 1, loss: h[2 * (done - 1)], gradNorm: h[2 * (done - 1) + 1] };
-        history.push(entry);
-        current = unpad(new Float32Array(m), rows, data.cols, res.shape.d4, 1 / a);
-        if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + done - 1, options.lr);
-        options.onProgress?.({ done, total: steps, centres: current, last: entry });
-      } else {
-        this.device.queue.submit([encoder.finish()]);
+        const pass = encoder.beginComputePass();
+        for (let s = 0; s < batch; s++) this.encodeStep(pass, res, options.tied, project, noiseBuffers);
+        pass.end();
+        done += batch;
+        if (done === nextLog) {
+          // The history slots of the steps since the last log point: [loss, gradNorm] each.
+          const [m, hist] = await this.readBack(encoder, [
+            [res.centres, 16 * res.shape.k4 * 4 * res.shape.d4],
+            [res.history, 8 * (done - lastLogged), 8 * lastLogged],
+          ]);
+          const h = new Float32Array(hist);
+          const badStep = firstNonFinite(h, done - lastLogged);
+          if (badStep >= 0) throw divergence(startStep + lastLogged + badStep, options.lr);
+          const last = done - lastLogged - 1;
+          lastLogged = done;
+          const entry = { step: startStep + done - 1, loss: h[2 * last], gradNorm: h[2 * last + 1] };
+          history.push(entry);
+          current = unpad(new Float32Array(m), rows, data.cols, res.shape.d4, 1 / a);
+          if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + done - 1, options.lr);
+          options.onProgress?.({ done, total: steps, centres: current, last: entry });
+        } else {
+          this.device.queue.submit([encoder.finish()]);
+        }
       }
+    } finally {
+      noiseBuffers?.forEach((b) => b.destroy());
     }
-    noiseBuffers?.forEach((b) => b.destroy());
     return { centres: current, history, nIter: steps };
   }
 
@@ -196,7 +220,7 @@ export class GpuBackend implements Backend {
   }
 
   async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new InputError(`the step size lr must be a finite number > 0 (got ${lr}).`);
+    checkStepSize(lr);
     return this.emLike(data, centres, 1, lr);
   }
 
@@ -307,18 +331,45 @@ export class GpuBackend implements Backend {
     return flops / times[Math.floor(times.length / 2)] / 1e9;
   }
 
+  /**
+   * How deep the float32 sums of a pass are for N rows at (K, d): what the tests' derived
+   * tolerances need (summation error grows with the number of terms added in one chain).
+   */
+  summationPlan(rows: number, k: number, d: number, pass: 'ddpm' | 'em' = 'ddpm'): SummationPlan {
+    const shape = shapeFor(k, d, this.limits, this.maxChunkRows);
+    const chunks: { rows: number }[] = [];
+    for (let base = 0; base < rows; base += shape.rowsPerChunk) chunks.push({ rows: Math.min(shape.rowsPerChunk, rows - base) });
+    const kernel = pass === 'em' ? 'tiled' : this.kernelFor(shape);
+    const plan = partialPlan(chunks, shape, kernel);
+    const groups = pass === 'em' ? plan.chunkEmGroups : plan.chunkGroups;
+    let samplesPerAccumulator = 0;
+    let lossTermsPerThread = 0;
+    chunks.forEach((c, i) => {
+      if (kernel === 'lanes') {
+        const perLane = Math.ceil(c.rows / (groups[i] * LANES_WG));
+        samplesPerAccumulator = Math.max(samplesPerAccumulator, perLane);
+        lossTermsPerThread = Math.max(lossTermsPerThread, perLane * d);
+      } else {
+        const walked = Math.ceil(Math.ceil(c.rows / shape.tile) / groups[i]);
+        samplesPerAccumulator = Math.max(samplesPerAccumulator, Math.min(c.rows, walked * shape.tile));
+        lossTermsPerThread = Math.max(lossTermsPerThread, Math.ceil(shape.tile / shape.wg) * walked * d);
+      }
+    });
+    return {
+      kernel,
+      tile: shape.tile,
+      samplesPerAccumulator,
+      lossTermsPerThread,
+      workgroupSumTerms: kernel === 'lanes' ? 0 : shape.wg,
+      partials: pass === 'em' ? plan.emPartialCount : plan.partialCount,
+    };
+  }
+
   // ---- internals ----
 
   private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
     if (this.disposed) throw new DeviceError('This GPU backend has been disposed; create a new one.');
-    if (centres.cols !== data.cols) {
-      throw new InputError(`The data have d = ${data.cols} columns but the centres have ${centres.cols}: give centres of the same dimension.`);
-    }
-    if (tied && centres.rows !== 1) throw new InputError(`The tied student takes one centre m (1 x d), got ${centres.rows} rows.`);
-    const k = tied ? 2 : centres.rows;
-    if (k < 1) throw new InputError('There must be at least one centre (K >= 1).');
-    if (data.rows < k) throw new InputError(`N = ${data.rows} samples is fewer than K = ${k} centres: give more data or fewer centres.`);
-    return k;
+    return checkProblem(data, centres, tied);
   }
 
   /** Data on the GPU (padded to D4 vec4 per row, split into chunks that fit one binding) and per-shape buffers. */
@@ -353,7 +404,8 @@ export class GpuBackend implements Backend {
   }
 
   private uploadData(data: Matrix, shape: Shape): void {
-    if (this.data && this.data.source === data && this.data.d4 === shape.d4) return;
+    const hash = contentHash(data.data);
+    if (this.data && this.data.source === data && this.data.d4 === shape.d4 && this.data.hash === hash) return;
     this.data?.chunks.forEach((c) => c.buffer.destroy());
     this.data = undefined;
     const chunks: UploadedData['chunks'] = [];
@@ -362,7 +414,7 @@ export class GpuBackend implements Backend {
       const buffer = this.buffer(16 * shape.d4 * rows, STORAGE, padRows(data, base, rows, shape.d4));
       chunks.push({ buffer, rows, base });
     }
-    this.data = { source: data, d4: shape.d4, chunks };
+    this.data = { source: data, hash, d4: shape.d4, chunks };
   }
 
   private uploadNoise(noise: NoiseSpec, data: Matrix): GPUBuffer[] | undefined {
@@ -549,9 +601,9 @@ export class GpuBackend implements Backend {
   }
 
   /** Submits the encoder with copies of the given buffers, waits, returns their bytes (or a DeviceError if the device is lost). */
-  private async readBack(encoder: GPUCommandEncoder, what: [GPUBuffer, number][]): Promise<ArrayBuffer[]> {
+  private async readBack(encoder: GPUCommandEncoder, what: [GPUBuffer, number, number?][]): Promise<ArrayBuffer[]> {
     const staging = what.map(([, size]) => this.device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: MAP_READ | COPY_DST }));
-    what.forEach(([src, size], i) => encoder.copyBufferToBuffer(src, 0, staging[i], 0, Math.ceil(size / 4) * 4));
+    what.forEach(([src, size, offset], i) => encoder.copyBufferToBuffer(src, offset ?? 0, staging[i], 0, Math.ceil(size / 4) * 4));
     this.device.pushErrorScope('validation');
     this.device.queue.submit([encoder.finish()]);
     const error = await this.device.popErrorScope();
@@ -570,6 +622,14 @@ export class GpuBackend implements Backend {
   }
 }
 
+/** FNV-1a over the 32-bit words of the data: cheap next to an upload, and it sees any edit in place. */
+function contentHash(values: Float64Array): number {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
+}
+
 function splitSeed(seed: number): { lo: number; hi: number } {
   const [lo, hi] = seedKey(seed);
   return { lo, hi };
@@ -585,7 +645,7 @@ interface PartialPlan {
   readonly emPartialCount: number;
 }
 
-function partialPlan(chunks: UploadedData['chunks'], shape: Shape, kernel: 'tiled' | 'lanes'): PartialPlan {
+function partialPlan(chunks: readonly { rows: number }[], shape: Shape, kernel: 'tiled' | 'lanes'): PartialPlan {
   const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / shape.tile), Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535)));
   const laneGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / LANES_WG), Math.ceil(TARGET_LANES / LANES_WG / chunks.length))));
   const chunkGroups = kernel === 'lanes' ? laneGroups : tiledGroups;

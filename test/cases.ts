@@ -26,7 +26,7 @@ import {
   STREAM_TRAINING_NOISE,
   uniformFromWord,
 } from '../src/math/philox.ts';
-import { type DeviceLimits, shapeFor } from '../host/layout.ts';
+import type { GpuBackend } from '../host/engine.ts';
 import { matrix, type Matrix } from '../src/types.ts';
 
 /** Unit roundoff of float32 round-to-nearest. */
@@ -135,37 +135,28 @@ export function scaledCentres(centres: Matrix, t: number, tied: boolean): Matrix
 // The shape of the engine's sums (how deep each float32 summation is)
 
 export interface SummationDepth {
-  /** Samples per tile held in workgroup memory (host/layout.ts). */
+  /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */
   readonly tile: number;
-  readonly workgroupSize: number;
-  /** The most tiles one workgroup walks (its accumulator runs on across them). */
-  readonly tilesPerWorkgroup: number;
-  /** The most samples one workgroup's accumulator adds up: tile * tilesPerWorkgroup, at most the chunk's rows. */
+  /** The most samples one accumulator adds up in one chain (tiled: tile x tiles walked; lanes: rows per invocation). */
   readonly samplesPerWorkgroup: number;
-  /** Workgroup partials that the reduction pass adds up (over all chunks). */
+  /** The most squared residual coordinates one thread adds up for the loss. */
+  readonly lossTermsPerThread: number;
+  /** Values added by the workgroup sum of the loss (0 for the lane kernel). */
+  readonly workgroupSumTerms: number;
+  /** Partials that the reduction pass adds up (over all chunks). */
   readonly partials: number;
 }
 
-/** Workgroups per pass over all chunks: mirrors TARGET_WORKGROUPS and groupsFor in host/engine.ts. */
-const TARGET_WORKGROUPS = 1024;
-
-/** The depth of the engine's sums for a problem of N rows at (K, d) (host/layout.ts shapeFor, host/engine.ts groupsFor). */
-export function summationDepth(limits: DeviceLimits, k: number, d: number, n: number, maxChunkRows?: number): SummationDepth {
-  const shape = shapeFor(k, d, limits, maxChunkRows);
-  const chunks: number[] = [];
-  for (let base = 0; base < n; base += shape.rowsPerChunk) chunks.push(Math.min(shape.rowsPerChunk, n - base));
-  let partials = 0;
-  let tilesPerWorkgroup = 0;
-  let samplesPerWorkgroup = 0;
-  for (const rows of chunks) {
-    const tiles = Math.ceil(rows / shape.tile);
-    const groups = Math.max(1, Math.min(tiles, Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535));
-    partials += groups;
-    const walked = Math.ceil(tiles / groups);
-    tilesPerWorkgroup = Math.max(tilesPerWorkgroup, walked);
-    samplesPerWorkgroup = Math.max(samplesPerWorkgroup, Math.min(rows, walked * shape.tile));
-  }
-  return { tile: shape.tile, workgroupSize: shape.wg, tilesPerWorkgroup, samplesPerWorkgroup, partials };
+/** The depth of the engine's sums for a problem of N rows at (K, d), as the engine plans them (GpuBackend.summationPlan). */
+export function summationDepth(gpu: GpuBackend, k: number, d: number, n: number, pass: 'ddpm' | 'em' = 'ddpm'): SummationDepth {
+  const plan = gpu.summationPlan(n, k, d, pass);
+  return {
+    tile: plan.tile,
+    samplesPerWorkgroup: plan.samplesPerAccumulator,
+    lossTermsPerThread: plan.lossTermsPerThread,
+    workgroupSumTerms: plan.workgroupSumTerms,
+    partials: plan.partials,
+  };
 }
 
 /**
@@ -182,12 +173,12 @@ export function gradientSumFactor(depth: SummationDepth, tied: boolean): number 
 
 /**
  * The summation part of the loss bound (units of u, relative to L = (1/N) sum ||r||^2): each thread adds the
- * d squares of each of its samples over the tiles it walks (ceil(T / WG) samples per tile), the workgroup sum adds
- * WG values, the reduction P partials, then one multiplication by 1/N (rounded to f32: u): 2 (chain + WG + P + 1) + 1.
+ * d squares of each of its samples (lossTermsPerThread), the workgroup sum adds its values (WG for the tiled
+ * kernel, none for the lane kernel), the reduction P partials, then one multiplication by 1/N (rounded to f32:
+ * u): 2 (chain + workgroup + P + 1) + 1.
  */
-export function lossSumFactor(depth: SummationDepth, d: number): number {
-  const perThread = Math.ceil(depth.tile / depth.workgroupSize) * depth.tilesPerWorkgroup * d;
-  return 2 * (perThread + depth.workgroupSize + depth.partials + 1) + 1;
+export function lossSumFactor(depth: SummationDepth): number {
+  return 2 * (depth.lossTermsPerThread + depth.workgroupSumTerms + depth.partials + 1) + 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,7 +445,7 @@ export function gradientBound(
     if (magnitude[e]! >= 2 ** -100) maxRelative = Math.max(maxRelative, c[e]! * U);
   }
   const meanLoss = loss / n;
-  const lossBound = lossErr / n + lossSumFactor(depth, d) * U * meanLoss;
+  const lossBound = lossErr / n + lossSumFactor(depth) * U * meanLoss;
   return { magnitude, c, grad, loss: lossBound, sumFactor, maxSampleFactor, maxRelative, maxLogitError };
 }
 

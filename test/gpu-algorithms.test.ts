@@ -50,7 +50,7 @@ describe('EM and gradient-EM steps (MATH.md section 9)', () => {
     it(`${id}: one EM step and one gradient-EM step match the reference within the derived bound`, async () => {
       const c = caseById(id);
       const { data, centres } = makeProblem(c);
-      const depth = summationDepth(gpu.limits, c.k, c.d, c.n);
+      const depth = summationDepth(gpu, c.k, c.d, c.n, 'em');
       const got = await gpu.emStep(data, centres);
       const ref = emStep(data, centres);
       // |mu'_gpu - mu'| <= (dS + |mu'| dn) / n + 5u |mu'|: S and n from softmaxWithError at the clean data plus
@@ -92,7 +92,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
     teeth: number,
   ): Promise<void> {
     const { a } = forwardCoefficients(c.t);
-    const depth = summationDepth(gpu.limits, c.k, c.d, c.n);
+    const depth = summationDepth(gpu, c.k, c.d, c.n);
     const logged: GdProgress[] = [];
     const options = { noiseScale: c.t, tied: false, noise, steps, lr, logEvery };
     const got = await gpu.gdSteps(data, centres, { ...options, onProgress: (p) => logged.push(p) });
@@ -192,7 +192,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
     expect(norms).toHaveLength(30);
     for (const n of norms) expect(n).toBeLessThanOrEqual(limit);
     // Against the float64 projected trajectory: the propagated bound with the projection's Jacobian (test/cases.ts).
-    const depth = summationDepth(gpu.limits, 2, tc.d, tc.n);
+    const depth = summationDepth(gpu, 2, tc.d, tc.n);
     const prop = propagateGd({
       m0: flatScaled(start, tc.t),
       rows: 1,
@@ -240,10 +240,10 @@ describe('data split over several storage bindings (maxChunkRows)', () => {
     const { data, centres, z } = makeProblem(c);
     const m = scaledCentres(centres, c.t, false);
     const options = { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } } as const;
-    const depthChunked = summationDepth(chunked.limits, c.k, c.d, c.n, 100);
+    const depthChunked = summationDepth(chunked, c.k, c.d, c.n);
     expect(depthChunked.partials).toBeGreaterThanOrEqual(10); // one partial per chunk at least: the split happened
     const bChunked = gradientBound(data, m, c.t, z, depthChunked, false);
-    const bFull = gradientBound(data, m, c.t, z, summationDepth(gpu.limits, c.k, c.d, c.n), false);
+    const bFull = gradientBound(data, m, c.t, z, summationDepth(gpu, c.k, c.d, c.n), false);
     const a = await chunked.lossAndGradient(data, centres, options);
     const b = await gpu.lossAndGradient(data, centres, options);
     const ref = await cpu.lossAndGradient(data, centres, options);
@@ -260,7 +260,7 @@ describe('data split over several storage bindings (maxChunkRows)', () => {
     const z = await gpu.noiseProbe(data, seed, 2); // single-binding probe: the reference noise
     const got = await chunked.lossAndGradient(data, centres, { noiseScale: c.t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step: 2 } });
     const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } });
-    const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(chunked.limits, c.k, c.d, c.n, 100), false);
+    const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(chunked, c.k, c.d, c.n), false);
     expect(worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad).ratio).toBeLessThanOrEqual(1);
     expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(bound.loss);
   });
@@ -269,7 +269,7 @@ describe('data split over several storage bindings (maxChunkRows)', () => {
     const c = caseById('K3-d5-N1000-t0.05');
     const { data, centres } = makeProblem(c);
     const got = await chunked.emStep(data, centres);
-    const em = emBound(data, centres, summationDepth(chunked.limits, c.k, c.d, c.n, 100), 'em');
+    const em = emBound(data, centres, summationDepth(chunked, c.k, c.d, c.n, 'em'), 'em');
     expect(worstRatio(got.data, emStep(data, centres).data, em.bound.data).ratio).toBeLessThanOrEqual(1);
   });
 });
@@ -303,7 +303,7 @@ describe('2-D dispatch folding', () => {
     const data = matrix(n, c.d, full.data.data.slice(0, n * c.d));
     const z = matrix(n, c.d, full.z.data.slice(0, n * c.d));
     const options = { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } } as const;
-    const tiles = Math.ceil(n / summationDepth(gpu.limits, c.k, c.d, n).tile);
+    const tiles = Math.ceil(n / summationDepth(gpu, c.k, c.d, n).tile);
     expect(tiles).toBeGreaterThan(4);
     const folded = await gpu.responsibilitiesProbe(data, full.centres, options, 4);
     const unfolded = await gpu.responsibilitiesProbe(data, full.centres, options);
@@ -331,6 +331,21 @@ describe('determinism and extreme inputs', () => {
     expect(Array.from(await run())).toEqual(Array.from(await run()));
   });
 
+  it('data edited in place after a call are uploaded again (the cache checks the contents, not only the object)', async () => {
+    const c = caseById('K3-d5-N1000-t0.05');
+    const { data, centres } = makeProblem(c);
+    const z = noiseMatrix(17, 0, c.n, c.d);
+    const options = { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } } as const;
+    const before = await gpu.lossAndGradient(data, centres, options);
+    data.data[7] += 100;
+    const after = await gpu.lossAndGradient(data, centres, options);
+    const reference = ddpmLossGradPerSample(data, scaledCentres(centres, c.t, false), c.t, z);
+    const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(gpu, c.k, c.d, c.n), false);
+    // One coordinate moved by 100 changes the loss by far more than its float32 error bound: stale data would fail.
+    expect(Math.abs(after.loss - before.loss)).toBeGreaterThan(100 * bound.loss);
+    expect(Math.abs(after.loss - reference.loss)).toBeLessThanOrEqual(bound.loss);
+  });
+
   it('far-away points (distance ~140, logits -||x - m||^2 / 2 near -1e4) give a finite loss and gradient within the bound', async () => {
     const c = caseById('K3-d5-N1000-t0.05');
     const p = makeProblem(c);
@@ -354,7 +369,7 @@ describe('determinism and extreme inputs', () => {
     expect(Number.isFinite(got.loss)).toBe(true);
     expect(got.gradScaled.data.every(Number.isFinite)).toBe(true);
     // The same derivation as the table (test/cases.ts gradientBound): the larger logits enter through dl.
-    const bound = gradientBound(data, m, c.t, p.z, summationDepth(gpu.limits, c.k, c.d, c.n), false);
+    const bound = gradientBound(data, m, c.t, p.z, summationDepth(gpu, c.k, c.d, c.n), false);
     expect(bound.maxRelative).toBeLessThanOrEqual(1e-2);
     expect(bound.maxLogitError).toBeLessThanOrEqual(1e-2);
     const r = worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad);
@@ -392,8 +407,8 @@ describe('bad inputs throw an InputError that names the problem', () => {
   it('centres of a different dimension', async () => {
     const wrong = matrix(3, 4);
     await expect(gpu.lossAndGradient(data, wrong, ok)).rejects.toThrow(InputError);
-    await expect(gpu.lossAndGradient(data, wrong, ok)).rejects.toThrow(/d = 5 columns but the centres have 4/);
-    await expect(gpu.emStep(data, wrong)).rejects.toThrow(/d = 5 columns but the centres have 4/);
+    await expect(gpu.lossAndGradient(data, wrong, ok)).rejects.toThrow(/centres have 4 columns but the data has 5/);
+    await expect(gpu.emStep(data, wrong)).rejects.toThrow(/centres have 4 columns but the data has 5/);
   });
 
   it('noise of the wrong shape', async () => {
@@ -412,8 +427,8 @@ describe('bad inputs throw an InputError that names the problem', () => {
   it('lr <= 0', async () => {
     for (const lr of [0, -1]) {
       await expect(gpu.gdSteps(data, centres, { ...ok, steps: 2, lr })).rejects.toThrow(InputError);
-      await expect(gpu.gdSteps(data, centres, { ...ok, steps: 2, lr })).rejects.toThrow(/step size lr must be a finite number > 0/);
-      await expect(gpu.gradientEmStep(data, centres, lr)).rejects.toThrow(/step size lr must be a finite number > 0/);
+      await expect(gpu.gdSteps(data, centres, { ...ok, steps: 2, lr })).rejects.toThrow(/step size must be a finite number > 0/);
+      await expect(gpu.gradientEmStep(data, centres, lr)).rejects.toThrow(/step size must be a finite number > 0/);
     }
   });
 
@@ -433,13 +448,13 @@ describe('bad inputs throw an InputError that names the problem', () => {
   it('tied with 2 rows', async () => {
     const two = matrix(2, 5, centres.data.slice(0, 10));
     await expect(gpu.lossAndGradient(data, two, { ...ok, tied: true })).rejects.toThrow(InputError);
-    await expect(gpu.lossAndGradient(data, two, { ...ok, tied: true })).rejects.toThrow(/tied student takes one centre m \(1 x d\), got 2 rows/);
+    await expect(gpu.lossAndGradient(data, two, { ...ok, tied: true })).rejects.toThrow(/tied mode takes one centre \(1 x 5, the second is its negative\), got 2 x 5/);
   });
 
   it('the backend still answers correctly after rejected inputs', async () => {
     const got = await gpu.lossAndGradient(data, centres, ok);
     const ref = await cpu.lossAndGradient(data, centres, ok);
-    const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(gpu.limits, c.k, c.d, c.n), false);
+    const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(gpu, c.k, c.d, c.n), false);
     expect(worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad).ratio).toBeLessThanOrEqual(1);
   });
 });

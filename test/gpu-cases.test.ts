@@ -60,7 +60,7 @@ async function compare(c: EngineCase, data: Matrix, centres: Matrix, z: Matrix, 
   const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
   const seconds = (performance.now() - started) / 1000;
   const { a } = forwardCoefficients(c.t);
-  const depth = summationDepth(gpu.limits, c.tied ? 2 : c.k, c.d, c.n);
+  const depth = summationDepth(gpu, c.tied ? 2 : c.k, c.d, c.n);
   const bound = gradientBound(data, scaledCentres(centres, c.t, c.tied), c.t, z, depth, c.tied);
 
   // The analysis is first order in u: it needs max c u << 1 and logit errors << 1 (here <= 1e-2, so the

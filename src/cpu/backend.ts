@@ -15,6 +15,7 @@ import {
   type NoiseSpec,
 } from '../types.ts';
 import { emStep, gradientEmStep } from './reference.ts';
+import { checkGdOptions, checkProblem, checkStepSize } from '../backend-checks.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
@@ -154,19 +155,6 @@ function ddpmPass(
   return loss / N;
 }
 
-function checkProblem(data: Matrix, centres: Matrix, tied: boolean): void {
-  if (data.rows < 1 || data.cols < 1) {
-    throw new InputError(`the data is ${data.rows} x ${data.cols}: at least one sample with at least one coordinate is needed`);
-  }
-  if (centres.cols !== data.cols) {
-    throw new InputError(`centres have ${centres.cols} columns but the data has ${data.cols}: both must have d columns`);
-  }
-  if (tied && centres.rows !== 1) {
-    throw new InputError(`tied mode takes one centre (1 x ${data.cols}, the second is its negative), got ${centres.rows} x ${centres.cols}`);
-  }
-  if (centres.rows < 1) throw new InputError('at least one centre is needed (K >= 1)');
-}
-
 /** The noise source of one evaluation at GD step number `step` (MATH.md section 7). */
 function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
   if (spec.kind === 'matrix') {
@@ -226,21 +214,9 @@ export class CpuBackend implements Backend {
     checkProblem(data, centres, options.tied);
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const { steps, lr } = options;
-    if (!Number.isInteger(steps) || steps < 0) {
-      throw new InputError(`the number of GD steps must be a non-negative integer (got ${steps}): pass --steps such as 200`);
-    }
-    if (!Number.isFinite(lr) || lr <= 0) {
-      throw new InputError(`the step size must be a finite number > 0 (got ${lr}): pass --lr such as 0.1`);
-    }
-    const logEvery = options.logEvery ?? Math.max(1, Math.floor(steps / 20));
-    if (!Number.isInteger(logEvery) || logEvery < 1) {
-      throw new InputError(`logEvery must be a positive integer (got ${logEvery})`);
-    }
+    const logEvery = checkGdOptions(options);
     const startStep = options.startStep ?? 0;
     const radius = options.projectRadius;
-    if (radius !== undefined && !(Number.isFinite(radius) && radius >= 0)) {
-      throw new InputError(`the projection radius must be a finite number >= 0 (got ${radius})`);
-    }
     const spec = options.noise;
     const { rows: K, cols: d } = centres;
     const m = new Float64Array(K * d);
@@ -275,6 +251,7 @@ export class CpuBackend implements Backend {
 
   async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
     checkProblem(data, centres, false);
+    checkStepSize(lr);
     return gradientEmStep(data, centres, lr);
   }
 
