@@ -29,9 +29,18 @@ const NO_ADAPTER_HELP =
   'in Node on Linux, install a Vulkan driver for your GPU, or for a software fallback run ' +
   '`apt-get install chromium libvulkan1` (it ships SwiftShader) and retry, or use --backend cpu.';
 
-let nodeGpuHandle: GPU | undefined; // Dawn's instance must stay referenced while devices live.
+// One Dawn instance per process, found once: a second instance, or dropping the first while its devices
+// live, crashes Dawn. Every backend asks the shared instance for its own adapter and device.
+let nodeGpu: Promise<GPU | null> | undefined;
 
 async function nodeAdapter(log: (m: string) => void): Promise<GPUAdapter | null> {
+  nodeGpu ??= findNodeGpu(log);
+  const gpu = await nodeGpu;
+  return gpu ? gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
+}
+
+/** The webgpu package's GPU object whose adapter works: the system's drivers, else SwiftShader. */
+async function findNodeGpu(log: (m: string) => void): Promise<GPU | null> {
   // Specifiers in variables: bundlers for the browser must not try to pack Node-only modules.
   const webgpuModule = 'webgpu';
   const { create, globals } = (await import(/* @vite-ignore */ webgpuModule)) as typeof import('webgpu');
@@ -51,14 +60,14 @@ async function nodeAdapter(log: (m: string) => void): Promise<GPUAdapter | null>
   };
   // Without GPU device nodes, go straight to SwiftShader: Mesa's lavapipe is too old for Dawn and says so loudly.
   if (canFallBack && !hasGpuDeviceNodes(fs)) useSwiftShader();
-  nodeGpuHandle = create([]);
-  let adapter = await nodeGpuHandle.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter && canFallBack && !process.env.VK_ICD_FILENAMES) {
+  let gpu: GPU = create([]);
+  if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) return gpu;
+  if (canFallBack && !process.env.VK_ICD_FILENAMES) {
     useSwiftShader();
-    nodeGpuHandle = create([]);
-    adapter = await nodeGpuHandle.requestAdapter({ powerPreference: 'high-performance' });
+    gpu = create([]);
+    if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) return gpu;
   }
-  return adapter;
+  return null;
 }
 
 function hasGpuDeviceNodes(fs: typeof import('node:fs')): boolean {

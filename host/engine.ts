@@ -11,7 +11,7 @@ import type {
 import { matrix } from '../src/types.ts';
 import type { AcquiredDevice } from './device.ts';
 import { foldWorkgroups } from './dispatch.ts';
-import { type Shape, shapeConsts, shapeFor } from './layout.ts';
+import { requireTile, type Shape, shapeConsts, shapeFor } from './layout.ts';
 import { buildModuleCode, type Specialisation, specialisationKey } from './specialise.ts';
 import { passParams, peakParams, reduceParams, updateParams } from './struct-layout.ts';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE as STORAGE_BIT, UNIFORM } from './usage.ts';
@@ -71,6 +71,8 @@ export interface GpuBackendInit {
    * invocation with unrolled loops, for software adapters), or 'auto' (default).
    */
   readonly kernel?: DdpmKernel;
+  /** Use subgroup operations where the adapter has them (default true); false forces the fallback. */
+  readonly subgroups?: boolean;
 }
 
 export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
@@ -98,6 +100,7 @@ export class GpuBackend implements Backend {
   private readonly sources: Readonly<Record<string, string>>;
   private readonly maxChunkRows: number;
   private readonly kernelChoice: DdpmKernel;
+  private readonly subgroups: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private data: UploadedData | undefined;
   private resources: ShapeResources | undefined;
@@ -110,6 +113,7 @@ export class GpuBackend implements Backend {
     this.sources = init.sources;
     this.maxChunkRows = init.maxChunkRows ?? Infinity;
     this.kernelChoice = init.kernel ?? 'auto';
+    this.subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
   }
 
   get isSoftware(): boolean {
@@ -527,8 +531,9 @@ export class GpuBackend implements Backend {
     this.device.queue.writeBuffer(res.updateUniform, 0, updateParams.pack({
       twoOverN: 2 / data.rows, invN: 1 / data.rows, lr, apply: 1, radius: 0, emMode: mode,
     }));
+    requireTile(res.shape, this.limits);
     const em = this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'em_pass.wgsl'], 'emPass',
-      { consts: shapeConsts(res.shape), flags: { EXPLICIT_NOISE: false } }, [passParams.wgsl]);
+      { consts: shapeConsts(res.shape), flags: { EXPLICIT_NOISE: false, SUBGROUPS: this.subgroups } }, [passParams.wgsl]);
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(em);
@@ -547,18 +552,20 @@ export class GpuBackend implements Backend {
   }
 
   private ddpmPipeline(shape: Shape, kernel: 'tiled' | 'lanes', explicitNoise: boolean): GPUComputePipeline {
-    const flags = { EXPLICIT_NOISE: explicitNoise };
+    const flags = { EXPLICIT_NOISE: explicitNoise, SUBGROUPS: this.subgroups };
     if (kernel === 'lanes') {
       return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'], 'ddpmLanes',
         { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }, [passParams.wgsl]);
     }
+    requireTile(shape, this.limits);
     return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl'], 'ddpmPass',
       { consts: shapeConsts(shape), flags }, [passParams.wgsl]);
   }
 
   private probePipeline(shape: Shape, entry: string, explicitNoise: boolean): GPUComputePipeline {
+    requireTile(shape, this.limits);
     return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl', 'probe_tile.wgsl'], entry,
-      { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise } }, [passParams.wgsl]);
+      { consts: shapeConsts(shape), flags: { EXPLICIT_NOISE: explicitNoise, SUBGROUPS: false } }, [passParams.wgsl]);
   }
 
   private requireSingleChunk(res: ShapeResources): void {
@@ -646,7 +653,7 @@ interface PartialPlan {
 }
 
 function partialPlan(chunks: readonly { rows: number }[], shape: Shape, kernel: 'tiled' | 'lanes'): PartialPlan {
-  const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / shape.tile), Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535)));
+  const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / Math.max(1, shape.tile)), Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535)));
   const laneGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / LANES_WG), Math.ceil(TARGET_LANES / LANES_WG / chunks.length))));
   const chunkGroups = kernel === 'lanes' ? laneGroups : tiledGroups;
   const partialsPerGroup = kernel === 'lanes' ? LANES_WG : 1;

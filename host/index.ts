@@ -6,7 +6,7 @@ import { readShaderFiles } from './shader-files.ts';
 
 export { GpuBackend, type DdpmKernel } from './engine.ts';
 
-export async function createGpuBackend(options: AcquireOptions & { maxChunkRows?: number; kernel?: DdpmKernel } = {}): Promise<GpuBackend & Backend> {
+export async function createGpuBackend(options: AcquireOptions & { maxChunkRows?: number; kernel?: DdpmKernel; subgroups?: boolean } = {}): Promise<GpuBackend & Backend> {
   const acquired = await acquireDevice(options);
-  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows, kernel: options.kernel });
+  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups });
 }

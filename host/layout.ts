@@ -26,6 +26,8 @@ export interface Shape {
   readonly partialStride4: number;
   /** Rows of data per storage binding (chunk). */
   readonly rowsPerChunk: number;
+  /** Workgroup memory the tiled passes need for one sample (tile = 0 when even one does not fit). */
+  readonly workgroupBytesPerSample: number;
 }
 
 const MAX_TILE = 32;
@@ -41,15 +43,22 @@ export function shapeFor(k: number, d: number, limits: DeviceLimits, maxChunkRow
   const fixedBytes = 16 * k4 + 4 * wg;
   const bytesPerSample = 16 * (2 * d4 + 2 * k4);
   const tile = Math.min(MAX_TILE, Math.floor((limits.maxComputeWorkgroupStorageSize - fixedBytes) / bytesPerSample));
-  if (tile < 1) {
+  const rowBytes = 16 * d4;
+  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / rowBytes));
+  return {
+    k, d, k4, d4, wg, tile: Math.max(0, tile), blocksPerThread, partialStride4: 4 * k4 * d4 + k4 + 1, rowsPerChunk,
+    workgroupBytesPerSample: fixedBytes + bytesPerSample,
+  };
+}
+
+/** The tiled passes (tiled DDPM, EM, probes) hold at least one sample in workgroup memory. */
+export function requireTile(s: Shape, limits: DeviceLimits): void {
+  if (s.tile < 1) {
     throw new DeviceError(
-      `K = ${k} and d = ${d} need ${fixedBytes + bytesPerSample} bytes of workgroup memory per sample, ` +
+      `K = ${s.k} and d = ${s.d} need ${s.workgroupBytesPerSample} bytes of workgroup memory for one sample, ` +
         `but this device allows ${limits.maxComputeWorkgroupStorageSize}: reduce d (for example by PCA) or use --backend cpu.`,
     );
   }
-  const rowBytes = 16 * d4;
-  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / rowBytes));
-  return { k, d, k4, d4, wg, tile, blocksPerThread, partialStride4: 4 * k4 * d4 + k4 + 1, rowsPerChunk };
 }
 
 export function shapeConsts(s: Shape): Record<string, number> {

@@ -79,5 +79,7 @@ export function buildModuleCode(
     if (text === undefined) throw new Error(`shader file ${f} was not loaded`);
     return `// ---- ${f}\n${preprocess(f, expandUnroll(f, text, s.consts), s.flags)}`;
   });
-  return [header, ...structs, ...bodies].join('\n');
+  // WGSL requires enable directives before any declaration.
+  const enables = s.flags.SUBGROUPS ? 'enable subgroups;\n' : '';
+  return [enables + header, ...structs, ...bodies].join('\n');
 }

@@ -70,7 +70,15 @@ fn tileSquaredResiduals(lid: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn ddpmPass(@builtin(local_invocation_index) lid: u32,
             @builtin(workgroup_id) wid: vec3<u32>,
-            @builtin(num_workgroups) nwg: vec3<u32>) {
+            @builtin(num_workgroups) nwg: vec3<u32>,
+#if ${SUBGROUPS}
+            @builtin(subgroup_invocation_id) sgid: u32,
+            @builtin(subgroup_size) sgsize: u32,
+#endif
+        ) {
+#if ${SUBGROUPS}
+  subgroupLane = vec2<u32>(sgid, sgsize);
+#endif
   computeHalfNorms(lid);
   // Each thread owns BPT blocks of 4 centres x 4 coordinates of the K x d sums.
   var acc: array<mat4x4<f32>, BPT>;

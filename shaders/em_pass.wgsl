@@ -18,7 +18,15 @@ fn loadCleanTile(lid: u32, tileStart: u32, valid: u32) {
 @compute @workgroup_size(WG)
 fn emPass(@builtin(local_invocation_index) lid: u32,
           @builtin(workgroup_id) wid: vec3<u32>,
-          @builtin(num_workgroups) nwg: vec3<u32>) {
+          @builtin(num_workgroups) nwg: vec3<u32>,
+#if ${SUBGROUPS}
+          @builtin(subgroup_invocation_id) sgid: u32,
+          @builtin(subgroup_size) sgsize: u32,
+#endif
+      ) {
+#if ${SUBGROUPS}
+  subgroupLane = vec2<u32>(sgid, sgsize);
+#endif
   computeHalfNorms(lid);
   var acc: array<mat4x4<f32>, BPT>;
   var counts: array<vec4<f32>, BPT>;

@@ -105,7 +105,30 @@ fn tileSoftmax(lid: u32, valid: u32) -> f32 {
   return logSumExp;
 }
 
-// Sum of one f32 per thread over the workgroup, in a fixed order (deterministic).
+// Sum of one f32 per thread over the workgroup, valid in thread 0. Deterministic:
+// with subgroups, each subgroup adds its own values and thread 0 adds the subgroup
+// totals in order; without, thread 0 adds every value in order.
+// (subgroup_invocation_id, subgroup_size), set by the entry point when the adapter has subgroups.
+var<private> subgroupLane: vec2<u32>;
+
+#if ${SUBGROUPS}
+fn workgroupSum(lid: u32, value: f32) -> f32 {
+  let sgid = subgroupLane.x;
+  let sgsize = subgroupLane.y;
+  let partial = subgroupAdd(value);
+  if (sgid == 0u) {
+    reduceScratch[lid / sgsize] = partial;
+  }
+  workgroupBarrier();
+  var total = 0.0;
+  if (lid == 0u) {
+    for (var i = 0u; i < (WG + sgsize - 1u) / sgsize; i++) {
+      total += reduceScratch[i];
+    }
+  }
+  return total;
+}
+#else
 fn workgroupSum(lid: u32, value: f32) -> f32 {
   reduceScratch[lid] = value;
   workgroupBarrier();
@@ -117,3 +140,4 @@ fn workgroupSum(lid: u32, value: f32) -> f32 {
   }
   return total;
 }
+#endif

@@ -1,0 +1,82 @@
+// The engine's variants and failure modes: both DDPM kernels (tiled, lanes) and the subgroup specialisation
+// and its fallback against the float64 reference on a few cases of the shared table; a lost device, a machine
+// without an adapter, and a problem over the device's limits each become a DeviceError that says what to do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireDevice } from '../host/device.ts';
+import { createGpuBackend, type GpuBackend } from '../host/index.ts';
+import { CpuBackend } from '../src/cpu/backend.ts';
+import { emStep } from '../src/cpu/reference.ts';
+import { DeviceError } from '../src/errors.ts';
+import { noiseMatrix } from '../src/math/philox.ts';
+import { matrix } from '../src/types.ts';
+import { caseById, emBound, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from './cases.ts';
+
+const cpu = new CpuBackend();
+const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] }[] = [
+  { name: 'tiled kernel, subgroups where the adapter has them', options: { kernel: 'tiled' } },
+  { name: 'tiled kernel, subgroup fallback', options: { kernel: 'tiled', subgroups: false } },
+  { name: 'lane kernel', options: { kernel: 'lanes' } },
+];
+const backends: GpuBackend[] = [];
+
+beforeAll(async () => {
+  for (const v of variants) backends.push(await createGpuBackend(v.options));
+});
+
+afterAll(() => backends.forEach((b) => b.dispose()));
+
+describe('every kernel variant agrees with the float64 reference', () => {
+  variants.forEach((v, i) => {
+    for (const id of ['K3-d5-N1000-t0.05', 'K16-d64-N65-t3', 'K2tied-d5-N64-t0.5', 'K33-d3-N64-t0.05']) {
+      it(`${v.name}: ${id}`, async () => {
+        const gpu = backends[i];
+        const c = caseById(id);
+        const { data, centres, z } = makeProblem(c);
+        const got = await gpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
+        const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
+        // The derived float32 bound of test/cases.ts, with the summation depth of the kernel this backend runs.
+        const bound = gradientBound(data, scaledCentres(centres, c.t, c.tied), c.t, z, summationDepth(gpu, c.tied ? 2 : c.k, c.d, c.n), c.tied);
+        expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(bound.loss);
+        expect(worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad).ratio).toBeLessThanOrEqual(1);
+      });
+    }
+    it(`${v.name}: EM step (its log-likelihood sum uses the workgroup sum)`, async () => {
+      const gpu = backends[i];
+      const c = caseById('K8-d16-N1000-t0.05');
+      const { data, centres } = makeProblem(c);
+      const got = await gpu.emStep(data, centres);
+      // The derived EM bound of test/cases.ts (softmax on clean data, sums of the EM pass's depth, the division).
+      const { next, bound } = emBound(data, centres, summationDepth(gpu, c.k, c.d, c.n, 'em'), 'em');
+      expect(worstRatio(got.data, next.data, bound.data).ratio).toBeLessThanOrEqual(1);
+      expect(worstRatio(got.data, emStep(data, centres).data, bound.data).ratio).toBeLessThanOrEqual(1);
+    });
+  });
+});
+
+describe('failures become DeviceErrors that say what to do', () => {
+  it('no adapter at all: says how to get one', async () => {
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    await expect(acquireDevice({ gpu: noAdapter })).rejects.toThrow(DeviceError);
+    await expect(acquireDevice({ gpu: noAdapter })).rejects.toThrow(/No WebGPU adapter was found.*apt-get install chromium libvulkan1.*--backend cpu/);
+  });
+
+  it('a device lost during training rejects the run instead of hanging', async () => {
+    const gpu = await createGpuBackend();
+    const c = caseById('K3-d5-N1000-t0.05');
+    const { data, centres } = makeProblem(c);
+    const run = gpu.gdSteps(data, centres, { noiseScale: c.t, tied: false, lr: 0.05, steps: 200, logEvery: 100, noise: { kind: 'seed', seed: 1, mode: 'fresh' } });
+    gpu.device.destroy();
+    await expect(run).rejects.toThrow(DeviceError);
+    await expect(gpu.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(DeviceError);
+  });
+
+  it('a problem whose one sample exceeds workgroup memory: the tiled and EM passes name the limit and the size', async () => {
+    const gpu = backends[0];
+    const d = 20000; // 2 x 5000 vec4 per sample in workgroup memory: 160 kB, over any device's limit
+    const data = noiseMatrix(1, 0, 4, d, 1);
+    const centres = matrix(1, d, data.data.slice(0, d));
+    const error = /need \d+ bytes of workgroup memory for one sample, but this device allows \d+/;
+    await expect(gpu.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(error);
+    await expect(gpu.emStep(data, centres)).rejects.toThrow(DeviceError);
+  });
+});
