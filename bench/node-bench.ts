@@ -1,0 +1,105 @@
+// The Node benchmark (issue: engine core, item 10). Standard problem: N = 2^20,
+// d = 64, K = 16, fresh noise. Median seconds per GD step over >= 10 steps after
+// a warm-up, sample-gradients per second, GFLOP/s under MATH.md section 12, the
+// adapter's own measured FMA ceiling and the fraction of it achieved, and the
+// CPU reference on a subsample for a ratio. Writes bench/results/latest.json.
+//
+//   npm run bench [-- --n 1048576 --d 64 --k 16 --steps 10 --warmup 2 --cpu-rows 8192]
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createGpuBackend } from '../host/index.ts';
+import { CpuBackend } from '../src/cpu/backend.ts';
+import { noiseMatrix } from '../src/math/philox.ts';
+import type { Backend, Matrix } from '../src/types.ts';
+import { matrix } from '../src/types.ts';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: String(2 ** 20) },
+    d: { type: 'string', default: '64' },
+    k: { type: 'string', default: '16' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    'cpu-rows': { type: 'string', default: '8192' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+  },
+});
+const N = Number(values.n), d = Number(values.d), K = Number(values.k);
+const steps = Number(values.steps), warmup = Number(values.warmup), cpuRows = Math.min(N, Number(values['cpu-rows']));
+const noiseScale = 0.5, lr = 0.05;
+
+/** Flops per sample-gradient under MATH.md section 12, not counting the noise (so the fraction is conservative). */
+const flopsPerSample = 8 * K * d + 6 * d;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Seconds of each GD step, timed between consecutive read-backs (one step per submission). */
+async function stepTimes(backend: Backend, data: Matrix, centres: Matrix, count: number): Promise<number[]> {
+  const times: number[] = [];
+  let last = performance.now();
+  await backend.gdSteps(data, centres, {
+    noiseScale, tied: false, lr, steps: count, logEvery: 1,
+    noise: { kind: 'seed', seed: 1, mode: 'fresh' },
+    onProgress: () => {
+      const now = performance.now();
+      times.push((now - last) / 1000);
+      last = now;
+    },
+  });
+  return times;
+}
+
+const log = (m: string) => console.error(m);
+log(`Generating the standard problem N = ${N}, d = ${d}, K = ${K} ...`);
+const data = noiseMatrix(11, 0, N, d, 1);
+const centres = matrix(K, d, noiseMatrix(12, 0, K, d, 1).data.map((v) => 2 * v));
+
+const gpu = await createGpuBackend({ log });
+log(`Adapter: ${gpu.adapter}`);
+log('Measuring the adapter FMA ceiling ...');
+const fmaCeilingGflops = await gpu.measureFmaCeiling();
+log(`  ${fmaCeilingGflops.toFixed(2)} GFLOP/s`);
+log(`Timing ${warmup} warm-up + ${steps} GD steps on the GPU engine ...`);
+const all = await stepTimes(gpu, data, centres, warmup + steps);
+const gpuTimes = all.slice(warmup);
+const secondsPerStep = median(gpuTimes);
+gpu.dispose();
+
+log(`Timing the CPU reference on ${cpuRows} rows ...`);
+const cpuData = matrix(cpuRows, d, data.data.slice(0, cpuRows * d));
+const cpu = new CpuBackend();
+const cpuTimes = (await stepTimes(cpu, cpuData, centres, 4)).slice(1);
+const cpuSecondsPerStep = median(cpuTimes);
+
+const sampleGradsPerSec = N / secondsPerStep;
+const gflops = (sampleGradsPerSec * flopsPerSample) / 1e9;
+const cpuSampleGradsPerSec = cpuRows / cpuSecondsPerStep;
+const result = {
+  problem: { n: N, d, k: K, noise: 'fresh', noiseScale, lr },
+  adapter: gpu.adapter,
+  date: new Date().toISOString(),
+  steps: gpuTimes.length,
+  warmup,
+  secondsPerStep,
+  stepSeconds: gpuTimes,
+  sampleGradsPerSec,
+  flopsPerSample,
+  gflops,
+  fmaCeilingGflops,
+  fractionOfCeiling: gflops / fmaCeilingGflops,
+  cpuReference: { rows: cpuRows, secondsPerStep: cpuSecondsPerStep, sampleGradsPerSec: cpuSampleGradsPerSec },
+  speedupOverCpuReference: sampleGradsPerSec / cpuSampleGradsPerSec,
+  command: `npm run bench -- --n ${N} --d ${d} --k ${K} --steps ${steps} --warmup ${warmup} --cpu-rows ${cpuRows}`,
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(`${values.out}.tmp`, JSON.stringify(result, null, 2) + '\n');
+renameSync(`${values.out}.tmp`, values.out!);
+console.log(JSON.stringify(result, null, 2));
+log(`\nGPU: ${secondsPerStep.toFixed(3)} s/step (median of ${gpuTimes.length}), ${sampleGradsPerSec.toExponential(3)} sample-grads/s, ` +
+  `${gflops.toFixed(2)} GFLOP/s = ${(100 * result.fractionOfCeiling).toFixed(1)}% of the ${fmaCeilingGflops.toFixed(2)} GFLOP/s FMA ceiling; ` +
+  `CPU reference ${cpuSampleGradsPerSec.toExponential(3)} sample-grads/s (x${result.speedupOverCpuReference.toFixed(1)}).`);
+process.exit(0);
