@@ -67,6 +67,23 @@ log(`Timing ${warmup} warm-up + ${steps} GD steps on the GPU engine ...`);
 const all = await stepTimes(gpu, data, centres, warmup + steps);
 const gpuTimes = all.slice(warmup);
 const secondsPerStep = median(gpuTimes);
+
+// What limits it: the same evaluation on a subsample with Philox noise and with an explicit noise matrix
+// (read from memory like the data), interleaved; the difference is the cost of drawing the noise.
+const shareRows = Math.min(N, 65536);
+const sub = matrix(shareRows, d, data.data.slice(0, shareRows * d));
+const z = noiseMatrix(13, 0, shareRows, d);
+const seeded: number[] = [];
+const explicit: number[] = [];
+for (let i = 0; i < 6; i++) {
+  for (const [noise, into] of [[{ kind: 'seed', seed: 1, mode: 'fixed' }, seeded], [{ kind: 'matrix', z }, explicit]] as const) {
+    const t0 = performance.now();
+    await gpu.lossAndGradient(sub, centres, { noiseScale, tied: false, noise });
+    if (i > 0) into.push((performance.now() - t0) / 1000);
+  }
+}
+const noiseShareOfStep = 1 - median(explicit) / median(seeded);
+log(`  drawing the noise (Philox4x32-10 + Box-Muller) takes ${(100 * noiseShareOfStep).toFixed(0)}% of a step`);
 gpu.dispose();
 
 log(`Timing the CPU reference on ${cpuRows} rows ...`);
@@ -91,6 +108,7 @@ const result = {
   gflops,
   fmaCeilingGflops,
   fractionOfCeiling: gflops / fmaCeilingGflops,
+  noiseShareOfStep,
   cpuReference: { rows: cpuRows, secondsPerStep: cpuSecondsPerStep, sampleGradsPerSec: cpuSampleGradsPerSec },
   speedupOverCpuReference: sampleGradsPerSec / cpuSampleGradsPerSec,
   command: `npm run bench -- --n ${N} --d ${d} --k ${K} --steps ${steps} --warmup ${warmup} --cpu-rows ${cpuRows}`,
