@@ -124,23 +124,6 @@ fn ddpmPass(@builtin(local_invocation_index) lid: u32,
       }
     }
   }
-  // Partial layout (vec4 units): KP rows x D4 sums, then K4 colsum(C), then the loss sum.
-  let base = wid.x * PARTIAL_STRIDE4 + params.partialBase * PARTIAL_STRIDE4;
-  for (var i = 0u; i < BPT; i++) {
-    let b = lid + i * WG;
-    if (b < K4 * D4) {
-      let jb = b / D4;
-      let kb = b % D4;
-      for (var jj = 0u; jj < 4u; jj++) {
-        partials[base + (4u * jb + jj) * D4 + kb] = acc[i][jj];
-      }
-      if (kb == 0u) {
-        partials[base + KP * D4 + jb] = colsum[i];
-      }
-    }
-  }
   let loss = workgroupSum(lid, squaredResiduals);
-  if (lid == 0u) {
-    partials[base + KP * D4 + K4] = vec4<f32>(loss, 0.0, 0.0, 0.0);
-  }
+  writePartial(lid, (params.partialBase + wid.x) * PARTIAL_STRIDE4, acc, colsum, loss);
 }

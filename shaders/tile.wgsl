@@ -141,3 +141,24 @@ fn workgroupSum(lid: u32, value: f32) -> f32 {
   return total;
 }
 #endif
+
+// One workgroup's partial, in vec4 (the layout reduce.wgsl and update.wgsl read): KP rows x D4 block sums,
+// then K4 column sums, then one scalar (the loss or log-likelihood sum, valid in thread 0).
+fn writePartial(lid: u32, base: u32, sums: array<mat4x4<f32>, BPT>, columnSums: array<vec4<f32>, BPT>, scalar: f32) {
+  for (var i = 0u; i < BPT; i++) {
+    let b = lid + i * WG;
+    if (b < K4 * D4) {
+      let jb = b / D4;
+      let kb = b % D4;
+      for (var jj = 0u; jj < 4u; jj++) {
+        partials[base + (4u * jb + jj) * D4 + kb] = sums[i][jj];
+      }
+      if (kb == 0u) {
+        partials[base + KP * D4 + jb] = columnSums[i];
+      }
+    }
+  }
+  if (lid == 0u) {
+    partials[base + KP * D4 + K4] = vec4<f32>(scalar, 0.0, 0.0, 0.0);
+  }
+}
