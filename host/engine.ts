@@ -105,6 +105,8 @@ export class GpuBackend implements Backend {
   private data: UploadedData | undefined;
   private resources: ShapeResources | undefined;
   private disposed = false;
+  /** The public methods share buffers (centres, partials, step counter): they run one at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(init: GpuBackendInit) {
     this.acquired = init.acquired;
@@ -131,9 +133,20 @@ export class GpuBackend implements Backend {
     this.device.destroy();
   }
 
+  /** Runs `work` after every earlier call has settled, so that overlapping calls cannot share buffers. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
   // ---- the Backend interface ----
 
-  async lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+  lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+    return this.exclusive(() => this.lossAndGradientNow(data, centres, options));
+  }
+
+  private async lossAndGradientNow(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
     const res = this.prepare(data, k, a, sigma, options.noise, 0);
@@ -162,7 +175,11 @@ export class GpuBackend implements Backend {
     return { loss, gradScaled, gradCentres };
   }
 
-  async gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+  gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+    return this.exclusive(() => this.gdStepsNow(data, centres, options));
+  }
+
+  private async gdStepsNow(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
     const steps = options.steps;
@@ -219,19 +236,23 @@ export class GpuBackend implements Backend {
     return { centres: current, history, nIter: steps };
   }
 
-  async emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
-    return this.emLike(data, centres, 0, 0);
+  emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
+    return this.exclusive(() => this.emLike(data, centres, 0, 0));
   }
 
   async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
     checkStepSize(lr);
-    return this.emLike(data, centres, 1, lr);
+    return this.exclusive(() => this.emLike(data, centres, 1, lr));
   }
 
   // ---- probes for tests: the same WGSL functions as the fused pass ----
 
   /** Raw Philox4x32-10 words for each (counter, key). */
-  async philoxWords(counters: Uint32Array, keys: Uint32Array): Promise<Uint32Array> {
+  philoxWords(counters: Uint32Array, keys: Uint32Array): Promise<Uint32Array> {
+    return this.exclusive(() => this.philoxWordsNow(counters, keys));
+  }
+
+  private async philoxWordsNow(counters: Uint32Array, keys: Uint32Array): Promise<Uint32Array> {
     const n = counters.length / 4;
     const input = new Uint32Array(8 * n);
     for (let i = 0; i < n; i++) {
@@ -254,7 +275,11 @@ export class GpuBackend implements Backend {
   }
 
   /** The noise z (N x d) that the DDPM pass draws for (seed, step). */
-  async noiseProbe(data: Matrix, seed: number, step: number): Promise<Matrix> {
+  noiseProbe(data: Matrix, seed: number, step: number): Promise<Matrix> {
+    return this.exclusive(() => this.noiseProbeNow(data, seed, step));
+  }
+
+  private async noiseProbeNow(data: Matrix, seed: number, step: number): Promise<Matrix> {
     const res = this.prepare(data, 1, 1, 1, { kind: 'seed', seed, mode: 'fixed', step }, 0);
     const out = this.buffer(16 * data.rows * res.shape.d4, STORAGE);
     const pipeline = this.probePipeline(res.shape, 'noiseProbe', false);
@@ -272,7 +297,11 @@ export class GpuBackend implements Backend {
   }
 
   /** Responsibilities w(x_t) (N x K) at the noisy points of the DDPM pass. */
-  async responsibilitiesProbe(data: Matrix, centres: Matrix, options: DdpmOptions, maxPerDimension?: number): Promise<Matrix> {
+  responsibilitiesProbe(data: Matrix, centres: Matrix, options: DdpmOptions, maxPerDimension?: number): Promise<Matrix> {
+    return this.exclusive(() => this.responsibilitiesProbeNow(data, centres, options, maxPerDimension));
+  }
+
+  private async responsibilitiesProbeNow(data: Matrix, centres: Matrix, options: DdpmOptions, maxPerDimension?: number): Promise<Matrix> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
     const res = this.prepare(data, k, a, sigma, options.noise, 0);
@@ -308,7 +337,11 @@ export class GpuBackend implements Backend {
    * The adapter's measured float32 multiply-add ceiling in GFLOP/s: the median
    * over `repeats` dispatches of independent FMA chains (8 vec4 chains per thread).
    */
-  async measureFmaCeiling(repeats = 5, threads = 64 * 256, iterations = 4096): Promise<number> {
+  measureFmaCeiling(repeats = 5, threads = 64 * 256, iterations = 4096): Promise<number> {
+    return this.exclusive(() => this.measureFmaCeilingNow(repeats, threads, iterations));
+  }
+
+  private async measureFmaCeilingNow(repeats: number, threads: number, iterations: number): Promise<number> {
     const sink = this.buffer(16 * threads, STORAGE);
     const uniform = this.buffer(peakParams.byteSize, UNIFORM | COPY_DST);
     this.device.queue.writeBuffer(uniform, 0, peakParams.pack({ iterations, multiplier: 0.999999, addend: 1e-7 }));

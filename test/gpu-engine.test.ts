@@ -53,6 +53,24 @@ describe('every kernel variant agrees with the float64 reference', () => {
   });
 });
 
+describe('overlapping calls on one backend', () => {
+  it('run one at a time: GD, EM and a gradient started together give the results they give one after another', async () => {
+    const gpu = backends[2];
+    const c = caseById('K3-d5-N1000-t0.05');
+    const { data, centres, z } = makeProblem(c);
+    const gd = () => gpu.gdSteps(data, centres, { noiseScale: c.t, tied: false, lr: 0.05, steps: 20, logEvery: 5, noise: { kind: 'seed', seed: 4, mode: 'fresh' } });
+    const em = () => gpu.emStep(data, centres);
+    const grad = () => gpu.lossAndGradient(data, centres, { noiseScale: 0.3, tied: false, noise: { kind: 'matrix', z } });
+    const [gdA, emA, gradA] = [await gd(), await em(), await grad()];
+    const [gdB, emB, gradB] = await Promise.all([gd(), em(), grad()]);
+    // The same kernels on the same inputs in the same order are deterministic (fixed-order reductions): bit for bit.
+    expect(Array.from(gdB.centres.data)).toEqual(Array.from(gdA.centres.data));
+    expect(Array.from(emB.data)).toEqual(Array.from(emA.data));
+    expect(gradB.loss).toBe(gradA.loss);
+    expect(Array.from(gradB.gradScaled.data)).toEqual(Array.from(gradA.gradScaled.data));
+  });
+});
+
 describe('failures become DeviceErrors that say what to do', () => {
   it('no adapter at all: says how to get one', async () => {
     const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
