@@ -32,9 +32,10 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var coef: array<f32, KP>;
   for (var row = lane; row < params.rows; row += lanes) {
     // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (MATH.md sections 2 and 4).
+    let noiseOfRow = rowNoise(row);
 #unroll c D4
     {
-      let z = sampleNoise(row, {c});
+      let z = blockNoise(noiseOfRow, {c});
       x[{c}] = params.a * data[row * D4 + {c}] + params.sigma * z;
       r[{c}] = params.invSigma * z;
     }

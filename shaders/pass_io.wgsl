@@ -28,3 +28,28 @@ fn sampleNoise(row: u32, c4: u32) -> vec4<f32> {
   return maskPadding(c4, noiseBlock(key, params.chunkBase + row, c4, step, 0u));
 #endif
 }
+
+// The noise of one sample, split so that work shared by its coordinate blocks is done once
+// (philox.wgsl noiseRowState); the same numbers as sampleNoise.
+#if ${EXPLICIT_NOISE}
+alias RowNoise = u32;
+
+fn rowNoise(row: u32) -> RowNoise {
+  return row;
+}
+
+fn blockNoise(r: RowNoise, c4: u32) -> vec4<f32> {
+  return noise[r * D4 + c4];
+}
+#else
+alias RowNoise = NoiseRowState;
+
+fn rowNoise(row: u32) -> RowNoise {
+  let step = select(params.fixedStep, stepState[0], params.freshNoise != 0u);
+  return noiseRowState(vec2<u32>(params.seedLo, params.seedHi), params.chunkBase + row, step, 0u);
+}
+
+fn blockNoise(r: RowNoise, c4: u32) -> vec4<f32> {
+  return maskPadding(c4, noiseBlockFromRow(r, vec2<u32>(params.seedLo, params.seedHi), c4));
+}
+#endif

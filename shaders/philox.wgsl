@@ -55,3 +55,45 @@ fn boxMuller(words: vec4<u32>) -> vec4<f32> {
 fn noiseBlock(key: vec2<u32>, sample: u32, block: u32, step: u32, stream: u32) -> vec4<f32> {
   return boxMuller(philox4x32_10(vec4<u32>(sample, block, step, stream), key));
 }
+
+// ---- The same noise, with the work that does not depend on the coordinate block hoisted ----
+// With counter (sample, block, step, stream), Philox's first rounds multiply words that depend on the
+// sample (and step) only: round 1 both products, round 2 the M1 product, round 3 the M0 product.
+// noiseRowState computes them once per sample; noiseBlockFromRow finishes each block. Bit-identical
+// to noiseBlock (the seeded-noise tests compare the lane kernel that uses it with the probe that does not).
+
+struct NoiseRowState {
+  c1x: u32,   // round 1 output word x, before the block is xored in
+  c1w: u32,
+  c2y: u32,
+  c2x: u32,
+  a3hi: u32,  // round 3: mulhi(M0, c2.x) and its low word
+  a3lo: u32,
+}
+
+fn noiseRowState(key: vec2<u32>, sample: u32, step: u32, stream: u32) -> NoiseRowState {
+  let k1 = key + vec2<u32>(PHILOX_W0, PHILOX_W1);
+  // Round 1 on (sample, block, step, stream): x = hi(M1 step) ^ block ^ k0, y = lo(M1 step), z = hi(M0 sample) ^ stream ^ k1, w = lo(M0 sample).
+  let c1y = PHILOX_M1 * step;
+  let c1z = mulhi32(PHILOX_M0, sample) ^ stream ^ key.y;
+  // Round 2: y and x come from M1 * c1.z (sample only); z, w from M0 * c1.x (block).
+  let c2x = mulhi32(PHILOX_M1, c1z) ^ c1y ^ k1.x;
+  return NoiseRowState(mulhi32(PHILOX_M1, step) ^ key.x, PHILOX_M0 * sample, PHILOX_M1 * c1z, c2x,
+                       mulhi32(PHILOX_M0, c2x), PHILOX_M0 * c2x);
+}
+
+fn noiseBlockFromRow(s: NoiseRowState, key: vec2<u32>, block: u32) -> vec4<f32> {
+  let k1 = key + vec2<u32>(PHILOX_W0, PHILOX_W1);
+  let k2 = k1 + vec2<u32>(PHILOX_W0, PHILOX_W1);
+  let c1x = s.c1x ^ block;
+  let c2z = mulhi32(PHILOX_M0, c1x) ^ s.c1w ^ k1.y;
+  let c2w = PHILOX_M0 * c1x;
+  // Round 3: x, y from M1 * c2.z; z, w from the hoisted M0 * c2.x.
+  var c = vec4<u32>(mulhi32(PHILOX_M1, c2z) ^ s.c2y ^ k2.x, PHILOX_M1 * c2z, s.a3hi ^ c2w ^ k2.y, s.a3lo);
+  var k = k2 + vec2<u32>(PHILOX_W0, PHILOX_W1);
+  for (var round = 3u; round < 9u; round++) {
+    c = philoxRound(c, k);
+    k += vec2<u32>(PHILOX_W0, PHILOX_W1);
+  }
+  return boxMuller(philoxRound(c, k));
+}
