@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 300_000,
     // One WebGPU device per file; files in parallel would fight for 2 cores.
     fileParallelism: false,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
