@@ -8,7 +8,7 @@
 //     ("WGSL does not specify a rounding mode"), so the error is < 1 ULP <= 2^-23 |x| = 2u (u = 2^-24);
 //   x / y: 2.5 ULP (= 5u relative);   exp(x): 3 + 2|x| ULP (= (6 + 4|x|) u relative);
 //   inverseSqrt: 2 ULP; sqrt: "inherited from 1.0 / inverseSqrt(x)" (2 + 2.5 ULP = 9u relative);
-//   log: absolute error 2^-21 on [0.5, 2], 3 ULP outside; sin, cos: absolute error 2^-11 on [-pi, pi];
+//   log: absolute error 2^-21 on [0.5, 2], 3 ULP outside (sin and cos are the engine's own: COS_SIN_ERROR);
 //   "An implementation may reassociate operations" and may fuse them when at least as accurate, so every
 //     sum below is bounded whatever its order: n terms, each touched by <= n - 1 additions;
 //   subnormal inputs and outputs "may be flushed to zero" (an absolute 2^-126 per value, negligible here).
@@ -558,13 +558,22 @@ function angleError(u2: number, angle: number): number {
 }
 
 /**
- * The spec bound on |z_gpu - z_cpu| for one normal z = r cos(theta) (or r sin) with r = sqrt(v), v = -2 log u1:
- *   log u1: absolute 2^-21 for u1 in [0.5, 2], 3 ULP below 0.5, so dv = 2 dlog (the -2.0 * is exact);
+ * |cos_gpu(x) - cos(x)| (and sin) for the engine's own cosSin (shaders/philox.wgsl), |x| <= pi: the reduction
+ * y = ((x - q P1) - q P2) - q P3 with q <= 2 has an exact first step (Sterbenz) and two roundings of values below
+ * pi/4 + (2u each under WGSL's either-way rounding: 3.2u) plus the three-part pi/2's own error (below 1e-14);
+ * Cephes' minimax polynomials are within 2u on [-pi/4, pi/4]; their evaluation adds at most 4u (the leading term
+ * y or 1 - z/2 rounds once, the small tail a few times at < 0.1 of the size). Under 10u; 16u leaves margin.
+ */
+const COS_SIN_ERROR = 16 * U;
+
+/**
+ * The bound on |z_gpu - z_cpu| for one normal z = r cos(theta) (or r sin) with r = sqrt(v), v = -2 log u1:
+ *   log u1: WGSL's log, absolute 2^-21 for u1 in [0.5, 2], 3 ULP below 0.5, so dv = 2 dlog (-2.0 * is exact);
  *   sqrt = 1 / inverseSqrt: 2 ULP then 2.5 ULP, 4.5 ULP (9u) relative, after
  *     |sqrt(v + dv) - sqrt(v)| <= min(dv / sqrt(v), sqrt(dv)) (exact, not first order: r is tiny when u1 ~ 1);
- *   cos, sin: absolute 2^-11 on [-pi, pi]; the angle's own error dtheta moves them by <= dtheta;
+ *   cos, sin: the engine's cosSin, COS_SIN_ERROR absolute; the angle's own error dtheta moves them by <= dtheta;
  *   the product r * cos: < 1 ULP.
- *   |dz| <= (r + dr) 2^-11 + |cos or sin| dr + (r + dr) dtheta + 1 ULP(|z|) (+ dr 2^-11 already in the first term).
+ *   |dz| <= (r + dr) COS_SIN_ERROR + |cos or sin| dr + (r + dr) dtheta + 1 ULP(|z|).
  */
 export function normalBound(u1: number, u2: number, trig: 'cos' | 'sin'): number {
   const v = -2 * Math.log(u1);
@@ -576,7 +585,7 @@ export function normalBound(u1: number, u2: number, trig: 'cos' | 'sin'): number
   const angle = 2 * Math.PI * u2 - Math.PI;
   const t = trig === 'cos' ? Math.cos(angle) : Math.sin(angle);
   const rr = r + dr;
-  return rr * 2 ** -11 + Math.abs(t) * dr + rr * angleError(u2, angle) + ulp32(rr * (Math.abs(t) + 2 ** -11));
+  return rr * COS_SIN_ERROR + Math.abs(t) * dr + rr * angleError(u2, angle) + ulp32(rr * (Math.abs(t) + COS_SIN_ERROR));
 }
 
 /** Per-entry spec bounds (normalBound) on |z_gpu - z_cpu| of the N x d training noise of (seed, step). */
