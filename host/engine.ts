@@ -102,6 +102,9 @@ export class GpuBackend implements Backend {
   private readonly kernelChoice: DdpmKernel;
   private readonly subgroups: boolean;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Compiler errors of the modules built so far (filled asynchronously), to explain a rejected submission. */
+  private readonly compileErrors: string[] = [];
+  private readonly compilations: Promise<void>[] = [];
   private data: UploadedData | undefined;
   private resources: ShapeResources | undefined;
   private disposed = false;
@@ -612,6 +615,11 @@ export class GpuBackend implements Backend {
     if (!p) {
       const code = buildModuleCode(files, this.sources, spec, structs);
       const module = this.device.createShaderModule({ code, label: key });
+      this.compilations.push(module.getCompilationInfo().then((info) => {
+        for (const m of info.messages) {
+          if (m.type === 'error') this.compileErrors.push(`${entry} (${files.join(' + ')}), line ${m.lineNum}: ${m.message}`);
+        }
+      }, () => undefined));
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
       this.pipelines.set(key, p);
     }
@@ -647,7 +655,11 @@ export class GpuBackend implements Backend {
     this.device.pushErrorScope('validation');
     this.device.queue.submit([encoder.finish()]);
     const error = await this.device.popErrorScope();
-    if (error) throw new DeviceError(`The GPU rejected the work: ${error.message}`);
+    if (error) {
+      await Promise.all(this.compilations);
+      const compiler = this.compileErrors.length ? ` Shader compiler: ${this.compileErrors.join('; ')}` : '';
+      throw new DeviceError(`The GPU rejected the work: ${error.message}.${compiler}`);
+    }
     try {
       await Promise.race([Promise.all(staging.map((s) => s.mapAsync(MAP_MODE_READ))), this.acquired.lost]);
     } catch (e) {
