@@ -1,45 +1,352 @@
-// The browser page: learn a default mixture on WebGPU and report the result.
-// (The full page with plots and controls is a later issue; this is its seed.)
+// The browser page: settings from the form or the URL, a run on WebGPU with live
+// plots, EM beside it, export, and the headless contract (README, "The browser page"):
+// when a run ends, window.ddpmGmm.result holds the export JSON and
+// document.body.dataset.state is "done" (or "error" with window.ddpmGmm.error).
 import { acquireDevice } from '../../host/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
-import { generateMixture } from '../generate.ts';
-import { centreError } from '../metrics.ts';
-import { matrix } from '../types.ts';
+import { GpuTimer } from '../../host/gpu-timer.ts';
+import { InputError } from '../errors.ts';
+import type { Matrix } from '../types.ts';
+import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
+import { buildResult, type RunResult } from './export.ts';
+import { principalProjection } from './pca.ts';
+import { Plots } from './plots.ts';
+import { fileProblem, generatedProblem, initialCentres, parseMatrixBytes, type Problem } from './problem.ts';
+import { Session } from './session.ts';
+import { DEFAULTS, parseSettings, rawFromParams, type RawSettings, type Settings, toParams } from './settings.ts';
 import { browserShaderFiles } from './shaders.ts';
 
-const out = document.getElementById('output')!;
-const say = (line: string) => {
-  out.textContent += `${line}\n`;
-};
+interface PageApi {
+  state: string;
+  result?: RunResult | BenchFigures;
+  error?: string;
+  adapter?: string;
+}
+const api: PageApi = { state: 'loading' };
+(window as unknown as { ddpmGmm: PageApi }).ddpmGmm = api;
 
-async function run(): Promise<void> {
-  const params = new URLSearchParams(location.search);
-  const k = Number(params.get('k') ?? 4), d = Number(params.get('d') ?? 2), n = Number(params.get('n') ?? 4096);
-  const steps = Number(params.get('steps') ?? 100), seed = Number(params.get('seed') ?? 1);
-  const acquired = await acquireDevice({ log: say });
-  const backend = new GpuBackend({ acquired, sources: browserShaderFiles() });
-  say(`adapter: ${backend.adapter}`);
-  const separation = 8;
-  const { data, truth } = generateMixture({ k, d, n, separation, seed });
-  // Warm start (the paper's Theorem 16): each centre moved by a third of the separation.
-  const init = matrix(k, d, truth.data.map((v, i) => v + (i % d === 0 ? separation / 3 : 0)));
-  const t0 = performance.now();
-  const result = await backend.gdSteps(data, init, {
-    noiseScale: 0.5, tied: false, lr: 1, steps, logEvery: Math.max(1, Math.floor(steps / 10)),
-    noise: { kind: 'seed', seed, mode: 'fresh' },
-    onProgress: (p) => say(`step ${p.done}/${p.total}: loss ${p.last.loss.toFixed(5)}`),
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  const error = centreError(result.centres, truth);
-  say(`centre error: max ${error.max.toFixed(4)}, mean ${error.mean.toFixed(4)}`);
-  say(`${((n * steps) / seconds).toExponential(3)} sample-gradients/s`);
-  (window as unknown as { ddpmGmm: unknown }).ddpmGmm = { result: { centres: result.centres, history: result.history, adapter: backend.adapter, error } };
-  document.body.dataset.state = 'done';
-  backend.dispose();
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`The page is missing #${id}.`);
+  return el as T;
+};
+const form = $<HTMLFormElement>('controls');
+const messageEl = $('message');
+const statusEl = $('status');
+const adapterEl = $('adapter');
+const startBtn = $<HTMLButtonElement>('start');
+const pauseBtn = $<HTMLButtonElement>('pause');
+const resetBtn = $<HTMLButtonElement>('reset');
+const exportBtn = $<HTMLButtonElement>('export');
+const fileInput = $<HTMLInputElement>('file');
+
+function setState(state: string): void {
+  api.state = state;
+  document.body.dataset.state = state;
 }
 
-run().catch((e: unknown) => {
-  say(`error: ${(e as Error).message}`);
-  (window as unknown as { ddpmGmm: unknown }).ddpmGmm = { error: (e as Error).message };
-  document.body.dataset.state = 'error';
+function showMessage(text: string, kind: 'error' | 'info' = 'error'): void {
+  messageEl.textContent = text;
+  messageEl.className = text ? kind : '';
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A failure that ends the run (or the page's start): shown on the page and published for headless callers. */
+function fail(e: unknown): void {
+  const text = describe(e);
+  showMessage(e instanceof InputError ? text : `Error: ${text}`);
+  api.error = text;
+  setState('error');
+}
+
+// Nothing may leave a blank or silent page: anything uncaught is shown.
+window.addEventListener('error', (ev) => fail(ev.error ?? ev.message));
+window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
+
+// ---- the form ----
+
+const FIELDS: (keyof Settings)[] = ['k', 'd', 'n', 'separation', 'seed', 'method', 'schedule', 't', 'lr', 'steps', 'noiseSeed', 'emIterations'];
+
+function field(name: string): HTMLInputElement | HTMLSelectElement {
+  const el = form.elements.namedItem(name);
+  if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) throw new Error(`The form is missing '${name}'.`);
+  return el;
+}
+
+function fillForm(s: Settings): void {
+  for (const key of FIELDS) field(key).value = String(s[key]);
+}
+
+function readForm(): RawSettings {
+  const raw: RawSettings = {};
+  for (const key of FIELDS) raw[key] = field(key).value;
+  return raw;
+}
+
+function source(): 'generate' | 'file' {
+  const checked = form.querySelector<HTMLInputElement>('input[name=source]:checked');
+  return checked?.value === 'file' ? 'file' : 'generate';
+}
+
+let loadedFile: { data: Matrix; name: string } | undefined;
+
+fileInput.addEventListener('change', () => {
+  const file = fileInput.files?.[0];
+  if (!file) return;
+  loadedFile = undefined;
+  file.arrayBuffer().then((buffer) => {
+    const data = parseMatrixBytes(new Uint8Array(buffer), file.name);
+    loadedFile = { data, name: file.name };
+    form.querySelector<HTMLInputElement>('input[name=source][value=file]')!.checked = true;
+    field('d').value = String(data.cols);
+    field('n').value = String(data.rows);
+    if (field('schedule').value === 'warm') field('schedule').value = 'rows';
+    showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. A file has no true centres, so the run starts from K random data rows and no error is plotted.`, 'info');
+  }).catch((e: unknown) => {
+    showMessage(`${describe(e)}`);
+    fileInput.value = '';
+  });
 });
+
+// ---- the device ----
+
+interface Gpu {
+  readonly backend: GpuBackend;
+  readonly timer: GpuTimer | undefined;
+  readonly isSoftware: boolean;
+  readonly timestamps: boolean;
+}
+
+const NO_WEBGPU =
+  'This browser has no WebGPU (navigator.gpu is missing), so the page cannot train. WebGPU is on by default in Chrome and Edge 113+ ' +
+  'on Windows, macOS and ChromeOS, and in Safari 26; on Linux start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan), ' +
+  'or in Firefox use Nightly with dom.webgpu.enabled. The command line (npm start) runs the same engine without a browser.';
+
+async function openGpu(): Promise<Gpu> {
+  if (!('gpu' in navigator) || !navigator.gpu) throw new Error(NO_WEBGPU);
+  const acquired = await acquireDevice();
+  const { acquired: timed, timer } = GpuTimer.wrap(acquired);
+  const backend = new GpuBackend({ acquired: timed, sources: browserShaderFiles() });
+  return { backend, timer, isSoftware: acquired.isSoftware, timestamps: acquired.hasTimestamps };
+}
+
+// ---- a run ----
+
+let gpu: Gpu | undefined;
+let session: Session | undefined;
+let plots: Plots | undefined;
+let longestTaskMs = 0;
+
+// The longest main-thread task while training: the page's own measure of responsiveness.
+if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
+  new PerformanceObserver((list) => {
+    const run = session;
+    if (!run || run.startedAt === 0) return;
+    const end = run.finishedAt || Infinity;
+    // Entries arrive after the fact: count those that started while this run was training.
+    for (const e of list.getEntries()) if (e.startTime >= run.startedAt && e.startTime <= end) longestTaskMs = Math.max(longestTaskMs, e.duration);
+  }).observe({ type: 'longtask' });
+}
+
+function fmt(v: number | null | undefined, digits = 4): string {
+  return v === null || v === undefined ? '-' : Number(v.toPrecision(digits)).toString();
+}
+
+function result(): RunResult | undefined {
+  if (!session || !gpu) return undefined;
+  return buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs });
+}
+
+/**
+ * Plots redraw at most every PLOT_INTERVAL_MS: on a software adapter the canvas raster and
+ * the WebGPU work share the same CPU cores, and redrawing every frame made steps 10x slower.
+ */
+const PLOT_INTERVAL_MS = 250;
+let drawQueued = false;
+let lastDraw = 0;
+function render(): void {
+  if (drawQueued) return;
+  drawQueued = true;
+  const wait = Math.max(0, lastDraw + PLOT_INTERVAL_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(() => {
+    drawQueued = false;
+    lastDraw = performance.now();
+    draw();
+  }), wait);
+}
+
+function draw(): void {
+  const s = session;
+  updateButtons();
+  if (!s) return;
+  plots?.update();
+  const r = result()!;
+  const m = s.settings.method;
+  const unit = m === 'ddpm' ? 'step' : 'iteration';
+  const lines = [
+    `${s.status}: ${unit} ${s.stepsDone} / ${s.settings.steps} (${m === 'ddpm' ? 'DDPM-GD' : m === 'em' ? 'EM' : 'gradient EM'}), N = ${s.problem.data.rows}, d = ${s.problem.data.cols}, K = ${s.settings.k}`,
+  ];
+  const last = s.points[s.points.length - 1]!;
+  if (m === 'ddpm') lines.push(`loss ${fmt(last.loss)}   |dL/dm| ${fmt(last.gradNorm)}`);
+  if (r.error) lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})`);
+  else lines.push('centre error: - (no true centres for a file)');
+  if (r.em) lines.push(`EM beside it: iteration ${r.em.iterations} / ${s.settings.emIterations}, error max ${fmt(r.em.error?.max)}`);
+  lines.push(`throughput ${r.timing.sampleGradsPerSec.toExponential(3)} sample-grads/s; ${fmt(r.timing.msPerStepWall)} ms/${unit} wall` +
+    (r.timing.msPerStepGpu !== null ? `, ${fmt(r.timing.msPerStepGpu)} ms/${unit} GPU (timestamp queries)` : gpu?.timestamps ? '' : ' (no timestamp queries on this adapter)'));
+  lines.push(`elapsed ${fmt(r.timing.elapsedSeconds, 3)} s; longest main-thread task ${fmt(longestTaskMs, 3)} ms`);
+  statusEl.textContent = lines.join('\n');
+}
+
+function updateButtons(): void {
+  const st = session?.status;
+  startBtn.disabled = !gpu || st === 'running' || st === 'paused';
+  startBtn.textContent = st === 'done' || st === 'error' ? 'Start again' : 'Start';
+  pauseBtn.disabled = st !== 'running' && st !== 'paused';
+  pauseBtn.textContent = st === 'paused' ? 'Resume' : 'Pause';
+  exportBtn.disabled = !session || session.stepsDone === 0;
+}
+
+function problemFor(s: Settings): Problem {
+  if (source() === 'file') {
+    if (!loadedFile) throw new InputError('Choose a .npy or CSV file first, or switch the problem to "generate a mixture".');
+    return fileProblem(loadedFile.data, loadedFile.name, s.k);
+  }
+  return generatedProblem(s);
+}
+
+async function startRun(s: Settings): Promise<void> {
+  if (!gpu) return;
+  await stopRun();
+  showMessage('');
+  const problem = problemFor(s);
+  const init = initialCentres(s, problem);
+  longestTaskMs = 0;
+  const run = new Session(gpu.backend, gpu.timer, s, problem, init, render);
+  session = run;
+  plots = new Plots(run, principalProjection(problem.data), {
+    loss: $('plot-loss'), error: $('plot-error'), speed: $('plot-speed'), scatter: $('plot-scatter'),
+  });
+  $('scatter-note').textContent = `${problem.data.cols > 2 ? `First two principal components of the data (d = ${problem.data.cols}). ` : ''}` +
+    'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres; orange: EM.';
+  history.replaceState(null, '', `?${toParams(s).toString()}`);
+  setState('running');
+  draw();
+  await run.start();
+  finishRun(run);
+}
+
+function finishRun(run: Session): void {
+  if (run !== session) return; // reset or replaced meanwhile
+  draw();
+  if (run.status === 'done') {
+    api.result = result();
+    setState('done');
+  } else if (run.status === 'error') {
+    api.result = result();
+    fail(run.error);
+  } else setState(run.status);
+}
+
+async function stopRun(): Promise<void> {
+  const run = session;
+  session = undefined;
+  if (run) await run.pause();
+  plots?.destroy();
+  plots = undefined;
+}
+
+startBtn.addEventListener('click', () => {
+  let s: Settings;
+  try {
+    s = parseSettings(readForm());
+  } catch (e) {
+    showMessage(describe(e));
+    return;
+  }
+  startRun(s).catch(fail);
+});
+
+pauseBtn.addEventListener('click', () => {
+  const run = session;
+  if (!run) return;
+  if (run.status === 'running') {
+    setState('pausing');
+    run.pause().then(() => finishRun(run)).catch(fail);
+  } else if (run.status === 'paused') {
+    setState('running');
+    run.start().then(() => finishRun(run)).catch(fail);
+    draw();
+  }
+});
+
+resetBtn.addEventListener('click', () => {
+  stopRun().then(() => {
+    statusEl.textContent = 'Ready.';
+    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter']) $(id).replaceChildren();
+    showMessage('');
+    api.result = undefined;
+    api.error = undefined;
+    setState(gpu ? 'ready' : 'error');
+    updateButtons();
+  }).catch(fail);
+});
+
+exportBtn.addEventListener('click', () => {
+  const r = result();
+  if (!r) return;
+  const blob = new Blob([JSON.stringify(r, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `ddpm-gmm-${r.settings.method}-k${r.settings.k}-d${r.data.cols}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+});
+
+// ---- start-up ----
+
+async function benchMode(params: URLSearchParams, g: Gpu): Promise<void> {
+  const num = (name: string, fallback: number) => Number(params.get(name) ?? fallback);
+  const spec = { n: num('n', 2 ** 20), d: num('d', 64), k: num('k', 16), steps: num('steps', 10), warmup: num('warmup', 2) };
+  statusEl.textContent = `Benchmark: N = ${spec.n}, d = ${spec.d}, K = ${spec.k} ...`;
+  setState('running');
+  const figures = await benchmarkPoint(g.backend, g.timer, spec, (m) => (statusEl.textContent += `\n${m}`));
+  statusEl.textContent += `\n${JSON.stringify(figures, null, 2)}`;
+  api.result = figures;
+  setState('done');
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  let settings: Settings = DEFAULTS;
+  let settingsError: unknown;
+  try {
+    settings = parseSettings(rawFromParams(params));
+  } catch (e) {
+    settingsError = e;
+  }
+  fillForm(settings);
+  updateButtons();
+  try {
+    gpu = await openGpu();
+  } catch (e) {
+    adapterEl.textContent = 'No WebGPU adapter.';
+    fail(e);
+    return;
+  }
+  api.adapter = gpu.backend.adapter;
+  adapterEl.textContent = `Adapter: ${gpu.backend.adapter}` +
+    (gpu.isSoftware ? ' — a software adapter: WebGPU emulated on the CPU, far slower than a GPU.' : '') +
+    (gpu.timestamps ? '' : ' (no timestamp queries: wall time only)');
+  adapterEl.classList.toggle('software', gpu.isSoftware);
+  gpu.backend.device.lost.then((info) => info.reason !== 'destroyed' && fail(new Error(`The WebGPU device was lost (${info.message || info.reason}). Reload the page.`))).catch(() => {});
+  setState('ready');
+  updateButtons();
+  if (params.get('mode') === 'bench') return benchMode(params, gpu);
+  if (settingsError) return fail(settingsError);
+  if (settings.autorun) await startRun(settings);
+}
+
+main().catch(fail);

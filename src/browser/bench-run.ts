@@ -1,0 +1,81 @@
+// One benchmark point, the same code in the browser page (?mode=bench) and in Node
+// (bench/browser-bench.ts), so the two columns of the table are measured alike:
+// the problem of bench/node-bench.ts, median per-step time over `steps` steps after
+// `warmup`, wall time always and GPU time from timestamp queries when the device has them.
+import type { GpuTimer } from '../../host/gpu-timer.ts';
+import type { GpuBackend } from '../../host/engine.ts';
+import { noiseMatrix } from '../math/philox.ts';
+import { matrix } from '../types.ts';
+
+export interface BenchSpec {
+  readonly n: number;
+  readonly d: number;
+  readonly k: number;
+  readonly steps: number;
+  readonly warmup: number;
+}
+
+export interface BenchFigures extends BenchSpec {
+  readonly adapter: string;
+  readonly kernel: 'tiled' | 'lanes';
+  /** Median wall milliseconds per step (one step per submission, timed between read-backs). */
+  readonly msPerStepWall: number;
+  /** Median GPU milliseconds per step from timestamp queries; null without them. */
+  readonly msPerStepGpu: number | null;
+  /** N / wall seconds per step (MATH.md section 12). */
+  readonly sampleGradsPerSec: number;
+  /** 8Kd + 6d, noise not counted (MATH.md section 12). */
+  readonly flopsPerSample: number;
+  readonly gflops: number;
+  readonly fmaCeilingGflops: number;
+  readonly fractionOfCeiling: number;
+}
+
+const noiseScale = 0.5;
+const lr = 0.05;
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | undefined, spec: BenchSpec, log: (m: string) => void = () => {}): Promise<BenchFigures> {
+  const { n, d, k, steps, warmup } = spec;
+  // The data and centres of bench/node-bench.ts: Philox normals (seed 11) and 2 x normals (seed 12).
+  const data = noiseMatrix(11, 0, n, d, 1);
+  const centres = matrix(k, d, noiseMatrix(12, 0, k, d, 1).data.map((v) => 2 * v));
+  log(`N = ${n}, d = ${d}, K = ${k}: measuring the FMA ceiling ...`);
+  const fmaCeilingGflops = await backend.measureFmaCeiling();
+  await timer?.reset();
+  log(`  timing ${warmup} warm-up + ${steps} steps ...`);
+  const wall: number[] = [];
+  let last = performance.now();
+  await backend.gdSteps(data, centres, {
+    noiseScale, tied: false, lr, steps: warmup + steps, logEvery: 1,
+    noise: { kind: 'seed', seed: 1, mode: 'fresh' },
+    onProgress: () => {
+      const now = performance.now();
+      wall.push(now - last);
+      last = now;
+    },
+  });
+  // logEvery = 1: one compute pass per step, so pass i is step i.
+  const gpu = timer ? (await timer.read()).passSeconds.slice(warmup).map((s) => 1000 * s) : [];
+  const msPerStepWall = median(wall.slice(warmup));
+  const flopsPerSample = 8 * k * d + 6 * d;
+  const sampleGradsPerSec = n / (msPerStepWall / 1000);
+  const gflops = (sampleGradsPerSec * flopsPerSample) / 1e9;
+  return {
+    ...spec,
+    adapter: backend.adapter,
+    kernel: backend.summationPlan(n, k, d).kernel,
+    msPerStepWall,
+    msPerStepGpu: gpu.length === steps && gpu.every((s) => s > 0) ? median(gpu) : null,
+    sampleGradsPerSec,
+    flopsPerSample,
+    gflops,
+    fmaCeilingGflops,
+    fractionOfCeiling: gflops / fmaCeilingGflops,
+  };
+}

@@ -1,0 +1,78 @@
+// The result of a run as JSON: what "Export JSON" downloads and what the headless
+// contract publishes on window.ddpmGmm.result (README, "The browser page").
+import { toRows } from '../types.ts';
+import type { Session } from './session.ts';
+import type { Settings } from './settings.ts';
+
+export interface RunResult {
+  readonly settings: Settings;
+  readonly adapter: string;
+  readonly isSoftware: boolean;
+  readonly timestampQueries: boolean;
+  readonly data: { readonly rows: number; readonly cols: number; readonly source: 'generated' | 'file'; readonly file?: string };
+  readonly status: string;
+  readonly stepsDone: number;
+  readonly init: number[][];
+  readonly centres: number[][];
+  readonly truth: number[][] | null;
+  /** Matched centre error (MATH.md section 10) of the final centres; null without a truth. */
+  readonly error: { readonly max: number; readonly mean: number } | null;
+  /** One entry per chunk: steps done, the chunk's last loss and |dL/dm|, error, timings. */
+  readonly history: Session['points'];
+  readonly em: { readonly iterations: number; readonly centres: number[][]; readonly error: { max: number; mean: number } | null; readonly history: Session['emPoints'] } | null;
+  readonly timing: {
+    /** Seconds inside the training chunks (what throughput is computed from). */
+    readonly trainingSeconds: number;
+    /** Seconds from Start to the end, including the frames in between and EM. */
+    readonly elapsedSeconds: number;
+    /** N x steps / trainingSeconds (MATH.md section 12). */
+    readonly sampleGradsPerSec: number;
+    readonly msPerStepWall: number;
+    /** From timestamp queries; null when the adapter has none. */
+    readonly msPerStepGpu: number | null;
+    /** The longest main-thread task while training (Long Tasks API; 0 when none took over 50 ms). */
+    readonly longestTaskMs: number;
+  };
+}
+
+export function buildResult(session: Session, info: { adapter: string; isSoftware: boolean; timestamps: boolean; longestTaskMs: number }): RunResult {
+  const p = session.problem;
+  const trained = session.points.filter((x) => x.steps > 0);
+  const steps = trained.reduce((a, x) => a + x.steps, 0);
+  const wallMs = trained.reduce((a, x) => a + x.wallMs, 0);
+  const gpuTimed = trained.every((x) => x.gpuMs !== null) && trained.length > 0;
+  const gpuMs = trained.reduce((a, x) => a + (x.gpuMs ?? 0), 0);
+  const last = session.points[session.points.length - 1]!;
+  const emLast = session.emPoints[session.emPoints.length - 1];
+  const end = session.finishedAt || performance.now();
+  return {
+    settings: session.settings,
+    adapter: info.adapter,
+    isSoftware: info.isSoftware,
+    timestampQueries: info.timestamps,
+    data: { rows: p.data.rows, cols: p.data.cols, source: p.source.kind, ...(p.source.kind === 'file' ? { file: p.source.name } : {}) },
+    status: session.status,
+    stepsDone: session.stepsDone,
+    init: toRows(session.init),
+    centres: toRows(session.centres),
+    truth: p.truth ? toRows(p.truth) : null,
+    error: last.errorMax !== null && last.errorMean !== null ? { max: last.errorMax, mean: last.errorMean } : null,
+    history: session.points,
+    em: session.emEnabled
+      ? {
+          iterations: session.emIterationsDone,
+          centres: toRows(session.emCentres),
+          error: emLast && emLast.errorMax !== null && emLast.errorMean !== null ? { max: emLast.errorMax, mean: emLast.errorMean } : null,
+          history: session.emPoints,
+        }
+      : null,
+    timing: {
+      trainingSeconds: wallMs / 1000,
+      elapsedSeconds: session.startedAt ? (end - session.startedAt) / 1000 : 0,
+      sampleGradsPerSec: wallMs > 0 ? (p.data.rows * steps) / (wallMs / 1000) : 0,
+      msPerStepWall: steps > 0 ? wallMs / steps : 0,
+      msPerStepGpu: gpuTimed && steps > 0 ? gpuMs / steps : null,
+      longestTaskMs: info.longestTaskMs,
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// The page's live plots, drawn with uPlot: loss, centre error (DDPM and EM),
+// throughput, and a 2-D scatter of the data with the centres' trajectories.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Matrix } from '../types.ts';
+import type { Projection } from './pca.ts';
+import type { Session } from './session.ts';
+
+const DDPM = '#1f6feb';
+const EM = '#d9480f';
+const GPU = '#2f9e44';
+/** Data points drawn in the scatter: enough to show the clusters, few enough to redraw every frame. */
+const SCATTER_POINTS = 2000;
+
+type Series = (number | null)[];
+
+function size(el: HTMLElement): { width: number; height: number } {
+  return { width: Math.max(320, Math.min(640, el.clientWidth || 460)), height: 240 };
+}
+
+/** Filled circles at every [x, y] of a faceted series: uPlot's own point drawing follows series 0's index range, which mode 2 leaves empty. */
+function dots(diameter: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const facet = (u.data as unknown as ([number[], number[]] | null)[])[seriesIdx];
+    const path = new Path2D();
+    if (!facet) return { fill: path, stroke: path };
+    const [xs, ys] = facet;
+    const r = (diameter / 2) * devicePixelRatio;
+    for (let i = 0; i < xs.length; i++) {
+      const x = u.valToPos(xs[i]!, 'x', true);
+      const y = u.valToPos(ys[i]!, 'y', true);
+      path.moveTo(x + r, y);
+      path.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    return { fill: path, stroke: path };
+  };
+}
+
+function aligned(xs: number[], ...ys: Series[]): uPlot.AlignedData {
+  return [xs, ...ys] as uPlot.AlignedData;
+}
+
+export class Plots {
+  private readonly loss: uPlot;
+  private readonly error: uPlot;
+  private readonly speed: uPlot;
+  private readonly scatter: uPlot;
+  private readonly dataXY: [number[], number[]];
+  private readonly truthXY: [number[], number[]] | null;
+
+  constructor(
+    private readonly session: Session,
+    private readonly projection: Projection,
+    els: { loss: HTMLElement; error: HTMLElement; speed: HTMLElement; scatter: HTMLElement },
+  ) {
+    for (const el of Object.values(els)) el.replaceChildren();
+    const label = session.settings.method === 'ddpm' ? 'DDPM-GD' : session.settings.method === 'em' ? 'EM' : 'gradient EM';
+    this.loss = new uPlot({
+      ...size(els.loss), scales: { x: { time: false } },
+      axes: [{ label: 'step' }, { label: 'loss', size: 60 }],
+      series: [{ label: 'step' }, { label: 'loss', stroke: DDPM, width: 1.5, spanGaps: true }],
+    }, aligned([], []), els.loss);
+    this.error = new uPlot({
+      ...size(els.error), scales: { x: { time: false }, y: { distr: 3 } },
+      axes: [{ label: 'step / EM iteration' }, { label: 'max centre error', size: 60 }],
+      series: [
+        { label: 'step' },
+        { label: label, stroke: DDPM, width: 1.5, spanGaps: true, points: { show: false } },
+        { label: 'EM beside it', stroke: EM, width: 1.5, spanGaps: true, dash: [6, 3], points: { show: false } },
+      ],
+    }, aligned([], [], []), els.error);
+    this.speed = new uPlot({
+      ...size(els.speed), scales: { x: { time: false }, sgs: { auto: true }, ms: { auto: true } },
+      axes: [
+        { label: 'step' },
+        { scale: 'sgs', label: 'sample-gradients / s', size: 70, values: (_u, vals) => vals.map((v) => v.toExponential(1)) },
+        { scale: 'ms', side: 1, label: 'ms / step', size: 60, grid: { show: false } },
+      ],
+      series: [
+        { label: 'step' },
+        { label: 'sample-grads/s', scale: 'sgs', stroke: DDPM, width: 1.5, spanGaps: true, value: (_u, v) => (v === null ? '-' : v.toExponential(3)) },
+        { label: 'ms/step (wall)', scale: 'ms', stroke: '#888', width: 1, spanGaps: true },
+        { label: 'ms/step (GPU)', scale: 'ms', stroke: GPU, width: 1, spanGaps: true },
+      ],
+    }, aligned([], [], [], []), els.speed);
+
+    const { data, truth } = session.problem;
+    const stride = Math.max(1, Math.floor(data.rows / SCATTER_POINTS));
+    this.dataXY = [[], []];
+    for (let i = 0; i < data.rows; i += stride) {
+      const [x, y] = projection.project(data, i);
+      this.dataXY[0].push(x);
+      this.dataXY[1].push(y);
+    }
+    this.truthXY = truth ? this.projectRows(truth) : null;
+    const k = session.init.rows;
+    const points = (fill: string, stroke: string, pt: number): uPlot.Series => ({ stroke, fill, width: 1.5, paths: dots(pt), points: { show: false } });
+    const series: uPlot.Series[] = [
+      {},
+      { label: 'data', ...points('rgba(90,98,112,0.25)', 'rgba(90,98,112,0.25)', 2.5) },
+      { label: 'true centres', ...points('#000', '#000', 9) },
+      { label: 'start', ...points('#fff', DDPM, 9) },
+    ];
+    for (let j = 0; j < k; j++) series.push({ label: `trajectory ${j + 1}`, stroke: DDPM, width: 1.5, points: { show: false } });
+    series.push({ label: `${label} centres`, ...points(DDPM, DDPM, 10) });
+    for (let j = 0; j < k; j++) series.push({ label: `EM trajectory ${j + 1}`, stroke: EM, width: 1, dash: [4, 3], points: { show: false } });
+    series.push({ label: 'EM centres', ...points(EM, EM, 8) });
+    this.scatter = new uPlot({
+      ...size(els.scatter), mode: 2, cursor: { show: false }, legend: { show: false },
+      scales: { x: { time: false } },
+      axes: [{ label: projection.label.startsWith('first') ? 'PC 1' : 'x1' }, { label: projection.label.startsWith('first') ? 'PC 2' : 'x2', size: 50 }],
+      series,
+    }, this.scatterData(), els.scatter);
+  }
+
+  private projectRows(m: Matrix): [number[], number[]] {
+    const out: [number[], number[]] = [[], []];
+    for (let j = 0; j < m.rows; j++) {
+      const [x, y] = this.projection.project(m, j);
+      out[0].push(x);
+      out[1].push(y);
+    }
+    return out;
+  }
+
+  private scatterData(): uPlot.AlignedData {
+    const s = this.session;
+    const k = s.init.rows;
+    const path = (traj: Matrix[], j: number): [number[], number[]] => {
+      const out: [number[], number[]] = [[], []];
+      for (const m of traj) {
+        const [x, y] = this.projection.project(m, j);
+        out[0].push(x);
+        out[1].push(y);
+      }
+      return out;
+    };
+    const empty: [number[], number[]] = [[], []];
+    const em = s.emEnabled;
+    const facets: [number[], number[]][] = [
+      this.dataXY,
+      this.truthXY ?? empty,
+      this.projectRows(s.init),
+      ...Array.from({ length: k }, (_, j) => path(s.trajectory, j)),
+      this.projectRows(s.centres),
+      ...Array.from({ length: k }, (_, j) => (em ? path(s.emTrajectory, j) : empty)),
+      em ? this.projectRows(s.emCentres) : empty,
+    ];
+    // uPlot's faceted mode (mode 2) takes one [xs, ys] pair per series after a null x slot.
+    return [null, ...facets] as unknown as uPlot.AlignedData;
+  }
+
+  update(): void {
+    const s = this.session;
+    const lossPts = s.points.filter((p) => p.loss !== null);
+    this.loss.setData(aligned(lossPts.map((p) => p.done), lossPts.map((p) => p.loss)));
+    const xs = [...new Set([...s.points.map((p) => p.done), ...s.emPoints.map((p) => p.iteration)])].sort((a, b) => a - b);
+    const main = new Map(s.points.map((p) => [p.done, p.errorMax]));
+    const em = new Map(s.emPoints.map((p) => [p.iteration, p.errorMax]));
+    this.error.setData(aligned(xs, xs.map((x) => main.get(x) ?? null), xs.map((x) => em.get(x) ?? null)));
+    const trained = s.points.filter((p) => p.steps > 0);
+    const n = s.problem.data.rows;
+    this.speed.setData(aligned(
+      trained.map((p) => p.done),
+      trained.map((p) => (n * p.steps) / (p.wallMs / 1000)),
+      trained.map((p) => p.wallMs / p.steps),
+      trained.map((p) => (p.gpuMs === null ? null : p.gpuMs / p.steps)),
+    ));
+    this.scatter.setData(this.scatterData());
+  }
+
+  destroy(): void {
+    for (const p of [this.loss, this.error, this.speed, this.scatter]) p.destroy();
+  }
+}

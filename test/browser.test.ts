@@ -1,0 +1,191 @@
+// The browser page in headless Chromium (puppeteer, Debian's /usr/bin/chromium, WebGPU
+// through --enable-unsafe-webgpu): it names its adapter, trains the default problem
+// through the headless contract, agrees with the Node engine, explains a bad file and a
+// missing WebGPU, and leaves a screenshot in test-artifacts/.
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGpuBackend, type GpuBackend } from '../host/index.ts';
+import { warmStart } from '../src/cli/init.ts';
+import { generateMixture } from '../src/generate.ts';
+import type { RunResult } from '../src/browser/export.ts';
+import type { Matrix } from '../src/types.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+
+/** The issue's default problem, as the headless contract's URL parameters. */
+const DEFAULT_RUN = { k: 4, d: 2, n: 4096, separation: 8, seed: 1, t: 0.5, lr: 1, steps: 200 };
+const DEFAULT_URL = `?k=4&d=2&n=4096&method=ddpm&schedule=warm&steps=200&seed=1&autorun=1`;
+
+let outDir = '';
+let profileDir = '';
+let server: Server | undefined;
+let browser: Browser | undefined;
+let base = '';
+let node: GpuBackend | undefined;
+
+function serve(dir: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
+}
+
+async function open(query: string, before?: (p: Page) => Promise<unknown>): Promise<Page> {
+  const page = await browser!.newPage();
+  await page.setViewport({ width: 1400, height: 1000 });
+  await before?.(page);
+  await page.goto(`${base}/${query}`);
+  return page;
+}
+
+async function settled(page: Page, states: string[], timeout = 60_000): Promise<string> {
+  await page.waitForFunction((s: string[]) => s.includes(document.body.dataset.state ?? ''), { timeout }, states);
+  return page.evaluate(() => document.body.dataset.state ?? '');
+}
+
+function maxAbsDiff(rows: number[][], m: Matrix): number {
+  let worst = 0;
+  rows.forEach((row, j) => row.forEach((v, c) => (worst = Math.max(worst, Math.abs(v - m.data[j * m.cols + c]!)))));
+  return worst;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH. CI installs it (.ci/run).`);
+  }
+  outDir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-dist-'));
+  profileDir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-chromium-'));
+  await build({ root: ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  server = await serve(outDir);
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('The static server has no port.');
+  base = `http://127.0.0.1:${address.port}`;
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', `--user-data-dir=${profileDir}`],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  node?.dispose();
+  for (const dir of [outDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the browser page', () => {
+  it('loads and names the adapter that navigator.gpu gives it', async () => {
+    const page = await open('');
+    expect(await settled(page, ['ready', 'error'])).toBe('ready');
+    const shown = await page.$eval('#adapter', (el) => el.textContent ?? '');
+    const info = await page.evaluate(async () => {
+      const a = await navigator.gpu.requestAdapter();
+      return { vendor: a?.info.vendor ?? '', architecture: a?.info.architecture ?? '', fallback: a?.info.isFallbackAdapter === true };
+    });
+    const named = await page.evaluate(() => (window as unknown as { ddpmGmm: { adapter?: string } }).ddpmGmm.adapter ?? '');
+    expect(shown).toContain(named);
+    expect(named.toLowerCase()).toContain((info.vendor || info.architecture).toLowerCase());
+    // A software adapter (SwiftShader here) must be called one on the page.
+    if (info.fallback || /swiftshader/i.test(info.architecture)) expect(shown).toMatch(/software adapter/);
+    await page.close();
+  });
+
+  it('trains the default problem through the headless contract to a centre error below 0.1 within 10 s, and saves a screenshot', async () => {
+    const page = await open(DEFAULT_URL);
+    expect(await settled(page, ['done', 'error'])).toBe('done');
+    const result = await page.evaluate(() => (window as unknown as { ddpmGmm: { result: RunResult } }).ddpmGmm.result);
+    expect(result.stepsDone).toBe(200);
+    expect(result.history.length).toBeGreaterThan(1);
+    // The issue's target: error below 0.1 (the warm start begins at separation / 3 = 2.67).
+    expect(result.error!.max).toBeLessThan(0.1);
+    expect(result.em!.iterations).toBe(30);
+    expect(result.em!.error!.max).toBeLessThan(0.1);
+    // The issue's target of under 10 s on this machine's software adapter (measured about 2 s).
+    expect(result.timing.elapsedSeconds).toBeLessThan(10);
+    // Responsive throughout: no main-thread task near half a second (measured up to about 130 ms on 2 busy cores).
+    expect(result.timing.longestTaskMs).toBeLessThan(500);
+    expect(result.timing.sampleGradsPerSec).toBeGreaterThan(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'trained-page.png'), fullPage: true });
+    expect(statSync(join(ARTIFACTS, 'trained-page.png')).size).toBeGreaterThan(10_000);
+    await page.close();
+  });
+
+  it("gives the Node engine's centres on the same data, start and noise seed", async () => {
+    const page = await open(`${DEFAULT_URL}&em=0`);
+    expect(await settled(page, ['done', 'error'])).toBe('done');
+    const result = await page.evaluate(() => (window as unknown as { ddpmGmm: { result: RunResult } }).ddpmGmm.result);
+    const { k, d, n, separation, seed, t, lr, steps } = DEFAULT_RUN;
+    const { data, truth } = generateMixture({ k, d, n, separation, seed });
+    const init = warmStart(truth, separation / 3, seed);
+    expect(maxAbsDiff(result.init, init)).toBe(0);
+    node = await createGpuBackend();
+    const gd = (noiseSeed: number) => node!.gdSteps(data, init, {
+      noiseScale: t, tied: false, lr, steps, logEvery: steps, noise: { kind: 'seed', seed: noiseSeed, mode: 'fresh' },
+    });
+    const ref = await gd(seed);
+    const scale = Math.max(...ref.centres.data.map(Math.abs));
+    // Both run the same WGSL on SwiftShader (the ICD Node loads is Chromium's own libvk_swiftshader.so)
+    // with fixed-order reductions, and the page's chunks restart from float32 centres that survive
+    // m -> m/a -> a(m/a) exactly, so the float32 operations are the same and the bits agree (measured: 0).
+    // The tolerance allows one float32 rounding (2^-24 relative) of the largest coordinate per step, in
+    // case another Tint version orders an operation differently: steps x 2^-24 x max|mu| (about 2e-4).
+    const tolerance = steps * 2 ** -24 * scale;
+    expect(maxAbsDiff(result.centres, ref.centres)).toBeLessThanOrEqual(tolerance);
+    // The comparison can fail: another noise seed (what a wrong step counter between chunks would also do) lands far outside it.
+    const other = await gd(seed + 1);
+    expect(maxAbsDiff(result.centres, other.centres)).toBeGreaterThan(100 * tolerance);
+    await page.close();
+  });
+
+  it('explains a file it cannot read, on the page, and stays usable', async () => {
+    const page = await open('');
+    expect(await settled(page, ['ready', 'error'])).toBe('ready');
+    const garbage = join(outDir, 'garbage.npy');
+    // Bytes 0x80-0xff alone are never valid UTF-8 and do not start with the .npy magic.
+    writeFileSync(garbage, Uint8Array.from({ length: 4096 }, (_, i) => 0x80 + ((i * 37) % 128)));
+    const input = await page.$('input[type=file]');
+    if (!input) throw new Error('The page has no file input.');
+    await input.uploadFile(garbage);
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').length > 0, { timeout: 10_000 });
+    const message = await page.$eval('#message', (el) => ({ text: el.textContent ?? '', kind: el.className, visible: (el as HTMLElement).offsetHeight > 0 }));
+    expect(message.kind).toBe('error');
+    expect(message.visible).toBe(true);
+    expect(message.text).toContain("'garbage.npy'");
+    expect(message.text).toMatch(/neither a \.npy file .* nor text CSV/);
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
+    const csv = join(outDir, 'bad.csv');
+    writeFileSync(csv, 'x,y\n1,2\n3,oops\n');
+    await input.uploadFile(csv);
+    await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('bad.csv'), { timeout: 10_000 });
+    expect(await page.$eval('#message', (el) => el.textContent ?? '')).toMatch(/line 3, column 2 is 'oops', not a number/);
+    await page.close();
+  });
+
+  it('says plainly when the browser has no WebGPU, and how to get it', async () => {
+    const page = await open('?autorun=1', (p) => p.evaluateOnNewDocument(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined })));
+    expect(await settled(page, ['ready', 'error', 'done'])).toBe('error');
+    const text = await page.$eval('#message', (el) => el.textContent ?? '');
+    expect(text).toMatch(/no WebGPU/);
+    expect(text).toMatch(/--enable-unsafe-webgpu/);
+    expect(await page.evaluate(() => (window as unknown as { ddpmGmm: { error?: string } }).ddpmGmm.error)).toBe(text.replace(/^Error: /, ''));
+    await page.close();
+  });
+});
