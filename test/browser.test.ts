@@ -2,54 +2,31 @@
 // through --enable-unsafe-webgpu): it names its adapter, trains the default problem
 // through the headless contract, agrees with the Node engine, explains a bad file and a
 // missing WebGPU, and leaves a screenshot in test-artifacts/.
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { build } from 'vite';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HeadlessPage, startHeadlessPage } from '../bench/headless-page.ts';
 import { createGpuBackend, type GpuBackend } from '../host/index.ts';
 import { warmStart } from '../src/cli/init.ts';
 import { generateMixture } from '../src/generate.ts';
 import type { RunResult } from '../src/browser/export.ts';
 import type { Matrix } from '../src/types.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ROOT = resolve(import.meta.dirname, '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+const ARTIFACTS = join(resolve(import.meta.dirname, '..'), 'test-artifacts');
 
 /** The issue's default problem, as the headless contract's URL parameters. */
 const DEFAULT_RUN = { k: 4, d: 2, n: 4096, separation: 8, seed: 1, t: 0.5, lr: 1, steps: 200 };
 const DEFAULT_URL = `?k=4&d=2&n=4096&method=ddpm&schedule=warm&steps=200&seed=1&autorun=1`;
 
-let outDir = '';
-let profileDir = '';
-let server: Server | undefined;
-let browser: Browser | undefined;
-let base = '';
+let headless: HeadlessPage | undefined;
 let node: GpuBackend | undefined;
 
-function serve(dir: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
-}
-
 async function open(query: string, before?: (p: Page) => Promise<unknown>): Promise<Page> {
-  const page = await browser!.newPage();
+  const page = await headless!.browser.newPage();
   await page.setViewport({ width: 1400, height: 1000 });
   await before?.(page);
-  await page.goto(`${base}/${query}`);
+  await page.goto(`${headless!.base}/${query}`);
   return page;
 }
 
@@ -64,30 +41,14 @@ function maxAbsDiff(rows: number[][], m: Matrix): number {
   return worst;
 }
 
+// Without Chromium this fails (never skips), with a message saying to install it.
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH. CI installs it (.ci/run).`);
-  }
-  outDir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-dist-'));
-  profileDir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-chromium-'));
-  await build({ root: ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
-  server = await serve(outDir);
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('The static server has no port.');
-  base = `http://127.0.0.1:${address.port}`;
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', `--user-data-dir=${profileDir}`],
-  });
+  headless = await startHeadlessPage();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+  await headless?.close();
   node?.dispose();
-  for (const dir of [outDir, profileDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the browser page', () => {
@@ -158,7 +119,7 @@ describe('the browser page', () => {
   it('explains a file it cannot read, on the page, and stays usable', async () => {
     const page = await open('');
     expect(await settled(page, ['ready', 'error'])).toBe('ready');
-    const garbage = join(outDir, 'garbage.npy');
+    const garbage = join(headless!.dir, 'garbage.npy');
     // Bytes 0x80-0xff alone are never valid UTF-8 and do not start with the .npy magic.
     writeFileSync(garbage, Uint8Array.from({ length: 4096 }, (_, i) => 0x80 + ((i * 37) % 128)));
     const input = await page.$('input[type=file]');
@@ -171,7 +132,7 @@ describe('the browser page', () => {
     expect(message.text).toContain("'garbage.npy'");
     expect(message.text).toMatch(/neither a \.npy file .* nor text CSV/);
     expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
-    const csv = join(outDir, 'bad.csv');
+    const csv = join(headless!.dir, 'bad.csv');
     writeFileSync(csv, 'x,y\n1,2\n3,oops\n');
     await input.uploadFile(csv);
     await page.waitForFunction(() => (document.getElementById('message')?.textContent ?? '').includes('bad.csv'), { timeout: 10_000 });

@@ -232,9 +232,10 @@ async function startRun(s: Settings): Promise<void> {
   $('scatter-note').textContent = `${problem.data.cols > 2 ? `First two principal components of the data (d = ${problem.data.cols}). ` : ''}` +
     'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres; orange: EM.';
   history.replaceState(null, '', `?${toParams(s).toString()}`);
+  const finished = run.start();
   setState('running');
-  draw();
-  await run.start();
+  draw(); // after start(), so that Pause is enabled at once
+  await finished;
   finishRun(run);
 }
 

@@ -1,0 +1,69 @@
+// The built page served on 127.0.0.1 and opened in headless Chromium with WebGPU:
+// shared by the browser tests and the browser benchmark. Nothing is fetched from
+// the network; puppeteer never downloads a browser (.puppeteerrc.cjs).
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve } from 'node:path';
+import puppeteer, { type Browser } from 'puppeteer';
+import { build } from 'vite';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+
+export interface HeadlessPage {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly base: string;
+  readonly browser: Browser;
+  /** The build output; tests may drop scratch files here (removed by close). */
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+function serve(dir: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const file = normalize(join(dir, path === '/' ? 'index.html' : path));
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
+}
+
+/** Builds the page with Vite into a temporary folder, serves it on a free port and launches Chromium. */
+export async function startHeadlessPage(): Promise<HeadlessPage> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Headless runs need Chromium at ${CHROMIUM}: install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH. CI installs it (.ci/run).`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-dist-'));
+  const profile = mkdtempSync(join(tmpdir(), 'ddpm-gmm-chromium-'));
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
+    for (const d of [dir, profile]) rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    await build({ root: ROOT, logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+    server = await serve(dir);
+    const address = server.address();
+    if (!address || typeof address === 'string') throw new Error('The static server has no port.');
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // A fresh profile, no background traffic (the network is closed), WebGPU on (Linux needs the flag).
+      args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+    });
+    return { base: `http://127.0.0.1:${address.port}`, browser, dir, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
