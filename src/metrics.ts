@@ -1,6 +1,7 @@
-// Centre error after matching estimates to the truth (MATH.md section 10).
-// Optimal matching by brute force over permutations for K <= 8, greedy above;
-// a Hungarian-algorithm implementation is meant to replace both.
+// Centre error after matching estimates to the truth (MATH.md section 10):
+// the optimal assignment on the K x K distance matrix by the Hungarian algorithm
+// (the `munkres` package, O(K^3)), so K = 64 is as exact as K = 3.
+import { munkres } from 'munkres';
 import type { Matrix } from './types.ts';
 
 export interface CentreError {
@@ -10,12 +11,9 @@ export interface CentreError {
   readonly mean: number;
   /** match[i] = index of the true centre matched to estimated centre i. */
   readonly match: number[];
-  /** Whether the matching is optimal (brute force) or greedy. */
-  readonly method: 'exhaustive' | 'greedy';
+  /** How the matching was found: always the optimal (Hungarian) assignment. */
+  readonly method: 'hungarian';
 }
-
-/** 8! = 40320 permutations is instant; 9! and above is where brute force starts to cost. */
-const EXHAUSTIVE_MAX_K = 8;
 
 function distances(est: Matrix, truth: Matrix): number[][] {
   const d = est.cols;
@@ -42,49 +40,12 @@ export function centreError(estimate: Matrix, truth: Matrix): CentreError {
   }
   const k = estimate.rows;
   const dist = distances(estimate, truth);
-  let match: number[];
-  let method: CentreError['method'];
-  if (k <= EXHAUSTIVE_MAX_K) {
-    method = 'exhaustive';
-    match = [];
-    let best = Infinity;
-    const perm: number[] = [];
-    const used = new Array<boolean>(k).fill(false);
-    const search = (i: number, sum: number): void => {
-      if (sum >= best) return;
-      if (i === k) {
-        best = sum;
-        match = perm.slice();
-        return;
-      }
-      for (let j = 0; j < k; j++) {
-        if (used[j]) continue;
-        used[j] = true;
-        perm.push(j);
-        search(i + 1, sum + dist[i]![j]!);
-        perm.pop();
-        used[j] = false;
-      }
-    };
-    search(0, 0);
-  } else {
-    method = 'greedy';
-    // Repeatedly take the closest unmatched pair.
-    const pairs: [number, number, number][] = [];
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) pairs.push([dist[i]![j]!, i, j]);
-    pairs.sort((a, b) => a[0] - b[0]);
-    match = new Array<number>(k).fill(-1);
-    const takenTruth = new Array<boolean>(k).fill(false);
-    for (const [, i, j] of pairs) {
-      if (match[i] !== -1 || takenTruth[j]) continue;
-      match[i] = j;
-      takenTruth[j] = true;
-    }
-  }
+  const match = new Array<number>(k).fill(-1);
+  for (const [i, j] of munkres(dist)) match[i] = j;
   const matched = match.map((j, i) => dist[i]![j]!);
   const max = Math.max(...matched);
   const mean = matched.reduce((a, b) => a + b, 0) / k;
-  return { max, mean, match, method };
+  return { max, mean, match, method: 'hungarian' };
 }
 
 /** K = 2 symmetric error (MATH.md section 10): min(||mu - mu*||, ||mu + mu*||) for 1 x d centres. */

@@ -1,0 +1,103 @@
+// Checkpoints of the iteration loop (loop.ts): the stage, the steps done, the noise-stream position and
+// the centres, written whole or not at all (writeTextFile renames a temporary file). Fresh noise is a pure
+// function of the step (MATH.md section 7) and the loop's chunks are aligned to the step count, so a run
+// resumed from a checkpoint ends with exactly the centres of an uninterrupted run. A fingerprint of the
+// settings and the data refuses a resume with anything else.
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.ts';
+import { writeTextFile } from '../io/files.ts';
+import { matrix, toRows, type Matrix } from '../types.ts';
+import type { HistoryRow, LoopState, StageResult } from './loop.ts';
+
+const FORMAT = 'ddpm-gmm-checkpoint';
+const VERSION = 1;
+
+export interface CheckpointFile {
+  readonly format: typeof FORMAT;
+  readonly version: number;
+  /** Settings and data hash: a resume must match it. */
+  readonly fingerprint: string;
+  /** The noise seed and the next step number of the fresh-noise stream. */
+  readonly noise: { readonly seed: number; readonly nextStep: number };
+  readonly stageIndex: number;
+  readonly stepInStage: number;
+  readonly centres: number[][];
+  readonly history: HistoryRow[];
+  readonly stageResults: StageResult[];
+  readonly seconds: number;
+}
+
+/** FNV-1a over the float64 bytes of the data: cheap, and any changed entry changes it. */
+export function dataHash(data: Matrix): string {
+  const bytes = new Uint8Array(data.data.buffer, data.data.byteOffset, data.data.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${data.rows}x${data.cols}:${h.toString(16).padStart(8, '0')}`;
+}
+
+export function fingerprintOf(settings: unknown, data: Matrix): string {
+  return `${dataHash(data)}|${JSON.stringify(settings)}`;
+}
+
+export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: number): CheckpointFile {
+  return {
+    format: FORMAT,
+    version: VERSION,
+    fingerprint,
+    noise: { seed: noiseSeed, nextStep: state.globalStep },
+    stageIndex: state.stageIndex,
+    stepInStage: state.stepInStage,
+    centres: toRows(state.centres),
+    history: state.history,
+    stageResults: state.stageResults,
+    seconds: state.seconds,
+  };
+}
+
+export function writeCheckpoint(path: string, state: LoopState, fingerprint: string, noiseSeed: number): void {
+  // JSON prints each double with enough digits to read back the same bits.
+  writeTextFile(path, `${JSON.stringify(checkpointOf(state, fingerprint, noiseSeed))}\n`);
+}
+
+/** Reads a checkpoint and checks it belongs to this run; returns the loop state to resume from. */
+export function readCheckpoint(path: string, fingerprint: string, noiseSeed: number): LoopState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf-8'));
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new InputError(`cannot read the checkpoint '${path}' (${why}); give a file written by --checkpoint`);
+  }
+  return stateFromCheckpoint(parsed, fingerprint, noiseSeed, path);
+}
+
+export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseSeed: number, what = 'the checkpoint'): LoopState {
+  const c = parsed as Partial<CheckpointFile> | null;
+  if (!c || c.format !== FORMAT || c.version !== VERSION) {
+    throw new InputError(`${what} is not a ddpm-gmm checkpoint (version ${VERSION}); give a file written by --checkpoint`);
+  }
+  if (c.fingerprint !== fingerprint) {
+    throw new InputError(`${what} was written for other data or settings; resume with the same data, method, schedule and options as the run that wrote it`);
+  }
+  if (!c.noise || c.noise.seed !== noiseSeed) {
+    throw new InputError(`${what} used noise seed ${c.noise?.seed} but this run uses ${noiseSeed}; pass the same --noise-seed`);
+  }
+  const rows = c.centres;
+  const okRows = Array.isArray(rows) && rows.length > 0 && rows.every((r) => Array.isArray(r) && r.length === rows[0]!.length && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+  if (!okRows || !Number.isSafeInteger(c.stageIndex) || !Number.isSafeInteger(c.stepInStage) || !Number.isSafeInteger(c.noise.nextStep)) {
+    throw new InputError(`${what} is damaged (centres or step counts missing); rerun without --resume`);
+  }
+  const d = rows![0]!.length;
+  return {
+    stageIndex: c.stageIndex!,
+    stepInStage: c.stepInStage!,
+    globalStep: c.noise.nextStep,
+    centres: matrix(rows!.length, d, Float64Array.from(rows!.flat())),
+    history: c.history ?? [],
+    stageResults: c.stageResults ?? [],
+    seconds: c.seconds ?? 0,
+  };
+}

@@ -1,0 +1,46 @@
+// The algorithms of MATH.md sections 8 and 9 over the one Backend interface.
+import type { Backend, Matrix } from '../types.ts';
+import { emPlan, type EmOptions } from './baselines.ts';
+import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
+import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';
+
+export * from './baselines.ts';
+export * from './connections.ts';
+export * from './host-math.ts';
+export * from './loop.ts';
+export * from './schedules.ts';
+export * from './seeding.ts';
+
+export type RunOptions = Omit<LoopOptions, 'logEvery' | 'noiseSeed'> & { readonly logEvery?: number; readonly noiseSeed?: number };
+
+/** Runs a schedule of MATH.md section 8 on a backend. */
+export async function fitSchedule(
+  backend: Backend,
+  data: Matrix,
+  name: ScheduleName,
+  options: ScheduleOptions,
+  truth?: Matrix,
+  run: RunOptions = {},
+): Promise<LoopResult & { plan: Plan }> {
+  const plan = planSchedule(name, data, options, truth);
+  const result = await runStages(backend, plan.problem, plan.stages, plan.init, {
+    ...run,
+    logEvery: run.logEvery ?? options.logEvery ?? DEFAULTS.logEvery,
+    noiseSeed: run.noiseSeed ?? 0,
+  });
+  return { ...result, plan };
+}
+
+/** Runs EM or gradient EM (MATH.md section 9) from `init` (K x d). */
+export async function fitEm(
+  backend: Backend,
+  kind: 'em' | 'gradient-em',
+  data: Matrix,
+  init: Matrix,
+  options: EmOptions = {},
+  truth?: Matrix,
+  run: RunOptions = {},
+): Promise<LoopResult> {
+  const { problem, stages } = emPlan(kind, data, options, truth);
+  return runStages(backend, problem, stages, init, { ...run, logEvery: run.logEvery ?? options.logEvery ?? 1, noiseSeed: 0 });
+}

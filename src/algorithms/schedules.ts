@@ -1,0 +1,228 @@
+// The paper's schedules (MATH.md section 8) and the annealed one, each a short list of loop stages
+// (loop.ts). A schedule turns the data and options into a Problem (centred and tied for K = 2), the
+// stages and a start; it does not know which Backend runs it. Defaults are measured: README.md,
+// "Algorithms and experiments", gives the numbers behind each one.
+import { InputError } from '../errors.ts';
+import { forwardCoefficients } from '../math/forward.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { centred, radiusEstimate, sampleMean } from './host-math.ts';
+import type { Problem, Stage } from './loop.ts';
+import { kmeansPlusPlus, randomDirection, randomRows } from './seeding.ts';
+
+export type ScheduleName = 'single' | 'two-stage' | 'projected' | 'warm' | 'annealed';
+export const SCHEDULES: readonly ScheduleName[] = ['single', 'two-stage', 'projected', 'warm', 'annealed'];
+
+export interface ScheduleOptions {
+  /** K, the number of centres. two-stage and projected need K = 2. */
+  readonly k: number;
+  /** Initial centres K x d in data coordinates (warm: required; single: default K seeded data rows). */
+  readonly init?: Matrix;
+  /** Seed of the random start (two-stage, projected, annealed, single without init). */
+  readonly seed?: number;
+  /** single / warm: the noise scale t. */
+  readonly noiseScale?: number;
+  /** single / warm: the step size eta; annealed: the step size at t where a_t = 1 (scaled by 1 / a_t^2). */
+  readonly lr?: number;
+  /** single / warm / each stage: the step limit. */
+  readonly maxSteps?: number;
+  /** Stop when the centres move less than tol per step (unscaled units), averaged over a log interval. */
+  readonly tol?: number;
+  /** two-stage / projected: t1 = c1 * ln d. */
+  readonly c1?: number;
+  /** two-stage: the stage-2 scale t2. */
+  readonly t2?: number;
+  /** two-stage / projected: stage 1 step size in units of 1 / (a_t1^2 R^2) (see stage1Lr). */
+  readonly stage1Gain?: number;
+  /** two-stage: stage-2 step size. */
+  readonly stage2Lr?: number;
+  /** two-stage / projected: the step limit of stage 1. */
+  readonly maxStage1?: number;
+  /** two-stage: stop stage 1 when 1 - |cos(direction now, one log interval ago)| <= this. */
+  readonly directionTol?: number;
+  /** two-stage / projected: norm of the random start, as a fraction of max(R, 1). */
+  readonly initFraction?: number;
+  /** annealed: the noise scales, decreasing. */
+  readonly ladder?: readonly number[];
+  /** annealed: how to seed. */
+  readonly seeding?: 'kmeans++' | 'random';
+  /** projected: override R (default: the data estimate of MATH.md section 6). */
+  readonly radius?: number;
+  /** Log interval (steps per chunk); also the interval of the stopping rules. */
+  readonly logEvery?: number;
+}
+
+/** The measured defaults (README.md, "Algorithms and experiments"). */
+export const DEFAULTS = {
+  c1: 0.5,
+  t2: 0.5,
+  stage1Gain: 0.25,
+  stage2Lr: 0.25,
+  maxStage1: 400,
+  maxSteps: 300,
+  directionTol: 1e-2,
+  initFraction: 0.1,
+  noiseScale: 0.5,
+  lr: 1,
+  ladder: [2, 1, 0.5] as readonly number[],
+  logEvery: 5,
+} as const;
+
+export interface Plan {
+  readonly problem: Problem;
+  readonly stages: Stage[];
+  /** Working centres at the start: mu (K x d), or m (1 x d) tied. */
+  readonly init: Matrix;
+  /** The resolved numbers, for reports and checkpoint fingerprints. */
+  readonly settings: Record<string, number | string | number[] | boolean>;
+}
+
+/** t1 = c1 ln d, never below t2, so d = 2 still starts at the higher scale (MATH.md section 8.2). */
+export function stage1Scale(d: number, c1: number, t2: number): number {
+  return Math.max(c1 * Math.log(d), t2);
+}
+
+/**
+ * Stage-1 step size gain / (a_t1^2 max(R, 1)^2). Near m = 0 a step multiplies the component of m along
+ * mu* by about 1 + 2 eta a_t^2 ||mu*||^2 (MATH.md section 8.2, the power-iteration rate), so this step size
+ * gives a rate 1 + 2 gain that does not depend on d; the fixed point ||m||^2 = 2/3 ||m*||^2 of Lemma 8 is
+ * stable for eta < 1 / (2 a_t^2 ||mu*||^2), i.e. gain < 1/2.
+ */
+export function stage1Lr(t1: number, radius: number, gain: number): number {
+  const { a } = forwardCoefficients(t1);
+  return gain / (a * a * Math.max(radius, 1) ** 2);
+}
+
+function symmetricProblem(data: Matrix, truth: Matrix | undefined): { problem: Problem; radius: number } {
+  const mean = sampleMean(data);
+  const problem: Problem = { data: centred(data, mean), tied: true, offset: mean, truth };
+  return { problem, radius: radiusEstimate(data, mean) };
+}
+
+function requirePositive(v: number, what: string): number {
+  if (!Number.isFinite(v) || v <= 0) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
+  return v;
+}
+
+function requireCount(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Builds the problem, the stages and the start of a schedule. */
+export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOptions, truth?: Matrix): Plan {
+  const d = data.cols;
+  const seed = o.seed ?? 0;
+  if (o.tol !== undefined) requirePositive(o.tol, 'the tolerance (tol)');
+  const change = (lr: number, kEff: number) => ({ kind: 'change', tol: o.tol ?? noiseFloorTol(lr, d, data.rows, kEff) }) as const;
+  const tol = o.tol ?? 'noise floor';
+  if ((name === 'two-stage' || name === 'projected') && o.k !== 2) {
+    throw new InputError(`the ${name} schedule is for K = 2 (paper Theorems 7 and 13) but K = ${o.k}; use --schedule warm, single or annealed`);
+  }
+  switch (name) {
+    case 'two-stage':
+    case 'projected': {
+      const { problem, radius } = symmetricProblem(data, truth);
+      const c1 = requirePositive(o.c1 ?? DEFAULTS.c1, 'c1');
+      const t2 = requirePositive(o.t2 ?? DEFAULTS.t2, 't2');
+      const t1 = stage1Scale(d, c1, t2);
+      const gain = requirePositive(o.stage1Gain ?? DEFAULTS.stage1Gain, 'the stage-1 gain');
+      const R = name === 'projected' ? requirePositive(o.radius ?? Math.max(radius, 1e-6), 'the projection radius R') : radius;
+      const lr1 = stage1Lr(t1, name === 'projected' ? Math.max(R, radius) : radius, gain);
+      const maxStage1 = requireCount(o.maxStage1 ?? DEFAULTS.maxStage1, 'the stage-1 step limit');
+      const directionTol = requirePositive(o.directionTol ?? DEFAULTS.directionTol, 'the direction tolerance');
+      const logEvery = o.logEvery ?? DEFAULTS.logEvery;
+      // Random start of small norm (Theorem 7): the direction is uniform on the sphere.
+      const init = o.init ? halfDifferenceOf(o.init, problem.offset!) : randomDirection(d, (o.initFraction ?? DEFAULTS.initFraction) * Math.max(radius, 1), seed);
+      const stage1: Stage = {
+        kind: 'gd',
+        name: name === 'projected' ? 'projected' : 'stage 1',
+        noiseScale: t1,
+        lr: lr1,
+        maxSteps: maxStage1,
+        projectRadius: name === 'projected' ? R : undefined,
+        // Stage 1 learns a direction (Lemma 10): stop when the direction stops moving.
+        stop: { kind: 'direction', tol: directionTol, normTol: 2 * directionTol, minSteps: 2 * logEvery },
+      };
+      if (name === 'projected') {
+        return { problem, stages: [stage1], init, settings: { schedule: name, t1, lr1, R, maxStage1, directionTol, seed } };
+      }
+      const lr2 = requirePositive(o.stage2Lr ?? DEFAULTS.stage2Lr, 'the stage-2 step size');
+      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the stage-2 step limit');
+      const stage2: Stage = { kind: 'gd', name: 'stage 2', noiseScale: t2, lr: lr2, maxSteps, stop: change(lr2, 1) };
+      return {
+        problem,
+        stages: [stage1, stage2],
+        init,
+        settings: { schedule: name, t1, lr1, t2, lr2, R: radius, maxStage1, maxStage2: maxSteps, directionTol, tol, seed },
+      };
+    }
+    case 'single':
+    case 'warm': {
+      if (name === 'warm' && !o.init) throw new InputError('the warm schedule (Theorem 16) needs initial centres (--init FILE)');
+      const init = o.init ?? randomRows(data, o.k, seed);
+      if (init.rows !== o.k || init.cols !== d) {
+        throw new InputError(`the initial centres are ${init.rows} x ${init.cols} but K x d = ${o.k} x ${d}; give one row per centre`);
+      }
+      const t = requirePositive(o.noiseScale ?? DEFAULTS.noiseScale, 'the noise scale t');
+      const lr = requirePositive(o.lr ?? defaultLr(o.k), 'the step size');
+      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
+      const stage: Stage = { kind: 'gd', name, noiseScale: t, lr, maxSteps, stop: change(lr, 1) };
+      return { problem: { data, tied: false, truth }, stages: [stage], init, settings: { schedule: name, t, lr, maxSteps, tol, seed } };
+    }
+    case 'annealed': {
+      const ladder = o.ladder ?? DEFAULTS.ladder;
+      if (ladder.length < 1 || ladder.some((t, i) => !(t > 0) || (i > 0 && t >= ladder[i - 1]!))) {
+        throw new InputError(`the annealing ladder must be decreasing positive noise scales, got ${ladder.join(', ')}`);
+      }
+      const init = o.init ?? (o.seeding === 'random' ? randomRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
+      const base = requirePositive(o.lr ?? defaultLr(o.k), 'the step size');
+      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
+      // Each rung warm-starts the next (MATH.md section 3: m' = a_t' m / a_t is the same mu).
+      const stages: Stage[] = ladder.map((t, i) => ({
+        kind: 'gd',
+        name: `t=${t}`,
+        noiseScale: t,
+        lr: base * annealGain(t),
+        maxSteps: i === ladder.length - 1 ? maxSteps : Math.max(1, Math.round(maxSteps / 2)),
+        stop: change(base * annealGain(t), 1),
+      }));
+      return { problem: { data, tied: false, truth }, stages, init, settings: { schedule: name, ladder: [...ladder], lr: base, maxSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' } };
+    }
+  }
+}
+
+/**
+ * The default tolerance on the centre change per step: the noise floor of fresh-noise GD. A step's gradient
+ * has a sampling error of about sqrt(d / N_i) per centre (N_i = N / K samples weigh on it, with weight
+ * 1/K each), so with step size lr the centres keep moving by about lr sqrt(d / (K N)) per step once the
+ * expected gradient is gone: below that, progress cannot be told from noise (measured: README.md).
+ */
+export function noiseFloorTol(lr: number, d: number, n: number, kEff: number): number {
+  return lr * Math.sqrt(d / (kEff * n));
+}
+
+/**
+ * The untied step size: measured, eta = 1 at t = 0.5 beats eta = 2 at K = 4 and at K = 16 (d = 32,
+ * N = 10^4: matched error 0.139 vs 0.214 and 0.274 vs 0.293), so it does not grow with K.
+ */
+export function defaultLr(k: number): number {
+  void k;
+  return DEFAULTS.lr;
+}
+
+/** The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like 1/a_t^2 up to a cap. */
+function annealGain(t: number): number {
+  const { a } = forwardCoefficients(t);
+  return Math.min(1 / (a * a), 8);
+}
+
+/** A 2 x d init in data coordinates to the tied m = (mu_1 - mu_2) / 2; a 1 x d init is taken as m. */
+function halfDifferenceOf(init: Matrix, offset: Float64Array): Matrix {
+  void offset;
+  if (init.rows === 1) return init;
+  if (init.rows !== 2) throw new InputError(`K = 2 schedules take 1 or 2 initial centres, got ${init.rows}`);
+  const d = init.cols;
+  const m = matrix(1, d);
+  for (let c = 0; c < d; c++) m.data[c] = (init.data[c]! - init.data[d + c]!) / 2;
+  return m;
+}
