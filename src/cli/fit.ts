@@ -32,6 +32,7 @@ import { seededRows } from './init.ts';
 import { readFiniteMatrix } from './inputs.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
+import { fitScheduleCommand, wantsSchedule } from './fit-schedule.ts';
 
 export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K (--init INIT.npy | --init-seed SEED) --t T --steps H --lr ETA
                     [--tied] [--noise-seed S] [--noise fresh|fixed] [--log-every L]
@@ -47,7 +48,22 @@ Algorithm 1): m <- m - ETA dL/dm on the scaled centres m = exp(-T) mu.
   --log-every L     record loss and gradient norm every L steps (default H/20)
   --tied            the symmetric student 1/2 N(m, I) + 1/2 N(-m, I) about the origin
                     (K must be 2; centre the data first); means are reported as m, -m
-  --out FILE.json   write {means, history, nIter, settings, backend, adapter}`;
+  --out FILE.json   write {means, history, nIter, settings, backend, adapter}
+
+Schedules, baselines and checkpoints (any of these flags selects this mode; MATH.md sections 8-10):
+  ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
+               [--schedule two-stage|projected|warm|single|annealed] [--init INIT.npy | --init-seed S]
+               [--t T] [--lr ETA] [--steps H] [--tol TOL] [--truth MU.npy] [--history FILE.csv]
+               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
+  --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
+  --schedule        default two-stage for K = 2, warm with --init, annealed otherwise
+  --steps / --tol   step limit (per stage) and tolerance on the centre change per step
+                    (default: the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM)
+  --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
+  --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, seconds)
+  --checkpoint FILE written every --checkpoint-every steps (default each log interval) and at the end
+  --resume FILE     continue from a checkpoint of the same data and flags; the result equals an
+                    uninterrupted run's exactly`;
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
@@ -64,6 +80,14 @@ const FLAGS: FlagSpec = {
   backend: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  method: { type: 'string' },
+  schedule: { type: 'string' },
+  truth: { type: 'string' },
+  history: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  tol: { type: 'string' },
 };
 
 /** Re-raises a divergence with the CLI's flags in the advice. */
@@ -77,6 +101,7 @@ export function divergenceAdvice(e: DivergenceError, lr: number): DivergenceErro
 export async function fitCommand(argv: string[]): Promise<void> {
   const v = parseFlags('fit', argv, FLAGS);
   if (boolFlag(v, 'help')) return printLines([FIT_USAGE]);
+  if (wantsSchedule(v)) return fitScheduleCommand(v);
   const json = boolFlag(v, 'json');
   const tied = boolFlag(v, 'tied');
   const backendKind = backendFlag(v);
