@@ -7,6 +7,7 @@
 //
 //   npm run bench:browser [-- --grid "65536,16,4;262144,32,8;1048576,64,16" --steps 10 --warmup 2]
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus as cpus_, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../host/device.ts';
 import { GpuBackend } from '../host/engine.ts';
@@ -31,36 +32,37 @@ const grid: BenchSpec[] = values.grid!.split(';').map((p) => {
 });
 const log = (m: string) => console.error(m);
 
-// One side at a time: the browser and Node would share the same 2 cores on a software adapter.
-log('Browser (headless Chromium, WebGPU) ...');
+// Alternately, one point at a time (never both at once: they would share the same cores on a software
+// adapter), browser then Node, so that a change in the machine's load over the run hits both columns alike.
 const headless = await startHeadlessPage();
-const browser: BenchFigures[] = [];
-try {
-  for (const spec of grid) {
-    const page = await headless.browser.newPage();
-    page.on('console', (m) => log(`  page: ${m.text()}`));
-    await page.goto(`${headless.base}/?mode=bench&n=${spec.n}&d=${spec.d}&k=${spec.k}&steps=${spec.steps}&warmup=${spec.warmup}`);
-    // The standard problem is about 3.5 s a step on SwiftShader, plus generating 2^26 normals.
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 0, polling: 1000 });
-    const out = await page.evaluate(() => (window as unknown as { ddpmGmm: { result?: BenchFigures; error?: string } }).ddpmGmm);
-    if (!out.result) throw new Error(`The page's benchmark failed: ${out.error ?? 'no result'}`);
-    log(`  N = ${spec.n}, d = ${spec.d}, K = ${spec.k}: ${out.result.msPerStepWall.toFixed(2)} ms/step wall`);
-    browser.push(out.result);
-    await page.close();
-  }
-} finally {
-  await headless.close();
-}
-
-log('Node (webgpu package, Dawn) ...');
 const acquired = await acquireDevice({ log });
 const { acquired: timed, timer } = GpuTimer.wrap(acquired);
 const backend = new GpuBackend({ acquired: timed, sources: readShaderFiles() });
+const browser: BenchFigures[] = [];
 const node: BenchFigures[] = [];
-for (const spec of grid) node.push(await benchmarkPoint(backend, timer, spec, log));
-backend.dispose();
+try {
+  for (const spec of grid) {
+    log(`Browser (headless Chromium, WebGPU): N = ${spec.n}, d = ${spec.d}, K = ${spec.k} ...`);
+    const page = await headless.browser.newPage();
+    await page.goto(`${headless.base}/?mode=bench&n=${spec.n}&d=${spec.d}&k=${spec.k}&steps=${spec.steps}&warmup=${spec.warmup}`);
+    // No time limit: the standard problem is several seconds a step on SwiftShader, after generating 2^26 normals.
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 0, polling: 1000 });
+    const out = await page.evaluate(() => (window as unknown as { ddpmGmm: { result?: BenchFigures; error?: string } }).ddpmGmm);
+    await page.close();
+    if (!out.result) throw new Error(`The page's benchmark failed: ${out.error ?? 'no result'}`);
+    log(`  ${out.result.msPerStepWall.toFixed(2)} ms/step wall`);
+    browser.push(out.result);
+    log('Node (webgpu package, Dawn):');
+    const figures = await benchmarkPoint(backend, timer, spec, log);
+    log(`  ${figures.msPerStepWall.toFixed(2)} ms/step wall`);
+    node.push(figures);
+  }
+} finally {
+  await headless.close();
+  backend.dispose();
+}
 
-const cpus = await import('node:os').then((os) => `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown CPU'}`);
+const cpus = `${cpus_().length} x ${cpus_()[0]?.model ?? 'unknown CPU'}, load average ${loadavg()[0]!.toFixed(1)} at the end`;
 const result = {
   date: new Date().toISOString(),
   machine: cpus,
