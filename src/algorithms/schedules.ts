@@ -210,10 +210,10 @@ export function defaultLr(k: number): number {
   return DEFAULTS.lr;
 }
 
-/** The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like 1/a_t^2 up to a cap. */
+/** The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like 1/a_t^2, capped at 2 (a cap of 8 diverged at t = 2, K = 4, d = 16). */
 function annealGain(t: number): number {
   const { a } = forwardCoefficients(t);
-  return Math.min(1 / (a * a), 8);
+  return Math.min(1 / (a * a), 2);
 }
 
 /** A 2 x d init in data coordinates to the tied m = (mu_1 - mu_2) / 2; a 1 x d init is taken as m. */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { demoCommand, DEMO_USAGE } from './demo.ts';
+import { experimentCommand, EXPERIMENT_USAGE } from './experiment.ts';
 import { fitCommand, FIT_USAGE } from './fit.ts';
 import { generateCommand, GENERATE_USAGE } from './generate.ts';
 import { gradCommand, GRAD_USAGE } from './grad.ts';
@@ -17,7 +18,8 @@ Commands:
   demo       learn a default synthetic mixture from a warm start and report the error (npm start)
   generate   write a seeded synthetic mixture and its true centres
   grad       evaluate the DDPM loss and gradient at given centres
-  fit        run gradient descent on the DDPM objective (the paper's Algorithm 1)
+  fit        run gradient descent on the DDPM objective (the paper's Algorithm 1), its schedules or EM
+  experiment run the reproduction suite (two-stage, small-separation, warm-start, connections, annealed)
   help [command]   show this text or a command's flags
 
 Flags common to grad, fit and demo: --backend gpu|cpu (default gpu), --json.
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: generateCommand, usage: GENERATE_USAGE },
   grad: { run: gradCommand, usage: GRAD_USAGE },
   fit: { run: fitCommand, usage: FIT_USAGE },
+  experiment: { run: experimentCommand, usage: EXPERIMENT_USAGE },
 };
 
 function version(): string {

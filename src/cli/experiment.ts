@@ -1,0 +1,77 @@
+// ddpm-gmm experiment NAME|all [--quick] [--json]: the reproduction suite (src/experiments/suite.ts) on one
+// backend; prints a table and writes report.json and figure.svg into a results folder it names.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.ts';
+import { writeTextFile } from '../io/files.ts';
+import { svgFigure, table } from '../experiments/report.ts';
+import { EXPERIMENTS, type Curve, type Row } from '../experiments/suite.ts';
+import { backendFlag, boolFlag, parseFlags, stringFlag, type FlagSpec } from './args.ts';
+import { openBackend } from './backend.ts';
+import { printJson, printLines } from './output.ts';
+
+export const EXPERIMENT_USAGE = `Usage: ddpm-gmm experiment NAME|all [--quick] [--out DIR] [--backend gpu|cpu] [--json]
+
+Runs the reproduction suite (MATH.md sections 8-10) on seeded mixtures and compares DDPM-GD with EM:
+  two-stage          K = 2, |mu*| = 3, random start (Theorem 7): error, steps, stage-1 cosine, vs EM
+  small-separation   K = 2, |mu*| small: projected (Theorem 13) vs unprojected stage 1 vs EM
+  warm-start         K components from a warm start displaced by sep/3 (Theorem 16) vs EM from it
+  connections        cos(DDPM step, power-iteration step) and cos(DDPM step, gradient-EM step) against t
+  annealed           success rate of the annealed schedule vs EM with k-means++ (once, and best of several)
+  --quick            small N, d, K and seed counts (minutes on a software adapter); without it, the issue's settings
+  --out DIR          the results folder (default results/<name>-<quick|full>-<timestamp>)
+Writes DIR/report.json (rows, curves, settings, backend) and DIR/figure.svg (error against step).`;
+
+const FLAGS: FlagSpec = {
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
+export async function experimentCommand(argv: string[]): Promise<void> {
+  const hasName = argv[0] !== undefined && !argv[0].startsWith('-');
+  const name = hasName ? argv[0] : undefined;
+  const rest = hasName ? argv.slice(1) : argv;
+  const v = parseFlags('experiment', rest, FLAGS);
+  if (boolFlag(v, 'help')) return printLines([EXPERIMENT_USAGE]);
+  const names = Object.keys(EXPERIMENTS);
+  if (name === undefined) throw new InputError(`'experiment' needs a name: one of ${names.join(', ')} or all`);
+  if (name !== 'all' && !Object.hasOwn(EXPERIMENTS, name)) throw new InputError(`unknown experiment '${name}'; the experiments are ${names.join(', ')} and all`);
+  const quick = boolFlag(v, 'quick');
+  const json = boolFlag(v, 'json');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const dir = stringFlag(v, 'out') ?? join('results', `${name}-${quick ? 'quick' : 'full'}-${stamp}`);
+  mkdirSync(dir, { recursive: true });
+  const log = (msg: string): void => {
+    if (!json) process.stderr.write(`${msg}\n`);
+  };
+  const backend = await openBackend(backendFlag(v), log);
+  const rows: Row[] = [];
+  const curves: Curve[] = [];
+  const settings: Record<string, unknown> = {};
+  const start = performance.now();
+  try {
+    for (const n of name === 'all' ? names : [name]) {
+      const r = await EXPERIMENTS[n]!(backend, quick, log);
+      rows.push(...r.rows);
+      curves.push(...r.curves);
+      settings[n] = r.settings;
+    }
+  } finally {
+    backend.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const reportPath = join(dir, 'report.json');
+  const figurePath = join(dir, 'figure.svg');
+  const report = { experiment: name, quick, backend: backend.name, adapter: backend.adapter, seconds, rows, curves, settings };
+  writeTextFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  writeTextFile(figurePath, svgFigure(curves));
+  if (json) return printJson({ ...report, curves: undefined, report: reportPath, figure: figurePath });
+  await printLines([
+    `backend: ${backend.name} (${backend.adapter}); ${quick ? 'quick' : 'full'} settings; ${seconds.toFixed(1)} s`,
+    ...table(rows),
+    `report: ${reportPath}`,
+    `figure: ${figurePath}`,
+  ]);
+}

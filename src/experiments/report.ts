@@ -1,0 +1,65 @@
+// The suite's outputs: a fixed-width table for the terminal and a self-contained SVG of error against
+// step per method (log-scaled error axis), one panel per experiment with curves.
+import type { Curve, Row } from './suite.ts';
+
+function num(v: number | undefined, digits = 4): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  return Number(v.toPrecision(digits)).toString();
+}
+
+export function table(rows: Row[]): string[] {
+  const head = ['experiment', 'setting', 'method', 'value', 'steps', 'seconds', 'EM', 'note'];
+  const body = rows.map((r) => [r.experiment, r.setting, r.method, `${r.valueName} ${num(r.value)}`, num(r.steps, 3), num(r.seconds, 3), num(r.em), r.note ?? '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+}
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** One SVG with a panel per experiment: x = step (linear), y = log10 of the largest matched error. */
+export function svgFigure(curves: Curve[]): string {
+  const groups = new Map<string, Curve[]>();
+  for (const c of curves) if (c.points.length > 0) groups.set(c.experiment, [...(groups.get(c.experiment) ?? []), c]);
+  const panelW = 520;
+  const panelH = 300;
+  const pad = { l: 60, r: 170, t: 30, b: 40 };
+  const width = panelW + pad.l + pad.r;
+  const height = Math.max(1, groups.size) * (panelH + pad.t + pad.b);
+  const parts: string[] = [];
+  let gi = 0;
+  for (const [name, cs] of groups) {
+    const y0 = gi * (panelH + pad.t + pad.b) + pad.t;
+    const pts = cs.flatMap((c) => c.points);
+    const xMax = Math.max(...pts.map((p) => p[0]), 1);
+    const ys = pts.map((p) => Math.log10(Math.max(p[1], 1e-6)));
+    const yLo = Math.floor(Math.min(...ys));
+    const yHi = Math.ceil(Math.max(...ys, yLo + 1));
+    const X = (x: number): number => pad.l + (x / xMax) * panelW;
+    const Y = (y: number): number => y0 + panelH - ((Math.log10(Math.max(y, 1e-6)) - yLo) / (yHi - yLo)) * panelH;
+    parts.push(`<text x="${pad.l}" y="${y0 - 10}" font-size="14" font-weight="bold">${escape(name)}: largest matched centre error vs step</text>`);
+    parts.push(`<rect x="${pad.l}" y="${y0}" width="${panelW}" height="${panelH}" fill="none" stroke="#999"/>`);
+    for (let e = yLo; e <= yHi; e++) {
+      const y = y0 + panelH - ((e - yLo) / (yHi - yLo)) * panelH;
+      parts.push(`<line x1="${pad.l}" x2="${pad.l + panelW}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">1e${e}</text>`);
+    }
+    for (let i = 0; i <= 4; i++) {
+      const x = (xMax * i) / 4;
+      parts.push(`<text x="${X(x)}" y="${y0 + panelH + 16}" font-size="11" text-anchor="middle">${Math.round(x)}</text>`);
+    }
+    parts.push(`<text x="${pad.l + panelW / 2}" y="${y0 + panelH + 32}" font-size="12" text-anchor="middle">step</text>`);
+    cs.forEach((c, i) => {
+      const colour = COLOURS[i % COLOURS.length];
+      const path = c.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ');
+      const dash = c.label.startsWith('em') ? ' stroke-dasharray="5,3"' : '';
+      parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${dash}/>`);
+      parts.push(`<text x="${pad.l + panelW + 10}" y="${y0 + 14 + 14 * i}" font-size="11" fill="${colour}">${escape(c.label)}</text>`);
+    });
+    gi++;
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n${parts.join('\n')}\n</svg>\n`;
+}
