@@ -36,6 +36,12 @@ function dots(diameter: number): uPlot.Series.PathBuilder {
   };
 }
 
+function padded(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min === null || max === null) return [min, max];
+  const margin = 0.08 * (max - min || 1);
+  return [min - margin, max + margin];
+}
+
 function aligned(xs: number[], ...ys: Series[]): uPlot.AlignedData {
   return [xs, ...ys] as uPlot.AlignedData;
 }
@@ -85,9 +91,12 @@ export class Plots {
     }, aligned([], [], [], []), els.speed);
 
     const { data, truth } = session.problem;
-    const stride = Math.max(1, Math.floor(data.rows / SCATTER_POINTS));
+    // Rows j * 2654435761 mod N (a prime multiplier: distinct rows) rather than every s-th row, which aliases
+    // with any periodic order of the data (the generator puts sample i in component i mod K).
+    const shown = Math.min(data.rows, SCATTER_POINTS);
     this.dataXY = [[], []];
-    for (let i = 0; i < data.rows; i += stride) {
+    for (let j = 0; j < shown; j++) {
+      const i = shown === data.rows ? j : (j * 2654435761) % data.rows;
       const [x, y] = projection.project(data, i);
       this.dataXY[0].push(x);
       this.dataXY[1].push(y);
@@ -107,7 +116,8 @@ export class Plots {
     series.push({ label: 'EM centres', ...points(EM, EM, 8) });
     this.scatter = new uPlot({
       ...size(els.scatter), mode: 2, cursor: { show: false }, legend: { show: false },
-      scales: { x: { time: false } },
+      // 8% margins, so that centres at the edge of the data stay inside the frame.
+      scales: { x: { time: false, range: padded }, y: { range: padded } },
       axes: [{ label: projection.label.startsWith('first') ? 'PC 1' : 'x1' }, { label: projection.label.startsWith('first') ? 'PC 2' : 'x2', size: 50 }],
       series,
     }, this.scatterData(), els.scatter);
