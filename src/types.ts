@@ -38,7 +38,7 @@ export interface LossGradient {
 }
 
 export interface HistoryEntry {
-  /** 0-based index of the GD step; the loss is the one evaluated before that step's update. */
+  /** The GD step's number, counting from GdOptions.startStep (the noise counter of fresh noise); the loss is the one evaluated before that step's update. */
   readonly step: number;
   readonly loss: number;
   /** Frobenius norm of dL/dm at that step. */

@@ -71,6 +71,18 @@ describe('overlapping calls on one backend', () => {
   });
 });
 
+describe('both backends number the steps the same way', () => {
+  it('history steps count from startStep on the GPU and on the CPU', async () => {
+    const c = caseById('K3-d5-N1000-t0.05');
+    const { data, centres } = makeProblem(c);
+    const options = { noiseScale: c.t, tied: false, lr: 0.05, steps: 4, logEvery: 2, startStep: 10, noise: { kind: 'seed', seed: 2, mode: 'fresh' } } as const;
+    const onGpu = await backends[2].gdSteps(data, centres, options);
+    const onCpu = await cpu.gdSteps(data, centres, options);
+    expect(onGpu.history.map((h) => h.step)).toEqual([11, 13]);
+    expect(onCpu.history.map((h) => h.step)).toEqual([11, 13]);
+  });
+});
+
 describe('failures become DeviceErrors that say what to do', () => {
   it('no adapter at all: says how to get one', async () => {
     const noAdapter = { requestAdapter: async () => null } as unknown as GPU;

@@ -230,13 +230,13 @@ export class CpuBackend implements Backend {
     for (let i = 0; i < steps; i++) {
       const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
       const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, grad, scratch);
-      if (!Number.isFinite(loss)) throw divergence(i, `loss is ${loss}`, lr);
+      if (!Number.isFinite(loss)) throw divergence(startStep + i, `loss is ${loss}`, lr);
       // Algorithm 1: m <- m - eta dL/dm (MATH.md section 6).
       for (let q = 0; q < m.length; q++) m[q] = m[q]! - lr * grad[q]!;
       if (radius !== undefined) projectRows(m, K, d, a * radius);
-      if (!allFinite(m)) throw divergence(i, 'centres are not finite', lr);
+      if (!allFinite(m)) throw divergence(startStep + i, 'centres are not finite', lr);
       if ((i + 1) % logEvery === 0 || i === steps - 1) {
-        const last: HistoryEntry = { step: i, loss, gradNorm: frobenius(grad) };
+        const last: HistoryEntry = { step: startStep + i, loss, gradNorm: frobenius(grad) };
         history.push(last);
         options.onProgress?.({ done: i + 1, total: steps, centres: unscaled(m, K, d, a), last });
       }
