@@ -94,6 +94,13 @@ export interface LoopOptions {
   readonly onCheckpoint?: (state: LoopState) => void;
   readonly checkpointEvery?: number;
   readonly onProgress?: (row: HistoryRow, state: LoopState) => void;
+  /**
+   * Awaited after each chunk (after onProgress and onCheckpoint), before the next Backend call. A caller
+   * that must share its thread, such as the browser page, yields an animation frame here or holds the
+   * run while paused; without it nothing is awaited, so runs without the hook are unchanged. What it
+   * resolves to is ignored; a rejection ends the run with that error.
+   */
+  readonly onChunk?: (row: HistoryRow, state: LoopState) => void | Promise<void>;
 }
 
 export interface LoopResult {
@@ -242,6 +249,7 @@ export async function runStages(
         options.onCheckpoint(state());
         sinceCheckpoint = 0;
       }
+      if (options.onChunk) await options.onChunk(entry, state());
     }
     if (stages[stageIndex] === stage) {
       // A resumed state can sit exactly at a stage's limit: close that stage.
