@@ -17,8 +17,13 @@ export interface RunResult {
   readonly truth: number[][] | null;
   /** Matched centre error (MATH.md section 10) of the final centres; null without a truth. */
   readonly error: { readonly max: number; readonly mean: number } | null;
-  /** One entry per chunk: steps done, the chunk's last loss and |dL/dm|, error, timings. */
+  /** One entry per chunk: steps done, the chunk's last loss and |dL/dm|, error, angle (K = 2), stage, timings. */
   readonly history: Session['points'];
+  /**
+   * A paper schedule (two-stage, projected, annealed): its resolved numbers (t1, step sizes, limits, ...)
+   * and its stages as they ended; null for warm and rows, whose numbers are the settings.
+   */
+  readonly schedule: { readonly settings: Record<string, number | string | number[] | boolean>; readonly stages: Session['stages'] } | null;
   readonly em: { readonly iterations: number; readonly centres: number[][]; readonly error: { max: number; mean: number } | null; readonly history: Session['emPoints'] } | null;
   readonly timing: {
     /** Seconds inside the training chunks (what throughput is computed from). */
@@ -58,6 +63,7 @@ export function buildResult(session: Session, info: { adapter: string; isSoftwar
     truth: p.truth ? toRows(p.truth) : null,
     error: last.errorMax !== null && last.errorMean !== null ? { max: last.errorMax, mean: last.errorMean } : null,
     history: session.points,
+    schedule: session.plan ? { settings: session.plan.settings, stages: session.stages } : null,
     em: session.emEnabled
       ? {
           iterations: session.emIterationsDone,

@@ -11,9 +11,9 @@ import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
 import { buildResult, type RunResult } from './export.ts';
 import { principalProjection } from './pca.ts';
 import { Plots } from './plots.ts';
-import { fileProblem, generatedProblem, initialCentres, parseMatrixBytes, type Problem } from './problem.ts';
+import { fileProblem, generatedProblem, parseMatrixBytes, startOf, type Problem } from './problem.ts';
 import { Session } from './session.ts';
-import { DEFAULTS, parseSettings, rawFromParams, type RawSettings, type Settings, toParams } from './settings.ts';
+import { DEFAULTS, isPaperSchedule, parseSettings, rawFromParams, type RawSettings, type Schedule, type Settings, toParams } from './settings.ts';
 import { browserShaderFiles } from './shaders.ts';
 
 interface PageApi {
@@ -78,7 +78,19 @@ function field(name: string): HTMLInputElement | HTMLSelectElement {
 
 function fillForm(s: Settings): void {
   for (const key of FIELDS) field(key).value = String(s[key]);
+  scheduleChanged();
 }
+
+/** A paper schedule sets its own noise scales and step sizes (README "Algorithms and experiments"): t and the step size do not apply. */
+function scheduleChanged(): void {
+  const paper = isPaperSchedule(field('schedule').value as Schedule);
+  for (const key of ['t', 'lr'] as const) {
+    const el = field(key);
+    el.disabled = paper;
+    el.title = paper ? "set by the schedule (its measured defaults); the step limit below is its last stage's" : '';
+  }
+}
+field('schedule').addEventListener('change', scheduleChanged);
 
 function readForm(): RawSettings {
   const raw: RawSettings = {};
@@ -103,7 +115,10 @@ fileInput.addEventListener('change', () => {
     form.querySelector<HTMLInputElement>('input[name=source][value=file]')!.checked = true;
     field('d').value = String(data.cols);
     field('n').value = String(data.rows);
-    if (field('schedule').value === 'warm') field('schedule').value = 'rows';
+    if (field('schedule').value === 'warm') {
+      field('schedule').value = 'rows';
+      scheduleChanged();
+    }
     showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. A file has no true centres, so the run starts from K random data rows and no error is plotted.`, 'info');
   }).catch((e: unknown) => {
     showMessage(`${describe(e)}`);
@@ -186,13 +201,26 @@ function draw(): void {
   const r = result()!;
   const m = s.settings.method;
   const unit = m === 'ddpm' ? 'step' : 'iteration';
-  const lines = [
-    `${s.status}: ${unit} ${s.stepsDone} / ${s.settings.steps} (${m === 'ddpm' ? 'DDPM-GD' : m === 'em' ? 'EM' : 'gradient EM'}), N = ${s.problem.data.rows}, d = ${s.problem.data.cols}, K = ${s.settings.k}`,
-  ];
   const last = s.points[s.points.length - 1]!;
+  const name = m === 'ddpm' ? (s.plan ? `DDPM-GD, ${s.settings.schedule} schedule` : 'DDPM-GD') : m === 'em' ? 'EM' : 'gradient EM';
+  // A paper schedule's stopping rules may end it before its limit, so the limit is "at most".
+  const limit = s.plan ? `at most ${s.stepLimit}` : String(s.stepLimit);
+  const lines = [
+    `${s.status}: ${unit} ${s.stepsDone} / ${limit} (${name}), N = ${s.problem.data.rows}, d = ${s.problem.data.cols}, K = ${s.settings.k}`,
+  ];
+  if (s.plan) {
+    const stage = s.plan.stages.find((st) => st.name === last.stage);
+    const scale = stage?.kind === 'gd' ? `, t = ${fmt(stage.noiseScale, 3)}, step size ${fmt(stage.lr, 3)}` : '';
+    // A stage without a stopping rule (an averaging tail) runs to its limit: "rule met" would say nothing there.
+    const hasRule = (name: string) => s.plan?.stages.find((st) => st.name === name)?.stop.kind !== 'none';
+    const ended = s.stages.map((st) => `${st.name} ${st.steps} steps${st.converged && hasRule(st.name) ? ' (rule met)' : ''}`).join('; ');
+    lines.push(`stage: ${last.stage ?? 'starting'}${scale}${ended ? `   ended: ${ended}` : ''}`);
+  }
   if (m === 'ddpm') lines.push(`loss ${fmt(last.loss)}   |dL/dm| ${fmt(last.gradNorm)}`);
-  if (r.error) lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})`);
-  else lines.push('centre error: - (no true centres for a file)');
+  if (r.error) {
+    const angle = last.angle !== null ? `; angle |cos| ${fmt(last.angle)} (initially ${fmt(s.points[0]!.angle)})` : '';
+    lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})${angle}`);
+  } else lines.push('centre error: - (no true centres for a file)');
   if (r.em) lines.push(`EM beside it: iteration ${r.em.iterations} / ${s.settings.emIterations}, error max ${fmt(r.em.error?.max)}`);
   lines.push(`throughput ${r.timing.sampleGradsPerSec.toExponential(3)} sample-grads/s; ${fmt(r.timing.msPerStepWall)} ms/${unit} wall` +
     (r.timing.msPerStepGpu !== null ? `, ${fmt(r.timing.msPerStepGpu)} ms/${unit} GPU (timestamp queries)` : gpu?.timestamps ? '' : ' (no timestamp queries on this adapter)'));
@@ -222,15 +250,19 @@ async function startRun(s: Settings): Promise<void> {
   await stopRun();
   showMessage('');
   const problem = problemFor(s);
-  const init = initialCentres(s, problem);
+  const start = startOf(s, problem);
   longestTaskMs = 0;
-  const run = new Session(gpu.backend, gpu.timer, s, problem, init, render);
+  const run = new Session(gpu.backend, gpu.timer, s, problem, start, render);
   session = run;
   plots = new Plots(run, principalProjection(problem.data), {
-    loss: $('plot-loss'), error: $('plot-error'), speed: $('plot-speed'), scatter: $('plot-scatter'),
+    loss: $('plot-loss'), error: $('plot-error'), speed: $('plot-speed'), scatter: $('plot-scatter'), angle: $('plot-angle'),
   });
+  $('angle-note').textContent = plots.hasAngle
+    ? '|mu . mu*| / (||mu|| ||mu*||) for the centre difference mu = (mu1 - mu2) / 2 against the truth (1: the direction is learned).'
+    : 'Only for K = 2 with true centres (a generated problem).';
   $('scatter-note').textContent = `${problem.data.cols > 2 ? `First two principal components of the data (d = ${problem.data.cols}). ` : ''}` +
-    'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres; orange: EM.';
+    'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres; ' +
+    (start.plan ? 'orange: EM from k-means++, run after the schedule.' : 'orange: EM from the same start.');
   history.replaceState(null, '', `?${toParams(s).toString()}`);
   const finished = run.start();
   setState('running');
@@ -254,7 +286,10 @@ function finishRun(run: Session): void {
 async function stopRun(): Promise<void> {
   const run = session;
   session = undefined;
-  if (run) await run.pause();
+  if (run) {
+    await run.pause();
+    run.cancel();
+  }
   plots?.destroy();
   plots = undefined;
 }
@@ -286,7 +321,7 @@ pauseBtn.addEventListener('click', () => {
 resetBtn.addEventListener('click', () => {
   stopRun().then(() => {
     statusEl.textContent = 'Ready.';
-    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter']) $(id).replaceChildren();
+    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter', 'plot-angle']) $(id).replaceChildren();
     showMessage('');
     api.result = undefined;
     api.error = undefined;

@@ -1,5 +1,6 @@
 // The page's live plots, drawn with uPlot: loss, centre error (DDPM and EM),
-// throughput, and a 2-D scatter of the data with the centres' trajectories.
+// throughput, a 2-D scatter of the data with the centres' trajectories, and for
+// K = 2 with the truth the angle between the learned and the true centre difference.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Matrix } from '../types.ts';
@@ -51,13 +52,15 @@ export class Plots {
   private readonly error: uPlot;
   private readonly speed: uPlot;
   private readonly scatter: uPlot;
+  /** K = 2 with the truth only (MATH.md section 10 defines the angle for two centres). */
+  private readonly angle: uPlot | undefined;
   private readonly dataXY: [number[], number[]];
   private readonly truthXY: [number[], number[]] | null;
 
   constructor(
     private readonly session: Session,
     private readonly projection: Projection,
-    els: { loss: HTMLElement; error: HTMLElement; speed: HTMLElement; scatter: HTMLElement },
+    els: { loss: HTMLElement; error: HTMLElement; speed: HTMLElement; scatter: HTMLElement; angle: HTMLElement },
   ) {
     for (const el of Object.values(els)) el.replaceChildren();
     const label = session.settings.method === 'ddpm' ? 'DDPM-GD' : session.settings.method === 'em' ? 'EM' : 'gradient EM';
@@ -89,6 +92,17 @@ export class Plots {
         { label: 'ms/step (GPU)', scale: 'ms', stroke: GPU, width: 1, spanGaps: true },
       ],
     }, aligned([], [], [], []), els.speed);
+
+    this.angle = session.points[0]!.angle === null ? undefined : new uPlot({
+      // |cos| lies in [0, 1]; a fixed range shows how far from a random direction (about 1/sqrt(d)) the run started.
+      ...size(els.angle), scales: { x: { time: false }, y: { auto: false, range: [0, 1.02] } },
+      axes: [{ label: 'step / EM iteration' }, { label: '|cos| to the true direction', size: 60 }],
+      series: [
+        { label: 'step' },
+        { label: label, stroke: DDPM, width: 1.5, spanGaps: true, points: { show: false } },
+        { label: 'EM beside it', stroke: EM, width: 1.5, spanGaps: true, dash: [6, 3], points: { show: false } },
+      ],
+    }, aligned([], [], []), els.angle);
 
     const { data, truth } = session.problem;
     // Rows j * 2654435761 mod N (a prime multiplier: distinct rows) rather than every s-th row, which aliases
@@ -168,6 +182,11 @@ export class Plots {
     const main = new Map(s.points.map((p) => [p.done, p.errorMax]));
     const em = new Map(s.emPoints.map((p) => [p.iteration, p.errorMax]));
     this.error.setData(aligned(xs, xs.map((x) => main.get(x) ?? null), xs.map((x) => em.get(x) ?? null)));
+    if (this.angle) {
+      const mainAngle = new Map(s.points.map((p) => [p.done, p.angle]));
+      const emAngle = new Map(s.emPoints.map((p) => [p.iteration, p.angle]));
+      this.angle.setData(aligned(xs, xs.map((x) => mainAngle.get(x) ?? null), xs.map((x) => emAngle.get(x) ?? null)));
+    }
     const trained = s.points.filter((p) => p.steps > 0);
     const n = s.problem.data.rows;
     this.speed.setData(aligned(
@@ -179,7 +198,11 @@ export class Plots {
     this.scatter.setData(this.scatterData());
   }
 
+  get hasAngle(): boolean {
+    return this.angle !== undefined;
+  }
+
   destroy(): void {
-    for (const p of [this.loss, this.error, this.speed, this.scatter]) p.destroy();
+    for (const p of [this.loss, this.error, this.speed, this.scatter, this.angle]) p?.destroy();
   }
 }

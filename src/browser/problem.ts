@@ -1,6 +1,9 @@
 // The data of a run: a generated mixture (with its truth) or a file from disk, and
 // the initial centres of the chosen schedule. Files are parsed from their bytes with
 // the same .npy and CSV readers as the CLI, so a bad file gets the same message.
+import { meansOf } from '../algorithms/loop.ts';
+import { planSchedule } from '../algorithms/schedules.ts';
+import { kmeansPlusPlus } from '../algorithms/seeding.ts';
 import { seededRows, warmStart } from '../cli/init.ts';
 import { InputError } from '../errors.ts';
 import { generateMixture } from '../generate.ts';
@@ -8,7 +11,8 @@ import { parseCsv } from '../io/csv.ts';
 import { hasNpyMagic, parseNpy } from '../io/npy.ts';
 import type { Matrix } from '../types.ts';
 import { requireFinite } from '../validate.ts';
-import type { Settings } from './settings.ts';
+import type { Start } from './session.ts';
+import { isPaperSchedule, type Settings } from './settings.ts';
 
 export interface Problem {
   readonly data: Matrix;
@@ -57,4 +61,21 @@ export function initialCentres(s: Settings, p: Problem): Matrix {
     return warmStart(p.truth, s.separation / 3, s.seed);
   }
   return seededRows(p.data, s.k, s.seed);
+}
+
+/**
+ * The start of a run. Warm and rows: initialCentres, with EM beside it from the same centres. A paper
+ * schedule plans its own start (two-stage and projected: a small random m on the centred data, Theorem 7;
+ * annealed: k-means++), with the page's steps as the limit of its last stage. EM beside it starts from
+ * k-means++ on the same seed, as in the experiment suite: EM from the two-stage start, mean +/- m with m
+ * small, would be started near the saddle where the two centres coincide, which no one would do with EM.
+ * For annealed this is the schedule's own start.
+ */
+export function startOf(s: Settings, p: Problem): Start {
+  if (!isPaperSchedule(s.schedule)) {
+    const init = initialCentres(s, p);
+    return { init, emInit: init };
+  }
+  const plan = planSchedule(s.schedule, p.data, { k: s.k, seed: s.seed, maxSteps: s.steps }, p.truth);
+  return { init: meansOf(plan.problem, plan.init), emInit: kmeansPlusPlus(p.data, s.k, s.seed), plan };
 }

@@ -2,9 +2,14 @@
 // animation frames (so the tab stays responsive), EM beside it on the same data,
 // pause and resume at a chunk boundary. DDPM-GD chunks call gdSteps with startStep,
 // so fresh noise continues exactly as in one long call (the counter is the step number).
+// A paper schedule (two-stage, projected, annealed) runs through the algorithms' own loop
+// (src/algorithms/loop.ts), whose onChunk hook this session uses to yield frames and to
+// hold a paused run, so the page runs exactly the stages, step sizes and stopping rules
+// that the CLI and the estimator run.
 import type { GpuBackend } from '../../host/engine.ts';
 import type { GpuTimer } from '../../host/gpu-timer.ts';
-import { centreError } from '../metrics.ts';
+import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
+import { DEFAULTS as SCHEDULE_DEFAULTS, type Plan } from '../algorithms/schedules.ts';
 import type { Matrix } from '../types.ts';
 import type { Problem } from './problem.ts';
 import type { Settings } from './settings.ts';
@@ -17,6 +22,10 @@ export interface Point {
   readonly gradNorm: number | null;
   readonly errorMax: number | null;
   readonly errorMean: number | null;
+  /** K = 2 with the truth: |cos| between the learned and the true centre difference (MATH.md section 10); else null. */
+  readonly angle: number | null;
+  /** The paper schedule's stage of this chunk (e.g. "stage 1"); null for warm and rows. */
+  readonly stage: string | null;
   /** Steps in the chunk, its wall milliseconds and GPU milliseconds (timestamp queries; null without). */
   readonly steps: number;
   readonly wallMs: number;
@@ -27,7 +36,19 @@ export interface EmPoint {
   readonly iteration: number;
   readonly errorMax: number | null;
   readonly errorMean: number | null;
+  readonly angle: number | null;
 }
+
+/** The start of a run: the centres the main method starts from, EM's start, and a paper schedule's plan. */
+export interface Start {
+  /** K x d in data coordinates (a tied schedule's mean +/- m). */
+  readonly init: Matrix;
+  readonly emInit: Matrix;
+  readonly plan?: Plan;
+}
+
+/** Thrown into a held run when the page drops it (Reset or a new Start), so the algorithms' loop unwinds. */
+class Cancelled extends Error {}
 
 export type SessionStatus = 'ready' | 'running' | 'paused' | 'done' | 'error';
 
@@ -50,6 +71,10 @@ function nextFrame(): Promise<void> {
 export class Session {
   status: SessionStatus = 'ready';
   error: Error | undefined;
+  /** A paper schedule's stages as they ended (name, steps, whether its stopping rule was met). */
+  stages: StageResult[] = [];
+  readonly init: Matrix;
+  readonly plan: Plan | undefined;
   readonly points: Point[] = [];
   /** Centres at the start and after every chunk. */
   readonly trajectory: Matrix[];
@@ -63,23 +88,36 @@ export class Session {
   private done = 0;
   private emDone = 0;
   private chunk = 1;
-  private loop: Promise<void> = Promise.resolve();
+  private planFinished = false;
+  /** Resolves what start() and pause() returned: the run is done, failed, or paused at a chunk boundary. */
+  private settled: Promise<void> = Promise.resolve();
+  private settle: () => void = () => {};
+  /** Set while a paper schedule's loop is held inside its onChunk hook (paused). */
+  private held: { resume: () => void; cancel: (e: Error) => void } | undefined;
 
   constructor(
     readonly backend: GpuBackend,
     readonly timer: GpuTimer | undefined,
     readonly settings: Settings,
     readonly problem: Problem,
-    readonly init: Matrix,
+    start: Start,
     private readonly onUpdate: () => void,
   ) {
+    const { init, emInit, plan } = start;
+    this.init = init;
+    this.plan = plan;
     this.centres = init;
-    this.emCentres = init;
+    this.emCentres = emInit;
     this.trajectory = [init];
-    this.emTrajectory = [init];
-    const e = this.errorOf(init);
-    this.points.push({ done: 0, loss: null, gradNorm: null, errorMax: e?.max ?? null, errorMean: e?.mean ?? null, steps: 0, wallMs: 0, gpuMs: null });
-    if (this.emEnabled) this.emPoints.push({ iteration: 0, errorMax: e?.max ?? null, errorMean: e?.mean ?? null });
+    this.emTrajectory = [emInit];
+    const e = this.metricsOf(init);
+    this.points.push({ done: 0, loss: null, gradNorm: null, ...e, stage: null, steps: 0, wallMs: 0, gpuMs: null });
+    if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(emInit) });
+  }
+
+  /** The most steps the main run can take: a paper schedule's stage limits summed (its stopping rules may end it sooner). */
+  get stepLimit(): number {
+    return this.plan ? this.plan.stages.reduce((a, st) => a + st.maxSteps, 0) : this.settings.steps;
   }
 
   get stepsDone(): number {
@@ -96,30 +134,50 @@ export class Session {
   }
 
   get finished(): boolean {
-    return this.done >= this.settings.steps && (!this.emEnabled || this.emDone >= this.settings.emIterations);
+    const main = this.plan ? this.planFinished : this.done >= this.settings.steps;
+    return main && (!this.emEnabled || this.emDone >= this.settings.emIterations);
   }
 
   /** Starts or resumes; resolves when the run is done, paused or failed. */
   start(): Promise<void> {
-    if (this.status === 'running' || this.status === 'done' || this.status === 'error') return this.loop;
+    if (this.status === 'running' || this.status === 'done' || this.status === 'error') return this.settled;
     if (this.startedAt === 0) this.startedAt = performance.now();
     this.status = 'running';
-    this.loop = this.run();
-    return this.loop;
+    this.settled = new Promise((resolve) => (this.settle = resolve));
+    const held = this.held;
+    this.held = undefined;
+    // A paper schedule paused inside its loop continues there; otherwise (re)enter the chunk loop.
+    if (held) held.resume();
+    else void this.run();
+    return this.settled;
   }
 
   /** Pauses at the end of the current chunk; resolves once the chunk has finished. */
   pause(): Promise<void> {
     if (this.status === 'running') this.status = 'paused';
-    return this.loop;
+    return this.settled;
+  }
+
+  /** Drops a paused run for good: a schedule held in the algorithms' loop is unwound, so it leaves no pending work. */
+  cancel(): void {
+    const held = this.held;
+    this.held = undefined;
+    held?.cancel(new Cancelled('the run was reset'));
   }
 
   private async run(): Promise<void> {
     try {
+      if (this.plan && !this.planFinished) {
+        await nextFrame();
+        await this.runPlan(this.plan);
+      }
+      // Warm and rows: the main method and EM alternate, one chunk each per frame. After a paper
+      // schedule only EM is left: its loop works on the centred data with a tied centre, and EM
+      // interleaved with it would make the engine swap its data and buffers at every call.
       while (this.status === 'running' && !this.finished) {
         await nextFrame();
         if (this.status !== 'running') break;
-        if (this.done < this.settings.steps) await this.mainChunk();
+        if (!this.plan && this.done < this.settings.steps) await this.mainChunk();
         if (this.emEnabled && this.emDone < this.settings.emIterations) await this.emChunk();
         this.onUpdate();
       }
@@ -128,15 +186,69 @@ export class Session {
         this.finishedAt = performance.now();
       }
     } catch (e) {
+      if (e instanceof Cancelled) {
+        this.settle();
+        return;
+      }
       this.status = 'error';
       this.error = e instanceof Error ? e : new Error(String(e));
       this.finishedAt = performance.now();
     }
     this.onUpdate();
+    this.settle();
   }
 
-  private errorOf(centres: Matrix): { max: number; mean: number } | undefined {
-    return this.problem.truth ? centreError(centres, this.problem.truth) : undefined;
+  /** Holds the algorithms' loop at a chunk boundary until start() resumes it or cancel() drops it. */
+  private hold(): Promise<void> {
+    const paused = new Promise<void>((resume, cancel) => (this.held = { resume, cancel }));
+    this.onUpdate();
+    this.settle();
+    return paused;
+  }
+
+  /**
+   * A paper schedule through runStages. Its chunks are the schedule's log interval (the stopping rules are
+   * defined on it), so instead of resizing chunks to 30 ms as the warm/rows loop does, the hook yields a
+   * frame whenever 30 ms have passed since the last one.
+   */
+  private async runPlan(plan: Plan): Promise<void> {
+    await this.timer?.reset();
+    let chunkStart = performance.now();
+    let lastYield = chunkStart;
+    const result = await runStages(this.backend, plan.problem, plan.stages, plan.init, {
+      logEvery: SCHEDULE_DEFAULTS.logEvery,
+      noiseSeed: this.settings.noiseSeed,
+      onChunk: async (row, state) => {
+        const wallMs = performance.now() - chunkStart;
+        const gpu = this.timer ? await this.timer.read() : undefined;
+        const steps = state.globalStep - this.done;
+        this.done = state.globalStep;
+        this.centres = meansOf(plan.problem, state.centres);
+        this.points.push({
+          done: this.done, loss: row.loss, gradNorm: row.gradNorm, errorMax: row.error ?? null, errorMean: row.meanError ?? null,
+          angle: row.angle ?? null, stage: row.stage, steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
+        });
+        this.trajectory.push(this.centres);
+        this.stages = state.stageResults;
+        this.onUpdate();
+        if (this.status === 'paused') await this.hold();
+        if (performance.now() - lastYield >= CHUNK_TARGET_MS) {
+          await nextFrame();
+          lastYield = performance.now();
+        }
+        await this.timer?.reset();
+        chunkStart = performance.now();
+      },
+    });
+    this.centres = result.means;
+    this.stages = result.stages;
+    this.planFinished = true;
+  }
+
+  /** Matched error and (K = 2) angle of MATH.md section 10, as the algorithms' loop computes them; nulls without a truth. */
+  private metricsOf(centres: Matrix): { errorMax: number | null; errorMean: number | null; angle: number | null } {
+    const m = truthMetrics({ data: this.problem.data, tied: false, truth: this.problem.truth }, centres);
+    return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null };
   }
 
   private async mainChunk(): Promise<void> {
@@ -164,9 +276,8 @@ export class Session {
     const wallMs = performance.now() - t0;
     const gpu = this.timer ? await this.timer.read() : undefined;
     this.done += steps;
-    const e = this.errorOf(this.centres);
     this.points.push({
-      done: this.done, loss, gradNorm, errorMax: e?.max ?? null, errorMean: e?.mean ?? null,
+      done: this.done, loss, gradNorm, ...this.metricsOf(this.centres), stage: null,
       steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
     });
     this.trajectory.push(this.centres);
@@ -177,8 +288,7 @@ export class Session {
   private async emChunk(): Promise<void> {
     this.emCentres = await this.backend.emStep(this.problem.data, this.emCentres);
     this.emDone++;
-    const e = this.errorOf(this.emCentres);
-    this.emPoints.push({ iteration: this.emDone, errorMax: e?.max ?? null, errorMean: e?.mean ?? null });
+    this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres) });
     this.emTrajectory.push(this.emCentres);
   }
 }

@@ -3,8 +3,19 @@
 import { InputError } from '../errors.ts';
 
 export type Method = 'ddpm' | 'em' | 'gem';
-/** Algorithm 1 from a warm start around the true centres (Theorem 16), or from K seeded data rows. */
-export type Schedule = 'warm' | 'rows';
+/**
+ * warm / rows: Algorithm 1 at the one noise scale t, from a warm start around the true centres (Theorem 16)
+ * or from K seeded data rows, trained by the page's own chunk loop. two-stage (Theorem 7), projected
+ * (Theorem 13) and annealed: the schedules of src/algorithms with their measured defaults, run through the
+ * algorithms' loop (MATH.md section 8; README "Algorithms and experiments").
+ */
+export type Schedule = 'warm' | 'rows' | PaperSchedule;
+export type PaperSchedule = 'two-stage' | 'projected' | 'annealed';
+export const PAPER_SCHEDULES: readonly PaperSchedule[] = ['two-stage', 'projected', 'annealed'];
+
+export function isPaperSchedule(s: Schedule): s is PaperSchedule {
+  return (PAPER_SCHEDULES as readonly string[]).includes(s);
+}
 
 export interface Settings {
   readonly k: number;
@@ -15,11 +26,11 @@ export interface Settings {
   readonly seed: number;
   readonly method: Method;
   readonly schedule: Schedule;
-  /** Noise scale t (MATH.md section 2). */
+  /** Noise scale t (MATH.md section 2); warm and rows only (the paper schedules set their own scales). */
   readonly t: number;
-  /** Step size eta (DDPM-GD and gradient EM). */
+  /** Step size eta (DDPM-GD and gradient EM); warm and rows only, like t. */
   readonly lr: number;
-  /** GD steps, or EM / gradient-EM iterations. */
+  /** GD steps, or EM / gradient-EM iterations; for a paper schedule the step limit of its last stage. */
   readonly steps: number;
   /** Philox seed of the training noise (fresh: step s uses counter step s). */
   readonly noiseSeed: number;
@@ -40,7 +51,7 @@ export const PARAM_NAMES: Record<keyof Settings, string> = {
 };
 
 const METHODS: readonly Method[] = ['ddpm', 'em', 'gem'];
-const SCHEDULES: readonly Schedule[] = ['warm', 'rows'];
+const SCHEDULES: readonly Schedule[] = ['warm', 'rows', ...PAPER_SCHEDULES];
 
 /** Raw values by setting, as typed in the form or the URL; missing keys take the defaults. */
 export type RawSettings = Partial<Record<keyof Settings, string>>;
@@ -77,12 +88,20 @@ export function parseSettings(raw: RawSettings): Settings {
   const n = num('n', 'The number of samples N', int(1), 'an integer >= 1');
   if (n < k) throw new InputError(`N = ${n} samples but K = ${k} centres: use N >= K.`);
   const autorunText = raw.autorun;
+  const method = pick('method', METHODS);
+  const schedule = pick('schedule', SCHEDULES);
+  if (isPaperSchedule(schedule) && method !== 'ddpm') {
+    throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or rows.`);
+  }
+  if ((schedule === 'two-stage' || schedule === 'projected') && k !== 2) {
+    throw new InputError(`The ${schedule} schedule is for K = 2 (paper Theorem ${schedule === 'two-stage' ? 7 : 13}), but K = ${k}: set K to 2, or choose annealed, warm or rows.`);
+  }
   return {
     k, d, n,
     separation: num('separation', 'The separation', (v) => v > 0, 'a number > 0'),
     seed: num('seed', 'The seed', int(0), 'an integer >= 0'),
-    method: pick('method', METHODS),
-    schedule: pick('schedule', SCHEDULES),
+    method,
+    schedule,
     t: num('t', 'The noise scale t', (v) => v > 0, 'a number > 0 (sigma_t = 0 at t = 0)'),
     lr: num('lr', 'The step size', (v) => v > 0, 'a number > 0'),
     steps: num('steps', 'The number of steps', int(1), 'an integer >= 1'),
