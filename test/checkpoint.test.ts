@@ -17,8 +17,9 @@ beforeAll(async () => {
 afterAll(() => gpu?.dispose());
 
 const { data, truth } = generateMixture({ k: 2, d: 6, n: 1500, separation: 5, seed: 31 });
-// tol tiny: both stages run to their limits, so the checkpoint falls inside stage 2 as well as stage 1.
-const opts = { k: 2, seed: 2, tol: 1e-12, maxStage1: 20, maxSteps: 15, logEvery: 5 };
+// tol tiny: stage 2 runs to its limit, so checkpoints fall inside stage 1, stage 2 and the averaging tail
+// (whose running sum the checkpoint must carry).
+const opts = { k: 2, seed: 2, tol: 1e-12, maxStage1: 20, maxSteps: 15, averageSteps: 10, logEvery: 5 };
 
 async function resumeMatches(be: Backend): Promise<void> {
   const full = await fitSchedule(be, data, 'two-stage', opts, truth);
@@ -26,8 +27,10 @@ async function resumeMatches(be: Backend): Promise<void> {
   const saved: LoopState[] = [];
   await fitSchedule(be, data, 'two-stage', opts, truth, { onCheckpoint: (s) => saved.push(s), checkpointEvery: 5 });
   expect(saved.length).toBeGreaterThanOrEqual(6);
-  // Resume from one checkpoint in stage 1 and one in stage 2, each through the JSON file form.
-  for (const s of [saved[1]!, saved[5]!]) {
+  const inTail = saved.find((s) => s.average !== undefined);
+  expect(inTail).toBeDefined();
+  // Resume from one checkpoint in stage 1, one in stage 2 and one in the averaging tail, each through the JSON file form.
+  for (const s of [saved[1]!, saved.find((x) => x.stageIndex === 1 && x.stepInStage > 0)!, inTail!]) {
     const json = JSON.parse(JSON.stringify(checkpointOf(s, fp, 0))) as unknown;
     const resumed = await fitSchedule(be, data, 'two-stage', opts, truth, { resume: stateFromCheckpoint(json, fp, 0) });
     expect(Array.from(resumed.means.data)).toEqual(Array.from(full.means.data));

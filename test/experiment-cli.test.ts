@@ -43,6 +43,17 @@ describe('fit with schedules', () => {
     expect(lines.length).toBeGreaterThan(2);
   });
 
+  it('--average-steps 0 returns the last iterate (no averaging stage); the default averages 100 steps', async () => {
+    const off = await cli([...base, '--schedule', 'two-stage', '--average-steps', '0'], dir);
+    expect(off.code).toBe(0);
+    const stagesOff = (JSON.parse(off.stdout) as { history: { stage: string }[] }).history.map((h) => h.stage);
+    expect(stagesOff.some((x) => x.includes('(average)'))).toBe(false);
+    const on = await cli([...base, '--schedule', 'two-stage'], dir);
+    const stagesOn = (JSON.parse(on.stdout) as { history: { stage: string }[] }).history.map((h) => h.stage);
+    // 100 steps in chunks of the default log interval 5.
+    expect(stagesOn.filter((x) => x === 'stage 2 (average)').length).toBe(20);
+  });
+
   it('--checkpoint then --resume from it ends with the same means as the uninterrupted run', async () => {
     const flags = [...base, '--schedule', 'two-stage', '--tol', '1e-12', '--steps', '12', '--log-every', '4'];
     const full = await cli([...flags, '--checkpoint', 'c.json', '--checkpoint-every', '4'], dir);
@@ -63,6 +74,8 @@ describe('fit with schedules', () => {
     [['--schedule', 'warm'], /needs initial centres/],
     [['--tol', '0'], /tolerance/],
     [['--tol', 'abc'], /must be a number/],
+    [['--average-steps', '-1'], /averaging steps/],
+    [['--average-steps', '2.5'], /averaging steps/],
     [['--history', 'h.txt'], /must end in .csv/],
     [['--checkpoint', 'c.txt'], /must end in .json/],
     [['--checkpoint-every', '0', '--checkpoint', 'c2.json'], /checkpoint interval/],

@@ -25,6 +25,8 @@ export interface CheckpointFile {
   readonly history: HistoryRow[];
   readonly stageResults: StageResult[];
   readonly seconds: number;
+  /** Inside an averaging stage (loop.ts): the running sum of the iterates and their count. */
+  readonly average?: { readonly sum: number[][]; readonly count: number };
 }
 
 /** FNV-1a over the float64 bytes of the data: cheap, and any changed entry changes it. */
@@ -54,6 +56,7 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
     history: state.history,
     stageResults: state.stageResults,
     seconds: state.seconds,
+    ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count } } : {}),
   };
 }
 
@@ -91,6 +94,12 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     throw new InputError(`${what} is damaged (centres or step counts missing); rerun without --resume`);
   }
   const d = rows![0]!.length;
+  const avg = c.average;
+  const okAvg =
+    avg === undefined ||
+    (Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
+      avg.sum.every((r) => Array.isArray(r) && r.length === d && r.every((v) => typeof v === 'number' && Number.isFinite(v))));
+  if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
   return {
     stageIndex: c.stageIndex!,
     stepInStage: c.stepInStage!,
@@ -99,5 +108,6 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     history: c.history ?? [],
     stageResults: c.stageResults ?? [],
     seconds: c.seconds ?? 0,
+    ...(avg ? { average: { sum: matrix(avg.sum.length, d, Float64Array.from(avg.sum.flat())), count: avg.count } } : {}),
   };
 }

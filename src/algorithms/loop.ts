@@ -19,6 +19,23 @@ export type StopRule =
    * saturates at ||m||^2 = 2/3 ||m*||^2 (Lemma 8) only once the m* component dominates.
    */
   | { readonly kind: 'direction'; readonly tol: number; readonly normTol: number; readonly minSteps: number }
+  /**
+   * Stage 1 against the spectral estimate (MATH.md sections 8.2 and 9): `direction` is the unit top
+   * eigenvector v of the centred data's covariance - I (power iteration on the host), which stage 1
+   * approaches because its step is a power-iteration step (Lemma 8). The gap is sin(angle(m, v)). After
+   * minSteps the stage stops once the gap is at most tol (the statistical error of v itself, so going
+   * further cannot improve the estimate of mu*'s direction), or once the gap fell by less than SPECTRAL_PROGRESS
+   * over the last `patience` chunks (the fresh-noise fluctuation or Lemma 8's bias dominates); with changeTol, also only
+   * once the centre moves by at most changeTol per step (stage-1-only schedules must settle the norm too).
+   */
+  | {
+      readonly kind: 'spectral';
+      readonly direction: Float64Array;
+      readonly tol: number;
+      readonly patience: number;
+      readonly minSteps: number;
+      readonly changeTol?: number;
+    }
   | { readonly kind: 'none' };
 
 export type Stage =
@@ -30,6 +47,13 @@ export type Stage =
       readonly maxSteps: number;
       readonly projectRadius?: number;
       readonly stop: StopRule;
+      /**
+       * Polyak-Ruppert averaging: the stage returns the mean of its chunk-end iterates rather than the last
+       * one. Meant for a fixed-length tail after a stage has reached the fresh-noise floor (stop 'none'):
+       * with fresh noise every step (MATH.md section 7) the iterate keeps fluctuating around the fixed point
+       * by about the noise floor, and the mean of n nearly independent iterates fluctuates sqrt(n) times less.
+       */
+      readonly average?: boolean;
     }
   | { readonly kind: 'em'; readonly name: string; readonly maxSteps: number; readonly stop: StopRule }
   | { readonly kind: 'gradient-em'; readonly name: string; readonly lr: number; readonly maxSteps: number; readonly stop: StopRule };
@@ -62,6 +86,8 @@ export interface HistoryRow {
   readonly meanError?: number;
   /** With the truth and K = 2: |cos| between the estimated and the true centre difference (MATH.md section 10). */
   readonly angle?: number;
+  /** Spectral stop rule only: sin(angle) between the working centre and the data's top eigenvector. */
+  readonly directionGap?: number;
   readonly seconds: number;
 }
 
@@ -76,6 +102,8 @@ export interface LoopState {
   readonly history: HistoryRow[];
   readonly stageResults: StageResult[];
   readonly seconds: number;
+  /** Inside an averaging stage: the sum of the chunk-end iterates so far and their count. */
+  readonly average?: { readonly sum: Matrix; readonly count: number };
 }
 
 export interface StageResult {
@@ -138,8 +166,40 @@ function halfDifference(m: Matrix): Float64Array {
   return a.map((v, i) => (v - b[i]!) / 2);
 }
 
-function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, stepInStage: number): boolean {
+/** sin(angle) between row 0 of m and a unit vector v: the gap of the spectral stop rule. */
+export function directionGap(m: Matrix, v: ArrayLike<number>): number {
+  const c = cosine(row(m, 0), v);
+  return Math.sqrt(Math.max(0, 1 - c * c));
+}
+
+/**
+ * The least relative fall of the gap over `patience` chunks that counts as progress. Real stage-1 progress
+ * is far faster: the m* component grows by 1 + 2 gain per step (schedules.ts, stage1Lr), so even at
+ * R = 0.3 it grows 2.4x over 4 chunks of 5 steps; a fall below 5% is the fresh-noise fluctuation.
+ */
+export const SPECTRAL_PROGRESS = 0.05;
+
+/**
+ * Whether the spectral rule holds, given the gaps of the stage's chunks so far (oldest first, the current
+ * one last): a gap at most tol, or no new low over the last `patience` chunks.
+ */
+export function spectralStop(gaps: readonly number[], tol: number, patience: number): boolean {
+  const now = gaps[gaps.length - 1];
+  if (now === undefined) return false;
+  if (now <= tol) return true;
+  if (gaps.length <= patience) return false;
+  const earlier = Math.min(...gaps.slice(0, gaps.length - patience));
+  return Math.min(...gaps.slice(gaps.length - patience)) > (1 - SPECTRAL_PROGRESS) * earlier;
+}
+
+function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, stepInStage: number, gaps: readonly number[]): boolean {
   switch (rule.kind) {
+    case 'spectral':
+      return (
+        stepInStage >= rule.minSteps &&
+        spectralStop(gaps, rule.tol, rule.patience) &&
+        (rule.changeTol === undefined || maxRowChange(before, after) / chunk <= rule.changeTol)
+      );
     case 'change':
       return maxRowChange(before, after) / chunk <= rule.tol;
     case 'direction':
@@ -147,6 +207,24 @@ function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, s
     case 'none':
       return false;
   }
+}
+
+/** The current stage's rows at the end of the history (none when the stage has just begun). */
+function stageRows(history: readonly HistoryRow[], name: string, stepsBefore: number): HistoryRow[] {
+  if (stepsBefore <= 0) return [];
+  const out: HistoryRow[] = [];
+  for (let i = history.length - 1; i >= 0 && history[i]!.stage === name; i--) out.push(history[i]!);
+  return out.reverse();
+}
+
+function addMatrices(a: Matrix | undefined, b: Matrix): Matrix {
+  const out = matrix(b.rows, b.cols, b.data.slice());
+  if (a) for (let i = 0; i < out.data.length; i++) out.data[i] = out.data[i]! + a.data[i]!;
+  return out;
+}
+
+function scaleMatrix(a: Matrix, f: number): Matrix {
+  return matrix(a.rows, a.cols, a.data.map((v) => v * f));
 }
 
 /** Runs the stages from `init` (or from options.resume) to the end of the last stage. */
@@ -172,6 +250,7 @@ export async function runStages(
   const history = r ? r.history.slice() : [];
   const stageResults = r ? r.stageResults.slice() : [];
   const secondsBefore = r?.seconds ?? 0;
+  let average = r?.average;
   let sinceCheckpoint = 0;
   const state = (): LoopState => ({
     stageIndex,
@@ -181,6 +260,7 @@ export async function runStages(
     history: history.slice(),
     stageResults: stageResults.slice(),
     seconds: secondsBefore + (performance.now() - start) / 1000,
+    ...(average ? { average } : {}),
   });
   const mStride = problem.tied ? 1 : centres.rows;
   if (centres.rows !== mStride) throw new Error(`runStages: centres have ${centres.rows} rows, expected ${mStride}`);
@@ -226,7 +306,17 @@ export async function runStages(
       globalStep += chunk;
       sinceCheckpoint += chunk;
       const change = maxRowChange(before, centres) / chunk;
-      converged = stopMet(stage.stop, before, centres, chunk, stepInStage);
+      const averaging = stage.kind === 'gd' && stage.average === true;
+      if (averaging) average = { sum: addMatrices(average?.sum, centres), count: (average?.count ?? 0) + 1 };
+      const reported = averaging && average ? scaleMatrix(average.sum, 1 / average.count) : centres;
+      let gap: number | undefined;
+      let gaps: number[] = [];
+      if (stage.stop.kind === 'spectral') {
+        gap = directionGap(centres, stage.stop.direction);
+        // The stage's earlier gaps live in the history, which a checkpoint keeps: a resumed run decides alike.
+        gaps = [...stageRows(history, stage.name, stepInStage - chunk).map((h) => h.directionGap ?? Infinity), gap];
+      }
+      converged = stopMet(stage.stop, before, centres, chunk, stepInStage, gaps);
       done = converged || stepInStage >= stage.maxSteps;
       const entry: HistoryRow = {
         step: globalStep - 1,
@@ -235,11 +325,18 @@ export async function runStages(
         loss,
         gradNorm,
         change,
-        ...truthMetrics(problem, centres),
+        ...truthMetrics(problem, reported),
+        ...(gap !== undefined ? { directionGap: gap } : {}),
         seconds: secondsBefore + (performance.now() - start) / 1000,
       };
       history.push(entry);
       if (done) {
+        // An averaging tail has no rule of its own: it inherits whether the stage before it converged.
+        if (averaging) {
+          converged = stageResults[stageResults.length - 1]?.converged ?? false;
+          centres = reported;
+          average = undefined;
+        }
         stageResults.push({ name: stage.name, steps: stepInStage, converged });
         stageIndex++;
         stepInStage = 0;

@@ -5,6 +5,7 @@
 import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
+import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './host-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { kmeansPlusPlus, randomDirection, randomRows } from './seeding.ts';
@@ -49,6 +50,18 @@ export interface ScheduleOptions {
   readonly radius?: number;
   /** Log interval (steps per chunk); also the interval of the stopping rules. */
   readonly logEvery?: number;
+  /**
+   * two-stage / projected: how stage 1 stops. 'spectral' (default): against the data's top eigenvector
+   * (see spectralTol); 'direction': the earlier plateau rule on the direction and norm of m.
+   */
+  readonly stage1Rule?: 'spectral' | 'direction';
+  /** two-stage / projected, spectral rule: chunks without a new low of the gap before stage 1 stops. */
+  readonly spectralPatience?: number;
+  /**
+   * Steps of Polyak-Ruppert averaging after the last GD stage (two-stage, projected, warm, annealed; single
+   * only when given): the fit returns the mean of the chunk-end iterates of this tail. 0 turns it off.
+   */
+  readonly averageSteps?: number;
 }
 
 /** The measured defaults (README.md, "Algorithms and experiments"). */
@@ -65,6 +78,9 @@ export const DEFAULTS = {
   lr: 1,
   ladder: [2, 1, 0.5] as readonly number[],
   logEvery: 5,
+  stage1Rule: 'spectral',
+  spectralPatience: 4,
+  averageSteps: 100,
 } as const;
 
 export interface Plan {
@@ -127,10 +143,15 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       const t1 = stage1Scale(d, c1, t2);
       const gain = requirePositive(o.stage1Gain ?? DEFAULTS.stage1Gain, 'the stage-1 gain');
       const R = name === 'projected' ? requirePositive(o.radius ?? Math.max(radius, 1e-6), 'the projection radius R') : radius;
-      const lr1 = stage1Lr(t1, name === 'projected' ? Math.max(R, radius) : radius, gain);
+      // The rate argument of stage1Lr is about ||mu*||, which the data estimate gives; a projection radius
+      // given larger than it (the suite's unprojected run uses 1e6) must not shrink the step to nothing.
+      const lr1 = stage1Lr(t1, radius, gain);
       const maxStage1 = requireCount(o.maxStage1 ?? DEFAULTS.maxStage1, 'the stage-1 step limit');
       const directionTol = requirePositive(o.directionTol ?? DEFAULTS.directionTol, 'the direction tolerance');
       const logEvery = o.logEvery ?? DEFAULTS.logEvery;
+      const rule = o.stage1Rule ?? DEFAULTS.stage1Rule;
+      if (rule !== 'spectral' && rule !== 'direction') throw new InputError(`the stage-1 rule must be 'spectral' or 'direction', got '${String(rule)}'`);
+      const patience = requireCount(o.spectralPatience ?? DEFAULTS.spectralPatience, 'the spectral patience');
       // Random start of small norm (Theorem 7): the direction is uniform on the sphere.
       const init = o.init ? halfDifferenceOf(o.init, problem.offset!) : randomDirection(d, (o.initFraction ?? DEFAULTS.initFraction) * Math.max(radius, 1), seed);
       const stage1: Stage = {
@@ -140,20 +161,35 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
         lr: lr1,
         maxSteps: maxStage1,
         projectRadius: name === 'projected' ? R : undefined,
-        // Stage 1 learns a direction (Lemma 10): stop when the direction stops moving.
-        stop: { kind: 'direction', tol: directionTol, normTol: 2 * directionTol, minSteps: 2 * logEvery },
+        stop:
+          rule === 'direction'
+            ? // The earlier rule: stop when the direction and the norm of m stop moving.
+              { kind: 'direction', tol: directionTol, normTol: 2 * directionTol, minSteps: 2 * logEvery }
+            : {
+                // Stage 1 learns a direction (Lemma 10) by power iteration (Lemma 8): stop once m is as close to
+                // the data's top eigenvector as that eigenvector is to mu* (spectralTol), or it stops improving.
+                kind: 'spectral',
+                direction: spectralDirection(problem.data),
+                tol: spectralTol(d, data.rows, radius),
+                patience,
+                minSteps: 2 * logEvery,
+                // The projected schedule has no stage 2 to learn the norm: it must also settle at the noise floor.
+                changeTol: name === 'projected' ? stage1ChangeTol(lr1, t1, d, data.rows) : undefined,
+              },
       };
+      const averageSteps = requireSteps(o.averageSteps ?? DEFAULTS.averageSteps, 'the averaging steps');
       if (name === 'projected') {
-        return { problem, stages: [stage1], init, settings: { schedule: name, t1, lr1, R, maxStage1, directionTol, seed } };
+        const stages = [stage1, ...averagingTail(stage1, averageSteps)];
+        return { problem, stages, init, settings: { schedule: name, t1, lr1, R, maxStage1, stage1Rule: rule, directionTol, averageSteps, seed } };
       }
       const lr2 = requirePositive(o.stage2Lr ?? DEFAULTS.stage2Lr, 'the stage-2 step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the stage-2 step limit');
       const stage2: Stage = { kind: 'gd', name: 'stage 2', noiseScale: t2, lr: lr2, maxSteps, stop: change(lr2, 1) };
       return {
         problem,
-        stages: [stage1, stage2],
+        stages: [stage1, stage2, ...averagingTail(stage2, averageSteps)],
         init,
-        settings: { schedule: name, t1, lr1, t2, lr2, R: radius, maxStage1, maxStage2: maxSteps, directionTol, tol, seed },
+        settings: { schedule: name, t1, lr1, t2, lr2, R: radius, maxStage1, maxStage2: maxSteps, stage1Rule: rule, directionTol, averageSteps, tol, seed },
       };
     }
     case 'single':
@@ -167,7 +203,10 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       const lr = requirePositive(o.lr ?? defaultLr(o.k), 'the step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
       const stage: Stage = { kind: 'gd', name, noiseScale: t, lr, maxSteps, stop: change(lr, 1) };
-      return { problem: { data, tied: false, truth }, stages: [stage], init, settings: { schedule: name, t, lr, maxSteps, tol, seed } };
+      // Algorithm 1 (single) returns its last iterate unless averaging is asked for.
+      const averageSteps = requireSteps(o.averageSteps ?? (name === 'warm' ? DEFAULTS.averageSteps : 0), 'the averaging steps');
+      const stages = [stage, ...averagingTail(stage, averageSteps)];
+      return { problem: { data, tied: false, truth }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
     }
     case 'annealed': {
       const ladder = o.ladder ?? DEFAULTS.ladder;
@@ -186,9 +225,57 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
         maxSteps: i === ladder.length - 1 ? maxSteps : Math.max(1, Math.round(maxSteps / 2)),
         stop: change(base * annealGain(t), 1),
       }));
-      return { problem: { data, tied: false, truth }, stages, init, settings: { schedule: name, ladder: [...ladder], lr: base, maxSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' } };
+      const averageSteps = requireSteps(o.averageSteps ?? DEFAULTS.averageSteps, 'the averaging steps');
+      stages.push(...averagingTail(stages[stages.length - 1]!, averageSteps));
+      return {
+        problem: { data, tied: false, truth },
+        stages,
+        init,
+        settings: { schedule: name, ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },
+      };
     }
   }
+}
+
+function requireSteps(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InputError(`${what} must be a whole number >= 0, got ${v}`);
+  return v;
+}
+
+/**
+ * The Polyak-Ruppert tail after a GD stage: the same t, step size and projection for `steps` more steps,
+ * returning the mean of the chunk-end iterates (loop.ts, Stage.average). Nothing when steps is 0.
+ */
+export function averagingTail(stage: Stage, steps: number): Stage[] {
+  if (steps === 0 || stage.kind !== 'gd') return [];
+  return [{ ...stage, name: `${stage.name} (average)`, maxSteps: steps, stop: { kind: 'none' }, average: true }];
+}
+
+/** Unit top eigenvector of the centred data's covariance - I (MATH.md section 9), by power iteration on the host. */
+export function spectralDirection(centredData: Matrix): Float64Array {
+  // 1 - |cos| <= 1e-8 between iterates is far below any spectralTol; 100 iterations bound the cost at no signal.
+  return powerIteration(centredData, { tol: 1e-8, maxSteps: 100 }).direction;
+}
+
+/**
+ * The statistical error of the data's top eigenvector as an estimate of mu*'s direction: for N samples of
+ * I + mu* mu*^T in d dimensions, first-order perturbation gives sin(angle) ~ sqrt((d - 1) (1 + R^2) / N) / R^2
+ * (the noise of the sample covariance, sqrt((1 + R^2) / N) per direction, over the eigengap R^2, summed over
+ * the d - 1 other directions). Stage 1 stops once m is that close to the eigenvector: a smaller gap would
+ * not bring m closer to mu*. Capped at 0.5 (about 30 degrees) so that a weak signal still gets an aligned start.
+ */
+export function spectralTol(d: number, n: number, radius: number): number {
+  const r2 = Math.max(radius * radius, 1e-12);
+  return Math.min(0.5, Math.sqrt(((d - 1) * (1 + r2)) / n) / r2);
+}
+
+/**
+ * The stage-1 noise floor on the centre change per step, in unscaled units: the step on m = a_t mu is
+ * lr dL/dm, whose fresh-noise sampling error is about sqrt(d / N) (MATH.md section 6), so mu moves by
+ * about lr sqrt(d / N) / a_t per step once the expected gradient is gone.
+ */
+export function stage1ChangeTol(lr: number, t: number, d: number, n: number): number {
+  return (lr * Math.sqrt(d / n)) / forwardCoefficients(t).a;
 }
 
 /**

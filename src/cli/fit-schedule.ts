@@ -17,7 +17,7 @@ import { readFiniteMatrix } from './inputs.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
 
-export const SCHEDULE_FLAGS = ['method', 'schedule', 'truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol'] as const;
+export const SCHEDULE_FLAGS = ['method', 'schedule', 'truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps'] as const;
 
 /** Whether the new path is asked for: any of its flags. */
 export function wantsSchedule(v: FlagValues): boolean {
@@ -54,6 +54,10 @@ export async function fitScheduleCommand(v: FlagValues): Promise<void> {
   const tol = positive(numberFlag(v, 'tol'), 'the tolerance (--tol)');
   const steps = numberFlag(v, 'steps');
   if (steps !== undefined) requirePositiveInteger(steps, 'the step limit (--steps)');
+  const averageSteps = numberFlag(v, 'average-steps');
+  if (averageSteps !== undefined && (!Number.isSafeInteger(averageSteps) || averageSteps < 0)) {
+    throw new InputError(`the averaging steps (--average-steps) must be a whole number >= 0, got ${averageSteps}`);
+  }
   const logEvery = numberFlag(v, 'log-every');
   if (logEvery !== undefined) requirePositiveInteger(logEvery, 'the log interval (--log-every)');
   const seed = numberFlag(v, 'init-seed', 0);
@@ -98,7 +102,8 @@ export async function fitScheduleCommand(v: FlagValues): Promise<void> {
     init = readFiniteMatrix(initPath, 'initial centres (--init)');
     requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
   }
-  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null };
+  // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
+  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps };
   const fingerprint = fingerprintOf(settings, data);
   const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
@@ -118,6 +123,7 @@ export async function fitScheduleCommand(v: FlagValues): Promise<void> {
     noiseScale: t,
     lr,
     tol,
+    averageSteps,
     maxSteps: steps,
     logEvery,
     truth,

@@ -53,12 +53,14 @@ Algorithm 1): m <- m - ETA dL/dm on the scaled centres m = exp(-T) mu.
 Schedules, baselines and checkpoints (any of these flags selects this mode; MATH.md sections 8-10):
   ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
                [--schedule two-stage|projected|warm|single|annealed] [--init INIT.npy | --init-seed S]
-               [--t T] [--lr ETA] [--steps H] [--tol TOL] [--truth MU.npy] [--history FILE.csv]
+               [--t T] [--lr ETA] [--steps H] [--tol TOL] [--average-steps A] [--truth MU.npy] [--history FILE.csv]
                [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
   --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
   --schedule        default two-stage for K = 2, warm with --init, annealed otherwise
   --steps / --tol   step limit (per stage) and tolerance on the centre change per step
                     (default: the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM)
+  --average-steps A after the last GD stage, A more steps whose chunk-end iterates are averaged
+                    (Polyak-Ruppert; default 100, 0 for single; 0 returns the last iterate)
   --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
   --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, seconds)
   --checkpoint FILE written every --checkpoint-every steps (default each log interval) and at the end
@@ -88,6 +90,7 @@ const FLAGS: FlagSpec = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   tol: { type: 'string' },
+  'average-steps': { type: 'string' },
 };
 
 /** Re-raises a divergence with the CLI's flags in the advice. */
