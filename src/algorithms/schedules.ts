@@ -66,7 +66,7 @@ export interface ScheduleOptions {
 
 /** The measured defaults (README.md, "Algorithms and experiments"). */
 export const DEFAULTS = {
-  c1: 0.5,
+  c1: 0.25,
   t2: 0.5,
   stage1Gain: 0.25,
   stage2Lr: 0.25,
@@ -92,7 +92,7 @@ export interface Plan {
   readonly settings: Record<string, number | string | number[] | boolean>;
 }
 
-/** t1 = c1 ln d, never below t2, so d = 2 still starts at the higher scale (MATH.md section 8.2). */
+/** t1 = c1 ln d, never below t2 (for small d, c1 ln d < t2 and stage 1 runs at t2), MATH.md section 8.2. */
 export function stage1Scale(d: number, c1: number, t2: number): number {
   return Math.max(c1 * Math.log(d), t2);
 }
