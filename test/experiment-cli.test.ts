@@ -39,8 +39,17 @@ describe('fit with schedules', () => {
     // sqrt(d/N) = 0.05; 0.3 is six times that.
     expect(out.error).toBeLessThan(0.3);
     const lines = readFileSync(join(dir, 'h.csv'), 'utf-8').trim().split('\n');
-    expect(lines[0]).toContain('angle');
+    const head = lines[0]!.split(',');
+    expect(head).toContain('angle');
     expect(lines.length).toBeGreaterThan(2);
+    // Stage-1 rows carry the spectral rule's gap sin(m, v), a number in [0, 1]; stage-2 rows leave it empty.
+    const gapAt = head.indexOf('direction_gap');
+    expect(gapAt).toBeGreaterThan(0);
+    const stage1 = lines.slice(1).filter((l) => l.includes('"stage 1"')).map((l) => Number(l.split(',')[gapAt]));
+    expect(stage1.length).toBeGreaterThan(0);
+    for (const g of stage1) expect(g >= 0 && g <= 1).toBe(true);
+    const stage2 = lines.slice(1).filter((l) => l.includes('"stage 2"'));
+    for (const l of stage2) expect(l.split(',')[gapAt]).toBe('');
   });
 
   it('--average-steps 0 returns the last iterate (no averaging stage); the default averages 100 steps', async () => {
@@ -101,10 +110,22 @@ describe('experiment', () => {
     expect(r.stderr).toMatch(/unknown flag/);
   });
 
+  it('--max-n that is not a whole number >= 64 is exit code 2', async () => {
+    for (const bad of ['10', '1e3.5', 'abc', '100.5']) {
+      const r = await cli(['experiment', 'connections', '--quick', '--max-n', bad], dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--max-n/);
+    }
+  });
+
   it('connections --quick --json writes report.json and figure.svg into --out', async () => {
-    const r = await cli(['experiment', 'connections', '--quick', '--json', '--backend', 'cpu', '--out', 'res'], dir);
+    // --max-n caps the quick N = 20000, and every row names the N it ran with.
+    const r = await cli(['experiment', 'connections', '--quick', '--max-n', '12000', '--json', '--backend', 'cpu', '--out', 'res'], dir);
     expect(r.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'res', 'report.json'), 'utf-8')) as { rows: { method: string; value: number; setting: string }[] };
+    const report = JSON.parse(readFileSync(join(dir, 'res', 'report.json'), 'utf-8')) as { maxN: number; rows: { method: string; value: number; setting: string }[] };
+    expect(report.maxN).toBe(12000);
+    expect(report.rows.length).toBeGreaterThan(0);
+    for (const row of report.rows) expect(row.setting).toContain('N=12000');
     const high = report.rows.find((x) => x.method.includes('power') && x.setting.startsWith('t=2'));
     // Lemma 8: at high t the DDPM step is a power-iteration step; 0.9 is loose against d = 16 sampling noise.
     expect(high!.value).toBeGreaterThan(0.9);

@@ -30,10 +30,10 @@ function positive(v: number | undefined, what: string): number | undefined {
 }
 
 function historyCsv(rows: HistoryRow[]): string {
-  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,seconds';
+  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,seconds';
   const cell = (v: number | null | undefined): string => (v === undefined || v === null ? '' : String(v));
   const lines = rows.map((r) =>
-    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), r.seconds].join(','),
+    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), r.seconds].join(','),
   );
   return `${[head, ...lines].join('\n')}\n`;
 }
