@@ -26,6 +26,9 @@ const TARGET_LANES = 256;
 const LANES_WG = 16;
 /** Above this many unrolled (centre, coordinate block) pairs the lane kernel's code grows too large. */
 const MAX_UNROLLED_PAIRS = 2048;
+/** From this many coordinate blocks (d = 256) the lane kernel's first compilation takes tens of seconds or more. */
+const SLOW_COMPILE_D4 = 64;
+const LANES_FILES = ['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'];
 /** Most GD steps recorded into one command buffer between log points. */
 const MAX_STEPS_PER_SUBMIT = 64;
 
@@ -73,6 +76,8 @@ export interface GpuBackendInit {
   readonly kernel?: DdpmKernel;
   /** Use subgroup operations where the adapter has them (default true); false forces the fallback. */
   readonly subgroups?: boolean;
+  /** Notes for the user, such as a long first compilation. */
+  readonly log?: (message: string) => void;
 }
 
 export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
@@ -101,6 +106,7 @@ export class GpuBackend implements Backend {
   private readonly maxChunkRows: number;
   private readonly kernelChoice: DdpmKernel;
   private readonly subgroups: boolean;
+  private readonly log: (message: string) => void;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Compiler errors of the modules built so far (filled asynchronously), to explain a rejected submission. */
   private readonly compileErrors: string[] = [];
@@ -119,6 +125,7 @@ export class GpuBackend implements Backend {
     this.maxChunkRows = init.maxChunkRows ?? Infinity;
     this.kernelChoice = init.kernel ?? 'auto';
     this.subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
+    this.log = init.log ?? (() => undefined);
   }
 
   get isSoftware(): boolean {
@@ -590,7 +597,13 @@ export class GpuBackend implements Backend {
   private ddpmPipeline(shape: Shape, kernel: 'tiled' | 'lanes', explicitNoise: boolean): GPUComputePipeline {
     const flags = { EXPLICIT_NOISE: explicitNoise, SUBGROUPS: this.subgroups };
     if (kernel === 'lanes') {
-      return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'], 'ddpmLanes',
+      // The unrolled code grows with d/4 (x and r are held per lane) and with K d/4 (the sums); a CPU
+      // compiler's time grows faster than the code: measured on 2 cores, 16 s at tied d = 256 and 235 s at
+      // tied d = 1024 (then 7-10x faster per step than the tiled kernel). Say so before a long wait.
+      if (shape.d4 >= SLOW_COMPILE_D4 && !this.pipelines.has(specialisationKey('ddpmLanes', LANES_FILES, { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }))) {
+        this.log(`compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`);
+      }
+      return this.pipeline(LANES_FILES, 'ddpmLanes',
         { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }, [passParams.wgsl]);
     }
     requireTile(shape, this.limits);

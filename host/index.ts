@@ -8,5 +8,5 @@ export { GpuBackend, type DdpmKernel } from './engine.ts';
 
 export async function createGpuBackend(options: AcquireOptions & { maxChunkRows?: number; kernel?: DdpmKernel; subgroups?: boolean } = {}): Promise<GpuBackend & Backend> {
   const acquired = await acquireDevice(options);
-  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups });
+  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log });
 }

@@ -47,7 +47,21 @@ export interface ExperimentResult {
   readonly settings: Record<string, unknown>;
 }
 
-export type Experiment = (backend: Backend, quick: boolean, log: (msg: string) => void) => Promise<ExperimentResult>;
+export interface SuiteOptions {
+  /** Small N, d, K and seed counts: minutes on a software adapter. */
+  readonly quick: boolean;
+  /**
+   * Cap on every setting's N (a machine without a GPU cannot run the full N = 409600 at d = 1024 in hours);
+   * each row's setting names the N it ran with.
+   */
+  readonly maxN?: number;
+}
+
+export type Experiment = (backend: Backend, options: SuiteOptions, log: (msg: string) => void) => Promise<ExperimentResult>;
+
+function capped(o: SuiteOptions, n: number): number {
+  return o.maxN !== undefined ? Math.min(n, o.maxN) : n;
+}
 
 function curveOf(experiment: string, label: string, history: HistoryRow[]): Curve {
   return { experiment, label, points: history.filter((h) => h.error !== undefined).map((h) => [h.step + 1, h.error!]) };
@@ -64,13 +78,14 @@ async function emBaseline(backend: Backend, data: Matrix, k: number, truth: Matr
   return timed(() => fitEm(backend, 'em', data, kmeansPlusPlus(data, k, seed), {}, truth));
 }
 
-const twoStage: Experiment = async (backend, quick, log) => {
+const twoStage: Experiment = async (backend, o, log) => {
+  const quick = o.quick;
   const ds = quick ? [16, 64] : [16, 64, 256, 1024];
   const rows: Row[] = [];
   const curves: Curve[] = [];
   for (const d of ds) {
     // Statistical error about sqrt(d / N): N = 400 d gives 0.05 (full); quick accepts ~0.1-0.15.
-    const n = quick ? 4000 : Math.max(20000, 400 * d);
+    const n = capped(o, quick ? 4000 : Math.max(20000, 400 * d));
     const { data, truth } = generateMixture({ k: 2, d, n, separation: 6, seed: 11 });
     const [r, s] = await timed(() => fitSchedule(backend, data, 'two-stage', { k: 2, seed: 1 }, truth));
     const [em, se] = await emBaseline(backend, data, 2, truth, 1);
@@ -85,10 +100,11 @@ const twoStage: Experiment = async (backend, quick, log) => {
   return { rows, curves, settings: { ds, separation: 6, normMuStar: 3, n: quick ? 4000 : '400 d (at least 20000)' } };
 };
 
-const smallSeparation: Experiment = async (backend, quick, log) => {
+const smallSeparation: Experiment = async (backend, o, log) => {
+  const quick = o.quick;
   const norms = quick ? [0.5, 1] : [0.3, 0.5, 1];
   const d = quick ? 16 : 64;
-  const n = quick ? 8000 : 200000;
+  const n = capped(o, quick ? 8000 : 200000);
   const rows: Row[] = [];
   const curves: Curve[] = [];
   for (const norm of norms) {
@@ -108,7 +124,8 @@ const smallSeparation: Experiment = async (backend, quick, log) => {
   return { rows, curves, settings: { d, n, norms } };
 };
 
-const warm: Experiment = async (backend, quick, log) => {
+const warm: Experiment = async (backend, o, log) => {
+  const quick = o.quick;
   const ks = quick ? [4, 16] : [4, 16, 64];
   const cs = quick ? [4] : [2, 4];
   const d = quick ? 32 : 64;
@@ -117,7 +134,7 @@ const warm: Experiment = async (backend, quick, log) => {
   for (const k of ks) {
     for (const c of cs) {
       const sep = c * Math.sqrt(Math.log(k));
-      const n = (quick ? 500 : 2000) * k;
+      const n = capped(o, (quick ? 500 : 2000) * k);
       const { data, truth } = generateMixture({ k, d, n, separation: sep, seed: 13 });
       const init = warmStart(truth, sep / 3, 5);
       const setting = `K=${k} C=${c} sep=${sep.toFixed(2)} d=${d} N=${n}`;
@@ -133,10 +150,11 @@ const warm: Experiment = async (backend, quick, log) => {
   return { rows, curves, settings: { ks, cs, d, n: `${quick ? 500 : 2000} K`, displacement: 'sep / 3' } };
 };
 
-const connections: Experiment = async (backend, quick, log) => {
+const connections: Experiment = async (backend, o, log) => {
+  const quick = o.quick;
   const rows: Row[] = [];
   const d = quick ? 16 : 64;
-  const n = quick ? 20000 : 100000;
+  const n = capped(o, quick ? 20000 : 100000);
   // Connection 1: tied K = 2 at a start with a small norm, half along mu* (Lemma 8 holds for any m).
   const two = generateMixture({ k: 2, d, n, separation: 6, seed: 14 });
   const xc = centred(two.data, sampleMean(two.data));
@@ -158,7 +176,8 @@ const connections: Experiment = async (backend, quick, log) => {
   return { rows, curves: [], settings: { d, n, connection1: 'mu = 0.3 mu* + unit random', connection2: 'K=4, sep 8, each centre displaced by 0.5' } };
 };
 
-const annealed: Experiment = async (backend, quick, log) => {
+const annealed: Experiment = async (backend, o, log) => {
+  const quick = o.quick;
   const ks = quick ? [4, 8] : [4, 8, 16];
   const seeds = quick ? 3 : 20;
   const restarts = quick ? 3 : 10;
@@ -166,7 +185,7 @@ const annealed: Experiment = async (backend, quick, log) => {
   const rows: Row[] = [];
   for (const k of ks) {
     const sep = 4 * Math.sqrt(Math.log(k));
-    const n = (quick ? 300 : 1000) * k;
+    const n = capped(o, (quick ? 300 : 1000) * k);
     let okA = 0;
     let okE = 0;
     let okE10 = 0;
@@ -203,7 +222,7 @@ const annealed: Experiment = async (backend, quick, log) => {
       stepsA += a.nIter;
       stepsE += e.nIter;
     }
-    const setting = `K=${k} d=${d} sep=${sep.toFixed(2)} ${seeds} seeds`;
+    const setting = `K=${k} d=${d} N=${n} sep=${sep.toFixed(2)} ${seeds} seeds`;
     rows.push({ experiment: 'annealed', setting, method: 'ddpm annealed (k-means++)', value: okA / seeds, valueName: 'success', steps: stepsA / seeds, seconds: sA / seeds, em: okE / seeds });
     rows.push({ experiment: 'annealed', setting, method: 'em k-means++ x1', value: okE / seeds, valueName: 'success', steps: stepsE / seeds, seconds: sE / seeds });
     rows.push({ experiment: 'annealed', setting, method: `em k-means++ x${restarts} best ll`, value: okE10 / seeds, valueName: 'success', steps: NaN, seconds: NaN });
