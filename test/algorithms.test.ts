@@ -134,6 +134,17 @@ describe('the spectral stage-1 rule and Polyak-Ruppert averaging (CPU reference)
     expect(s1[s1.length - 1]!.directionGap).toBeDefined();
   });
 
+  it('stage 1 at high d against N (d = 256, N = 4096, |mu*| = 2) reaches cos >= 0.9 (the issue) with the default c1', async () => {
+    const g = generateMixture({ k: 2, d: 256, n: 4096, separation: 4, seed: 26 });
+    const r = await fitSchedule(cpu, g.data, 'two-stage', { k: 2, seed: 1, maxSteps: 1, averageSteps: 0 }, g.truth);
+    const s1 = r.history.filter((h) => h.stage === 'stage 1');
+    // A stage-1 step's signal-to-noise ratio is about a_t1 |mu*|^2 sqrt(N / d) (README.md); with the earlier
+    // c1 = 0.5 (a_t1 = 1/16 here) this run stopped at cos 0.32, with c1 = 0.25 (a_t1 = 1/4) at 0.96
+    // (bench/stage1-sweep.ts --d 256 --norm 2 --n-per-d 16 --min-n 4000 --data-seed 26).
+    expect(r.plan.settings['t1']).toBeCloseTo(0.25 * Math.log(256), 12);
+    expect(s1[s1.length - 1]!.angle!).toBeGreaterThan(0.9);
+  });
+
   it('a weak signal: unprojected stage 1 at |mu*| = 1 keeps the data step size and learns the direction', async () => {
     const g = generateMixture({ k: 2, d: 8, n: 4000, separation: 2, seed: 24 });
     const r = await fitSchedule(cpu, g.data, 'projected', { k: 2, seed: 1, radius: 1e6, averageSteps: 0 }, g.truth);

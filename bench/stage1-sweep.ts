@@ -1,0 +1,52 @@
+// The measurement behind the two-stage schedule's stage-1 constant c1 (t1 = c1 ln d, README.md "Algorithms
+// and experiments"): for each c1, d and ||mu*||, stage 1 of the two-stage schedule on a seeded K = 2 mixture
+// (stage 2 cut to one step and no averaging, so only stage 1 costs time), reporting the angle cosine with
+// mu* at which stage 1 stopped, its steps, the spectral gap sin(m, v) and seconds. One row per run, printed
+// as it finishes; --json prints them as JSON lines instead.
+//
+//   node bin/run-ts.js bench/stage1-sweep.ts [--backend cpu] [--c1 0.25,0.5] [--d 2,16,64,256,1024]
+//        [--norm 2,3,5] [--n-per-d 400] [--min-n 20000] [--max-n 40960] [--data-seed 11] [--seed 1] [--json]
+import { parseArgs } from 'node:util';
+import { fitSchedule } from '../src/algorithms/index.ts';
+import { openBackend } from '../src/cli/backend.ts';
+import { generateMixture } from '../src/generate.ts';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'cpu' },
+    c1: { type: 'string', default: '0.25,0.5' },
+    d: { type: 'string', default: '2,16,64,256,1024' },
+    norm: { type: 'string', default: '2,3,5' },
+    'n-per-d': { type: 'string', default: '400' },
+    'min-n': { type: 'string', default: '20000' },
+    'max-n': { type: 'string', default: '40960' },
+    'data-seed': { type: 'string', default: '11' },
+    seed: { type: 'string', default: '1' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const list = (s: string): number[] => s.split(',').map(Number);
+const [perD, minN, maxN] = [Number(values['n-per-d']), Number(values['min-n']), Number(values['max-n'])];
+const backend = await openBackend(values.backend === 'gpu' ? 'gpu' : 'cpu', (m) => process.stderr.write(`${m}\n`));
+if (!values.json) console.log('c1     d     N       |mu*|  stage-1 cos  steps  gap     seconds');
+for (const c1 of list(values.c1!)) {
+  for (const d of list(values.d!)) {
+    for (const norm of list(values.norm!)) {
+      const n = Math.min(maxN, Math.max(minN, perD * d));
+      const { data, truth } = generateMixture({ k: 2, d, n, separation: 2 * norm, seed: Number(values['data-seed']) });
+      const t0 = performance.now();
+      const r = await fitSchedule(backend, data, 'two-stage', { k: 2, seed: Number(values.seed), c1, maxSteps: 1, averageSteps: 0 }, truth);
+      const seconds = (performance.now() - t0) / 1000;
+      const s1 = r.history.filter((h) => h.stage === 'stage 1');
+      const last = s1[s1.length - 1]!;
+      const row = { c1, d, n, norm, cos: last.angle!, steps: r.stages[0]!.steps, gap: last.directionGap!, seconds };
+      if (values.json) console.log(JSON.stringify(row));
+      else {
+        console.log(
+          [c1.toFixed(2).padEnd(6), String(d).padEnd(5), String(n).padEnd(7), String(norm).padEnd(6), row.cos.toFixed(4).padEnd(12), String(row.steps).padEnd(6), row.gap.toFixed(3).padEnd(7), seconds.toFixed(1)].join(' '),
+        );
+      }
+    }
+  }
+}
+backend.dispose();
