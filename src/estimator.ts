@@ -41,7 +41,7 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   /** True centres, to log matched errors in the history. */
   readonly truth?: Matrix;
   /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em). */
-  readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress'>;
+  readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'connections'>;
 }
 
 export interface FitOutput {

@@ -90,6 +90,31 @@ describe.each([['cpu'], ['gpu']] as const)('schedules and baselines on the %s ba
     expect(await powerIterationCosine(be(), xc, mu, muStar, 2, 0, 4)).toBeGreaterThan(0.9);
     expect(await gradientEmCosine(be(), four.data, warmStart(four.truth, 0.5, 6), 0.5)).toBeGreaterThan(0.9);
   });
+
+  it('per-chunk connection cosines (loop option connections) leave the run unchanged and show both connections', async () => {
+    const g = generateMixture({ k: 2, d: 8, n: 20000, separation: 6, seed: 21 });
+    const opts = { k: 2, seed: 1, averageSteps: 10 };
+    const plain = await fitSchedule(be(), g.data, 'two-stage', opts, g.truth);
+    const diag = await fitSchedule(be(), g.data, 'two-stage', opts, g.truth, { connections: true });
+    // Extra Backend calls, not extra steps: the same noise stream, so the same centres bit for bit.
+    expect(Array.from(diag.means.data)).toEqual(Array.from(plain.means.data));
+    const rows = diag.history.filter((h) => h.stage === 'stage 1');
+    for (const h of diag.history) expect(Math.abs(h.cosPower!)).toBeLessThanOrEqual(1 + 1e-12);
+    // Connection 1 at the first step (m small, t1 = 0.52): the sampled step's noise is about
+    // 1 / (a_t |mu*|^2 sqrt(N / d)) = 0.003 of its signal, so 0.99 leaves room (measured 1.000).
+    expect(rows[0]!.cosPower!).toBeGreaterThan(0.99);
+    expect(rows[0]!.cosGradientEm!).toBeGreaterThan(0.9);
+    // Without the truth, m* m*^T is estimated from the data (a_t^2 (S - I)): the same cosine within the
+    // sampling error of S, about sqrt(d / N) = 0.02.
+    const blind = await fitSchedule(be(), g.data, 'two-stage', opts, undefined, { connections: true });
+    expect(Math.abs(blind.history[0]!.cosPower! - rows[0]!.cosPower!)).toBeLessThan(0.02);
+    // Connection 2: the first warm-start step (t = 0.5, each centre sep / 3 from the truth) is a gradient-EM
+    // step (Lemma E.4; measured 0.995).
+    const f = generateMixture({ k: 4, d: 8, n: 8000, separation: 8, seed: 22 });
+    const w = await fitSchedule(be(), f.data, 'warm', { k: 4, init: warmStart(f.truth, 8 / 3, 5), averageSteps: 0 }, f.truth, { connections: true });
+    expect(w.history[0]!.cosPower).toBeUndefined();
+    expect(w.history[0]!.cosGradientEm!).toBeGreaterThan(0.95);
+  });
 });
 
 it('power iteration finds mu* up to sign with error < 0.3', () => {

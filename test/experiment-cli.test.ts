@@ -52,6 +52,24 @@ describe('fit with schedules', () => {
     for (const l of stage2) expect(l.split(',')[gapAt]).toBe('');
   });
 
+  it('--connections adds the two connection cosines to the history CSV', async () => {
+    const r = await cli([...base, '--schedule', 'two-stage', '--truth', 'mu.npy', '--connections', '--history', 'hc.csv'], dir);
+    expect(r.code).toBe(0);
+    const lines = readFileSync(join(dir, 'hc.csv'), 'utf-8').trim().split('\n');
+    const head = lines[0]!.split(',');
+    const [p, g] = [head.indexOf('cos_power'), head.indexOf('cos_gradient_em')];
+    expect(p).toBeGreaterThan(0);
+    expect(g).toBeGreaterThan(0);
+    for (const l of lines.slice(1)) {
+      for (const at of [p, g]) {
+        // Every row of two-stage is a GD chunk of the tied student: both cosines are there.
+        const cell = l.split(',')[at]!;
+        expect(cell).not.toBe('');
+        expect(Math.abs(Number(cell))).toBeLessThanOrEqual(1 + 1e-12);
+      }
+    }
+  });
+
   it('--average-steps 0 returns the last iterate (no averaging stage); the default averages 100 steps', async () => {
     const off = await cli([...base, '--schedule', 'two-stage', '--average-steps', '0'], dir);
     expect(off.code).toBe(0);
@@ -91,6 +109,7 @@ describe('fit with schedules', () => {
     [['--resume', 'missing.json'], /does not exist/],
     [['--truth', 'x.npy'], /rows but --k is 2/],
     [['--method', 'power', '--checkpoint', 'c3.json'], /drop --checkpoint/],
+    [['--method', 'em', '--connections'], /--connections measures DDPM-GD steps/],
   ];
   for (const [flags, message] of bad) {
     it(`rejects ${flags.join(' ')} with exit code 2 and one line`, async () => {

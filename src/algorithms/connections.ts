@@ -1,51 +1,73 @@
 // The paper's two connections, measured (MATH.md section 9): the cosine between the DDPM step -dL/dm and
 // (1) the power-iteration step 2 m* m*^T m - 3 ||m||^2 m of Lemma 8 (tied K = 2, high t), and
 // (2) the gradient-EM step E[w_i(x_t)(x_t - m_i)] of Lemma E.4 (K centres, t = Theta(1), near the truth),
-// both at scaled centres m = a_t mu. Directions come from lossAndGradient and gradientEmStep.
+// both at scaled centres m = a_t mu. Directions come from lossAndGradient and gradientEmStep. The suite's
+// connections experiment calls these at chosen points; the loop's `connections` option calls them at every
+// logged step of a run (loop.ts).
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../math/philox.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { cosine, dot } from './host-math.ts';
 
 /**
+ * The power-iteration step of Lemma 8 at scaled m (tied, centred data): 2 m* m*^T m - 3 ||m||^2 m with
+ * m* = a_t mu*. Without the truth, m* m*^T is replaced by its data estimate a_t^2 (S - I), S the centred
+ * data's second moment (MATH.md section 9: S - I = mu* mu*^T in expectation), so the step is power iteration
+ * on the data: 2 a_t^2 (S - I) m - 3 ||m||^2 m.
+ */
+export function powerIterationStep(centredData: Matrix, m: Float64Array, a: number, muStar?: Float64Array): Float64Array {
+  const mm = dot(m, m);
+  if (muStar) {
+    const ms = muStar.map((v) => a * v);
+    const msm = dot(ms, m);
+    return m.map((v, c) => 2 * ms[c]! * msm - 3 * mm * v);
+  }
+  const { rows, cols, data } = centredData;
+  const sm = new Float64Array(cols);
+  for (let n = 0; n < rows; n++) {
+    let u = 0;
+    for (let c = 0; c < cols; c++) u += data[n * cols + c]! * m[c]!;
+    for (let c = 0; c < cols; c++) sm[c] += (data[n * cols + c]! * u) / rows;
+  }
+  return m.map((v, c) => 2 * a * a * (sm[c]! - v) - 3 * mm * v);
+}
+
+/**
  * Connection 1 at scale t: tied m = a_t mu (1 x d) on centred data; m* = a_t mu* from the truth (1 x d,
- * the centre of the symmetric pair). Noise: `draws` fixed Philox steps averaged, to shrink the sampling
- * error of the small high-t gradient.
+ * the centre of the symmetric pair), or the data estimate without it (powerIterationStep). Noise: `draws`
+ * fixed Philox steps from `step` on, averaged, to shrink the sampling error of the small high-t gradient.
  */
 export async function powerIterationCosine(
   backend: Backend,
   centredData: Matrix,
   mu: Matrix,
-  muStar: Matrix,
+  muStar: Matrix | undefined,
   t: number,
   seed = 0,
   draws = 1,
+  step = 0,
 ): Promise<number> {
   const { a } = forwardCoefficients(t);
   const d = mu.cols;
   const grad = new Float64Array(d);
   for (let s = 0; s < draws; s++) {
-    const g = await backend.lossAndGradient(centredData, mu, { noiseScale: t, tied: true, noise: { kind: 'seed', seed, mode: 'fixed', step: s } });
+    const g = await backend.lossAndGradient(centredData, mu, { noiseScale: t, tied: true, noise: { kind: 'seed', seed, mode: 'fixed', step: step + s } });
     for (let c = 0; c < d; c++) grad[c] -= g.gradScaled.data[c]! / draws;
   }
   const m = mu.data.map((v) => a * v);
-  const ms = muStar.data.map((v) => a * v);
-  const msm = dot(ms, m);
-  const mm = dot(m, m);
-  const power = m.map((v, c) => 2 * ms[c]! * msm - 3 * mm * v);
-  return cosine(grad, power);
+  return cosine(grad, powerIterationStep(centredData, m, a, muStar?.data));
 }
 
 /**
  * Connection 2 at scale t: -dL/dm (K x d, flattened) against the gradient-EM step on the noisy points
  * x_t = a_t x0 + sigma_t z at the scaled centres m (Lemma E.4). gradientEmStep(x_t, m, 1) - m is
- * (1/N) sum_n w_i(x_t,n)(x_t,n - m_i). The noise of both sides is the same Philox draw.
+ * (1/N) sum_n w_i(x_t,n)(x_t,n - m_i). The noise of both sides is the same Philox draw, at `step`.
  */
-export async function gradientEmCosine(backend: Backend, data: Matrix, mu: Matrix, t: number, seed = 0): Promise<number> {
+export async function gradientEmCosine(backend: Backend, data: Matrix, mu: Matrix, t: number, seed = 0, step = 0): Promise<number> {
   const { a, sigma } = forwardCoefficients(t);
-  const g = await backend.lossAndGradient(data, mu, { noiseScale: t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step: 0 } });
-  // The training-noise stream at step 0: the very z the DDPM pass drew (MATH.md section 7).
-  const z = noiseMatrix(seed, 0, data.rows, data.cols, STREAM_TRAINING_NOISE);
+  const g = await backend.lossAndGradient(data, mu, { noiseScale: t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step } });
+  // The training-noise stream at that step: the very z the DDPM pass drew (MATH.md section 7).
+  const z = noiseMatrix(seed, step, data.rows, data.cols, STREAM_TRAINING_NOISE);
   const xt = matrix(data.rows, data.cols, data.data.map((v, i) => a * v + sigma * z.data[i]!));
   const m = matrix(mu.rows, mu.cols, mu.data.map((v) => a * v));
   const next = await backend.gradientEmStep(xt, m, 1);

@@ -7,6 +7,7 @@
 import { InputError } from '../errors.ts';
 import { centreError } from '../metrics.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
+import { gradientEmCosine, powerIterationCosine } from './connections.ts';
 import { averageLogLikelihood, cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row, symmetricMeans } from './host-math.ts';
 
 /** When a stage ends before its step limit. */
@@ -88,6 +89,14 @@ export interface HistoryRow {
   readonly angle?: number;
   /** Spectral stop rule only: sin(angle) between the working centre and the data's top eigenvector. */
   readonly directionGap?: number;
+  /**
+   * With LoopOptions.connections, GD stages of a tied (K = 2) problem: cos(-dL/dm, the power-iteration step
+   * of Lemma 8) for the chunk's first step (connection 1, MATH.md section 9; m* from the truth, or its data
+   * estimate without it).
+   */
+  readonly cosPower?: number;
+  /** With LoopOptions.connections, GD stages: cos(-dL/dm, the gradient-EM step on x_t) for the chunk's first step (connection 2). */
+  readonly cosGradientEm?: number;
   readonly seconds: number;
 }
 
@@ -129,6 +138,14 @@ export interface LoopOptions {
    * resolves to is ignored; a rejection ends the run with that error.
    */
   readonly onChunk?: (row: HistoryRow, state: LoopState) => void | Promise<void>;
+  /**
+   * Measure the paper's two connections (MATH.md section 9) once per chunk of a GD stage: cosPower and
+   * cosGradientEm in the history row, for the chunk's first step, i.e. at the centres the chunk started
+   * from and with that step's noise draw (so the first row describes the very first step from the start).
+   * They cost 1-2 more Backend calls per chunk and a host noise draw of N x d; the centres and the noise
+   * stream are unchanged.
+   */
+  readonly connections?: boolean;
 }
 
 export interface LoopResult {
@@ -160,6 +177,24 @@ export function truthMetrics(problem: Problem, centres: Matrix): { error?: numbe
   return { error: e.max, meanError: e.mean, angle: Math.abs(cosine(halfDifference(means), halfDifference(truth))) };
 }
 
+/** The two cosines of LoopOptions.connections at working centres (unscaled), drawn at Philox step `step`. */
+async function connectionCosines(
+  backend: Backend,
+  problem: Problem,
+  centres: Matrix,
+  t: number,
+  seed: number,
+  step: number,
+): Promise<{ cosPower?: number; cosGradientEm: number }> {
+  if (!problem.tied) return { cosGradientEm: await gradientEmCosine(backend, problem.data, centres, t, seed, step) };
+  const d = centres.cols;
+  const muStar = problem.truth ? matrix(1, d, halfDifference(problem.truth)) : undefined;
+  const cosPower = await powerIterationCosine(backend, problem.data, centres, muStar, t, seed, 1, step);
+  // The tied student is the untied pair (m, -m) on the centred data (MATH.md section 5).
+  const pair = matrix(2, d, Float64Array.from([...centres.data, ...centres.data.map((v) => -v)]));
+  return { cosPower, cosGradientEm: await gradientEmCosine(backend, problem.data, pair, t, seed, step) };
+}
+
 function halfDifference(m: Matrix): Float64Array {
   const a = row(m, 0);
   const b = row(m, 1);
@@ -174,8 +209,8 @@ export function directionGap(m: Matrix, v: ArrayLike<number>): number {
 
 /**
  * The least relative fall of the gap over `patience` chunks that counts as progress. Real stage-1 progress
- * is far faster: the m* component grows by 1 + 2 gain per step (schedules.ts, stage1Lr), so even at
- * R = 0.3 it grows 2.4x over 4 chunks of 5 steps; a fall below 5% is the fresh-noise fluctuation.
+ * is far faster: the m* component grows by 1 + 2 gain = 1.5 per step at every R (schedules.ts, stage1Lr),
+ * over 3000x in 4 chunks of 5 steps; a fall below 5% is the fresh-noise fluctuation.
  */
 export const SPECTRAL_PROGRESS = 0.05;
 
@@ -327,6 +362,8 @@ export async function runStages(
         change,
         ...truthMetrics(problem, reported),
         ...(gap !== undefined ? { directionGap: gap } : {}),
+        // The chunk's first step: its centres at the start and its noise draw (fixed step = fresh step).
+        ...(options.connections && stage.kind === 'gd' ? await connectionCosines(backend, problem, before, stage.noiseScale, options.noiseSeed, globalStep - chunk) : {}),
         seconds: secondsBefore + (performance.now() - start) / 1000,
       };
       history.push(entry);

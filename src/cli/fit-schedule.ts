@@ -17,7 +17,7 @@ import { readFiniteMatrix } from './inputs.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
 
-export const SCHEDULE_FLAGS = ['method', 'schedule', 'truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps'] as const;
+export const SCHEDULE_FLAGS = ['method', 'schedule', 'truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps', 'connections'] as const;
 
 /** Whether the new path is asked for: any of its flags. */
 export function wantsSchedule(v: FlagValues): boolean {
@@ -30,10 +30,10 @@ function positive(v: number | undefined, what: string): number | undefined {
 }
 
 function historyCsv(rows: HistoryRow[]): string {
-  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,seconds';
+  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,cos_power,cos_gradient_em,seconds';
   const cell = (v: number | null | undefined): string => (v === undefined || v === null ? '' : String(v));
   const lines = rows.map((r) =>
-    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), r.seconds].join(','),
+    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), cell(r.cosPower), cell(r.cosGradientEm), r.seconds].join(','),
   );
   return `${[head, ...lines].join('\n')}\n`;
 }
@@ -55,6 +55,8 @@ export async function fitScheduleCommand(v: FlagValues): Promise<void> {
   const steps = numberFlag(v, 'steps');
   if (steps !== undefined) requirePositiveInteger(steps, 'the step limit (--steps)');
   const averageSteps = numberFlag(v, 'average-steps');
+  const connections = boolFlag(v, 'connections');
+  if (connections && method !== 'ddpm') throw new InputError(`--connections measures DDPM-GD steps; drop it with --method ${method}`);
   if (averageSteps !== undefined && (!Number.isSafeInteger(averageSteps) || averageSteps < 0)) {
     throw new InputError(`the averaging steps (--average-steps) must be a whole number >= 0, got ${averageSteps}`);
   }
@@ -128,6 +130,7 @@ export async function fitScheduleCommand(v: FlagValues): Promise<void> {
     logEvery,
     truth,
     loop: {
+      connections,
       resume,
       checkpointEvery,
       onCheckpoint: checkpointPath !== undefined ? (s) => writeCheckpoint(checkpointPath, s, fingerprint, noiseSeed) : undefined,

@@ -54,7 +54,7 @@ Schedules, baselines and checkpoints (any of these flags selects this mode; MATH
   ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
                [--schedule two-stage|projected|warm|single|annealed] [--init INIT.npy | --init-seed S]
                [--t T] [--lr ETA] [--steps H] [--tol TOL] [--average-steps A] [--truth MU.npy] [--history FILE.csv]
-               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
+               [--connections] [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
   --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
   --schedule        default two-stage for K = 2, warm with --init, annealed otherwise
   --steps / --tol   step limit (per stage) and tolerance on the centre change per step
@@ -62,7 +62,10 @@ Schedules, baselines and checkpoints (any of these flags selects this mode; MATH
   --average-steps A after the last GD stage, A more steps whose chunk-end iterates are averaged
                     (Polyak-Ruppert; default 100, 0 for single; 0 returns the last iterate)
   --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
-  --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, seconds)
+  --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, angle,
+                    stage 1's spectral gap, the connection cosines, seconds)
+  --connections     at each logged step, the cosine of the DDPM step with the power-iteration step
+                    (K = 2) and with the gradient-EM step (MATH.md section 9); costs 1-2 extra passes
   --checkpoint FILE written every --checkpoint-every steps (default each log interval) and at the end
   --resume FILE     continue from a checkpoint of the same data and flags; the result equals an
                     uninterrupted run's exactly`;
@@ -91,6 +94,7 @@ const FLAGS: FlagSpec = {
   resume: { type: 'string' },
   tol: { type: 'string' },
   'average-steps': { type: 'string' },
+  connections: { type: 'boolean' },
 };
 
 /** Re-raises a divergence with the CLI's flags in the advice. */
