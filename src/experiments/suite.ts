@@ -86,6 +86,7 @@ const twoStage: Experiment = async (backend, o, log) => {
   for (const d of ds) {
     // Statistical error about sqrt(d / N): N = 400 d gives 0.05 (full); quick accepts ~0.1-0.15.
     const n = capped(o, quick ? 4000 : Math.max(20000, 400 * d));
+    log(`two-stage d=${d} N=${n}: running`);
     const { data, truth } = generateMixture({ k: 2, d, n, separation: 6, seed: 11 });
     const [r, s] = await timed(() => fitSchedule(backend, data, 'two-stage', { k: 2, seed: 1 }, truth));
     const [em, se] = await emBaseline(backend, data, 2, truth, 1);
@@ -110,6 +111,7 @@ const smallSeparation: Experiment = async (backend, o, log) => {
   for (const norm of norms) {
     const { data, truth } = generateMixture({ k: 2, d, n, separation: 2 * norm, seed: 12 });
     const setting = `d=${d} |mu*|=${norm} N=${n}`;
+    log(`small-separation ${setting}: running`);
     const [p, sp] = await timed(() => fitSchedule(backend, data, 'projected', { k: 2, seed: 1 }, truth));
     // Unprojected: the same stage 1 with the radius so large that the projection never acts.
     const [u, su] = await timed(() => fitSchedule(backend, data, 'projected', { k: 2, seed: 1, radius: 1e6 }, truth));
@@ -138,6 +140,7 @@ const warm: Experiment = async (backend, o, log) => {
       const { data, truth } = generateMixture({ k, d, n, separation: sep, seed: 13 });
       const init = warmStart(truth, sep / 3, 5);
       const setting = `K=${k} C=${c} sep=${sep.toFixed(2)} d=${d} N=${n}`;
+      log(`warm-start ${setting}: running`);
       const [r, s] = await timed(() => fitSchedule(backend, data, 'warm', { k, init }, truth));
       const [em, se] = await timed(() => fitEm(backend, 'em', data, init, {}, truth));
       const emErr = centreError(em.means, truth).max;
@@ -194,6 +197,7 @@ const annealed: Experiment = async (backend, o, log) => {
     let stepsA = 0;
     let stepsE = 0;
     for (let seed = 0; seed < seeds; seed++) {
+      log(`annealed K=${k} N=${n}: seed ${seed + 1} of ${seeds}`);
       const { data, truth } = generateMixture({ k, d, n, separation: sep, seed: 100 + seed });
       const ok = (m: Matrix): boolean => m.data.every(Number.isFinite) && centreError(m, truth).max <= sep / 4;
       // A diverged run counts as a failure of the schedule, not of the suite.
