@@ -148,6 +148,10 @@ describe('experiment', () => {
     const high = report.rows.find((x) => x.method.includes('power') && x.setting.startsWith('t=2'));
     // Lemma 8: at high t the DDPM step is a power-iteration step; 0.9 is loose against d = 16 sampling noise.
     expect(high!.value).toBeGreaterThan(0.9);
-    expect(readFileSync(join(dir, 'res', 'figure.svg'), 'utf-8')).toMatch(/^<svg/);
+    const svg = readFileSync(join(dir, 'res', 'figure.svg'), 'utf-8');
+    expect(svg).toMatch(/^<svg/);
+    // A linear panel of both cosines against t, one marker per measured row.
+    expect(svg).toContain('connections: cosine with the DDPM step vs t');
+    expect((svg.match(/<circle /g) ?? []).length).toBe(report.rows.length);
   });
 });

@@ -21,7 +21,10 @@ function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** One SVG with a panel per experiment: x = step (linear), y = log10 of the largest matched error. */
+/**
+ * One SVG with a panel per experiment: by default x = step (linear) and y = log10 of the largest matched
+ * error; a panel whose curves say yScale 'linear' (the connections' cosines against t) has a linear y.
+ */
 export function svgFigure(curves: Curve[]): string {
   const groups = new Map<string, Curve[]>();
   for (const c of curves) if (c.points.length > 0) groups.set(c.experiment, [...(groups.get(c.experiment) ?? []), c]);
@@ -36,27 +39,37 @@ export function svgFigure(curves: Curve[]): string {
     const y0 = gi * (panelH + pad.t + pad.b) + pad.t;
     const pts = cs.flatMap((c) => c.points);
     const xMax = Math.max(...pts.map((p) => p[0]), 1);
-    const ys = pts.map((p) => Math.log10(Math.max(p[1], 1e-6)));
-    const yLo = Math.floor(Math.min(...ys));
-    const yHi = Math.ceil(Math.max(...ys, yLo + 1));
+    const linear = cs[0]!.yScale === 'linear';
+    // Log panels: decades of the error. Linear panels (cosines): from min(0, lowest) to 1 in tenths.
+    const f = linear ? (y: number): number => y : (y: number): number => Math.log10(Math.max(y, 1e-6));
+    const ys = pts.map((p) => f(p[1]));
+    const yLo = linear ? Math.min(0, Math.floor(Math.min(...ys) * 10) / 10) : Math.floor(Math.min(...ys));
+    const yHi = linear ? Math.max(1, Math.ceil(Math.max(...ys) * 10) / 10) : Math.ceil(Math.max(...ys, yLo + 1));
     const X = (x: number): number => pad.l + (x / xMax) * panelW;
-    const Y = (y: number): number => y0 + panelH - ((Math.log10(Math.max(y, 1e-6)) - yLo) / (yHi - yLo)) * panelH;
-    parts.push(`<text x="${pad.l}" y="${y0 - 10}" font-size="14" font-weight="bold">${escape(name)}: largest matched centre error vs step</text>`);
+    const Y = (y: number): number => y0 + panelH - ((f(y) - yLo) / (yHi - yLo)) * panelH;
+    const yLabel = cs[0]!.yLabel ?? 'largest matched centre error';
+    const xLabel = cs[0]!.xLabel ?? 'step';
+    parts.push(`<text x="${pad.l}" y="${y0 - 10}" font-size="14" font-weight="bold">${escape(name)}: ${escape(yLabel)} vs ${escape(xLabel)}</text>`);
     parts.push(`<rect x="${pad.l}" y="${y0}" width="${panelW}" height="${panelH}" fill="none" stroke="#999"/>`);
-    for (let e = yLo; e <= yHi; e++) {
+    const ticks = linear ? Array.from({ length: Math.round((yHi - yLo) * 5) + 1 }, (_, i) => yLo + i / 5) : Array.from({ length: yHi - yLo + 1 }, (_, i) => yLo + i);
+    for (const e of ticks) {
       const y = y0 + panelH - ((e - yLo) / (yHi - yLo)) * panelH;
-      parts.push(`<line x1="${pad.l}" x2="${pad.l + panelW}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">1e${e}</text>`);
+      const text = linear ? e.toFixed(1) : `1e${e}`;
+      parts.push(`<line x1="${pad.l}" x2="${pad.l + panelW}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">${text}</text>`);
     }
     for (let i = 0; i <= 4; i++) {
       const x = (xMax * i) / 4;
-      parts.push(`<text x="${X(x)}" y="${y0 + panelH + 16}" font-size="11" text-anchor="middle">${Math.round(x)}</text>`);
+      const text = xMax >= 20 ? String(Math.round(x)) : String(Number(x.toPrecision(3)));
+      parts.push(`<text x="${X(x)}" y="${y0 + panelH + 16}" font-size="11" text-anchor="middle">${text}</text>`);
     }
-    parts.push(`<text x="${pad.l + panelW / 2}" y="${y0 + panelH + 32}" font-size="12" text-anchor="middle">step</text>`);
+    parts.push(`<text x="${pad.l + panelW / 2}" y="${y0 + panelH + 32}" font-size="12" text-anchor="middle">${escape(xLabel)}</text>`);
     cs.forEach((c, i) => {
       const colour = COLOURS[i % COLOURS.length];
       const path = c.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ');
       const dash = c.label.startsWith('em') ? ' stroke-dasharray="5,3"' : '';
       parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${dash}/>`);
+      // A few measured points (the connections' t values): mark each one.
+      if (linear) for (const p of c.points) parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${colour}"/>`);
       parts.push(`<text x="${pad.l + panelW + 10}" y="${y0 + 14 + 14 * i}" font-size="11" fill="${colour}">${escape(c.label)}</text>`);
     });
     gi++;

@@ -39,6 +39,10 @@ export interface Curve {
   readonly experiment: string;
   readonly label: string;
   readonly points: [number, number][];
+  /** Default: the largest matched error against the step, on a log scale. */
+  readonly xLabel?: string;
+  readonly yLabel?: string;
+  readonly yScale?: 'log' | 'linear';
 }
 
 export interface ExperimentResult {
@@ -176,7 +180,16 @@ const connections: Experiment = async (backend, o, log) => {
     rows.push({ experiment: 'connections', setting: `t=${t} d=${d} N=${n} K=4`, method: 'cos(DDPM, gradient EM)', value: cos, valueName: 'cosine', steps: 1, seconds: s });
   }
   log('connections: done');
-  return { rows, curves: [], settings: { d, n, connection1: 'mu = 0.3 mu* + unit random', connection2: 'K=4, sep 8, each centre displaced by 0.5' } };
+  const cosineCurve = (method: string, label: string): Curve => ({
+    experiment: 'connections',
+    label,
+    points: rows.filter((r) => r.method === method).map((r) => [Number(/^t=([^ ]+)/.exec(r.setting)![1]), r.value]),
+    xLabel: 't',
+    yLabel: 'cosine with the DDPM step',
+    yScale: 'linear',
+  });
+  const curves = [cosineCurve('cos(DDPM, power iteration)', 'power iteration (K = 2)'), cosineCurve('cos(DDPM, gradient EM)', 'gradient EM (K = 4)')];
+  return { rows, curves, settings: { d, n, connection1: 'mu = 0.3 mu* + unit random', connection2: 'K=4, sep 8, each centre displaced by 0.5' } };
 };
 
 const annealed: Experiment = async (backend, o, log) => {
