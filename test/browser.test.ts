@@ -175,6 +175,32 @@ describe('the browser page', () => {
     expect(maxAbsDiff(result.centres, other.means)).toBeGreaterThan(100 * tolerance);
   });
 
+  // The page runs every paper schedule through the algorithms' loop: the projected (Theorem 13) and annealed
+  // schedules end with the Node engine's centres for the same plan and noise seed.
+  for (const [schedule, problem] of [
+    ['projected', { k: 2, d: 16, n: 8192, separation: 2, seed: 1, steps: 300 }],
+    ['annealed', { k: 4, d: 8, n: 4096, separation: 8, seed: 2, steps: 150 }],
+  ] as const) {
+    it(`runs the ${schedule} schedule to the Node engine's centres, and leaves EM out of the scatter's legend when it is off`, async () => {
+      const { k, d, n, separation, seed, steps } = problem;
+      const page = await open(`?k=${k}&d=${d}&n=${n}&sep=${separation}&seed=${seed}&method=ddpm&schedule=${schedule}&steps=${steps}&em=0&autorun=1`);
+      expect(await settled(page, ['done', 'error'])).toBe('done');
+      const result = await page.evaluate(() => (window as unknown as PageWindow).ddpmGmm.result);
+      expect(result.settings.schedule).toBe(schedule);
+      expect(await page.$eval('#scatter-note', (el) => el.textContent ?? '')).not.toContain('orange');
+      await page.close();
+      const { data, truth } = generateMixture({ k, d, n, separation, seed });
+      node ??= await createGpuBackend();
+      const ref = await fitSchedule(node, data, schedule, { k, seed, maxSteps: steps }, truth, { noiseSeed: seed });
+      expect(result.stepsDone).toBe(ref.nIter);
+      // One float32 rounding of the largest coordinate per step, as for two-stage above.
+      const tolerance = ref.nIter * 2 ** -24 * Math.max(...ref.means.data.map(Math.abs));
+      expect(maxAbsDiff(result.centres, ref.means)).toBeLessThanOrEqual(tolerance);
+      // The schedule learned: the error is below a tenth of the separation (from k-means++ or a random start).
+      expect(result.error!.max).toBeLessThan(separation / 10);
+    });
+  }
+
   it('pauses a two-stage run inside the schedule and resumes it to the centres of an uninterrupted run', async () => {
     const whole = await open(`${TWO_STAGE_URL}&autorun=1`);
     expect(await settled(whole, ['done', 'error'])).toBe('done');

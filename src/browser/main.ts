@@ -261,8 +261,8 @@ async function startRun(s: Settings): Promise<void> {
     ? '|mu . mu*| / (||mu|| ||mu*||) for the centre difference mu = (mu1 - mu2) / 2 against the truth (1: the direction is learned).'
     : 'Only for K = 2 with true centres (a generated problem).';
   $('scatter-note').textContent = `${problem.data.cols > 2 ? `First two principal components of the data (d = ${problem.data.cols}). ` : ''}` +
-    'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres; ' +
-    (start.plan ? 'orange: EM from k-means++, run after the schedule.' : 'orange: EM from the same start.');
+    'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres' +
+    (!run.emEnabled ? '.' : start.plan ? '; orange: EM from k-means++, run after the schedule.' : '; orange: EM from the same start.');
   history.replaceState(null, '', `?${toParams(s).toString()}`);
   const finished = run.start();
   setState('running');
