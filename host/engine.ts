@@ -24,10 +24,16 @@ const TARGET_WORKGROUPS = 1024;
 const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
 const LANES_WG = 16;
-/** Above this many unrolled (centre, coordinate block) pairs the lane kernel's code grows too large. */
-const MAX_UNROLLED_PAIRS = 2048;
-/** From this many coordinate blocks (d = 256) the lane kernel's first compilation takes tens of seconds or more. */
+/**
+ * Most unrolled (centre, coordinate block) pairs K d/4 of the lane kernel. SwiftShader's compiler crashed the
+ * process (SIGSEGV, no error) at 768 (K = 48, d = 64) and 1024 (K = 64, d = 64), and took 48-57 s at 512
+ * (K = 64, d = 32 and K = 32, d = 64; 2 cores). Above it the tiled kernel runs, about 8x slower per step
+ * there (K = 64, d = 64: 1.42 s per step per 4096 rows against the lane kernel's 0.086 s at K = 32).
+ */
+export const MAX_UNROLLED_PAIRS = 512;
+/** From this many coordinate blocks (d = 256), or unrolled pairs, the lane kernel's first compilation takes tens of seconds or more. */
 const SLOW_COMPILE_D4 = 64;
+const SLOW_COMPILE_PAIRS = 384;
 const LANES_FILES = ['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'];
 /** Most GD steps recorded into one command buffer between log points. */
 const MAX_STEPS_PER_SUBMIT = 64;
@@ -476,6 +482,12 @@ export class GpuBackend implements Backend {
 
   /** The lane kernel on software adapters unless its unrolled code would be too large (see ddpm_lanes.wgsl). */
   private kernelFor(shape: Shape): 'tiled' | 'lanes' {
+    if (this.kernelChoice === 'lanes' && shape.k * shape.d4 > MAX_UNROLLED_PAIRS) {
+      throw new InputError(
+        `the lane kernel unrolls K x d/4 = ${shape.k} x ${shape.d4} = ${shape.k * shape.d4} (centre, block) pairs, over its limit of ${MAX_UNROLLED_PAIRS} ` +
+          `(SwiftShader's compiler crashes above it); use kernel 'auto' or 'tiled' for this shape`,
+      );
+    }
     if (this.kernelChoice !== 'auto') return this.kernelChoice;
     return this.acquired.isSoftware && shape.k * shape.d4 <= MAX_UNROLLED_PAIRS ? 'lanes' : 'tiled';
   }
@@ -600,7 +612,7 @@ export class GpuBackend implements Backend {
       // The unrolled code grows with d/4 (x and r are held per lane) and with K d/4 (the sums); a CPU
       // compiler's time grows faster than the code: measured on 2 cores, 16 s at tied d = 256 and 235 s at
       // tied d = 1024 (then 7-10x faster per step than the tiled kernel). Say so before a long wait.
-      if (shape.d4 >= SLOW_COMPILE_D4 && !this.pipelines.has(specialisationKey('ddpmLanes', LANES_FILES, { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }))) {
+      if ((shape.d4 >= SLOW_COMPILE_D4 || shape.k * shape.d4 >= SLOW_COMPILE_PAIRS) && !this.pipelines.has(specialisationKey('ddpmLanes', LANES_FILES, { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }))) {
         this.log(`compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`);
       }
       return this.pipeline(LANES_FILES, 'ddpmLanes',

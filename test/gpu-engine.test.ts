@@ -83,6 +83,28 @@ describe('both backends number the steps the same way', () => {
   });
 });
 
+describe("the lane kernel's size limit", () => {
+  it('auto picks the tiled kernel above K d/4 = 512 on a software adapter; a forced lane kernel there is an InputError, not a crash', async () => {
+    const auto = await createGpuBackend();
+    try {
+      // On a hardware adapter auto always picks the tiled kernel.
+      const expected = auto.isSoftware ? 'lanes' : 'tiled';
+      expect(auto.summationPlan(4096, 32, 64).kernel).toBe(expected); // 32 x 16 = 512 pairs
+      expect(auto.summationPlan(4096, 64, 32).kernel).toBe(expected); // 64 x 8 = 512
+      expect(auto.summationPlan(4096, 48, 64).kernel).toBe('tiled'); // 768: SwiftShader's compiler crashed here
+      expect(auto.summationPlan(4096, 64, 64).kernel).toBe('tiled'); // 1024: and here
+    } finally {
+      auto.dispose();
+    }
+    const lanes = backends[2]!;
+    const data = matrix(70, 64, new Float64Array(70 * 64).fill(0.5));
+    const centres = matrix(64, 64, new Float64Array(64 * 64).fill(0.1));
+    await expect(lanes.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(
+      /lane kernel unrolls K x d\/4 = 64 x 16 = 1024 .* over its limit of 512 .* use kernel 'auto' or 'tiled'/,
+    );
+  });
+});
+
 describe('failures become DeviceErrors that say what to do', () => {
   it('no adapter at all: says how to get one', async () => {
     const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
