@@ -108,7 +108,7 @@ describe.each([['cpu'], ['gpu']] as const)('schedules and baselines on the %s ba
     // sampling error of S, about sqrt(d / N) = 0.02.
     const blind = await fitSchedule(be(), g.data, 'two-stage', opts, undefined, { connections: true });
     expect(Math.abs(blind.history[0]!.cosPower! - rows[0]!.cosPower!)).toBeLessThan(0.02);
-    // Connection 2: the first warm-start step (t = 0.5, each centre sep / 3 from the truth) is a gradient-EM
+    // Connection 2: the first warm-start step (t = 0.2, each centre sep / 3 from the truth) is a gradient-EM
     // step (Lemma E.4; measured 0.995).
     const f = generateMixture({ k: 4, d: 8, n: 8000, separation: 8, seed: 22 });
     const w = await fitSchedule(be(), f.data, 'warm', { k: 4, init: warmStart(f.truth, 8 / 3, 5), averageSteps: 0 }, f.truth, { connections: true });
