@@ -9,6 +9,7 @@ import {
   fitSchedule,
   gradientEmCosine,
   kmeansPlusPlus,
+  planSchedule,
   powerIteration,
   powerIterationCosine,
   randomDirection,
@@ -128,6 +129,18 @@ it('bad schedule options are InputErrors', async () => {
   await expect(fitSchedule(cpu, four.data, 'warm', { k: 4 })).rejects.toThrow(/needs initial centres/);
   await expect(fitSchedule(cpu, four.data, 'annealed', { k: 4, ladder: [0.5, 1] })).rejects.toThrow(/decreasing/);
   await expect(fitSchedule(cpu, four.data, 'single', { k: 4, tol: -1 })).rejects.toThrow(/tolerance/);
+});
+
+it('single and warm default to t = 0.2 and eta = max(1, K / 16); annealed keeps eta = 1 (README: measurements)', () => {
+  const data = generateMixture({ k: 64, d: 4, n: 640, separation: 8, seed: 27 });
+  const rows = (k: number) => matrix(k, 4, data.data.data.slice(0, 4 * k));
+  for (const [k, lr] of [[4, 1], [16, 1], [32, 2], [64, 4]] as const) {
+    const warm = planSchedule('warm', data.data, { k, init: rows(k) });
+    expect(warm.settings['t']).toBe(0.2);
+    expect(warm.settings['lr']).toBe(lr);
+    expect(planSchedule('single', data.data, { k }).settings['lr']).toBe(lr);
+    expect(planSchedule('annealed', data.data, { k }).settings['lr']).toBe(1);
+  }
 });
 
 describe('the spectral stage-1 rule and Polyak-Ruppert averaging (CPU reference)', () => {

@@ -233,7 +233,8 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
         throw new InputError(`the annealing ladder must be decreasing positive noise scales, got ${ladder.join(', ')}`);
       }
       const init = o.init ?? (o.seeding === 'random' ? randomRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
-      const base = requirePositive(o.lr ?? defaultLr(o.k), 'the step size');
+      // Measured only up to K = 16, where defaultLr is 1 as well: the annealed rungs keep eta = 1.
+      const base = requirePositive(o.lr ?? DEFAULTS.lr, 'the step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
       // Each rung warm-starts the next (MATH.md section 3: m' = a_t' m / a_t is the same mu).
       const stages: Stage[] = ladder.map((t, i) => ({
@@ -314,15 +315,17 @@ export function noiseFloorTol(lr: number, d: number, n: number, kEff: number): n
 }
 
 /**
- * The untied step size: measured, eta = 1 at t = 0.5 beats eta = 2 at K = 4 and at K = 16 (d = 32,
- * N = 10^4: matched error 0.139 vs 0.214 and 0.274 vs 0.293), so it does not grow with K. With the
- * averaging tail, eta = K/4 or K/8 did not help either (warm start, d = 64, C = 2, t = 0.5: ratio to EM
- * 1.15 and 1.13 at K = 16 against 1.11 at eta = 1; at K = 64, 1.16-1.17 against 1.28, and at t = 0.2,
- * 1.04 against 1.02). What brought warm-start GD to EM was the smaller t (DEFAULTS.noiseScale).
+ * The untied step size of single and warm: max(1, K / 16). Near the truth the step on centre j contracts
+ * its error by about 1 - 2 eta pi_j, pi_j ~ 1/K the centre's share of the responsibilities, so a fixed eta
+ * converges K times slower as K grows, and the change rule (tol eta sqrt(d/N)) stopped such runs early:
+ * warm start, K = 64, C = 4, d = 64, t = 0.2, N = 40960 (data seed 13, CPU) ended at 1.24x EM's error with
+ * eta = 1, 1.003x with eta = 4 (1.012x with 8); at C = 2, 1.02x with eta = 1 and 1.033x with 4. Up to K = 16
+ * eta = 1 is right: eta = 2 gave 1.03x and 1.01x at K = 16 (C = 2, 4) against 1.02x and 1.02x, and earlier,
+ * without averaging, eta = 1 beat eta = 2 at K = 4 and K = 16 (d = 32, N = 10^4: 0.139 vs 0.214 and 0.274
+ * vs 0.293).
  */
 export function defaultLr(k: number): number {
-  void k;
-  return DEFAULTS.lr;
+  return Math.max(DEFAULTS.lr, k / 16);
 }
 
 /** The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like 1/a_t^2, capped at 2 (a cap of 8 diverged at t = 2, K = 4, d = 16). */
