@@ -612,11 +612,9 @@ export class GpuBackend implements Backend {
       // The unrolled code grows with d/4 (x and r are held per lane) and with K d/4 (the sums); a CPU
       // compiler's time grows faster than the code: measured on 2 cores, 16 s at tied d = 256 and 235 s at
       // tied d = 1024 (then 7-10x faster per step than the tiled kernel). Say so before a long wait.
-      if ((shape.d4 >= SLOW_COMPILE_D4 || shape.k * shape.d4 >= SLOW_COMPILE_PAIRS) && !this.pipelines.has(specialisationKey('ddpmLanes', LANES_FILES, { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }))) {
-        this.log(`compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`);
-      }
-      return this.pipeline(LANES_FILES, 'ddpmLanes',
-        { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }, [passParams.wgsl]);
+      const slow = shape.d4 >= SLOW_COMPILE_D4 || shape.k * shape.d4 >= SLOW_COMPILE_PAIRS;
+      return this.pipeline(LANES_FILES, 'ddpmLanes', { consts: { ...shapeConsts(shape), WG: LANES_WG }, flags }, [passParams.wgsl],
+        slow ? `compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)` : undefined);
     }
     requireTile(shape, this.limits);
     return this.pipeline(['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl', 'ddpm_pass.wgsl'], 'ddpmPass',
@@ -634,10 +632,12 @@ export class GpuBackend implements Backend {
   }
 
   /** The pipeline cache, keyed by the specialisation (STYLE.md, TF.js anchor). */
-  private pipeline(files: string[], entry: string, spec: Specialisation, structs: string[]): GPUComputePipeline {
+  /** `compileNote` is logged when this call compiles the module (not when the cache has it). */
+  private pipeline(files: string[], entry: string, spec: Specialisation, structs: string[], compileNote?: string): GPUComputePipeline {
     const key = specialisationKey(entry, files, spec);
     let p = this.pipelines.get(key);
     if (!p) {
+      if (compileNote !== undefined) this.log(compileNote);
       const code = buildModuleCode(files, this.sources, spec, structs);
       const module = this.device.createShaderModule({ code, label: key });
       this.compilations.push(module.getCompilationInfo().then((info) => {
