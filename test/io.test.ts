@@ -101,7 +101,7 @@ describe('csv', () => {
   });
 
   it('names the line and column of ragged rows and non-numeric cells', () => {
-    expectInputError(() => parseCsv('1,2\n3,4\n5\n', "file 'r.csv'"), /r\.csv/, /line 3 has 1 columns/, /line 1 has 2/);
+    expectInputError(() => parseCsv('1,2\n3,4\n5\n', "file 'r.csv'"), /r\.csv/, /line 3 has 1 field, expected 2/, /line 1/);
     expectInputError(() => parseCsv('a,b\n1,2\n3,oops\n', 'f'), /line 3, column 2/, /'oops'/);
     expectInputError(() => parseCsv('1,2\n3,\n', 'f'), /line 2, column 2 is empty/);
     expectInputError(() => parseCsv('a,b\n\n', 'f'), /no numeric rows/);

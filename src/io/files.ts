@@ -5,18 +5,20 @@ import { basename, dirname, extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
-import { formatCsv, parseCsv } from './csv.ts';
-import { hasNpyMagic, parseNpy, serializeNpy, type FloatDtype } from './npy.ts';
+import { formatCsv, type CsvOptions } from './csv.ts';
+import { decodeMatrix, type DecodedMatrix } from './matrix-bytes.ts';
+import { serializeNpy, type FloatDtype } from './npy.ts';
 
 function errnoCode(e: unknown): string | undefined {
   return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 /**
- * Reads an N x d matrix from a .npy file (detected by its magic bytes) or numeric CSV.
+ * Reads an N x d matrix from a .npy file (detected by its magic bytes) or CSV, with the CSV's header and
+ * warnings (decodeMatrix).
  * @param what names the input in errors, e.g. "data (--data)".
  */
-export function readMatrixFile(path: string, what: string): Matrix {
+export function readMatrixFileWithInfo(path: string, what: string, options: CsvOptions = {}): DecodedMatrix {
   const label = `${what} file '${path}'`;
   let bytes: Uint8Array;
   try {
@@ -30,26 +32,14 @@ export function readMatrixFile(path: string, what: string): Matrix {
     }
     throw new InputError(`${label} cannot be read (${e instanceof Error ? e.message : String(e)}); check the path`);
   }
-  if (bytes.length === 0) throw new InputError(`${label} is empty; it must be a .npy file or numeric CSV`);
-  const m = hasNpyMagic(bytes) ? parseNpy(bytes, label) : parseCsv(decodeText(bytes, label), label);
-  if (m.rows === 0 || m.cols === 0) {
-    throw new InputError(`${label} holds a ${m.rows} x ${m.cols} matrix; it needs at least one row and one column`);
-  }
-  return m;
+  return decodeMatrix(bytes, label, options);
 }
 
-/** Decodes bytes as UTF-8 text, rejecting binary content. */
-function decodeText(bytes: Uint8Array, label: string): string {
-  const neither = new InputError(
-    `${label} is neither a .npy file nor CSV; save the array with np.save(path, x) or as comma-separated numbers`,
-  );
-  // NUL bytes never occur in text; they are the usual mark of a binary file.
-  if (bytes.includes(0)) throw neither;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw neither;
-  }
+/** readMatrixFileWithInfo's matrix alone; warnings go to `warn` (default: none). */
+export function readMatrixFile(path: string, what: string, warn: (message: string) => void = () => {}): Matrix {
+  const decoded = readMatrixFileWithInfo(path, what);
+  for (const w of decoded.warnings) warn(w);
+  return decoded.matrix;
 }
 
 export interface WriteMatrixOptions {
