@@ -1,7 +1,9 @@
 // Seeded synthetic data: a balanced spherical Gaussian mixture (MATH.md section 1)
 // with its true centres, from the shared Philox noise (MATH.md section 7, stream 1).
 import { InputError } from './errors.ts';
-import { noiseBlock, noiseMatrix, STREAM_DATA_GENERATOR } from './math/philox.ts';
+import { noiseMatrix, philoxNormals, STREAM_DATA_GENERATOR } from './math/philox.ts';
+
+export { philoxNormals };
 import { matrix, type Matrix } from './types.ts';
 import {
   requireCentreCount,
@@ -32,17 +34,8 @@ export interface Mixture {
   readonly labels: Int32Array;
 }
 
-/** Philox stream reserved for the generator, apart from the training noise (stream 0). */
+/** Philox stream of the generator (math/streams.ts). */
 export const GENERATOR_STREAM = STREAM_DATA_GENERATOR;
-
-/** Fills `out` (length d) with standard normals for counter (seed, step, n, ., stream). */
-export function philoxNormals(seed: number, step: number, n: number, stream: number, out: Float64Array): void {
-  const d = out.length;
-  for (let c4 = 0; c4 * 4 < d; c4++) {
-    const block = noiseBlock(seed, step, n, c4, stream);
-    for (let r = 0; r < 4 && c4 * 4 + r < d; r++) out[c4 * 4 + r] = block[r]!;
-  }
-}
 
 /** Validates a mixture specification; each problem is an InputError naming the fix. */
 export function validateMixtureSpec(spec: MixtureSpec): void {

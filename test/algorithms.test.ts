@@ -17,7 +17,7 @@ import {
   spectralStop,
   spectralTol,
 } from '../src/algorithms/index.ts';
-import { warmStart } from '../src/cli/init.ts';
+import { warmStart } from '../src/algorithms/seeding.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { InputError } from '../src/errors.ts';
 import { generateMixture } from '../src/generate.ts';

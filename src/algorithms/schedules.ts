@@ -8,7 +8,7 @@ import { matrix, type Matrix } from '../types.ts';
 import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './host-math.ts';
 import type { Problem, Stage } from './loop.ts';
-import { kmeansPlusPlus, randomDirection, randomRows } from './seeding.ts';
+import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 
 export type ScheduleName = 'single' | 'two-stage' | 'projected' | 'warm' | 'annealed';
 export const SCHEDULES: readonly ScheduleName[] = ['single', 'two-stage', 'projected', 'warm', 'annealed'];
@@ -214,7 +214,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
     case 'single':
     case 'warm': {
       if (name === 'warm' && !o.init) throw new InputError('the warm schedule (Theorem 16) needs initial centres (--init FILE)');
-      const init = o.init ?? randomRows(data, o.k, seed);
+      const init = o.init ?? seededRows(data, o.k, seed);
       if (init.rows !== o.k || init.cols !== d) {
         throw new InputError(`the initial centres are ${init.rows} x ${init.cols} but K x d = ${o.k} x ${d}; give one row per centre`);
       }
@@ -232,7 +232,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       if (ladder.length < 1 || ladder.some((t, i) => !(t > 0) || (i > 0 && t >= ladder[i - 1]!))) {
         throw new InputError(`the annealing ladder must be decreasing positive noise scales, got ${ladder.join(', ')}`);
       }
-      const init = o.init ?? (o.seeding === 'random' ? randomRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
+      const init = o.init ?? (o.seeding === 'random' ? seededRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
       // Measured only up to K = 16, where defaultLr is 1 as well: the annealed rungs keep eta = 1.
       const base = requirePositive(o.lr ?? DEFAULTS.lr, 'the step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');

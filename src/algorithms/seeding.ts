@@ -1,23 +1,65 @@
-// Seeded starting points of the schedules and baselines, from Philox (MATH.md section 7) on a stream of
-// their own (4), so they never correlate with the data (1), the row draws (2), the warm start (3) or the
-// training noise (0). Same seed, same start, on every backend.
+// The one home of seeded sampling: every seeded start (data rows, the warm start, k-means++, the random
+// direction of Theorem 7) draws from Philox (MATH.md section 7) on its stream from math/streams.ts, so no
+// start correlates with the data or the training noise. Same seed, same start, on every backend.
 import { philoxNormals } from '../generate.ts';
 import { noiseBlock } from '../math/philox.ts';
+import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
 
-export const STREAM_ALGORITHM_SEEDING = 4;
-
-/** A uniform in [0, 1): the Box-Muller angle atan2(z1, z0) is exactly the uniform that produced it. */
-export function seededUniform(seed: number, draw: number): number {
-  const z = noiseBlock(seed, 1, draw, 0, STREAM_ALGORITHM_SEEDING);
+/**
+ * A uniform in [0, 1) from one Philox block on `stream`: the Box-Muller angle atan2(z1, z0) is exactly
+ * the uniform that produced it.
+ */
+export function seededUniform(seed: number, draw: number, stream: number = STREAMS.seeding, step = stream === STREAMS.seeding ? 1 : 0): number {
+  const z = noiseBlock(seed, step, draw, 0, stream);
   const u = (Math.atan2(z[1]!, z[0]!) + Math.PI) / (2 * Math.PI);
   return Math.min(u, 1 - Number.EPSILON);
+}
+
+/**
+ * Indices of K distinct rows of N by a partial Fisher-Yates shuffle: draw j picks uniformly among the
+ * N - j rows not yet taken.
+ */
+export function seededRowIndices(n: number, k: number, seed: number): number[] {
+  const swapped = new Map<number, number>();
+  const at = (i: number): number => swapped.get(i) ?? i;
+  const out: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const pick = j + Math.floor(seededUniform(seed, j, STREAMS.initRows) * (n - j));
+    const chosen = at(pick);
+    swapped.set(pick, at(j));
+    out.push(chosen);
+  }
+  return out;
+}
+
+/** The K x d matrix of K distinct data rows chosen by seededRowIndices. */
+export function seededRows(data: Matrix, k: number, seed: number): Matrix {
+  const idx = seededRowIndices(data.rows, k, seed);
+  const out = matrix(k, data.cols);
+  idx.forEach((r, j) => out.data.set(data.data.subarray(r * data.cols, (r + 1) * data.cols), j * data.cols));
+  return out;
+}
+
+/** Warm start (paper Theorem 16): each true centre moved by `distance` along its own random unit direction. */
+export function warmStart(truth: Matrix, distance: number, seed: number): Matrix {
+  const { rows: k, cols: d } = truth;
+  const out = matrix(k, d, truth.data.slice());
+  const dir = new Float64Array(d);
+  for (let j = 0; j < k; j++) {
+    philoxNormals(seed, 0, j, STREAMS.warmStart, dir);
+    let norm = 0;
+    for (const v of dir) norm += v * v;
+    norm = Math.sqrt(norm);
+    for (let c = 0; c < d; c++) out.data[j * d + c] = out.data[j * d + c]! + (distance * dir[c]!) / norm;
+  }
+  return out;
 }
 
 /** A random direction of the given norm (1 x d): the random start of Theorem 7 (MATH.md section 8.2). */
 export function randomDirection(d: number, length: number, seed: number): Matrix {
   const v = new Float64Array(d);
-  philoxNormals(seed, 0, 0, STREAM_ALGORITHM_SEEDING, v);
+  philoxNormals(seed, 0, 0, STREAMS.seeding, v);
   let s = 0;
   for (const x of v) s += x * x;
   const f = length / Math.sqrt(s);
@@ -53,21 +95,6 @@ export function kmeansPlusPlus(data: Matrix, k: number, seed: number): Matrix {
         break;
       }
     }
-  }
-  return out;
-}
-
-/** K distinct data rows drawn uniformly (a partial Fisher-Yates shuffle). */
-export function randomRows(data: Matrix, k: number, seed: number): Matrix {
-  const { rows: n, cols: d } = data;
-  const swapped = new Map<number, number>();
-  const at = (i: number): number => swapped.get(i) ?? i;
-  const out = matrix(k, d);
-  for (let j = 0; j < k; j++) {
-    const p = j + Math.floor(seededUniform(seed, 1000 + j) * (n - j));
-    const chosen = at(p);
-    swapped.set(p, at(j));
-    out.data.set(data.data.subarray(chosen * d, (chosen + 1) * d), j * d);
   }
   return out;
 }

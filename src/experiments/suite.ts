@@ -2,7 +2,7 @@
 // runs DDPM-GD schedules and the EM baselines on one Backend, and returns table rows and error curves.
 // --quick shrinks N, d, K and the seed count so that the whole suite fits in minutes on a software adapter;
 // the full settings are the issue's.
-import { warmStart } from '../cli/init.ts';
+import { warmStart } from '../algorithms/seeding.ts';
 import {
   centred,
   fitEm,

@@ -1,6 +1,7 @@
 // Philox4x32-10 counter-based noise shared bit for bit with the GPU (MATH.md section 7).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
+import { STREAMS } from './streams.ts';
 
 // Multipliers and Weyl key increments of Philox4x32 (Salmon et al., SC'11; MATH.md section 7).
 const M0 = 0xd2511f53;
@@ -16,10 +17,10 @@ const TWO_53 = 9007199254740992;
 const INV_TWO_23 = 1 / 8388608;
 const TWO_PI = 2 * Math.PI;
 
-/** The Philox stream of the DDPM training noise (MATH.md section 7). */
-export const STREAM_TRAINING_NOISE = 0;
-/** The Philox stream reserved for the synthetic data generator. */
-export const STREAM_DATA_GENERATOR = 1;
+/** The Philox stream of the DDPM training noise (MATH.md section 7); ids live in streams.ts. */
+export const STREAM_TRAINING_NOISE: number = STREAMS.trainingNoise;
+/** The Philox stream of the synthetic data generator. */
+export const STREAM_DATA_GENERATOR: number = STREAMS.dataGenerator;
 
 /**
  * Philox4x32-10 into `out` (4 words) without allocating: the hot path of the CPU noise.
@@ -175,4 +176,13 @@ export function noiseMatrix(seed: number, step: number, rows: number, cols: numb
     result.data.set(padded.subarray(0, cols), n * cols);
   }
   return result;
+}
+
+/** Fills `out` (length d) with standard normals for counter (seed, step, n, ., stream). */
+export function philoxNormals(seed: number, step: number, n: number, stream: number, out: Float64Array): void {
+  const d = out.length;
+  for (let c4 = 0; c4 * 4 < d; c4++) {
+    const block = noiseBlock(seed, step, n, c4, stream);
+    for (let r = 0; r < 4 && c4 * 4 + r < d; r++) out[c4 * 4 + r] = block[r]!;
+  }
 }
