@@ -7,6 +7,7 @@
 //   npm run bench [-- --n 1048576 --d 64 --k 16 --steps 10 --warmup 2 --cpu-rows 8192]
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { measureFmaCeiling } from '../host/fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
@@ -61,7 +62,7 @@ const centres = matrix(K, d, noiseMatrix(12, 0, K, d, 1).data.map((v) => 2 * v))
 const gpu = await createGpuBackend({ log });
 log(`Adapter: ${gpu.adapter}`);
 log('Measuring the adapter FMA ceiling ...');
-const fmaCeilingGflops = await gpu.measureFmaCeiling();
+const fmaCeilingGflops = await measureFmaCeiling(gpu);
 log(`  ${fmaCeilingGflops.toFixed(2)} GFLOP/s`);
 log(`Timing ${warmup} warm-up + ${steps} GD steps on the GPU engine ...`);
 const all = await stepTimes(gpu, data, centres, warmup + steps);

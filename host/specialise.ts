@@ -67,18 +67,24 @@ export function expandUnroll(fileName: string, text: string, consts: Readonly<Re
   return expandUnroll(fileName, text.slice(0, m.index) + expandUnroll(fileName, expanded, consts) + rest, consts);
 }
 
-export function buildModuleCode(
-  files: readonly string[],
-  sources: Readonly<Record<string, string>>,
-  s: Specialisation,
-  structs: readonly string[],
-): string {
-  const header = Object.entries(s.consts).map(([k, v]) => `const ${k}: u32 = ${v}u;`).join('\n');
-  const bodies = files.map((f) => {
-    const text = sources[f];
-    if (text === undefined) throw new Error(`shader file ${f} was not loaded`);
-    return `// ---- ${f}\n${preprocess(f, expandUnroll(f, text, s.consts), s.flags)}`;
+/** One file of a module after #unroll expansion and #if resolution. */
+export interface ModuleSection {
+  readonly file: string;
+  readonly text: string;
+}
+
+export function specialiseFiles(files: readonly string[], sources: Readonly<Record<string, string>>, s: Specialisation): ModuleSection[] {
+  return files.map((file) => {
+    const text = sources[file];
+    if (text === undefined) throw new Error(`shader file ${file} was not loaded`);
+    return { file, text: preprocess(file, expandUnroll(file, text, s.consts), s.flags) };
   });
+}
+
+/** The module's code: enable directives and constants, the structs, then the files in order. */
+export function moduleCode(sections: readonly ModuleSection[], s: Specialisation, structs: readonly string[]): string {
+  const header = Object.entries(s.consts).map(([k, v]) => `const ${k}: u32 = ${v}u;`).join('\n');
+  const bodies = sections.map(({ file, text }) => `// ---- ${file}\n${text}`);
   // WGSL requires enable directives before any declaration.
   const enables = s.flags.SUBGROUPS ? 'enable subgroups;\n' : '';
   return [enables + header, ...structs, ...bodies].join('\n');

@@ -65,9 +65,3 @@ export const updateParams = defineStruct('UpdateParams', [
   ['radius', 'f32'],
   ['emMode', 'u32'],
 ] as const);
-
-export const peakParams = defineStruct('PeakParams', [
-  ['iterations', 'u32'],
-  ['multiplier', 'f32'],
-  ['addend', 'f32'],
-] as const);

@@ -26,8 +26,10 @@ import {
   STREAM_TRAINING_NOISE,
   uniformFromWord,
 } from '../src/math/philox.ts';
-import type { GpuBackend } from '../host/engine.ts';
 import { matrix, type Matrix } from '../src/types.ts';
+import type { SummationDepth } from './summation-depth.ts';
+
+export { type SummationDepth, summationDepth } from './summation-depth.ts';
 
 /** Unit roundoff of float32 round-to-nearest. */
 export const U = 2 ** -24;
@@ -132,43 +134,18 @@ export function scaledCentres(centres: Matrix, t: number, tied: boolean): Matrix
 }
 
 // ---------------------------------------------------------------------------------------------
-// The shape of the engine's sums (how deep each float32 summation is)
-
-export interface SummationDepth {
-  /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */
-  readonly tile: number;
-  /** The most samples one accumulator adds up in one chain (tiled: tile x tiles walked; lanes: rows per invocation). */
-  readonly samplesPerWorkgroup: number;
-  /** The most squared residual coordinates one thread adds up for the loss. */
-  readonly lossTermsPerThread: number;
-  /** Values added by the workgroup sum of the loss (0 for the lane kernel). */
-  readonly workgroupSumTerms: number;
-  /** Partials that the reduction pass adds up (over all chunks). */
-  readonly partials: number;
-}
-
-/** The depth of the engine's sums for a problem of N rows at (K, d), as the engine plans them (GpuBackend.summationPlan). */
-export function summationDepth(gpu: GpuBackend, k: number, d: number, n: number, pass: 'ddpm' | 'em' = 'ddpm'): SummationDepth {
-  const plan = gpu.summationPlan(n, k, d, pass);
-  return {
-    tile: plan.tile,
-    samplesPerWorkgroup: plan.samplesPerAccumulator,
-    lossTermsPerThread: plan.lossTermsPerThread,
-    workgroupSumTerms: plan.workgroupSumTerms,
-    partials: plan.partials,
-  };
-}
+// The summation parts of the bounds, from the depth of the engine's sums (test/summation-depth.ts)
 
 /**
  * The summation part of c (in units of u) for dL/dm = (2/N)(sum_n W^T R + C^T X - diag(colsum C) M):
- * each workgroup thread adds 2 L1 products (L1 = samplesPerWorkgroup): <= 2 L1 roundings per term (the product
+ * each workgroup thread adds 2 L1 products (L1 = samplesPerAccumulator): <= 2 L1 roundings per term (the product
  * and <= 2 L1 - 1 additions, in any order); the reduction adds P partials (<= P - 1 more); the update does
  * colsum*m, a subtraction and the multiplication by 2/N (3 more, and 2/N rounded to f32: u). Each rounding is 2u:
  * 2 (2 L1 + P - 1 + 3) + 1 <= 4 L1 + 2 P + 7, relative to A = (2/N) sum_n (|w r| + |C||x| + |C||m|).
  * Tied: the GPU forms g_1 - g_2, one more subtraction: + 2 on A_1 + A_2.
  */
 export function gradientSumFactor(depth: SummationDepth, tied: boolean): number {
-  return 4 * depth.samplesPerWorkgroup + 2 * depth.partials + 7 + (tied ? 2 : 0);
+  return 4 * depth.samplesPerAccumulator + 2 * depth.partials + 7 + (tied ? 2 : 0);
 }
 
 /**
@@ -511,7 +488,7 @@ export function emBound(x0: Matrix, mu: Matrix, depth: SummationDepth, mode: 'em
       }
     }
   }
-  const depthOps = OP * (depth.samplesPerWorkgroup + depth.partials);
+  const depthOps = OP * (depth.samplesPerAccumulator + depth.partials);
   const next = matrix(k, d);
   const bound = matrix(k, d);
   for (let j = 0; j < k; j++) {

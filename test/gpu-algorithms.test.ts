@@ -25,6 +25,7 @@ import {
   U,
   worstRatio,
 } from './cases.ts';
+import { noiseProbe, responsibilitiesProbe } from './gpu-probes.ts';
 
 let gpu: GpuBackend;
 const cpu = new CpuBackend();
@@ -158,7 +159,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
     // per entry and step: the propagated bound then isolates the engine's own rounding.
     const errs: Float64Array[] = [];
     for (let s = 0; s < steps; s++) {
-      const zg = await gpu.noiseProbe(data, seed, s);
+      const zg = await noiseProbe(gpu, data, seed, s);
       const zc = zAt(s);
       errs.push(zg.data.map((v, i) => Math.abs(v - zc.data[i]!)));
     }
@@ -256,7 +257,7 @@ describe('data split over several storage bindings (maxChunkRows)', () => {
     const c = caseById('K3-d5-N1000-t0.05');
     const { data, centres } = makeProblem(c);
     const seed = 5;
-    const z = await gpu.noiseProbe(data, seed, 2); // single-binding probe: the reference noise
+    const z = await noiseProbe(gpu, data, seed, 2); // single-binding probe: the reference noise
     const got = await chunked.lossAndGradient(data, centres, { noiseScale: c.t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step: 2 } });
     const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } });
     const bound = gradientBound(data, scaledCentres(centres, c.t, false), c.t, z, summationDepth(chunked, c.k, c.d, c.n), false);
@@ -304,8 +305,8 @@ describe('2-D dispatch folding', () => {
     const options = { noiseScale: c.t, tied: false, noise: { kind: 'matrix', z } } as const;
     const tiles = Math.ceil(n / summationDepth(gpu, c.k, c.d, n).tile);
     expect(tiles).toBeGreaterThan(4);
-    const folded = await gpu.responsibilitiesProbe(data, full.centres, options, 4);
-    const unfolded = await gpu.responsibilitiesProbe(data, full.centres, options);
+    const folded = await responsibilitiesProbe(gpu, data, full.centres, options, 4);
+    const unfolded = await responsibilitiesProbe(gpu, data, full.centres, options);
     expect(Array.from(folded.data)).toEqual(Array.from(unfolded.data));
     const m = scaledCentres(full.centres, c.t, false);
     const ref = responsibilities(noisyPoints(data, c.t, z), m);

@@ -20,6 +20,7 @@ import {
   U,
   worstRatio,
 } from './cases.ts';
+import { noiseProbe } from './gpu-probes.ts';
 
 let gpu: GpuBackend;
 const cpu = new CpuBackend();
@@ -122,7 +123,7 @@ describe("lossAndGradient with seeded fixed noise: against the reference at the 
       const step = 3;
       // The GPU draws z inside the fused pass with the same WGSL function as the probe (STYLE.md), so the reference
       // at the probe's z isolates the gradient from the noise's transcendental rounding (gpu-philox.test.ts).
-      const z = await gpu.noiseProbe(data, c.seed, step);
+      const z = await noiseProbe(gpu, data, c.seed, step);
       await compare(c, data, centres, z, { noiseScale: c.t, tied: c.tied, noise: { kind: 'seed', seed: c.seed, mode: 'fixed', step } }, 'seed');
     });
   }

@@ -1,9 +1,15 @@
-// The engine's variants and failure modes: both DDPM kernels (tiled, lanes) and the subgroup specialisation
+// The engine's variants and failure modes, and its bindings by name checked against the WGSL: both DDPM kernels (tiled, lanes) and the subgroup specialisation
 // and its fallback against the float64 reference on a few cases of the shared table; a lost device, a machine
 // without an adapter, and a problem over the device's limits each become a DeviceError that says what to do.
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice } from '../host/device.ts';
+import { measureFmaCeiling } from '../host/fma-peak.ts';
 import { createGpuBackend, type GpuBackend } from '../host/index.ts';
+import { shapeFor } from '../host/layout.ts';
+import { ddpmLanes, ddpmTiled, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../host/programs.ts';
+import { specialiseFiles } from '../host/specialise.ts';
+import { checkBindings, ShaderBindingError, wgslBindings } from '../host/wgsl-bindings.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { emStep } from '../src/cpu/reference.ts';
 import { DeviceError } from '../src/errors.ts';
@@ -89,10 +95,10 @@ describe("the lane kernel's size limit", () => {
     try {
       // On a hardware adapter auto always picks the tiled kernel.
       const expected = auto.isSoftware ? 'lanes' : 'tiled';
-      expect(auto.summationPlan(4096, 32, 64).kernel).toBe(expected); // 32 x 16 = 512 pairs
-      expect(auto.summationPlan(4096, 64, 32).kernel).toBe(expected); // 64 x 8 = 512
-      expect(auto.summationPlan(4096, 48, 64).kernel).toBe('tiled'); // 768: SwiftShader's compiler crashed here
-      expect(auto.summationPlan(4096, 64, 64).kernel).toBe('tiled'); // 1024: and here
+      expect(auto.kernelFor(32, 64)).toBe(expected); // 32 x 16 = 512 pairs
+      expect(auto.kernelFor(64, 32)).toBe(expected); // 64 x 8 = 512
+      expect(auto.kernelFor(48, 64)).toBe('tiled'); // 768: SwiftShader's compiler crashed here
+      expect(auto.kernelFor(64, 64)).toBe('tiled'); // 1024: and here
     } finally {
       auto.dispose();
     }
@@ -130,5 +136,66 @@ describe('failures become DeviceErrors that say what to do', () => {
     const error = /need \d+ bytes of workgroup memory for one sample, but this device allows \d+/;
     await expect(gpu.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(error);
     await expect(gpu.emStep(data, centres)).rejects.toThrow(DeviceError);
+  });
+});
+
+describe('bindings by name, checked against the WGSL when a pipeline is built', () => {
+  const dir = new URL('../shaders/', import.meta.url);
+  const sources = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.wgsl')).map((f) => [f, readFileSync(new URL(f, dir), 'utf8')]));
+  const limits = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256, maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
+  const shape = shapeFor(3, 5, limits);
+  const check = <B extends string, P>(program: Program<B, P>, params: P): void => {
+    const spec = program.specialise(params);
+    checkBindings(program, spec.flags, specialiseFiles(program.files, sources, spec));
+  };
+
+  it("every engine program's bindings agree with its WGSL under each specialisation", () => {
+    for (const explicitNoise of [false, true]) {
+      for (const subgroups of [false, true]) {
+        check(ddpmTiled, { shape, explicitNoise, subgroups });
+        check(ddpmLanes, { shape, explicitNoise, subgroups });
+      }
+    }
+    for (const tied of [false, true]) for (const project of [false, true]) check(gdUpdate, { shape, tied, project });
+    check(emPass, { shape, subgroups: true });
+    check(emUpdate, shape);
+    check(reducePartials, shape);
+  });
+
+  it('the parser takes @group and @binding in either order and skips commented-out declarations', () => {
+    const text = '// @group(0) @binding(9) var<uniform> old: P;\n@binding(2) @group(1) var<storage, read_write> out: array<f32>;\n' +
+      '/* @group(0) @binding(3) var<uniform> gone: P; */\n@group(0) @binding(0)\nvar image: texture_2d<f32>;';
+    expect(wgslBindings([{ file: 'a.wgsl', text }])).toEqual([
+      { name: 'out', group: 1, binding: 2, file: 'a.wgsl' },
+      { name: 'image', group: 0, binding: 0, file: 'a.wgsl' },
+    ]);
+  });
+
+  it('a wrong number, a name the WGSL lacks, a binding the program lacks, a flag-gated binding: ShaderBindingErrors naming program, binding and file', () => {
+    const wrongNumber = { ...reducePartials, bindings: { ...reducePartials.bindings, totals: slot(0, 4) } };
+    expect(() => check(wrongNumber, shape)).toThrow(ShaderBindingError);
+    expect(() => check(wrongNumber, shape)).toThrow(/program reducePartials .*binding 'totals' is @group\(0\) @binding\(4\) in the program but @group\(0\) @binding\(1\) in reduce\.wgsl/);
+    const renamed = { ...reducePartials, bindings: { partials: slot(0, 0), sums: slot(0, 1), params: slot(0, 2) } };
+    expect(() => check(renamed, shape)).toThrow(/binding 'sums' \(@group\(0\) @binding\(1\)\) is declared by the program but by none of its files \(reduce\.wgsl\)/);
+    expect(() => check(renamed, shape)).toThrow(/reduce\.wgsl declares @group\(0\) @binding\(1\) var totals, which the program does not name/);
+    const ungated = { ...ddpmTiled, bindings: { ...ddpmTiled.bindings, noise: slot(0, 5) } };
+    expect(() => check(ungated, { shape, explicitNoise: false, subgroups: false })).toThrow(/program ddpmPass .*binding 'noise' \(@group\(0\) @binding\(5\)\) is declared by the program but by none of its files \(philox\.wgsl, pass_io\.wgsl/);
+    const unknownFlag = { ...reducePartials, bindings: { ...reducePartials.bindings, totals: slot(0, 1, 'TOTALS') } };
+    expect(() => check(unknownFlag, shape)).toThrow(/binding 'totals' depends on flag TOTALS, which this program's specialisation does not set/);
+  });
+
+  it('binding a name the program does not have throws before anything reaches the GPU', async () => {
+    await backends[0]!.withInternals(async ({ device, pipelines }) => {
+      const reduce = pipelines.get(reducePartials, shape);
+      const pass = device.createCommandEncoder().beginComputePass();
+      const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+      expect(() => pipelines.bind(pass, reduce, { sums: buffer } as never)).toThrow(/program reducePartials has no binding named 'sums': bind one of partials, totals, params/);
+      pass.end();
+      buffer.destroy();
+    });
+  });
+
+  it("the benchmark's FMA peak (host/fma-peak.ts) runs through the internal hook", async () => {
+    expect(await measureFmaCeiling(backends[0]!, 1, 64, 16)).toBeGreaterThan(0);
   });
 });

@@ -6,6 +6,7 @@ import { createGpuBackend, type GpuBackend } from '../host/index.ts';
 import { noiseMatrix, philox4x32_10 } from '../src/math/philox.ts';
 import { matrix } from '../src/types.ts';
 import { noiseBound } from './cases.ts';
+import { noiseProbe, philoxWords } from './gpu-probes.ts';
 
 let gpu: GpuBackend;
 
@@ -39,7 +40,7 @@ describe('Philox4x32-10 on the GPU', () => {
   it('matches the Random123 known-answer vectors bit for bit', async () => {
     const counters = Uint32Array.from(KAT.flatMap((v) => v.counter));
     const keys = Uint32Array.from(KAT.flatMap((v) => v.key));
-    const words = await gpu.philoxWords(counters, keys);
+    const words = await philoxWords(gpu, counters, keys);
     KAT.forEach((v, i) => expect(hex(words.subarray(4 * i, 4 * i + 4))).toEqual(v.expected));
   });
 
@@ -57,7 +58,7 @@ describe('Philox4x32-10 on the GPU', () => {
     const keys = new Uint32Array(2 * n);
     for (let i = 0; i < 4 * n; i++) counters[i] = next();
     for (let i = 0; i < 2 * n; i++) keys[i] = next();
-    const words = await gpu.philoxWords(counters, keys);
+    const words = await philoxWords(gpu, counters, keys);
     let mismatches = 0;
     for (let i = 0; i < n; i++) {
       const cpu = philox4x32_10(counters.subarray(4 * i, 4 * i + 4), keys.subarray(2 * i, 2 * i + 2));
@@ -89,7 +90,7 @@ describe('GPU noise (noiseProbe) against the CPU noiseMatrix', () => {
   for (const p of PROBES) {
     it(`rows ${p.rows}, d ${p.d}, seed ${p.seed}, step ${p.step}: every entry within the derived accuracy bound`, async () => {
       const data = matrix(p.rows, p.d); // only its shape matters to the probe
-      const gpuZ = await gpu.noiseProbe(data, p.seed, p.step);
+      const gpuZ = await noiseProbe(gpu, data, p.seed, p.step);
       const cpuZ = noiseMatrix(p.seed, p.step, p.rows, p.d);
       // Per entry |dz| <= (r + dr) 16u + |cos or sin| dr + (r + dr) dtheta + 1 ULP, with
       // dr = min(dv / r, sqrt(dv)) + 9u r, dv = 2 * (2^-21 if u1 >= 1/2 else 3 ULP(log u1)):
@@ -116,8 +117,8 @@ describe('GPU noise (noiseProbe) against the CPU noiseMatrix', () => {
 
   it('a later step gives different noise (the step is in the counter)', async () => {
     const data = matrix(64, 5);
-    const z0 = await gpu.noiseProbe(data, 42, 0);
-    const z1 = await gpu.noiseProbe(data, 42, 1);
+    const z0 = await noiseProbe(gpu, data, 42, 0);
+    const z1 = await noiseProbe(gpu, data, 42, 1);
     let differ = 0;
     for (let i = 0; i < z0.data.length; i++) differ = Math.max(differ, Math.abs(z0.data[i]! - z1.data[i]!));
     // Independent normals differ by O(1); the bound above is below 0.01.

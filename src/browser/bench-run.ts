@@ -4,6 +4,7 @@
 // `warmup`, wall time always and GPU time from timestamp queries when the device has them.
 import type { GpuTimer } from '../../host/gpu-timer.ts';
 import type { GpuBackend } from '../../host/engine.ts';
+import { measureFmaCeiling } from '../../host/fma-peak.ts';
 import { noiseMatrix } from '../math/philox.ts';
 import { matrix } from '../types.ts';
 
@@ -46,7 +47,7 @@ export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | unde
   const data = noiseMatrix(11, 0, n, d, 1);
   const centres = matrix(k, d, noiseMatrix(12, 0, k, d, 1).data.map((v) => 2 * v));
   log(`N = ${n}, d = ${d}, K = ${k}: measuring the FMA ceiling ...`);
-  const fmaCeilingGflops = await backend.measureFmaCeiling();
+  const fmaCeilingGflops = await measureFmaCeiling(backend);
   await timer?.reset();
   log(`  timing ${warmup} warm-up + ${steps} steps ...`);
   const wall: number[] = [];
@@ -69,7 +70,7 @@ export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | unde
   return {
     ...spec,
     adapter: backend.adapter,
-    kernel: backend.summationPlan(n, k, d).kernel,
+    kernel: backend.kernelFor(k, d),
     msPerStepWall,
     msPerStepGpu: gpu.length === steps && gpu.every((s) => s > 0) ? median(gpu) : null,
     sampleGradsPerSec,

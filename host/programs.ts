@@ -1,0 +1,124 @@
+// The engine's kernel programs, one declaration each: WGSL files, entry point,
+// the specialisation that changes the generated code, and the bindings by name.
+// The pipeline cache checks these names and numbers against the WGSL's own
+// declarations (host/wgsl-bindings.ts), so the host never binds by bare number.
+import { LANES_WG } from './kernel-plan.ts';
+import { type Shape, shapeConsts } from './layout.ts';
+import type { Specialisation } from './specialise.ts';
+import { passParams, reduceParams, updateParams } from './struct-layout.ts';
+
+/** Where a binding sits; `when` names the flag under whose `#if` the WGSL declares it. */
+export interface BindingSlot {
+  readonly group: number;
+  readonly binding: number;
+  readonly when?: string;
+}
+
+export type Bindings<B extends string> = Readonly<Record<B, BindingSlot>>;
+
+export interface Program<B extends string, P> {
+  /** The entry point; it also names the program in errors. */
+  readonly entry: string;
+  readonly files: readonly string[];
+  /** Uniform struct declarations the files use (host/struct-layout.ts). */
+  readonly structs: readonly string[];
+  readonly bindings: Bindings<B>;
+  specialise(params: P): Specialisation;
+  /** Logged before a compilation that takes long enough for the user to wonder. */
+  compileNote?(params: P): string | undefined;
+}
+
+export function slot(group: number, binding: number, when?: string): BindingSlot {
+  return when === undefined ? { group, binding } : { group, binding, when };
+}
+
+/** pass_io.wgsl: what every pass over the data reads and writes. */
+export const PASS_IO = {
+  data: slot(0, 0),
+  centres: slot(0, 1),
+  partials: slot(0, 2),
+  params: slot(0, 3),
+  stepState: slot(0, 4),
+  noise: slot(0, 5, 'EXPLICIT_NOISE'),
+} as const;
+export type PassIo = keyof typeof PASS_IO;
+
+/** The specialisation of a pass over the data. */
+export interface PassSpec {
+  readonly shape: Shape;
+  /** Noise read from a Z matrix (binding `noise`) rather than drawn from Philox. */
+  readonly explicitNoise: boolean;
+  readonly subgroups: boolean;
+}
+
+/** The files before the entry point's own, in every tiled pass (DDPM, EM, probes). */
+export const TILED_PASS_FILES = ['philox.wgsl', 'pass_io.wgsl', 'tile.wgsl'] as const;
+
+const passFlags = (p: PassSpec) => ({ EXPLICIT_NOISE: p.explicitNoise, SUBGROUPS: p.subgroups });
+
+export const ddpmTiled: Program<PassIo, PassSpec> = {
+  entry: 'ddpmPass',
+  files: [...TILED_PASS_FILES, 'ddpm_pass.wgsl'],
+  structs: [passParams.wgsl],
+  bindings: PASS_IO,
+  specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags(p) }),
+};
+
+/** From this many coordinate blocks (d = 256), or unrolled pairs, the lane kernel's first compilation is slow. */
+const SLOW_COMPILE_D4 = 64;
+const SLOW_COMPILE_PAIRS = 384;
+
+export const ddpmLanes: Program<PassIo, PassSpec> = {
+  entry: 'ddpmLanes',
+  files: ['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'],
+  structs: [passParams.wgsl],
+  bindings: PASS_IO,
+  specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags(p) }),
+  // The unrolled code grows with d/4 and K d/4, and a CPU compiler's time grows faster than the code.
+  compileNote: ({ shape }) =>
+    shape.d4 >= SLOW_COMPILE_D4 || shape.k * shape.d4 >= SLOW_COMPILE_PAIRS
+      ? `compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`
+      : undefined,
+};
+
+export const emPass: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
+  entry: 'emPass',
+  files: [...TILED_PASS_FILES, 'em_pass.wgsl'],
+  structs: [passParams.wgsl],
+  bindings: PASS_IO,
+  specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags({ ...p, explicitNoise: false }) }),
+};
+
+export const reducePartials: Program<'partials' | 'totals' | 'params', Shape> = {
+  entry: 'reducePartials',
+  files: ['reduce.wgsl'],
+  structs: [reduceParams.wgsl],
+  bindings: { partials: slot(0, 0), totals: slot(0, 1), params: slot(0, 2) },
+  specialise: (shape) => ({ consts: { PARTIAL_STRIDE4: shape.partialStride4 }, flags: {} }),
+};
+
+/** update.wgsl: the reduced sums in, the centres, gradient, history and step counter out. */
+const UPDATE_IO = {
+  totals: slot(0, 0),
+  centres: slot(0, 1),
+  gradient: slot(0, 2),
+  history: slot(0, 3),
+  stepState: slot(0, 4),
+  params: slot(0, 5),
+} as const;
+
+export const gdUpdate: Program<keyof typeof UPDATE_IO, { shape: Shape; tied: boolean; project: boolean }> = {
+  entry: 'gdUpdate',
+  files: ['update.wgsl'],
+  structs: [updateParams.wgsl],
+  bindings: UPDATE_IO,
+  specialise: (p) => ({ consts: shapeConsts(p.shape), flags: { TIED: p.tied, PROJECT: p.project } }),
+};
+
+export const emUpdate: Program<keyof typeof UPDATE_IO, Shape> = {
+  entry: 'emUpdate',
+  files: ['update.wgsl'],
+  structs: [updateParams.wgsl],
+  bindings: UPDATE_IO,
+  specialise: (shape) => ({ consts: shapeConsts(shape), flags: { TIED: false, PROJECT: false } }),
+};

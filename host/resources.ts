@@ -1,0 +1,224 @@
+// The engine's GPU buffers: the data, uploaded once per content and split into
+// chunks that fit one storage binding, and the buffers of one problem shape
+// (centres, partials, totals, uniforms, history), rebuilt when the shape changes.
+import { InputError } from '../src/errors.ts';
+import { seedKey } from '../src/math/philox.ts';
+import type { Matrix, NoiseSpec } from '../src/types.ts';
+import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
+import { chunkRows, type KernelKind, type PartialPlan, partialPlan } from './kernel-plan.ts';
+import { type Shape, shapeFor } from './layout.ts';
+import { passParams, reduceParams, updateParams } from './struct-layout.ts';
+import { COPY_DST, COPY_SRC, UNIFORM } from './usage.ts';
+
+export interface DataChunk {
+  readonly buffer: GPUBuffer;
+  readonly rows: number;
+  /** Index of the chunk's first row in the whole data. */
+  readonly base: number;
+}
+
+interface UploadedData {
+  readonly source: Matrix;
+  /** Content hash at upload: a caller may have edited the matrix in place since. */
+  readonly hash: number;
+  readonly d4: number;
+  readonly chunks: DataChunk[];
+}
+
+export interface ShapeResources {
+  readonly shape: Shape;
+  readonly kernel: KernelKind;
+  readonly centres: GPUBuffer;
+  readonly partials: GPUBuffer;
+  readonly totals: GPUBuffer;
+  readonly gradient: GPUBuffer;
+  readonly stepState: GPUBuffer;
+  readonly reduceUniform: GPUBuffer;
+  readonly updateUniform: GPUBuffer;
+  /** Per chunk: the DDPM pass's uniforms and workgroup count. */
+  readonly chunkUniforms: GPUBuffer[];
+  readonly chunkGroups: number[];
+  /** Per chunk, for the EM pass (always tiled). */
+  readonly emUniforms: GPUBuffer[];
+  readonly chunkEmGroups: number[];
+  readonly emReduceUniform: GPUBuffer;
+  readonly partialCount: number;
+  history: GPUBuffer;
+  historyCapacity: number;
+}
+
+/** What a pass's uniforms say beyond the shape: the forward coefficients, the noise, the steps to record. */
+export interface PassSettings {
+  readonly a: number;
+  readonly sigma: number;
+  readonly noise: NoiseSpec;
+  /** History slots needed (one per GD step). */
+  readonly steps: number;
+  readonly startStep?: number;
+}
+
+export interface UpdateSettings {
+  readonly rows: number;
+  readonly lr: number;
+  readonly apply: boolean;
+  /** The projection radius, scaled (0 without projection). */
+  readonly radius: number;
+  /** 0: EM (or a GD update), 1: gradient EM (update.wgsl emUpdate). */
+  readonly emMode: 0 | 1;
+}
+
+export interface ResourcePlan {
+  readonly maxChunkRows: number;
+  readonly kernelFor: (shape: Shape) => KernelKind;
+}
+
+export class GpuResources {
+  private data: UploadedData | undefined;
+  private current: ShapeResources | undefined;
+  /** Staging buffers of copies recorded into encoders not yet read back. */
+  private staging: GPUBuffer[] = [];
+
+  constructor(private readonly device: GPUDevice, private readonly plan: ResourcePlan) {}
+
+  /** The chunks of the data uploaded by the last prepare. */
+  get chunks(): readonly DataChunk[] {
+    if (!this.data) throw new Error('GpuResources.chunks before prepare');
+    return this.data.chunks;
+  }
+
+  /** Data on the GPU and the buffers of its shape, with the uniforms of this pass written. */
+  prepare(data: Matrix, k: number, pass: PassSettings): ShapeResources {
+    const shape = shapeFor(k, data.cols, this.device.limits, this.plan.maxChunkRows);
+    this.uploadData(data, shape);
+    const chunks = this.chunks;
+    const kernel = this.plan.kernelFor(shape);
+    const plan = partialPlan(chunks, shape, kernel);
+    let res = this.current;
+    if (!res || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length || res.partialCount !== plan.partialCount) {
+      this.destroyShapeResources();
+      res = this.createShapeResources(shape, chunks.length, kernel, plan);
+      this.current = res;
+    }
+    if (pass.steps > res.historyCapacity) {
+      res.history.destroy();
+      res.history = createBuffer(this.device, 8 * pass.steps, STORAGE_RW);
+      res.historyCapacity = pass.steps;
+    }
+    const { noise } = pass;
+    const [seedLo, seedHi] = noise.kind === 'seed' ? seedKey(noise.seed) : [0, 0];
+    const fresh = noise.kind === 'seed' && noise.mode === 'fresh';
+    const fixedStep = noise.kind === 'seed' ? (noise.step ?? (fresh ? (pass.startStep ?? 0) : 0)) : 0;
+    const queue = this.device.queue;
+    chunks.forEach((c, i) => {
+      const common = { rows: c.rows, chunkBase: c.base, seedLo, seedHi, fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a: pass.a, sigma: pass.sigma, invSigma: 1 / pass.sigma };
+      queue.writeBuffer(res.chunkUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.partialBases[i] }));
+      queue.writeBuffer(res.emUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.emPartialBases[i] }));
+    });
+    queue.writeBuffer(res.reduceUniform, 0, reduceParams.pack({ partialCount: plan.partialCount }));
+    queue.writeBuffer(res.emReduceUniform, 0, reduceParams.pack({ partialCount: plan.emPartialCount }));
+    return res;
+  }
+
+  /** An explicit noise matrix, chunked like the data; undefined for seeded noise. The caller destroys the buffers. */
+  uploadNoise(noise: NoiseSpec, data: Matrix): GPUBuffer[] | undefined {
+    if (noise.kind !== 'matrix') return undefined;
+    const z = noise.z;
+    if (z.rows !== data.rows || z.cols !== data.cols) {
+      throw new InputError(`The noise matrix is ${z.rows} x ${z.cols} but the data are ${data.rows} x ${data.cols}: give noise of the same shape as the data.`);
+    }
+    const d4 = Math.ceil(data.cols / 4);
+    return this.chunks.map((c) => createBuffer(this.device, 16 * d4 * c.rows, STORAGE_RW, padRows(z, c.base, c.rows, d4)));
+  }
+
+  /** The rows the GPU stores, times `scale`; tied: [m; -m] from the one given centre. */
+  writeScaledCentres(res: ShapeResources, centres: Matrix, scale: number, tied: boolean): void {
+    const { k4, d4 } = res.shape;
+    const out = new Float32Array(16 * k4 * d4);
+    const rows = tied ? 2 : centres.rows;
+    for (let j = 0; j < rows; j++) {
+      const src = tied ? 0 : j;
+      const sign = tied && j === 1 ? -1 : 1;
+      for (let c = 0; c < centres.cols; c++) out[j * 4 * d4 + c] = sign * scale * centres.data[src * centres.cols + c];
+    }
+    this.device.queue.writeBuffer(res.centres, 0, out);
+  }
+
+  writeUpdate(res: ShapeResources, u: UpdateSettings): void {
+    this.device.queue.writeBuffer(res.updateUniform, 0, updateParams.pack({
+      twoOverN: 2 / u.rows, invN: 1 / u.rows, lr: u.lr, apply: u.apply ? 1 : 0, radius: u.radius, emMode: u.emMode,
+    }));
+  }
+
+  /** Sets the step counter to [globalStep, 0] as the encoder's next command. */
+  resetStepState(encoder: GPUCommandEncoder, res: ShapeResources, globalStep: number): void {
+    const state = new Uint32Array([globalStep >>> 0, 0, 0, 0]);
+    // Through a staging copy so that it is ordered with the encoder's other commands.
+    const staging = createBuffer(this.device, 16, COPY_SRC, state);
+    encoder.copyBufferToBuffer(staging, 0, res.stepState, 0, 16);
+    this.staging.push(staging);
+  }
+
+  /** After a read-back: the staging copies recorded before it have run. */
+  releaseStaging(): void {
+    this.staging.forEach((s) => s.destroy());
+    this.staging = [];
+  }
+
+  dispose(): void {
+    this.data?.chunks.forEach((c) => c.buffer.destroy());
+  }
+
+  private uploadData(data: Matrix, shape: Shape): void {
+    const hash = contentHash(data.data);
+    if (this.data && this.data.source === data && this.data.d4 === shape.d4 && this.data.hash === hash) return;
+    this.data?.chunks.forEach((c) => c.buffer.destroy());
+    this.data = undefined;
+    const chunks = chunkRows(data.rows, shape.rowsPerChunk).map(({ rows, base }) => ({
+      buffer: createBuffer(this.device, 16 * shape.d4 * rows, STORAGE_RW, padRows(data, base, rows, shape.d4)),
+      rows,
+      base,
+    }));
+    this.data = { source: data, hash, d4: shape.d4, chunks };
+  }
+
+  private createShapeResources(shape: Shape, chunkCount: number, kernel: KernelKind, plan: PartialPlan): ShapeResources {
+    const centresBytes = 16 * 4 * shape.k4 * shape.d4;
+    const storage = (bytes: number) => createBuffer(this.device, bytes, STORAGE_RW);
+    const uniform = (bytes: number) => createBuffer(this.device, bytes, UNIFORM | COPY_DST);
+    const perChunk = () => Array.from({ length: chunkCount }, () => uniform(passParams.byteSize));
+    return {
+      shape,
+      kernel,
+      centres: storage(centresBytes),
+      partials: storage(16 * shape.partialStride4 * Math.max(plan.partialCount, plan.emPartialCount)),
+      totals: storage(16 * shape.partialStride4),
+      gradient: storage(centresBytes),
+      stepState: storage(16),
+      reduceUniform: uniform(reduceParams.byteSize),
+      updateUniform: uniform(updateParams.byteSize),
+      chunkUniforms: perChunk(),
+      chunkGroups: plan.chunkGroups,
+      emUniforms: perChunk(),
+      chunkEmGroups: plan.chunkEmGroups,
+      emReduceUniform: uniform(reduceParams.byteSize),
+      partialCount: plan.partialCount,
+      history: storage(8 * 16),
+      historyCapacity: 16,
+    };
+  }
+
+  private destroyShapeResources(): void {
+    const r = this.current;
+    if (!r) return;
+    for (const b of [r.centres, r.partials, r.totals, r.gradient, r.stepState, r.reduceUniform, r.emReduceUniform, r.updateUniform, r.history, ...r.chunkUniforms, ...r.emUniforms]) b.destroy();
+    this.current = undefined;
+  }
+}
+
+/** FNV-1a over the 32-bit words of the data: cheap next to an upload, and it sees any edit in place. */
+function contentHash(values: Float64Array): number {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
+}
