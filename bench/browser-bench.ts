@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { acquireDevice } from '../host/device.ts';
 import { GpuBackend } from '../host/engine.ts';
 import { GpuTimer } from '../host/gpu-timer.ts';
-import { readShaderFiles } from '../host/shader-files.ts';
+import { nodeGpuEntry } from '../host/node-gpu.ts';
+import { WGSL_SOURCES } from '../host/shader-sources.ts';
 import { benchmarkPoint, type BenchFigures, type BenchSpec } from '../src/browser/bench-run.ts';
 import { startHeadlessPage } from './headless-page.ts';
 
@@ -35,9 +36,9 @@ const log = (m: string) => console.error(m);
 // Alternately, one point at a time (never both at once: they would share the same cores on a software
 // adapter), browser then Node, so that a change in the machine's load over the run hits both columns alike.
 const headless = await startHeadlessPage();
-const acquired = await acquireDevice({ log });
+const acquired = await acquireDevice({ log, gpu: (await nodeGpuEntry(log)) ?? undefined });
 const { acquired: timed, timer } = GpuTimer.wrap(acquired);
-const backend = new GpuBackend({ acquired: timed, sources: readShaderFiles() });
+const backend = new GpuBackend({ acquired: timed, sources: WGSL_SOURCES });
 const browser: BenchFigures[] = [];
 const node: BenchFigures[] = [];
 try {

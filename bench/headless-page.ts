@@ -35,8 +35,15 @@ function serve(dir: string): Promise<Server> {
   return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
 }
 
-/** Builds the page with Vite into a temporary folder, serves it on a free port and launches Chromium. */
-export async function startHeadlessPage(): Promise<HeadlessPage> {
+export interface HeadlessOptions {
+  /** The Vite project to build: the repository's page by default, or a consumer app (test/package). */
+  readonly root?: string;
+  /** Extra HTML entry points of a multi-page build, by name. */
+  readonly pages?: Readonly<Record<string, string>>;
+}
+
+/** Builds a page with Vite into a temporary folder, serves it on a free port and launches Chromium. */
+export async function startHeadlessPage(options: HeadlessOptions = {}): Promise<HeadlessPage> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Headless runs need Chromium at ${CHROMIUM}: install it (sudo apt-get install -y chromium) or set CHROMIUM_PATH. CI installs it (.ci/run).`);
   }
@@ -50,7 +57,9 @@ export async function startHeadlessPage(): Promise<HeadlessPage> {
     for (const d of [dir, profile]) rmSync(d, { recursive: true, force: true });
   };
   try {
-    await build({ root: ROOT, logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+    const root = options.root ?? ROOT;
+    const input = options.pages ? { index: join(root, 'index.html'), ...options.pages } : undefined;
+    await build({ root, configFile: options.root ? false : undefined, logLevel: 'error', build: { outDir: dir, emptyOutDir: true, rollupOptions: input ? { input } : undefined } });
     server = await serve(dir);
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('The static server has no port.');

@@ -8,7 +8,8 @@
 //        [--norm 2,3,5] [--n-per-d 400] [--min-n 20000] [--max-n 40960] [--data-seed 11] [--seed 1] [--json]
 import { parseArgs } from 'node:util';
 import { fitSchedule } from '../src/algorithms/index.ts';
-import { openBackend } from '../src/cli/backend.ts';
+import { openBackend } from '../src/backend-choice.ts';
+import '../src/node.ts';
 import { generateMixture } from '../src/generate.ts';
 
 const { values } = parseArgs({

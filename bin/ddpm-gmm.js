@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The ddpm-gmm command: loads the TypeScript CLI through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The ddpm-gmm command: the compiled CLI in dist/ (built by `npm run build`, shipped in the package).
+await import('../dist/src/cli/main.js');

@@ -3,9 +3,6 @@
 // lost device into an error rather than a hang.
 import { DeviceError } from '../src/errors.ts';
 
-/** SwiftShader's Vulkan driver, shipped by Debian's chromium package: a CPU fallback. */
-export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
 export interface AcquiredDevice {
   readonly device: GPUDevice;
   /** e.g. "NVIDIA H100 (vulkan)" or "SwiftShader driver 5.0.0 (software)". */
@@ -20,64 +17,14 @@ export interface AcquiredDevice {
 export interface AcquireOptions {
   /** Notes for the user, such as "using the software adapter". */
   readonly log?: (message: string) => void;
-  /** Use this GPU object instead of navigator.gpu / the webgpu package. */
+  /** The WebGPU entry point: navigator.gpu in a browser, the webgpu package's in Node (host/node-gpu.ts). */
   readonly gpu?: GPU;
 }
 
-const NO_ADAPTER_HELP =
+export const NO_ADAPTER_HELP =
   'No WebGPU adapter was found. In a browser, use a recent Chrome or Edge (or Firefox/Safari with WebGPU enabled); ' +
   'in Node on Linux, install a Vulkan driver for your GPU, or for a software fallback run ' +
   '`apt-get install chromium libvulkan1` (it ships SwiftShader) and retry, or use --backend cpu.';
-
-// One Dawn instance per process, found once: a second instance, or dropping the first while its devices
-// live, crashes Dawn. Every backend asks the shared instance for its own adapter and device.
-let nodeGpu: Promise<GPU | null> | undefined;
-
-async function nodeAdapter(log: (m: string) => void): Promise<GPUAdapter | null> {
-  nodeGpu ??= findNodeGpu(log);
-  const gpu = await nodeGpu;
-  return gpu ? gpu.requestAdapter({ powerPreference: 'high-performance' }) : null;
-}
-
-/** The webgpu package's GPU object whose adapter works: the system's drivers, else SwiftShader. */
-async function findNodeGpu(log: (m: string) => void): Promise<GPU | null> {
-  // Specifiers in variables: bundlers for the browser must not try to pack Node-only modules.
-  const webgpuModule = 'webgpu';
-  const { create, globals } = (await import(/* @vite-ignore */ webgpuModule)) as typeof import('webgpu');
-  if (typeof (globalThis as { GPUBufferUsage?: unknown }).GPUBufferUsage === 'undefined') Object.assign(globalThis, globals);
-  const fsModule = 'node:fs';
-  const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs');
-  if (!process.env.XDG_RUNTIME_DIR) {
-    // The Vulkan loader complains on every start without one.
-    const dir = `/tmp/xdg-runtime-${process.getuid?.() ?? 0}`;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    process.env.XDG_RUNTIME_DIR = dir;
-  }
-  const canFallBack = !process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD);
-  const useSwiftShader = () => {
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    log(`No hardware WebGPU adapter found; using SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}), a software adapter on the CPU.`);
-  };
-  // Without GPU device nodes, go straight to SwiftShader: Mesa's lavapipe is too old for Dawn and says so loudly.
-  if (canFallBack && !hasGpuDeviceNodes(fs)) useSwiftShader();
-  let gpu: GPU = create([]);
-  if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) return gpu;
-  if (canFallBack && !process.env.VK_ICD_FILENAMES) {
-    useSwiftShader();
-    gpu = create([]);
-    if (await gpu.requestAdapter({ powerPreference: 'high-performance' })) return gpu;
-  }
-  return null;
-}
-
-function hasGpuDeviceNodes(fs: typeof import('node:fs')): boolean {
-  try {
-    if (fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
-    return fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
-  } catch {
-    return true; // cannot tell: try the system's drivers first
-  }
-}
 
 export function describeAdapter(adapter: GPUAdapter): { name: string; isSoftware: boolean } {
   const info = adapter.info;
@@ -89,12 +36,10 @@ export function describeAdapter(adapter: GPUAdapter): { name: string; isSoftware
 
 export async function acquireDevice(options: AcquireOptions = {}): Promise<AcquiredDevice> {
   const log = options.log ?? (() => {});
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined';
+  const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   let adapter: GPUAdapter | null = null;
   try {
-    if (options.gpu) adapter = await options.gpu.requestAdapter({ powerPreference: 'high-performance' });
-    else if (isNode) adapter = await nodeAdapter(log);
-    else if (typeof navigator !== 'undefined' && navigator.gpu) adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (gpu) adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
     throw new DeviceError(`Requesting a WebGPU adapter failed (${(e as Error).message}). ${NO_ADAPTER_HELP}`);
   }

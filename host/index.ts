@@ -1,12 +1,23 @@
-// The GPU backend for Node: device, WGSL files from shaders/, engine.
-import type { Backend } from '../src/types.ts';
-import { acquireDevice, type AcquireOptions } from './device.ts';
+// The GPU backend in Node: Dawn's adapter (host/node-gpu.ts), the embedded WGSL, the engine.
+import { DeviceError } from '../src/errors.ts';
+import { acquireDevice, NO_ADAPTER_HELP, type AcquireOptions } from './device.ts';
 import { type DdpmKernel, GpuBackend } from './engine.ts';
-import { readShaderFiles } from './shader-files.ts';
+import { nodeGpuEntry } from './node-gpu.ts';
+import { WGSL_SOURCES } from './shader-sources.ts';
 
 export { GpuBackend, type DdpmKernel } from './engine.ts';
 
-export async function createGpuBackend(options: AcquireOptions & { maxChunkRows?: number; kernel?: DdpmKernel; subgroups?: boolean } = {}): Promise<GpuBackend & Backend> {
-  const acquired = await acquireDevice(options);
-  return new GpuBackend({ acquired, sources: readShaderFiles(), maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log });
+export interface GpuBackendOptions extends AcquireOptions {
+  /** Rows per chunk of the data (default: as many as the device's buffer limits allow). */
+  readonly maxChunkRows?: number;
+  readonly kernel?: DdpmKernel;
+  readonly subgroups?: boolean;
+}
+
+/** Opens the GPU backend on the best adapter Node has: a hardware GPU, else SwiftShader. */
+export async function createGpuBackend(options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  const gpu = options.gpu ?? (await nodeGpuEntry(options.log));
+  if (!gpu) throw new DeviceError(NO_ADAPTER_HELP);
+  const acquired = await acquireDevice({ ...options, gpu });
+  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log });
 }

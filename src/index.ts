@@ -1,0 +1,16 @@
+// ddpm-gmm: the runtime-neutral entry point. The estimator, the float64 CPU backend, the algorithms, the
+// types and errors, and the .npy / CSV codecs on bytes and strings. For WebGPU, import from
+// 'ddpm-gmm/node' or 'ddpm-gmm/browser', which re-export all of this.
+export { DdpmGmm, METHODS, type DdpmGmmOptions, type FitOutput, type Method } from './estimator.ts';
+export { CpuBackend } from './cpu/backend.ts';
+export { BACKEND_CHOICES, describeBackend, openBackend, type BackendChoice, type BackendInfo } from './backend-choice.ts';
+export { DeviceError, DivergenceError, InputError } from './errors.ts';
+export { matrix, toRows } from './types.ts';
+export type { Backend, DdpmOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec } from './types.ts';
+export { fitEm, fitSchedule, kmeansPlusPlus, SCHEDULES, seededRows, warmStart } from './algorithms/index.ts';
+export type { HistoryRow, LoopOptions, ScheduleName, ScheduleOptions } from './algorithms/index.ts';
+export { generateMixture, trueCentres, type Mixture, type MixtureSpec } from './generate.ts';
+export { centreError, minPairwiseDistance, type CentreError } from './metrics.ts';
+export { hasNpyMagic, parseNpy, serializeNpy, type FloatDtype } from './io/npy.ts';
+export { formatCsv, parseCsv } from './io/csv.ts';
+export { STREAMS } from './math/streams.ts';
