@@ -20,10 +20,11 @@ export interface RunResult {
   /** One entry per chunk: steps done, the chunk's last loss and |dL/dm|, error, angle (K = 2), stage, timings. */
   readonly history: Session['points'];
   /**
-   * A paper schedule (two-stage, projected, annealed): its resolved numbers (t1, step sizes, limits, ...)
-   * and its stages as they ended; null for warm and rows, whose numbers are the settings.
+   * The plan the library made for the settings: its resolved numbers (t, step sizes, limits, tolerances,
+   * averaging, ...; the settings' t, lr and steps are undefined where the library's defaults apply) and
+   * its stages as they ended.
    */
-  readonly schedule: { readonly settings: Record<string, number | string | number[] | boolean>; readonly stages: Session['stages'] } | null;
+  readonly schedule: { readonly settings: Record<string, number | string | number[] | boolean>; readonly stages: Session['stages'] };
   readonly em: { readonly iterations: number; readonly centres: number[][]; readonly error: { max: number; mean: number } | null; readonly history: Session['emPoints'] } | null;
   readonly timing: {
     /** Seconds inside the training chunks (what throughput is computed from). */
@@ -41,7 +42,7 @@ export interface RunResult {
 }
 
 export function buildResult(session: Session, info: { adapter: string; isSoftware: boolean; timestamps: boolean; longestTaskMs: number }): RunResult {
-  const p = session.problem;
+  const p = session.input;
   const trained = session.points.filter((x) => x.steps > 0);
   const steps = trained.reduce((a, x) => a + x.steps, 0);
   const wallMs = trained.reduce((a, x) => a + x.wallMs, 0);
@@ -63,7 +64,7 @@ export function buildResult(session: Session, info: { adapter: string; isSoftwar
     truth: p.truth ? toRows(p.truth) : null,
     error: last.errorMax !== null && last.errorMean !== null ? { max: last.errorMax, mean: last.errorMean } : null,
     history: session.points,
-    schedule: session.plan ? { settings: session.plan.settings, stages: session.stages } : null,
+    schedule: { settings: session.plan.settings, stages: session.stages },
     em: session.emEnabled
       ? {
           iterations: session.emIterationsDone,

@@ -5,16 +5,19 @@
 import { acquireDevice } from '../../host/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
 import { GpuTimer } from '../../host/gpu-timer.ts';
+import { WGSL_SOURCES } from '../../host/shader-sources.ts';
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
 import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
 import { buildResult, type RunResult } from './export.ts';
 import { principalProjection } from './pca.ts';
 import { Plots } from './plots.ts';
-import { fileProblem, generatedProblem, parseMatrixBytes, startOf, type Problem } from './problem.ts';
+import { EM_DEFAULTS } from '../algorithms/baselines.ts';
+import { DEFAULTS as SCHEDULE_DEFAULTS } from '../algorithms/schedules.ts';
+import { fileData, generatedData, parseMatrixBytes, type PageData } from './problem.ts';
 import { Session } from './session.ts';
-import { DEFAULTS, isPaperSchedule, parseSettings, rawFromParams, type RawSettings, type Schedule, type Settings, toParams } from './settings.ts';
-import { browserShaderFiles } from './shaders.ts';
+import { DEFAULTS, isPaperSchedule, parseSettings, rawFromParams, type Method, type RawSettings, type Schedule, type Settings, toParams } from './settings.ts';
+import { startOf } from './start.ts';
 
 interface PageApi {
   state: string;
@@ -77,20 +80,36 @@ function field(name: string): HTMLInputElement | HTMLSelectElement {
 }
 
 function fillForm(s: Settings): void {
-  for (const key of FIELDS) field(key).value = String(s[key]);
-  scheduleChanged();
+  // t, lr and steps left empty take the library's defaults (shown as placeholders).
+  for (const key of FIELDS) field(key).value = s[key] === undefined ? '' : String(s[key]);
+  methodChanged();
 }
 
-/** A paper schedule sets its own noise scales and step sizes (README "Algorithms and experiments"): t and the step size do not apply. */
-function scheduleChanged(): void {
+/**
+ * Which of t and the step size apply, and the library's defaults as placeholders: a paper schedule sets its
+ * own noise scales and step sizes, EM has neither, gradient EM only a step size (README "Algorithms and experiments").
+ */
+function methodChanged(): void {
   const paper = isPaperSchedule(field('schedule').value as Schedule);
+  const method = field('method').value as Method;
+  const ddpm = method === 'ddpm';
+  const applies = { t: ddpm && !paper, lr: (ddpm && !paper) || method === 'gradient-em' };
+  const defaults = {
+    t: `default ${SCHEDULE_DEFAULTS.noiseScale}`,
+    lr: ddpm ? 'default max(1, K/16)' : `default ${EM_DEFAULTS.gradientEmLr}`,
+  };
   for (const key of ['t', 'lr'] as const) {
     const el = field(key);
-    el.disabled = paper;
-    el.title = paper ? "set by the schedule (its measured defaults); the step limit below is its last stage's" : '';
+    el.disabled = !applies[key];
+    el.title = applies[key] ? '' : paper ? 'set by the schedule (its measured defaults)' : 'not used by this method';
+    if (el instanceof HTMLInputElement) el.placeholder = applies[key] ? defaults[key] : '';
   }
+  const steps = field('steps');
+  if (steps instanceof HTMLInputElement) steps.placeholder = `default ${ddpm ? SCHEDULE_DEFAULTS.maxSteps : EM_DEFAULTS.maxSteps}`;
+  steps.title = paper ? "the step limit of the schedule's last stage" : ddpm && field('schedule').value === 'warm' ? 'the step limit before the averaging tail' : '';
 }
-field('schedule').addEventListener('change', scheduleChanged);
+field('schedule').addEventListener('change', methodChanged);
+field('method').addEventListener('change', methodChanged);
 
 function readForm(): RawSettings {
   const raw: RawSettings = {};
@@ -110,16 +129,17 @@ fileInput.addEventListener('change', () => {
   if (!file) return;
   loadedFile = undefined;
   file.arrayBuffer().then((buffer) => {
-    const data = parseMatrixBytes(new Uint8Array(buffer), file.name);
+    const { matrix: data, header, warnings } = parseMatrixBytes(new Uint8Array(buffer), file.name);
     loadedFile = { data, name: file.name };
+    const notes = [...(header ? [`Columns: ${header.join(', ')}.`] : []), ...warnings].map((n) => ` ${n}`).join('');
     form.querySelector<HTMLInputElement>('input[name=source][value=file]')!.checked = true;
     field('d').value = String(data.cols);
     field('n').value = String(data.rows);
     if (field('schedule').value === 'warm') {
-      field('schedule').value = 'rows';
-      scheduleChanged();
+      field('schedule').value = 'single';
+      methodChanged();
     }
-    showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. A file has no true centres, so the run starts from K random data rows and no error is plotted.`, 'info');
+    showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. A file has no true centres, so the run starts from K seeded data rows and no error is plotted.${notes}`, 'info');
   }).catch((e: unknown) => {
     showMessage(`${describe(e)}`);
     fileInput.value = '';
@@ -144,7 +164,7 @@ async function openGpu(): Promise<Gpu> {
   if (!('gpu' in navigator) || !navigator.gpu) throw new Error(NO_WEBGPU);
   const acquired = await acquireDevice();
   const { acquired: timed, timer } = GpuTimer.wrap(acquired);
-  const backend = new GpuBackend({ acquired: timed, sources: browserShaderFiles() });
+  const backend = new GpuBackend({ acquired: timed, sources: WGSL_SOURCES });
   return { backend, timer, isSoftware: acquired.isSoftware, timestamps: acquired.hasTimestamps };
 }
 
@@ -202,21 +222,20 @@ function draw(): void {
   const m = s.settings.method;
   const unit = m === 'ddpm' ? 'step' : 'iteration';
   const last = s.points[s.points.length - 1]!;
-  const name = m === 'ddpm' ? (s.plan ? `DDPM-GD, ${s.settings.schedule} schedule` : 'DDPM-GD') : m === 'em' ? 'EM' : 'gradient EM';
-  // A paper schedule's stopping rules may end it before its limit, so the limit is "at most".
-  const limit = s.plan ? `at most ${s.stepLimit}` : String(s.stepLimit);
+  const name = m === 'ddpm' ? `DDPM-GD, ${s.settings.schedule} schedule` : m === 'em' ? 'EM' : 'gradient EM';
+  // The stopping rules may end a run before its limit, so the limit is "at most".
   const lines = [
-    `${s.status}: ${unit} ${s.stepsDone} / ${limit} (${name}), N = ${s.problem.data.rows}, d = ${s.problem.data.cols}, K = ${s.settings.k}`,
+    `${s.status}: ${unit} ${s.stepsDone} / at most ${s.stepLimit} (${name}), N = ${s.input.data.rows}, d = ${s.input.data.cols}, K = ${s.settings.k}`,
   ];
-  if (s.plan) {
+  if (m === 'ddpm') {
     const stage = s.plan.stages.find((st) => st.name === last.stage);
     const scale = stage?.kind === 'gd' ? `, t = ${fmt(stage.noiseScale, 3)}, step size ${fmt(stage.lr, 3)}` : '';
     // A stage without a stopping rule (an averaging tail) runs to its limit: "rule met" would say nothing there.
-    const hasRule = (name: string) => s.plan?.stages.find((st) => st.name === name)?.stop.kind !== 'none';
+    const hasRule = (name: string) => s.plan.stages.find((st) => st.name === name)?.stop.kind !== 'none';
     const ended = s.stages.map((st) => `${st.name} ${st.steps} steps${st.converged && hasRule(st.name) ? ' (rule met)' : ''}`).join('; ');
     lines.push(`stage: ${last.stage ?? 'starting'}${scale}${ended ? `   ended: ${ended}` : ''}`);
+    lines.push(`loss ${fmt(last.loss)}   |dL/dm| ${fmt(last.gradNorm)}`);
   }
-  if (m === 'ddpm') lines.push(`loss ${fmt(last.loss)}   |dL/dm| ${fmt(last.gradNorm)}`);
   if (r.error) {
     const angle = last.angle !== null ? `; angle |cos| ${fmt(last.angle)} (initially ${fmt(s.points[0]!.angle)})` : '';
     lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})${angle}`);
@@ -237,32 +256,32 @@ function updateButtons(): void {
   exportBtn.disabled = !session || session.stepsDone === 0;
 }
 
-function problemFor(s: Settings): Problem {
+function dataFor(s: Settings): PageData {
   if (source() === 'file') {
     if (!loadedFile) throw new InputError('Choose a .npy or CSV file first, or switch the problem to "generate a mixture".');
-    return fileProblem(loadedFile.data, loadedFile.name, s.k);
+    return fileData(loadedFile.data, loadedFile.name, s.k);
   }
-  return generatedProblem(s);
+  return generatedData(s);
 }
 
 async function startRun(s: Settings): Promise<void> {
   if (!gpu) return;
   await stopRun();
   showMessage('');
-  const problem = problemFor(s);
-  const start = startOf(s, problem);
+  const input = dataFor(s);
+  const start = startOf(s, input);
   longestTaskMs = 0;
-  const run = new Session(gpu.backend, gpu.timer, s, problem, start, render);
+  const run = new Session(gpu.backend, gpu.timer, s, input, start, render);
   session = run;
-  plots = new Plots(run, principalProjection(problem.data), {
+  plots = new Plots(run, principalProjection(input.data), {
     loss: $('plot-loss'), error: $('plot-error'), speed: $('plot-speed'), scatter: $('plot-scatter'), angle: $('plot-angle'),
   });
   $('angle-note').textContent = plots.hasAngle
     ? '|mu . mu*| / (||mu|| ||mu*||) for the centre difference mu = (mu1 - mu2) / 2 against the truth (1: the direction is learned).'
     : 'Only for K = 2 with true centres (a generated problem).';
-  $('scatter-note').textContent = `${problem.data.cols > 2 ? `First two principal components of the data (d = ${problem.data.cols}). ` : ''}` +
+  $('scatter-note').textContent = `${input.data.cols > 2 ? `First two principal components of the data (d = ${input.data.cols}). ` : ''}` +
     'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres' +
-    (!run.emEnabled ? '.' : start.plan ? '; orange: EM from k-means++, run after the schedule.' : '; orange: EM from the same start.');
+    (!run.emEnabled ? '.' : run.emAfter ? '; orange: EM from k-means++, run after the schedule.' : '; orange: EM from the same start.');
   history.replaceState(null, '', `?${toParams(s).toString()}`);
   const finished = run.start();
   setState('running');

@@ -104,7 +104,7 @@ export class Plots {
       ],
     }, aligned([], [], []), els.angle);
 
-    const { data, truth } = session.problem;
+    const { data, truth } = session.input;
     // Rows j * 2654435761 mod N (a prime multiplier: distinct rows) rather than every s-th row, which aliases
     // with any periodic order of the data (the generator puts sample i in component i mod K).
     const shown = Math.min(data.rows, SCATTER_POINTS);
@@ -188,7 +188,7 @@ export class Plots {
       this.angle.setData(aligned(xs, xs.map((x) => mainAngle.get(x) ?? null), xs.map((x) => emAngle.get(x) ?? null)));
     }
     const trained = s.points.filter((p) => p.steps > 0);
-    const n = s.problem.data.rows;
+    const n = s.input.data.rows;
     this.speed.setData(aligned(
       trained.map((p) => p.done),
       trained.map((p) => (n * p.steps) / (p.wallMs / 1000)),

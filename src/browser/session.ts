@@ -1,30 +1,27 @@
-// One training run on the page: the chosen method in chunks of steps between
-// animation frames (so the tab stays responsive), EM beside it on the same data,
-// pause and resume at a chunk boundary. DDPM-GD chunks call gdSteps with startStep,
-// so fresh noise continues exactly as in one long call (the counter is the step number).
-// A paper schedule (two-stage, projected, annealed) runs through the algorithms' own loop
-// (src/algorithms/loop.ts), whose onChunk hook this session uses to yield frames and to
-// hold a paused run, so the page runs exactly the stages, step sizes and stopping rules
-// that the CLI and the estimator run.
+// One training run on the page: the chosen method through the algorithms' own loop
+// (src/algorithms/loop.ts) with the plan the library makes for the same options (start.ts),
+// so the page runs exactly the stages, step sizes, stopping rules and averaging that the CLI
+// and the estimator run. The loop's onChunk hook yields animation frames (so the tab stays
+// responsive), steps EM beside the run, and holds a paused run at a chunk boundary.
 import type { GpuBackend } from '../../host/engine.ts';
 import type { GpuTimer } from '../../host/gpu-timer.ts';
 import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
-import { DEFAULTS as SCHEDULE_DEFAULTS, type Plan } from '../algorithms/schedules.ts';
 import type { Matrix } from '../types.ts';
-import type { Problem } from './problem.ts';
-import type { Settings } from './settings.ts';
+import type { PageData } from './problem.ts';
+import { isPaperSchedule, type Settings } from './settings.ts';
+import type { RunPlan, Start } from './start.ts';
 
 export interface Point {
   /** Steps (or iterations) done when this point was taken. */
   readonly done: number;
-  /** Loss of the last step of the chunk (evaluated before its update); null for EM methods. */
+  /** DDPM loss of the last step of the chunk (evaluated before its update); null for EM methods. */
   readonly loss: number | null;
   readonly gradNorm: number | null;
   readonly errorMax: number | null;
   readonly errorMean: number | null;
   /** K = 2 with the truth: |cos| between the learned and the true centre difference (MATH.md section 10); else null. */
   readonly angle: number | null;
-  /** The paper schedule's stage of this chunk (e.g. "stage 1"); null for warm and rows. */
+  /** The loop stage of this chunk (e.g. "warm", "warm (average)", "stage 1"); null at the start. */
   readonly stage: string | null;
   /** Steps in the chunk, its wall milliseconds and GPU milliseconds (timestamp queries; null without). */
   readonly steps: number;
@@ -39,23 +36,13 @@ export interface EmPoint {
   readonly angle: number | null;
 }
 
-/** The start of a run: the centres the main method starts from, EM's start, and a paper schedule's plan. */
-export interface Start {
-  /** K x d in data coordinates (a tied schedule's mean +/- m). */
-  readonly init: Matrix;
-  readonly emInit: Matrix;
-  readonly plan?: Plan;
-}
-
 /** Thrown into a held run when the page drops it (Reset or a new Start), so the algorithms' loop unwinds. */
 class Cancelled extends Error {}
 
 export type SessionStatus = 'ready' | 'running' | 'paused' | 'done' | 'error';
 
-/** Wall time a chunk aims at: long enough to amortise a read-back, short enough for smooth plots. */
+/** Wall time between frames: long enough to amortise a read-back, short enough for smooth plots. */
 const CHUNK_TARGET_MS = 30;
-/** The engine records at most 64 steps per command buffer; more per chunk gains nothing. */
-const MAX_CHUNK = 64;
 
 /** The next animation frame, or 50 ms when the tab is hidden and frames stop. */
 function nextFrame(): Promise<void> {
@@ -71,10 +58,11 @@ function nextFrame(): Promise<void> {
 export class Session {
   status: SessionStatus = 'ready';
   error: Error | undefined;
-  /** A paper schedule's stages as they ended (name, steps, whether its stopping rule was met). */
+  /** The loop's stages as they ended (name, steps, whether its stopping rule was met). */
   stages: StageResult[] = [];
+  /** K x d in data coordinates (a tied schedule's mean +/- m). */
   readonly init: Matrix;
-  readonly plan: Plan | undefined;
+  readonly plan: RunPlan;
   readonly points: Point[] = [];
   /** Centres at the start and after every chunk. */
   readonly trajectory: Matrix[];
@@ -87,37 +75,36 @@ export class Session {
   finishedAt = 0;
   private done = 0;
   private emDone = 0;
-  private chunk = 1;
-  private planFinished = false;
+  private mainFinished = false;
   /** Resolves what start() and pause() returned: the run is done, failed, or paused at a chunk boundary. */
   private settled: Promise<void> = Promise.resolve();
   private settle: () => void = () => {};
-  /** Set while a paper schedule's loop is held inside its onChunk hook (paused). */
+  /** Set while the loop is held inside its onChunk hook (paused). */
   private held: { resume: () => void; cancel: (e: Error) => void } | undefined;
 
   constructor(
     readonly backend: GpuBackend,
     readonly timer: GpuTimer | undefined,
     readonly settings: Settings,
-    readonly problem: Problem,
+    readonly input: PageData,
     start: Start,
     private readonly onUpdate: () => void,
   ) {
-    const { init, emInit, plan } = start;
-    this.init = init;
+    const { plan, emInit } = start;
     this.plan = plan;
-    this.centres = init;
+    this.init = meansOf(plan.problem, plan.init);
+    this.centres = this.init;
     this.emCentres = emInit;
-    this.trajectory = [init];
+    this.trajectory = [this.init];
     this.emTrajectory = [emInit];
-    const e = this.metricsOf(init);
+    const e = this.metricsOf(this.init);
     this.points.push({ done: 0, loss: null, gradNorm: null, ...e, stage: null, steps: 0, wallMs: 0, gpuMs: null });
     if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(emInit) });
   }
 
-  /** The most steps the main run can take: a paper schedule's stage limits summed (its stopping rules may end it sooner). */
+  /** The most steps the main run can take: its stages' limits summed (stopping rules may end it sooner). */
   get stepLimit(): number {
-    return this.plan ? this.plan.stages.reduce((a, st) => a + st.maxSteps, 0) : this.settings.steps;
+    return this.plan.stages.reduce((a, st) => a + st.maxSteps, 0);
   }
 
   get stepsDone(): number {
@@ -133,9 +120,17 @@ export class Session {
     return this.settings.emIterations > 0 && this.settings.method !== 'em';
   }
 
+  /**
+   * EM beside warm and single steps between the main run's chunks, on the same data. Beside a paper schedule it
+   * runs after: the tied K = 2 schedules work on the centred data, and EM interleaved with them would make the
+   * engine swap its data and buffers at every call.
+   */
+  get emAfter(): boolean {
+    return isPaperSchedule(this.settings.schedule);
+  }
+
   get finished(): boolean {
-    const main = this.plan ? this.planFinished : this.done >= this.settings.steps;
-    return main && (!this.emEnabled || this.emDone >= this.settings.emIterations);
+    return this.mainFinished && (!this.emEnabled || this.emDone >= this.settings.emIterations);
   }
 
   /** Starts or resumes; resolves when the run is done, paused or failed. */
@@ -146,7 +141,7 @@ export class Session {
     this.settled = new Promise((resolve) => (this.settle = resolve));
     const held = this.held;
     this.held = undefined;
-    // A paper schedule paused inside its loop continues there; otherwise (re)enter the chunk loop.
+    // A run paused inside the loop continues there; one paused in the EM left after it re-enters run().
     if (held) held.resume();
     else void this.run();
     return this.settled;
@@ -158,7 +153,7 @@ export class Session {
     return this.settled;
   }
 
-  /** Drops a paused run for good: a schedule held in the algorithms' loop is unwound, so it leaves no pending work. */
+  /** Drops a paused run for good: a run held in the algorithms' loop is unwound, so it leaves no pending work. */
   cancel(): void {
     const held = this.held;
     this.held = undefined;
@@ -167,18 +162,15 @@ export class Session {
 
   private async run(): Promise<void> {
     try {
-      if (this.plan && !this.planFinished) {
+      if (!this.mainFinished) {
         await nextFrame();
-        await this.runPlan(this.plan);
+        await this.runMain();
       }
-      // Warm and rows: the main method and EM alternate, one chunk each per frame. After a paper
-      // schedule only EM is left: its loop works on the centred data with a tied centre, and EM
-      // interleaved with it would make the engine swap its data and buffers at every call.
+      // EM iterations left after the main run (all of them after a paper schedule), one per frame.
       while (this.status === 'running' && !this.finished) {
         await nextFrame();
         if (this.status !== 'running') break;
-        if (!this.plan && this.done < this.settings.steps) await this.mainChunk();
-        if (this.emEnabled && this.emDone < this.settings.emIterations) await this.emChunk();
+        await this.emChunk();
         this.onUpdate();
       }
       if (this.finished && this.status === 'running') {
@@ -207,29 +199,34 @@ export class Session {
   }
 
   /**
-   * A paper schedule through runStages. Its chunks are the schedule's log interval (the stopping rules are
-   * defined on it), so instead of resizing chunks to 30 ms as the warm/rows loop does, the hook yields a
-   * frame whenever 30 ms have passed since the last one.
+   * The plan through runStages, in the chunks of its log interval (the stopping rules are defined on it): the
+   * hook records each chunk, steps EM beside it, holds a paused run, and yields a frame whenever 30 ms have
+   * passed since the last one.
    */
-  private async runPlan(plan: Plan): Promise<void> {
+  private async runMain(): Promise<void> {
+    const plan = this.plan;
+    const emBeside = this.emEnabled && !this.emAfter;
     await this.timer?.reset();
     let chunkStart = performance.now();
     let lastYield = chunkStart;
     const result = await runStages(this.backend, plan.problem, plan.stages, plan.init, {
-      logEvery: SCHEDULE_DEFAULTS.logEvery,
+      logEvery: plan.logEvery,
       noiseSeed: this.settings.noiseSeed,
       onChunk: async (row, state) => {
         const wallMs = performance.now() - chunkStart;
         const gpu = this.timer ? await this.timer.read() : undefined;
         const steps = state.globalStep - this.done;
+        const gd = row.noiseScale !== null;
         this.done = state.globalStep;
         this.centres = meansOf(plan.problem, state.centres);
         this.points.push({
-          done: this.done, loss: row.loss, gradNorm: row.gradNorm, errorMax: row.error ?? null, errorMean: row.meanError ?? null,
+          done: this.done, loss: gd ? row.loss : null, gradNorm: gd ? row.gradNorm : null, errorMax: row.error ?? null, errorMean: row.meanError ?? null,
           angle: row.angle ?? null, stage: row.stage, steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
         });
         this.trajectory.push(this.centres);
         this.stages = state.stageResults;
+        // Outside the chunk's timing: EM's passes are not the main run's throughput.
+        if (emBeside && this.emDone < this.settings.emIterations) await this.emChunk();
         this.onUpdate();
         if (this.status === 'paused') await this.hold();
         if (performance.now() - lastYield >= CHUNK_TARGET_MS) {
@@ -240,53 +237,20 @@ export class Session {
         chunkStart = performance.now();
       },
     });
+    // The loop's result: an averaging tail's mean, not its last iterate.
     this.centres = result.means;
     this.stages = result.stages;
-    this.planFinished = true;
+    this.mainFinished = true;
   }
 
   /** Matched error and (K = 2) angle of MATH.md section 10, as the algorithms' loop computes them; nulls without a truth. */
   private metricsOf(centres: Matrix): { errorMax: number | null; errorMean: number | null; angle: number | null } {
-    const m = truthMetrics({ data: this.problem.data, tied: false, truth: this.problem.truth }, centres);
+    const m = truthMetrics({ data: this.input.data, tied: false, truth: this.input.truth }, centres);
     return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null };
   }
 
-  private async mainChunk(): Promise<void> {
-    const s = this.settings;
-    const steps = Math.min(this.chunk, s.steps - this.done);
-    const { data } = this.problem;
-    await this.timer?.reset();
-    const t0 = performance.now();
-    let loss: number | null = null;
-    let gradNorm: number | null = null;
-    if (s.method === 'ddpm') {
-      const r = await this.backend.gdSteps(data, this.centres, {
-        noiseScale: s.t, tied: false, lr: s.lr, steps, logEvery: steps, startStep: this.done,
-        noise: { kind: 'seed', seed: s.noiseSeed, mode: 'fresh' },
-      });
-      this.centres = r.centres;
-      const last = r.history[r.history.length - 1]!;
-      loss = last.loss;
-      gradNorm = last.gradNorm;
-    } else {
-      for (let i = 0; i < steps; i++) {
-        this.centres = s.method === 'em' ? await this.backend.emStep(data, this.centres) : await this.backend.gradientEmStep(data, this.centres, s.lr);
-      }
-    }
-    const wallMs = performance.now() - t0;
-    const gpu = this.timer ? await this.timer.read() : undefined;
-    this.done += steps;
-    this.points.push({
-      done: this.done, loss, gradNorm, ...this.metricsOf(this.centres), stage: null,
-      steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
-    });
-    this.trajectory.push(this.centres);
-    // Aim the next chunk at CHUNK_TARGET_MS from this one's time per step.
-    this.chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor((CHUNK_TARGET_MS * steps) / Math.max(wallMs, 1e-3))));
-  }
-
   private async emChunk(): Promise<void> {
-    this.emCentres = await this.backend.emStep(this.problem.data, this.emCentres);
+    this.emCentres = await this.backend.emStep(this.input.data, this.emCentres);
     this.emDone++;
     this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres) });
     this.emTrajectory.push(this.emCentres);

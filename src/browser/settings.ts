@@ -1,16 +1,20 @@
 // The page's settings: defaults, the URL parameters of the headless contract, and
 // checks whose messages name the field to fix (STYLE.md, scikit-learn anchor).
+// Methods and schedules carry the library's names; t, lr and steps left empty take
+// the library's defaults, so the page passes the same options the estimator would.
+import type { ScheduleName } from '../algorithms/schedules.ts';
 import { InputError } from '../errors.ts';
+import type { Method as EstimatorMethod } from '../estimator.ts';
 
-export type Method = 'ddpm' | 'em' | 'gem';
+/** The estimator's methods that train centres from a start (power iteration has no start and no steps to watch). */
+export type Method = Exclude<EstimatorMethod, 'power'>;
 /**
- * warm / rows: Algorithm 1 at the one noise scale t, from a warm start around the true centres (Theorem 16)
- * or from K seeded data rows, trained by the page's own chunk loop. two-stage (Theorem 7), projected
- * (Theorem 13) and annealed: the schedules of src/algorithms with their measured defaults, run through the
- * algorithms' loop (MATH.md section 8; README "Algorithms and experiments").
+ * The library's schedules (src/algorithms/schedules.ts, MATH.md section 8), all run through the algorithms'
+ * loop: warm (Theorem 16, from the true centres moved by separation / 3) and single (Algorithm 1 from K seeded
+ * data rows) at one noise scale, two-stage (Theorem 7), projected (Theorem 13) and annealed.
  */
-export type Schedule = 'warm' | 'rows' | PaperSchedule;
-export type PaperSchedule = 'two-stage' | 'projected' | 'annealed';
+export type Schedule = ScheduleName;
+export type PaperSchedule = Exclude<ScheduleName, 'warm' | 'single'>;
 export const PAPER_SCHEDULES: readonly PaperSchedule[] = ['two-stage', 'projected', 'annealed'];
 
 export function isPaperSchedule(s: Schedule): s is PaperSchedule {
@@ -26,12 +30,15 @@ export interface Settings {
   readonly seed: number;
   readonly method: Method;
   readonly schedule: Schedule;
-  /** Noise scale t (MATH.md section 2); warm and rows only (the paper schedules set their own scales). */
-  readonly t: number;
-  /** Step size eta (DDPM-GD and gradient EM); warm and rows only, like t. */
-  readonly lr: number;
-  /** GD steps, or EM / gradient-EM iterations; for a paper schedule the step limit of its last stage. */
-  readonly steps: number;
+  /** Noise scale t (MATH.md section 2) of warm and single; undefined: the schedule's default. The paper schedules set their own. */
+  readonly t: number | undefined;
+  /** Step size eta of warm and single (DDPM-GD) or of gradient EM; undefined: the library's default. */
+  readonly lr: number | undefined;
+  /**
+   * The step limit (maxSteps): of warm and single's GD stage (warm's averaging tail follows it), of a paper
+   * schedule's last stage, or of EM / gradient EM; undefined: the library's default. Stopping rules may end sooner.
+   */
+  readonly steps: number | undefined;
   /** Philox seed of the training noise (fresh: step s uses counter step s). */
   readonly noiseSeed: number;
   /** Iterations of the side-by-side EM run on the same data (0: none). */
@@ -41,7 +48,7 @@ export interface Settings {
 
 export const DEFAULTS: Settings = {
   k: 4, d: 2, n: 4096, separation: 8, seed: 1,
-  method: 'ddpm', schedule: 'warm', t: 0.5, lr: 1, steps: 200, noiseSeed: 1, emIterations: 30, autorun: false,
+  method: 'ddpm', schedule: 'warm', t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30, autorun: false,
 };
 
 /** URL parameter of each setting (the headless contract; README "The browser page"). */
@@ -50,8 +57,13 @@ export const PARAM_NAMES: Record<keyof Settings, string> = {
   t: 't', lr: 'lr', steps: 'steps', noiseSeed: 'noise', emIterations: 'em', autorun: 'autorun',
 };
 
-const METHODS: readonly Method[] = ['ddpm', 'em', 'gem'];
-const SCHEDULES: readonly Schedule[] = ['warm', 'rows', ...PAPER_SCHEDULES];
+const METHODS: readonly Method[] = ['ddpm', 'em', 'gradient-em'];
+const SCHEDULES: readonly Schedule[] = ['warm', 'single', ...PAPER_SCHEDULES];
+/** The page's earlier names, still accepted in links: gem and rows. */
+const ALIASES: { readonly [key in keyof Settings]?: Readonly<Record<string, string>> } = {
+  method: { gem: 'gradient-em' },
+  schedule: { rows: 'single' },
+};
 
 /** Raw values by setting, as typed in the form or the URL; missing keys take the defaults. */
 export type RawSettings = Partial<Record<keyof Settings, string>>;
@@ -69,18 +81,22 @@ export function rawFromParams(params: URLSearchParams): RawSettings {
 
 /** Parses and checks every setting; the first bad one is an InputError naming it and the fix. */
 export function parseSettings(raw: RawSettings): Settings {
-  const num = (key: keyof Settings, what: string, check: (v: number) => boolean, rule: string): number => {
+  const optional = (key: keyof Settings, what: string, check: (v: number) => boolean, rule: string): number | undefined => {
     const text = raw[key];
-    if (text === undefined || text.trim() === '') return DEFAULTS[key] as number;
+    if (text === undefined || text.trim() === '') return undefined;
     const v = Number(text);
     if (!Number.isFinite(v) || !check(v)) throw new InputError(`${what} (${PARAM_NAMES[key]}) must be ${rule}, got '${text}'.`);
     return v;
   };
+  const num = (key: keyof Settings, what: string, check: (v: number) => boolean, rule: string): number =>
+    optional(key, what, check, rule) ?? (DEFAULTS[key] as number);
   const int = (lo: number) => (v: number) => Number.isSafeInteger(v) && v >= lo;
   const pick = <T extends string>(key: keyof Settings, options: readonly T[]): T => {
-    const text = raw[key];
-    if (text === undefined || text === '') return DEFAULTS[key] as T;
-    if (!(options as readonly string[]).includes(text)) throw new InputError(`${PARAM_NAMES[key]} must be one of ${options.join(', ')}, got '${text}'.`);
+    const given = raw[key];
+    if (given === undefined || given === '') return DEFAULTS[key] as T;
+    const aliases = ALIASES[key];
+    const text = aliases && Object.hasOwn(aliases, given) ? aliases[given]! : given;
+    if (!(options as readonly string[]).includes(text)) throw new InputError(`${PARAM_NAMES[key]} must be one of ${options.join(', ')}, got '${given}'.`);
     return text as T;
   };
   const k = num('k', 'The number of centres K', int(1), 'an integer >= 1');
@@ -91,10 +107,10 @@ export function parseSettings(raw: RawSettings): Settings {
   const method = pick('method', METHODS);
   const schedule = pick('schedule', SCHEDULES);
   if (isPaperSchedule(schedule) && method !== 'ddpm') {
-    throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or rows.`);
+    throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or single.`);
   }
   if ((schedule === 'two-stage' || schedule === 'projected') && k !== 2) {
-    throw new InputError(`The ${schedule} schedule is for K = 2 (paper Theorem ${schedule === 'two-stage' ? 7 : 13}), but K = ${k}: set K to 2, or choose annealed, warm or rows.`);
+    throw new InputError(`The ${schedule} schedule is for K = 2 (paper Theorem ${schedule === 'two-stage' ? 7 : 13}), but K = ${k}: set K to 2, or choose annealed, warm or single.`);
   }
   return {
     k, d, n,
@@ -102,9 +118,9 @@ export function parseSettings(raw: RawSettings): Settings {
     seed: num('seed', 'The seed', int(0), 'an integer >= 0'),
     method,
     schedule,
-    t: num('t', 'The noise scale t', (v) => v > 0, 'a number > 0 (sigma_t = 0 at t = 0)'),
-    lr: num('lr', 'The step size', (v) => v > 0, 'a number > 0'),
-    steps: num('steps', 'The number of steps', int(1), 'an integer >= 1'),
+    t: optional('t', 'The noise scale t', (v) => v > 0, 'a number > 0 (sigma_t = 0 at t = 0)'),
+    lr: optional('lr', 'The step size', (v) => v > 0, 'a number > 0'),
+    steps: optional('steps', 'The step limit', int(1), 'an integer >= 1'),
     noiseSeed: num('noiseSeed', 'The noise seed', int(0), 'an integer >= 0'),
     emIterations: num('emIterations', 'The EM iterations', int(0), 'an integer >= 0'),
     autorun: autorunText === '1' || autorunText === 'true',
@@ -118,7 +134,7 @@ export function toParams(s: Settings): URLSearchParams {
     const v = s[key];
     if (key === 'autorun') {
       if (v) p.set(PARAM_NAMES[key], '1');
-    } else p.set(PARAM_NAMES[key], String(v));
+    } else if (v !== undefined) p.set(PARAM_NAMES[key], String(v));
   }
   return p;
 }

@@ -1,0 +1,65 @@
+// The start of a run: the page's settings translated into the options the estimator would pass
+// (src/estimator.ts) and planned by the library (planSchedule, emPlan), so that the page runs the
+// stages, defaults and stopping rules of the CLI, the estimator and the experiments through the
+// algorithms' loop (STYLE.md: a front door only translates its inputs and outputs).
+import { emPlan } from '../algorithms/baselines.ts';
+import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
+import { kmeansPlusPlus, seededRows, warmStart } from '../algorithms/seeding.ts';
+import { InputError } from '../errors.ts';
+import type { Matrix } from '../types.ts';
+import type { PageData } from './problem.ts';
+import { isPaperSchedule, type Settings } from './settings.ts';
+
+/** A plan of the algorithms' loop and its log interval: what runStages is given. */
+export interface RunPlan extends Plan {
+  /** Steps per chunk, as fitSchedule and fitEm choose it by default (the stopping rules are defined per chunk). */
+  readonly logEvery: number;
+}
+
+/** The start of a run: the main method's plan, and EM's start beside it (K x d, data coordinates). */
+export interface Start {
+  readonly plan: RunPlan;
+  readonly emInit: Matrix;
+}
+
+/**
+ * The warm start of Theorem 16 with the experiment suite's distance: each true centre moved by a third of
+ * the generator's separation (src/experiments/suite.ts, the warm-start rows), which generateMixture makes
+ * the minimum pairwise distance (the CLI demo's convention).
+ */
+export function warmInit(s: Settings, p: PageData): Matrix {
+  if (!p.truth) throw new InputError("The warm start moves the true centres, and a file has none: choose 'K seeded data rows' (schedule=single).");
+  return warmStart(p.truth, s.separation / 3, s.seed);
+}
+
+/**
+ * DDPM-GD: the schedule's plan, with the page's t, step size and step limit where given (else the schedule's
+ * defaults), and for warm the warm start as init. EM and gradient EM: fitEm's plan from the warm start or the
+ * single schedule's K seeded data rows. EM beside a paper schedule starts from k-means++ on the same seed,
+ * as in the experiment suite: EM from the two-stage start, mean +/- m with m small, would start near the
+ * saddle where the two centres coincide, which no one would do with EM. For annealed this is the schedule's
+ * own start. Beside warm and single, EM starts where the main run starts.
+ */
+export function startOf(s: Settings, p: PageData): Start {
+  const { data, truth } = p;
+  if (s.method !== 'ddpm') {
+    const init = s.schedule === 'warm' ? warmInit(s, p) : seededRows(data, s.k, s.seed);
+    const { problem, stages } = emPlan(s.method, data, { maxSteps: s.steps, lr: s.lr }, truth);
+    const stage = stages[0]!;
+    const settings: Record<string, number | string> = { method: s.method, maxSteps: stage.maxSteps };
+    if (stage.stop.kind === 'change') settings['tol'] = stage.stop.tol;
+    if (stage.kind === 'gradient-em') settings['lr'] = stage.lr;
+    return { plan: { problem, stages, init, settings, logEvery: 1 }, emInit: init };
+  }
+  const paper = isPaperSchedule(s.schedule);
+  const options: ScheduleOptions = {
+    k: s.k,
+    seed: s.seed,
+    maxSteps: s.steps,
+    // The paper schedules set their own noise scales and step sizes.
+    ...(paper ? {} : { noiseScale: s.t, lr: s.lr }),
+    ...(s.schedule === 'warm' ? { init: warmInit(s, p) } : {}),
+  };
+  const plan = planSchedule(s.schedule, data, options, truth);
+  return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init };
+}
