@@ -1,4 +1,4 @@
-// The browser benchmark (issue: the browser page, item 4): a grid of (N, d, K) run by
+// The browser benchmark (docs/browser.md, 'Benchmark'): a grid of (N, d, K) run by
 // the page in headless Chromium (?mode=bench) and by the Node engine in this process,
 // with the same measurement code (src/browser/bench-run.ts): median ms per step over
 // `steps` steps after `warmup`, wall time always and GPU time from timestamp queries,
@@ -46,7 +46,7 @@ try {
     log(`Browser (headless Chromium, WebGPU): N = ${spec.n}, d = ${spec.d}, K = ${spec.k} ...`);
     const page = await headless.browser.newPage();
     await page.goto(`${headless.base}/?mode=bench&n=${spec.n}&d=${spec.d}&k=${spec.k}&steps=${spec.steps}&warmup=${spec.warmup}`);
-    // No time limit: the standard problem is several seconds a step on SwiftShader, after generating 2^26 normals.
+    // No time limit: on a software adapter the largest point takes seconds per step (docs/browser.md, 'Benchmark').
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), { timeout: 0, polling: 1000 });
     const out = await page.evaluate(() => (window as unknown as { ddpmGmm: { result?: BenchFigures; error?: string } }).ddpmGmm);
     await page.close();

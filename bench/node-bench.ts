@@ -1,4 +1,4 @@
-// The Node benchmark (issue: engine core, item 10). Standard problem: N = 2^20,
+// The Node benchmark (docs/performance.md, 'The benchmark'). Standard problem: N = 2^20,
 // d = 64, K = 16, fresh noise. Median seconds per GD step over >= 10 steps after
 // a warm-up, sample-gradients per second, GFLOP/s under MATH.md section 12, the
 // adapter's own measured FMA ceiling and the fraction of it achieved, and the

@@ -1,5 +1,5 @@
-// The measurement behind the two-stage schedule's stage-1 constant c1 (t1 = c1 ln d, README.md "Algorithms
-// and experiments"): for each c1, d and ||mu*||, stage 1 of the two-stage schedule on a seeded K = 2 mixture
+// The measurement behind the two-stage schedule's stage-1 constant c1 (t1 = c1 ln d; docs/experiments.md,
+// 'Measurements behind the defaults'): for each c1, d and ||mu*||, stage 1 of the two-stage schedule on a seeded K = 2 mixture
 // (stage 2 cut to one step and no averaging, so only stage 1 costs time), reporting the angle cosine with
 // mu* at which stage 1 stopped, its steps, the spectral gap sin(m, v) and seconds. One row per run, printed
 // as it finishes; --json prints them as JSON lines instead.

@@ -15,7 +15,7 @@ const TARGET_WORKGROUPS = 1024;
 const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
 export const LANES_WG = 16;
-/** Most unrolled (centre, coordinate block) pairs K d/4 of the lane kernel: above it SwiftShader's compiler has crashed the process. */
+/** Most unrolled (centre, coordinate block) pairs K d/4 of the lane kernel: above it SwiftShader's compiler has crashed the process (docs/kernels.md, 'The shader files'). */
 export const MAX_UNROLLED_PAIRS = 512;
 
 /** The lane kernel on software adapters unless its unrolled code would be too large (see ddpm_lanes.wgsl). */

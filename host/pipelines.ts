@@ -1,4 +1,4 @@
-// The pipeline cache, keyed by the specialisation (STYLE.md, TF.js anchor), and
+// The pipeline cache, keyed by the specialisation (docs/architecture.md, TF.js anchor), and
 // bind groups built by binding name. A program's bindings are checked against
 // its specialised WGSL when its pipeline is first built.
 import type { Bindings, Program } from './programs.ts';

@@ -64,7 +64,7 @@ export const ddpmTiled: Program<PassIo, PassSpec> = {
   specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags(p) }),
 };
 
-/** From this many coordinate blocks (d = 256), or unrolled pairs, the lane kernel's first compilation is slow. */
+/** From this many coordinate blocks (d = 256), or unrolled pairs, the lane kernel's first compilation is slow (docs/kernels.md, 'The shader files'). */
 const SLOW_COMPILE_D4 = 64;
 const SLOW_COMPILE_PAIRS = 384;
 

@@ -1,6 +1,6 @@
 // Uniform structs declared once: the WGSL declaration and the packing on the
 // host both come from the same field list, so offsets cannot drift apart
-// (STYLE.md, TF.js anchor: avoid hand-computed uniform alignment).
+// (docs/architecture.md, TF.js anchor: no hand-computed uniform alignment).
 
 export type ScalarType = 'u32' | 'f32';
 

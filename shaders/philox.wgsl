@@ -44,7 +44,8 @@ fn uniformFromWord(w: vec4<u32>) -> vec4<f32> {
 
 // (cos x, sin x) for |x| <= pi + 1 ulp to about 1 ulp, from + and * only: WGSL promises its own sin and
 // cos only to 2^-11 absolute, and software adapters come close to that, which would make the GPU's
-// normals differ from the CPU reference's by ~1e-3. Range reduction by the nearest multiple q of pi/2
+// normals differ from the CPU reference's (docs/kernels.md, 'Where the kernels depart from the first
+// specification'). Range reduction by the nearest multiple q of pi/2
 // with pi/2 split in three parts (Cody-Waite; q <= 2, so q * part is exact), then the minimax
 // polynomials of Cephes' sinf/cosf on [-pi/4, pi/4].
 fn cosSin(x: vec2<f32>) -> array<vec2<f32>, 2> {

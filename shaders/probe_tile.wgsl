@@ -1,6 +1,7 @@
 // Small entry points for tests, built from the same functions as the fused
-// DDPM pass (STYLE.md): the noise z, and the responsibilities at the noisy
-// points x_t. Compiled together with tile.wgsl, philox.wgsl and ddpm_pass.wgsl.
+// DDPM pass (docs/architecture.md, 'One WGSL function per piece of math'):
+// the noise z, and the responsibilities at the noisy points x_t. Compiled
+// together with tile.wgsl, philox.wgsl and ddpm_pass.wgsl.
 
 @group(0) @binding(6) var<storage, read_write> probeOut: array<vec4<f32>>;
 

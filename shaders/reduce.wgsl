@@ -1,6 +1,6 @@
 // The deterministic second pass: the sum of the per-workgroup partials, in the
-// order of the workgroups, for every entry of the partial layout (STYLE.md:
-// reductions are deterministic).
+// order of the workgroups, for every entry of the partial layout
+// (docs/architecture.md, 'Deterministic reductions').
 
 @group(0) @binding(0) var<storage, read> partials: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read_write> totals: array<vec4<f32>>;

@@ -1,6 +1,6 @@
 // Shared types: the one Backend interface that the GPU engine (host/) and the
-// float64 CPU reference (src/cpu/) both implement (STYLE.md, "The algorithms do
-// not know where they run").
+// float64 CPU reference (src/cpu/) both implement (docs/architecture.md, "The
+// algorithms do not know where they run").
 
 /** A dense row-major matrix. Float64 on the CPU side; the GPU engine converts. */
 export interface Matrix {

@@ -1,5 +1,5 @@
-// Up-front checks of user input (STYLE.md: validated with messages that name the
-// fix). Each throws an InputError whose one-line message says what is wrong and
+// Up-front checks of user input (docs/architecture.md, scikit-learn anchor:
+// validated with messages that name the fix). Each throws an InputError whose one-line message says what is wrong and
 // what to do. Rows and columns in messages are 1-based, and say so.
 import { InputError } from './errors.ts';
 import { matrix, type Matrix } from './types.ts';

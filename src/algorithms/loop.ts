@@ -1,4 +1,4 @@
-// The iteration loop, written once (STYLE.md, scikit-learn anchor): a schedule is a list of stages, each
+// The iteration loop, written once (docs/architecture.md, scikit-learn anchor): a schedule is a list of stages, each
 // a GD run at one noise scale (MATH.md sections 6 and 8) or an EM / gradient-EM run (MATH.md section 9).
 // The loop advances a stage in chunks of `logEvery` steps through the Backend, records a history row per
 // chunk, applies the stage's stopping rule, and hands out a checkpoint state at chunk boundaries. Fresh noise
@@ -208,9 +208,9 @@ export function directionGap(m: Matrix, v: ArrayLike<number>): number {
 }
 
 /**
- * The least relative fall of the gap over `patience` chunks that counts as progress. Real stage-1 progress
- * is far faster: the m* component grows by 1 + 2 gain = 1.5 per step at every R (schedules.ts, stage1Lr),
- * over 3000x in 4 chunks of 5 steps; a fall below 5% is the fresh-noise fluctuation.
+ * The least relative fall of the gap over `patience` chunks that counts as progress: real stage-1 progress
+ * is orders of magnitude faster (schedules.ts, stage1Lr; docs/experiments.md, 'Stopping rules and
+ * averaging'), so a smaller fall is the fresh-noise fluctuation.
  */
 export const SPECTRAL_PROGRESS = 0.05;
 

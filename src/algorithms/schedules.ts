@@ -1,7 +1,7 @@
 // The paper's schedules (MATH.md section 8) and the annealed one, each a short list of loop stages
 // (loop.ts). A schedule turns the data and options into a Problem (centred and tied for K = 2), the
-// stages and a start; it does not know which Backend runs it. Defaults are measured: README.md,
-// "Algorithms and experiments", gives the numbers behind each one.
+// stages and a start; it does not know which Backend runs it. The defaults were measured
+// (docs/experiments.md, 'Measurements behind the defaults').
 import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
@@ -21,12 +21,9 @@ export interface ScheduleOptions {
   /** Seed of the random start (two-stage, projected, annealed, single without init). */
   readonly seed?: number;
   /**
-   * single / warm: the noise scale t. Default 0.2: the DDPM objective at t sees the data blurred by noise of
-   * variance sigma_t^2 (0.63 at t = 0.5, 0.33 at t = 0.2), which costs statistical efficiency against EM
-   * where the clusters overlap. Warm start, d = 64, data seed 13, displaced sep / 3, ratio of the error to
-   * EM's from the same start, t = 0.5 / 0.2: K = 4, C = 2: 1.03 / 0.99; K = 16, C = 2: 1.11 / 1.02
-   * (t = 0.1: 1.00); K = 16, C = 4: 1.02 / 1.02; K = 64, C = 2: 1.28 / 1.02 (N = 2000 K capped at 40960).
-   * Theorem 16 asks only for t = Theta(1); near t = 0 the step is a gradient-EM step (connection 2).
+   * single / warm: the noise scale t. Default 0.2: the objective at t sees the data blurred by noise of
+   * variance sigma_t^2, which costs efficiency against EM where clusters overlap, and Theorem 16 asks only
+   * for t = Theta(1) (docs/experiments.md, 'Measurements behind the defaults').
    */
   readonly noiseScale?: number;
   /** single / warm: the step size eta; annealed: the step size at t where a_t = 1 (scaled by 1 / a_t^2). */
@@ -71,7 +68,7 @@ export interface ScheduleOptions {
   readonly averageSteps?: number;
 }
 
-/** The measured defaults (README.md, "Algorithms and experiments"). */
+/** The measured defaults (docs/experiments.md, 'The schedules' and 'Measurements behind the defaults'). */
 export const DEFAULTS = {
   c1: 0.25,
   t2: 0.5,
@@ -106,14 +103,10 @@ export function stage1Scale(d: number, c1: number, t2: number): number {
 }
 
 /**
- * Stage-1 step size gain / (a_t1^2 R_eff^2), R_eff^2 = max(R^2, sqrt(2 d / N)). Near m = 0 a step multiplies
- * the component of m along mu* by about 1 + 2 eta a_t^2 ||mu*||^2 (MATH.md section 8.2, the power-iteration
- * rate), so this step size gives a rate 1 + 2 gain that depends neither on d nor on ||mu*||; the fixed point
- * ||m||^2 = 2/3 ||m*||^2 of Lemma 8 is stable for eta < 1 / (2 a_t^2 ||mu*||^2), i.e. gain < 1/2.
- * The floor is the standard deviation of the estimate R^2 = mean ||x - xbar||^2 - d (each ||g||^2 has variance
- * 2d), so a data set with no measurable signal does not get an unbounded step. (Until this was measured the
- * floor was R = 1, and at ||mu*|| = 0.3 the rate 1 + 2 gain R^2 = 1.045 left the projected run near m = 0:
- * matched error 0.257 against EM's 0.134, d = 64, N = 40960; with this floor 0.136.)
+ * Stage-1 step size gain / (a_t1^2 R_eff^2), R_eff^2 = max(R^2, sqrt(2 d / N)): near m = 0 the power-iteration
+ * rate (MATH.md section 8.2) is then the same at every d and ||mu*||. The floor, the standard deviation of the
+ * estimate R^2, keeps the step bounded on data without a measurable signal (docs/experiments.md,
+ * 'Measurements behind the defaults').
  */
 export function stage1Lr(t1: number, radius: number, gain: number, d: number, n: number): number {
   const { a } = forwardCoefficients(t1);
@@ -233,7 +226,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
         throw new InputError(`the annealing ladder must be decreasing positive noise scales, got ${ladder.join(', ')}`);
       }
       const init = o.init ?? (o.seeding === 'random' ? seededRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
-      // Measured only up to K = 16, where defaultLr is 1 as well: the annealed rungs keep eta = 1.
+      // The annealed rungs keep eta = 1: measured only up to K = 16, where defaultLr is 1 as well.
       const base = requirePositive(o.lr ?? DEFAULTS.lr, 'the step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
       // Each rung warm-starts the next (MATH.md section 3: m' = a_t' m / a_t is the same mu).
@@ -265,12 +258,9 @@ function requireSteps(v: number, what: string): number {
 /**
  * The Polyak-Ruppert tail after a GD stage: the same t and projection for `steps` more steps at the stage's
  * step size times `stepFactor`, returning the mean of the chunk-end iterates (loop.ts, Stage.average).
- * Nothing when steps is 0. The mean samples one iterate per chunk; when the iterate forgets its past within
- * a chunk (the projected schedule's rate-normalised stage-1 step does), the mean's variance is the iterate's
- * stationary variance, proportional to the step, over the number of chunks: a smaller tail step then
- * helps. Measured on the projected schedule (d = 64, N = 40960, data seeds 12-15; ratio to EM):
- * ||mu*|| = 0.3: 1.02 at the full step (seed 12), 0.88-0.92 at a quarter (seeds 12-14); 0.5: 1.07-1.20
- * and 0.99-1.06 (seeds 12-15); 1: 1.03-1.10 and 1.00-1.05 (seeds 12-14).
+ * Nothing when steps is 0. When the iterate forgets its past within a chunk (the projected schedule's
+ * stage-1 step does), the mean's variance is proportional to the step, so a smaller tail step helps
+ * (docs/experiments.md, 'Measurements behind the defaults').
  */
 export function averagingTail(stage: Stage, steps: number, stepFactor = 1): Stage[] {
   if (steps === 0 || stage.kind !== 'gd') return [];
@@ -284,11 +274,9 @@ export function spectralDirection(centredData: Matrix): Float64Array {
 }
 
 /**
- * The statistical error of the data's top eigenvector as an estimate of mu*'s direction: for N samples of
- * I + mu* mu*^T in d dimensions, first-order perturbation gives sin(angle) ~ sqrt((d - 1) (1 + R^2) / N) / R^2
- * (the noise of the sample covariance, sqrt((1 + R^2) / N) per direction, over the eigengap R^2, summed over
- * the d - 1 other directions). Stage 1 stops once m is that close to the eigenvector: a smaller gap would
- * not bring m closer to mu*. Capped at 0.5 (about 30 degrees) so that a weak signal still gets an aligned start.
+ * The first-order statistical error sin(angle) of the data's top eigenvector as an estimate of mu*'s direction
+ * (docs/experiments.md, 'Stopping rules and averaging'): closer to the eigenvector cannot bring m closer to mu*.
+ * Capped at 0.5 (about 30 degrees) so that a weak signal still gets an aligned start.
  */
 export function spectralTol(d: number, n: number, radius: number): number {
   const r2 = Math.max(radius * radius, 1e-12);
@@ -305,10 +293,9 @@ export function stage1ChangeTol(lr: number, t: number, d: number, n: number): nu
 }
 
 /**
- * The default tolerance on the centre change per step: the noise floor of fresh-noise GD. A step's gradient
- * has a sampling error of about sqrt(d / N_i) per centre (N_i = N / K samples weigh on it, with weight
- * 1/K each), so with step size lr the centres keep moving by about lr sqrt(d / (K N)) per step once the
- * expected gradient is gone: below that, progress cannot be told from noise (measured: README.md).
+ * The default tolerance on the centre change per step: the noise floor of fresh-noise GD. Once the expected
+ * gradient is gone the centres keep moving by about lr sqrt(d / (K N)) per step from the gradient's sampling
+ * error, so below that progress cannot be told from noise (docs/experiments.md, 'Stopping rules and averaging').
  */
 export function noiseFloorTol(lr: number, d: number, n: number, kEff: number): number {
   return lr * Math.sqrt(d / (kEff * n));
@@ -316,19 +303,17 @@ export function noiseFloorTol(lr: number, d: number, n: number, kEff: number): n
 
 /**
  * The untied step size of single and warm: max(1, K / 16). Near the truth the step on centre j contracts
- * its error by about 1 - 2 eta pi_j, pi_j ~ 1/K the centre's share of the responsibilities, so a fixed eta
- * converges K times slower as K grows, and the change rule (tol eta sqrt(d/N)) stopped such runs early:
- * warm start, K = 64, C = 4, d = 64, t = 0.2, N = 40960 (data seed 13, CPU) ended at 1.24x EM's error with
- * eta = 1, 1.003x with eta = 4 (1.012x with 8); at C = 2, 1.02x with eta = 1 and 1.033x with 4. Up to K = 16
- * eta = 1 is right: eta = 2 gave 1.03x and 1.01x at K = 16 (C = 2, 4) against 1.02x and 1.02x, and earlier,
- * without averaging, eta = 1 beat eta = 2 at K = 4 and K = 16 (d = 32, N = 10^4: 0.139 vs 0.214 and 0.274
- * vs 0.293).
+ * its error by about 1 - 2 eta pi_j, pi_j ~ 1/K, so a fixed eta converges K times slower and the change rule
+ * stops large-K runs early; up to K = 16, eta = 1 is right (docs/experiments.md, 'Measurements behind the defaults').
  */
 export function defaultLr(k: number): number {
   return Math.max(DEFAULTS.lr, k / 16);
 }
 
-/** The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like 1/a_t^2, capped at 2 (a cap of 8 diverged at t = 2, K = 4, d = 16). */
+/**
+ * The annealed rung's step-size factor: the signal in dL/dm scales like a_t^2 at high t, so eta scales like
+ * 1/a_t^2, capped at 2 because a larger cap diverged (docs/experiments.md, 'Measurements behind the defaults').
+ */
 function annealGain(t: number): number {
   const { a } = forwardCoefficients(t);
   return Math.min(1 / (a * a), 2);

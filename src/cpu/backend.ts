@@ -1,4 +1,4 @@
-// The float64 CPU backend: the same Backend interface as the GPU engine (STYLE.md), one fused
+// The float64 CPU backend: the same Backend interface as the GPU engine (docs/architecture.md), one fused
 // per-sample pass with preallocated scratch, noise drawn row by row from Philox (MATH.md sections 4-7).
 import { DivergenceError, InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';

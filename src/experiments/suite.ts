@@ -1,7 +1,7 @@
-// The reproduction suite of issue 3 (MATH.md sections 8-10): each experiment generates seeded mixtures,
-// runs DDPM-GD schedules and the EM baselines on one Backend, and returns table rows and error curves.
-// --quick shrinks N, d, K and the seed count so that the whole suite fits in minutes on a software adapter;
-// the full settings are the issue's.
+// The reproduction suite (MATH.md sections 8-10; docs/experiments.md, 'The reproduction suite'): each
+// experiment generates seeded mixtures, runs DDPM-GD schedules and the EM baselines on one Backend, and
+// returns table rows and error curves. --quick shrinks N, d, K and the seed count so that the whole suite
+// fits in minutes on a software adapter.
 import { warmStart } from '../algorithms/seeding.ts';
 import {
   centred,
@@ -55,8 +55,8 @@ export interface SuiteOptions {
   /** Small N, d, K and seed counts: minutes on a software adapter. */
   readonly quick: boolean;
   /**
-   * Cap on every setting's N (a machine without a GPU cannot run the full N = 409600 at d = 1024 in hours);
-   * each row's setting names the N it ran with.
+   * Cap on every setting's N, for machines without a GPU, where the largest full settings take hours
+   * (docs/experiments.md, 'The full suite on this machine'); each row's setting names the N it ran with.
    */
   readonly maxN?: number;
 }
