@@ -1,7 +1,8 @@
 // An estimator in the spirit of scikit-learn's GaussianMixture (STYLE.md): construct with the number of
-// components, a method and a schedule, then fit(X), predictProba(X), score(X), sample(n). The model is the
-// balanced spherical mixture (1/K) sum_i N(mu_i, I) of MATH.md section 1; every method runs through the one
-// Backend interface, so the same code fits on the GPU engine and on the CPU reference.
+// components, a method and a schedule, then fit(X), predict(X), predictProba(X), score(X), bic(X), sample(n),
+// and save or load it with toJSON() / DdpmGmm.fromJSON(). The model is the balanced spherical mixture
+// (1/K) sum_i N(mu_i, I) of MATH.md section 1; every method runs through the one Backend interface, so the
+// same code fits on the GPU engine and on the CPU reference.
 import {
   fitEm,
   fitSchedule,
@@ -14,41 +15,73 @@ import {
   type ScheduleName,
   type ScheduleOptions,
 } from './algorithms/index.ts';
-import { philoxNormals } from './generate.ts';
-import { InputError } from './errors.ts';
-import { matrix, type Backend, type Matrix } from './types.ts';
 import { seededUniform } from './algorithms/seeding.ts';
-import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
+import { describeBackend, openBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
+import { InputError } from './errors.ts';
+import { philoxNormals } from './generate.ts';
+import { STREAMS } from './math/streams.ts';
+import { METHODS, type Method } from './methods.ts';
 import { centreError } from './metrics.ts';
+import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
+import { matrix, type Backend, type Matrix } from './types.ts';
+import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
-export type Method = 'ddpm' | 'em' | 'gradient-em' | 'power';
-export const METHODS: readonly Method[] = ['ddpm', 'em', 'gradient-em', 'power'];
-
-/** Philox stream of sample(): apart from the data (1), seeding (2-4) and training noise (0). */
-const STREAM_SAMPLE = 6;
+export { METHODS, type Method } from './methods.ts';
+export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
 
 export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly nComponents: number;
   readonly method?: Method;
   /** ddpm only; default two-stage for K = 2, annealed otherwise (warm when init is given). */
   readonly schedule?: ScheduleName;
-  /** em / gradient-em: k-means++ restarts, the best average log-likelihood kept (default 1). */
+  /**
+   * Restarts, for every method (default 1). Restart r starts from seed + r (the k-means++ seeding of em and
+   * gradient-em, the random start or seeded rows of a ddpm schedule, the start of power iteration), and ddpm
+   * draws its training noise from noiseSeed + r. The run kept is the one whose fitted mixture gives X the
+   * highest average log-likelihood (1/N) sum_n log q(x_n): one yardstick for every method, which the
+   * methods' own objectives are not (the DDPM loss depends on t and on the noise draw).
+   */
   readonly nInit?: number;
-  /** em / gradient-em: the gradient-EM step size and the step limit come from lr and maxSteps. */
-  readonly backend: Backend;
-  /** The Philox seed of the training noise. */
+  /**
+   * The Backend to run on, or a choice that fit() opens the first time it runs (default 'auto': a hardware
+   * GPU, then a software adapter, then the CPU reference; see backend-choice.ts). A backend the estimator
+   * opened is released by dispose(); one passed in stays the caller's.
+   */
+  readonly backend?: Backend | BackendChoice;
+  /** Where opening a named backend reports what it chose and why (e.g. a fall-back to the CPU). */
+  readonly log?: (message: string) => void;
+  /** The Philox seed of the training noise (em / gradient-em / power: unused). */
   readonly noiseSeed?: number;
   /** True centres, to log matched errors in the history. */
   readonly truth?: Matrix;
-  /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em). */
+  /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em); checkpoints need nInit = 1. */
   readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'connections'>;
+  /** Called before each restart r (0-based) of nInit. */
+  readonly onRestart?: (restart: number, nInit: number) => void;
 }
 
+/** What fit(X) returns: the kept run. */
 export interface FitOutput {
   readonly means: Matrix;
   readonly history: HistoryRow[];
   readonly converged: boolean;
   readonly nIter: number;
+}
+
+/** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
+export interface RestartResult {
+  readonly seed: number;
+  /** ddpm's training-noise seed; the other methods draw no noise. */
+  readonly noiseSeed: number;
+  readonly logLikelihood: number;
+  readonly converged: boolean;
+  readonly nIter: number;
+}
+
+/** The ddpm schedule when none is given: two-stage for K = 2, warm from given centres, annealed otherwise. */
+export function defaultSchedule(nComponents: number, hasInit: boolean): ScheduleName {
+  if (hasInit) return 'warm';
+  return nComponents === 2 ? 'two-stage' : 'annealed';
 }
 
 export class DdpmGmm {
@@ -59,6 +92,12 @@ export class DdpmGmm {
   history: HistoryRow[] = [];
   converged = false;
   nIter = 0;
+  /** Which backend ran the last fit (for a model from fromJSON: the one the file names). */
+  backendUsed: BackendInfo | undefined;
+  /** Every restart of the last fit, in order; restarts[bestRestart] is the one kept. */
+  restarts: RestartResult[] = [];
+  bestRestart = 0;
+  private ownBackend: Backend | undefined;
 
   constructor(private readonly options: DdpmGmmOptions) {
     requireCentreCount(options.nComponents, 'nComponents');
@@ -66,7 +105,7 @@ export class DdpmGmm {
     const method = options.method ?? 'ddpm';
     if (!METHODS.includes(method)) throw new InputError(`method must be one of ${METHODS.join(', ')}, got '${String(method)}'`);
     this.method = method;
-    const schedule = options.schedule ?? (options.nComponents === 2 && !options.init ? 'two-stage' : options.init ? 'warm' : 'annealed');
+    const schedule = options.schedule ?? defaultSchedule(options.nComponents, options.init !== undefined);
     if (!SCHEDULES.includes(schedule)) throw new InputError(`schedule must be one of ${SCHEDULES.join(', ')}, got '${String(schedule)}'`);
     if ((schedule === 'two-stage' || schedule === 'projected') && method === 'ddpm' && options.nComponents !== 2) {
       throw new InputError(`the ${schedule} schedule needs nComponents = 2, got ${options.nComponents}; use schedule 'annealed' or 'warm'`);
@@ -77,10 +116,20 @@ export class DdpmGmm {
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
     if (options.seed !== undefined) requireSeed(options.seed, 'seed');
     if (options.noiseSeed !== undefined) requireSeed(options.noiseSeed, 'noiseSeed');
+    const backend = options.backend ?? 'auto';
+    if (typeof backend === 'string') requireBackendChoice(backend);
+    else if (typeof backend !== 'object' || backend === null || typeof (backend as Partial<Backend>).gdSteps !== 'function') {
+      throw new InputError(`backend must be 'auto', 'gpu', 'cpu' or a Backend object, got ${String(backend)}`);
+    }
     this.schedule = schedule;
   }
 
-  /** Learns the means from X (N x d). */
+  /** The dimension d of the fitted means; undefined before fit. */
+  get dimension(): number | undefined {
+    return this.means?.cols;
+  }
+
+  /** Learns the means from X (N x d), nInit times, and keeps the best run (see DdpmGmmOptions.nInit). */
   async fit(X: Matrix): Promise<FitOutput> {
     this.checkData(X, 'X');
     const o = this.options;
@@ -95,45 +144,59 @@ export class DdpmGmm {
       requireSameDimension(X, o.truth, 'truth');
       if (o.truth.rows !== k) throw new InputError(`truth has ${o.truth.rows} rows but nComponents = ${k}`);
     }
-    const run = { ...o.loop, logEvery: o.logEvery, noiseSeed: o.noiseSeed };
-    let out: FitOutput;
-    if (this.method === 'ddpm') {
-      const r = await fitSchedule(o.backend, X, this.schedule, { ...o, k }, o.truth, run);
-      out = r;
-    } else if (this.method === 'power') {
-      const p = powerIteration(X, { seed: o.seed, maxSteps: o.maxSteps, tol: o.tol });
-      const err = o.truth ? centreError(p.means, o.truth) : undefined;
-      const history = p.history.map((gap, i) => ({
-        step: i,
-        stage: 'power',
-        noiseScale: null,
-        loss: gap,
-        gradNorm: gap,
-        change: gap,
-        ...(err && i === p.history.length - 1 ? { error: err.max, meanError: err.mean } : {}),
-        seconds: 0,
-      }));
-      out = { means: p.means, history, converged: p.converged, nIter: p.nIter };
-    } else {
-      const nInit = o.nInit ?? 1;
-      let best: FitOutput | undefined;
-      let bestLl = -Infinity;
-      for (let r = 0; r < nInit; r++) {
-        const init = o.init ?? kmeansPlusPlus(X, k, (o.seed ?? 0) + r);
-        const res = await fitEm(o.backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery }, o.truth, r === 0 ? run : {});
-        const ll = averageLl(X, res.means);
-        if (ll > bestLl) {
-          bestLl = ll;
-          best = res;
-        }
-      }
-      out = best!;
+    const nInit = o.nInit ?? 1;
+    if (nInit > 1 && (o.loop?.resume || o.loop?.onCheckpoint)) {
+      throw new InputError(`a checkpoint covers one run, but nInit = ${nInit}: use nInit = 1 with checkpoints and resume`);
     }
-    this.means = out.means;
-    this.history = out.history;
-    this.converged = out.converged;
-    this.nIter = out.nIter;
-    return out;
+    if (nInit > 1 && o.init && (this.method === 'em' || this.method === 'gradient-em')) {
+      throw new InputError(`${this.method} from the given init is deterministic, so its nInit = ${nInit} restarts would be the same run: use nInit = 1, or drop init to restart from k-means++ seeds`);
+    }
+    const seed = o.seed ?? 0;
+    const noiseSeed = o.noiseSeed ?? 0;
+    requireSeed(seed + nInit - 1, 'seed + nInit - 1 (the last restart seed)');
+    requireSeed(noiseSeed + nInit - 1, 'noiseSeed + nInit - 1 (the last restart noise seed)');
+    const backend = await this.openedBackend();
+    this.backendUsed = describeBackend(backend);
+    const restarts: RestartResult[] = [];
+    let best: FitOutput | undefined;
+    let bestRestart = 0;
+    for (let r = 0; r < nInit; r++) {
+      o.onRestart?.(r, nInit);
+      const out = await this.fitOnce(backend, X, seed + r, noiseSeed + r);
+      const ll = averageLl(X, out.means);
+      restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
+      // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
+      if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
+        best = out;
+        bestRestart = r;
+      }
+    }
+    this.means = best!.means;
+    this.history = best!.history;
+    this.converged = best!.converged;
+    this.nIter = best!.nIter;
+    this.restarts = restarts;
+    this.bestRestart = bestRestart;
+    return best!;
+  }
+
+  /** Fits, then labels X: the same as fit(X) followed by predict(X). */
+  async fitPredict(X: Matrix): Promise<Int32Array> {
+    await this.fit(X);
+    return this.predict(X);
+  }
+
+  /** The most likely component of each row (0-based): the argmax of its responsibilities; ties go to the lower index. */
+  predict(X: Matrix): Int32Array {
+    const proba = this.predictProba(X);
+    const k = proba.cols;
+    const labels = new Int32Array(X.rows);
+    for (let i = 0; i < X.rows; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (proba.data[i * k + j]! > proba.data[i * k + best]!) best = j;
+      labels[i] = best;
+    }
+    return labels;
   }
 
   /** Responsibilities w_i(x) on the clean data under the learned mixture (N x K, MATH.md section 9). */
@@ -145,11 +208,31 @@ export class DdpmGmm {
     return proba;
   }
 
+  /** Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (MATH.md section 1). */
+  scoreSamples(X: Matrix): Float64Array {
+    const means = this.fitted();
+    this.checkData(X, 'X', means);
+    return mixtureLogLikelihood(X, means);
+  }
+
   /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (MATH.md section 1). */
   score(X: Matrix): number {
     const means = this.fitted();
     this.checkData(X, 'X', means);
     return averageLl(X, means);
+  }
+
+  /**
+   * Bayesian information criterion, lower is better: bic = -2 sum_n log q(x_n) + p ln N, with p = K d free
+   * parameters (the means only: the weights are fixed at 1/K and the covariances at I by the model).
+   */
+  bic(X: Matrix): number {
+    return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
+  }
+
+  /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p = K d as in bic. */
+  aic(X: Matrix): number {
+    return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
   }
 
   /** n samples from the learned mixture: a uniform component, then N(mu_i, I); seeded by Philox. */
@@ -161,23 +244,100 @@ export class DdpmGmm {
     const out = matrix(n, d);
     const z = new Float64Array(d);
     for (let i = 0; i < n; i++) {
-      const comp = Math.min(k - 1, Math.floor(seededUniform(seed + 7919, i) * k));
-      philoxNormals(seed, 0, i, STREAM_SAMPLE, z);
+      const comp = Math.min(k - 1, Math.floor(seededUniform(seed, i, STREAMS.sample, 1) * k));
+      philoxNormals(seed, 0, i, STREAMS.sample, z);
       for (let c = 0; c < d; c++) out.data[i * d + c] = means.data[comp * d + c]! + z[c]!;
     }
     return out;
   }
 
+  /** The versioned model file (src/model-file.ts); JSON.stringify(model) writes it. */
+  toJSON(): ModelFile {
+    return createModelFile({
+      means: this.fitted(),
+      method: this.method,
+      schedule: this.schedule,
+      converged: this.converged,
+      nIter: this.nIter,
+      backendUsed: this.backendUsed ?? null,
+    });
+  }
+
+  /**
+   * A fitted model from a model file (the parsed JSON or its text), ready to predict, score and sample
+   * without fit. `options` apply to a later fit(). Throws an InputError naming the field of a bad file.
+   */
+  static fromJSON(json: unknown, options: Omit<DdpmGmmOptions, 'nComponents' | 'method' | 'schedule'> = {}): DdpmGmm {
+    const file = parseModelFile(json);
+    let model: DdpmGmm;
+    try {
+      model = new DdpmGmm({ ...options, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined });
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(`the model file does not describe a valid model: ${e.message}`) : e;
+    }
+    model.means = file.means;
+    model.converged = file.converged;
+    model.nIter = file.nIter;
+    model.backendUsed = file.backendUsed ?? undefined;
+    return model;
+  }
+
+  /** Releases the backend fit() opened from a named choice; a Backend passed in is left to its owner. */
+  dispose(): void {
+    this.ownBackend?.dispose();
+    this.ownBackend = undefined;
+  }
+
+  private async openedBackend(): Promise<Backend> {
+    const b = this.options.backend ?? 'auto';
+    if (typeof b !== 'string') return b;
+    this.ownBackend ??= await openBackend(b, this.options.log);
+    return this.ownBackend;
+  }
+
+  /** One run of the method from the given seeds. */
+  private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number): Promise<FitOutput> {
+    const o = this.options;
+    const k = this.nComponents;
+    const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
+    if (this.method === 'ddpm') return fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
+    if (this.method === 'power') {
+      const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
+      const err = o.truth ? centreError(p.means, o.truth) : undefined;
+      const history = p.history.map((gap, i) => ({
+        step: i,
+        stage: 'power',
+        noiseScale: null,
+        loss: gap,
+        gradNorm: gap,
+        change: gap,
+        ...(err && i === p.history.length - 1 ? { error: err.max, meanError: err.mean } : {}),
+        seconds: 0,
+      }));
+      return { means: p.means, history, converged: p.converged, nIter: p.nIter };
+    }
+    const init = o.init ?? kmeansPlusPlus(X, k, seed);
+    return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery }, o.truth, run);
+  }
+
+  /** p = K d: the means are the model's only free parameters. */
+  private freeParameters(): number {
+    const means = this.fitted();
+    return means.rows * means.cols;
+  }
+
   private fitted(): Matrix {
-    if (!this.means) throw new InputError('the model is not fitted yet: call fit(X) first');
+    if (!this.means) throw new InputError('the model is not fitted yet: call fit(X) first, or load one with DdpmGmm.fromJSON');
     return this.means;
   }
 
   private checkData(X: Matrix, what: string, means?: Matrix): void {
     if (X.rows < 1 || X.cols < 1) throw new InputError(`${what} is ${X.rows} x ${X.cols}: give at least one sample with at least one coordinate`);
+    if (means && X.cols !== means.cols) {
+      throw new InputError(`${what} has d = ${X.cols} columns but the model was fitted in d = ${means.cols}; give data with the model's ${means.cols} columns`);
+    }
     requireFinite(X, what);
-    if (means) requireSameDimension(X, means, 'the fitted means');
-    else requireEnoughSamples(X.rows, this.nComponents);
+    if (!means) requireEnoughSamples(X.rows, this.nComponents);
   }
 }
 

@@ -1,12 +1,13 @@
-// The ddpm-gmm command line end to end (spawned with --backend cpu): the happy path
-// prints JSON of the documented shape, and every bad input fails with one actionable line.
+// The ddpm-gmm command line end to end (spawned from the sources through bin/dev.js, mostly with --backend
+// cpu): the happy path prints JSON of the documented shape, fit writes model files that predict reads,
+// and every bad input fails with one actionable line.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRowIndices, warmStart } from '../src/cli/init.ts';
+import { seededRowIndices, warmStart } from '../src/algorithms/seeding.ts';
 import { describeError } from '../src/cli/run.ts';
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { serializeNpy } from '../src/io/npy.ts';
@@ -15,7 +16,7 @@ import { centreError } from '../src/metrics.ts';
 import { matrix, type Matrix } from '../src/types.ts';
 import { readMatrixFile, writeMatrixFile } from '../src/io/files.ts';
 
-const BIN = resolve(__dirname, '..', 'bin', 'ddpm-gmm.js');
+const BIN = resolve(__dirname, '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
 const run = promisify(execFile);
 
 interface Outcome {
@@ -82,6 +83,17 @@ beforeAll(async () => {
   for (let c = 0; c < D; c++) [pair[c], pair[D + c]] = [mu.data[c]!, -mu.data[c]!];
   writeMatrixFile(join(dir, 'pair.csv'), matrix(2, D, pair));
   writeMatrixFile(join(dir, 'mu2.npy'), matrix(2, D, mu.data.slice(0, 2 * D)));
+  // Model files: one valid (the true centres), and bad ones each wrong in one way.
+  const model = {
+    format: 'ddpm-gmm-model', version: 1, createdBy: 'ddpm-gmm 0.1.0', nComponents: K, dimension: D,
+    means: Array.from({ length: K }, (_, i) => Array.from(mu.data.slice(i * D, (i + 1) * D))),
+    method: 'em', schedule: null, converged: true, nIter: 1, backendUsed: null,
+  };
+  writeFileSync(join(dir, 'model-mu.json'), JSON.stringify(model));
+  writeFileSync(join(dir, 'model-v2.json'), JSON.stringify({ ...model, version: 2 }));
+  writeFileSync(join(dir, 'model-other.json'), JSON.stringify({ ...model, format: 'sklearn' }));
+  writeFileSync(join(dir, 'model-ragged.json'), JSON.stringify({ ...model, dimension: 5 }));
+  writeFileSync(join(dir, 'model-broken.json'), '{"format": "ddpm-gmm-model", ');
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,7 +109,7 @@ describe('ddpm-gmm (happy path, --backend cpu)', () => {
     ]);
     for (const r of [bySeed, byFile, tied, human]) expect(r.code, r.stderr).toBe(0);
     const a = JSON.parse(bySeed.stdout) as Record<string, unknown>;
-    expect(Object.keys(a).sort()).toEqual(['adapter', 'backend', 'gradCentres', 'gradScaled', 'loss']);
+    expect(Object.keys(a).sort()).toEqual(['adapter', 'backend', 'gradCentres', 'gradScaled', 'loss', 'software']);
     expect(a['backend']).toBe('cpu');
     expect(Number.isFinite(a['loss'])).toBe(true);
     const gc = rows(a['gradCentres']);
@@ -116,16 +128,16 @@ describe('ddpm-gmm (happy path, --backend cpu)', () => {
     expect(human.stdout).toMatch(/dL\/dmu/);
   });
 
-  it('fit runs Algorithm 1, prints the result JSON and writes the model file', async () => {
-    const common = ['fit', '--data', 'x.npy', '--k', `${K}`, '--t', '0.5', '--steps', '30', '--lr', '1', '--backend', 'cpu'];
+  it('fit --schedule single runs Algorithm 1, prints the result JSON and writes the model file', async () => {
+    const common = ['fit', '--data', 'x.npy', '--k', `${K}`, '--schedule', 'single', '--t', '0.5', '--steps', '30', '--lr', '1', '--backend', 'cpu'];
     const [fromTruth, fromSeed, tied] = await Promise.all([
       cli([...common, '--init', 'mu.npy', '--log-every', '10', '--out', 'model.json', '--json'], dir),
       cli([...common, '--init-seed', '3', '--noise', 'fixed', '--noise-seed', '8'], dir),
-      cli(['fit', '--data', 'x.npy', '--k', '2', '--tied', '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--json'], dir),
+      cli(['fit', '--data', 'x.npy', '--k', '2', '--schedule', 'single', '--tied', '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--json'], dir),
     ]);
     for (const r of [fromTruth, fromSeed, tied]) expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(fromTruth.stdout) as Record<string, unknown>;
-    expect(Object.keys(out).sort()).toEqual(['adapter', 'backend', 'history', 'means', 'nIter', 'sampleGradsPerSec', 'seconds']);
+    expect(Object.keys(out).sort()).toEqual(['adapter', 'backend', 'history', 'means', 'nIter', 'sampleGradsPerSec', 'seconds', 'software']);
     expect(out['nIter']).toBe(30);
     const history = out['history'] as { step: number; loss: number; gradNorm: number }[];
     expect(history.map((h) => h.step)).toEqual([9, 19, 29]);
@@ -136,10 +148,13 @@ describe('ddpm-gmm (happy path, --backend cpu)', () => {
     // Statistical error of a centre from N/K = 200 unit-variance samples: ~sqrt(d/200) = 0.14; 4x margin.
     expect(centreError(est, mu).max).toBeLessThan(0.6);
     const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf-8')) as Record<string, unknown>;
+    expect(model).toMatchObject({ format: 'ddpm-gmm-model', version: 1, method: 'ddpm', schedule: 'single', converged: false, nIter: 30, nComponents: K, dimension: D });
     expect(model['means']).toEqual(means);
-    expect(model['nIter']).toBe(30);
+    expect((model['backendUsed'] as { kind: string }).kind).toBe('cpu');
     expect((model['settings'] as { k: number; t: number }).k).toBe(K);
+    expect((model['history'] as unknown[]).length).toBe(3);
     expect(fromSeed.stdout).toMatch(/means:/);
+    expect(fromSeed.stdout).toMatch(/^backend: cpu \(CPU float64 reference\)$/m);
     expect(rows((JSON.parse(tied.stdout) as { means: unknown }).means).length).toBe(2);
     // --json with a non-terminal stderr keeps stderr silent.
     expect(fromTruth.stderr).toBe('');
@@ -164,10 +179,90 @@ describe('ddpm-gmm (happy path, --backend cpu)', () => {
   });
 });
 
+describe('ddpm-gmm fit on the estimator, model files and predict', () => {
+  const mu = (): Matrix => readMatrixFile(join(dir, 'mu.npy'), 'mu');
+
+  it('fit --data X --k 3 runs the estimator with its defaults (annealed for K = 3) and reports the backend', async () => {
+    const [cpu, auto] = await Promise.all([
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--backend', 'cpu', '--json'], dir),
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`], dir),
+    ]);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const out = JSON.parse(cpu.stdout) as { means: number[][]; method: string; schedule: string; converged: boolean; backend: string; software: boolean };
+    expect([out.method, out.schedule, out.backend, out.software]).toEqual(['ddpm', 'annealed', 'cpu', false]);
+    expect(typeof out.converged).toBe('boolean');
+    // N/K = 200 samples per centre: the statistical error is ~sqrt(d/200) = 0.14; 4x margin.
+    expect(centreError(matrix(K, D, Float64Array.from(out.means.flat())), mu()).max).toBeLessThan(0.6);
+    // The default backend is auto: a GPU engine (hardware or software adapter), else the CPU reference.
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stdout).toMatch(/^backend: (gpu|cpu) \(.+\)$/m);
+    expect(auto.stdout).toMatch(/^method: ddpm, schedule annealed; N = 600, d = 4, K = 3$/m);
+  });
+
+  it('--restarts N (or --n-init N) keeps the best of N runs and reports them all', async () => {
+    const [a, b] = await Promise.all([
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--method', 'em', '--restarts', '3', '--init-seed', '2', '--backend', 'cpu', '--json'], dir),
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--method', 'em', '--n-init', '3', '--init-seed', '2', '--backend', 'cpu', '--json'], dir),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    const out = JSON.parse(a.stdout) as { restarts: { seed: number; logLikelihood: number }[]; bestRestart: number; means: number[][] };
+    expect(out.restarts.map((r) => r.seed)).toEqual([2, 3, 4]);
+    const kept = out.restarts[out.bestRestart]!.logLikelihood;
+    for (const r of out.restarts) expect(kept).toBeGreaterThanOrEqual(r.logLikelihood);
+    expect((JSON.parse(b.stdout) as { means: number[][] }).means).toEqual(out.means);
+  });
+
+  it('fit --out c.npy writes the centres there and the model file c.json beside them; predict reads it', async () => {
+    const fit = await cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--backend', 'cpu', '--out', 'c.npy'], dir);
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(fit.stdout).toMatch(/wrote the 3 x 4 centres to c\.npy, and the model file beside them to c\.json/);
+    const centres = readMatrixFile(join(dir, 'c.npy'), 'centres');
+    const model = JSON.parse(readFileSync(join(dir, 'c.json'), 'utf-8')) as { format: string; means: number[][]; history: unknown[]; settings: { k: number } };
+    expect(model.format).toBe('ddpm-gmm-model');
+    expect(model.means.flat()).toEqual(Array.from(centres.data));
+    expect(model.history.length).toBeGreaterThan(0);
+    expect(model.settings.k).toBe(K);
+
+    const [json, text] = await Promise.all([
+      cli(['predict', '--model', 'c.json', '--data', 'x.npy', '--out', 'labels.csv', '--proba', 'p.npy', '--json'], dir),
+      cli(['predict', '--model', 'c.json', '--data', 'x.npy'], dir),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const r = JSON.parse(json.stdout) as { n: number; d: number; nComponents: number; labels: number[]; proba: number[][]; counts: number[]; averageLogLikelihood: number };
+    expect([r.n, r.d, r.nComponents]).toEqual([N, D, K]);
+    expect(r.labels).toHaveLength(N);
+    r.proba.forEach((row, i) => {
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+      expect(r.labels[i]).toBe(row.indexOf(Math.max(...row)));
+    });
+    expect(r.counts.reduce((a, b) => a + b, 0)).toBe(N);
+    expect(Number.isFinite(r.averageLogLikelihood)).toBe(true);
+    // The files hold the same labels and responsibilities.
+    expect(Array.from(readMatrixFile(join(dir, 'labels.csv'), 'labels').data)).toEqual(r.labels);
+    expect(Array.from(readMatrixFile(join(dir, 'p.npy'), 'proba').data)).toEqual(r.proba.flat());
+    // generate puts sample i in component i % K: the labels agree up to a relabelling, bar a few.
+    const match = centreError(centres, mu()).match;
+    const right = r.labels.filter((l, i) => match[l] === i % K).length;
+    expect(right / N).toBeGreaterThan(0.97);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/rows per component: 0: \d+, 1: \d+, 2: \d+/);
+    expect(text.stdout).toMatch(/^labels \(first 20 rows/m);
+  });
+
+  it('predict on a model file made by hand labels every sample by its true centre', async () => {
+    const r = await cli(['predict', '--model', 'model-mu.json', '--data', 'x.npy', '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const labels = (JSON.parse(r.stdout) as { labels: number[] }).labels;
+    expect(labels.filter((l, i) => l === i % K).length / N).toBeGreaterThan(0.97);
+  });
+});
+
 describe('ddpm-gmm (bad input)', () => {
   const fit = (extra: string[], out: string): string[] => [
-    'fit', '--data', 'x.npy', '--k', `${K}`, '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--out', out, ...extra,
+    'fit', '--data', 'x.npy', '--k', `${K}`, '--schedule', 'single', '--init-seed', '1', '--t', '0.5', '--steps', '5', '--lr', '0.5', '--backend', 'cpu', '--out', out, ...extra,
   ];
+  const fitDefaults = (extra: string[], out: string): string[] => ['fit', '--data', 'x.npy', '--k', `${K}`, '--backend', 'cpu', '--out', out, ...extra];
+  const predict = (model: string, extra: string[], out: string): string[] => ['predict', '--model', model, '--data', 'x.npy', '--out', out.replace('.json', '.npy'), ...extra];
   const grad = (extra: string[]): string[] => ['grad', '--data', 'x.npy', '--t', '0.5', '--seed', '1', '--backend', 'cpu', ...extra];
   /** [name, argv, expected exit code, pattern the message must match, output file that must not appear] */
   const cases: [string, (out: string) => string[], number, RegExp][] = [
@@ -201,6 +296,20 @@ describe('ddpm-gmm (bad input)', () => {
     ['unknown command', () => ['train'], 2, /unknown command 'train'.*ddpm-gmm --help/],
     ['missing flag', () => ['grad', '--data', 'x.npy', '--seed', '1', '--t', '1'], 2, /'grad' needs --means/],
     ['divergence', (o) => fit(['--lr', '1e9', '--steps', '100'], o), 4, /diverged at step \d+ .*use a smaller --lr/],
+    ['--tied without --schedule single', (o) => fitDefaults(['--tied'], o), 2, /--tied is a flag of the paper's Algorithm 1: add --schedule single/],
+    ['--t on the annealed schedule', (o) => fitDefaults(['--t', '0.5'], o), 2, /--t sets the noise scale of --schedule warm or single; the annealed schedule chooses its own/],
+    ['--lr with em', (o) => fitDefaults(['--method', 'em', '--lr', '0.5'], o), 2, /--lr is the step size of .*--method em sets its own: drop --lr/],
+    ['a loop flag with single', (o) => fit(['--checkpoint', 'ck.json'], o), 2, /--checkpoint belongs to the schedule loop, but --schedule single runs the paper's Algorithm 1/],
+    ['--restarts 0', (o) => fitDefaults(['--restarts', '0'], o), 2, /number of restarts \(--restarts\) must be a positive integer, got 0/],
+    ['--out of another kind', (o) => fitDefaults(['--out', o.replace('.json', '.txt')], o), 2, /must end in \.json \(the model file\), or in \.npy or \.csv/],
+    ['--backend unknown', (o) => fitDefaults(['--backend', 'tpu'], o), 2, /--backend must be 'auto', 'gpu', 'cpu', got 'tpu'/],
+    ['predict: no such model', (o) => predict('nope.json', [], o), 2, /model file \(--model\) 'nope\.json' does not exist/],
+    ['predict: not JSON', (o) => predict('model-broken.json', [], o), 2, /model-broken\.json' is not valid JSON/],
+    ['predict: not a model file', (o) => predict('model-other.json', [], o), 2, /this is not a ddpm-gmm model file \(format is "sklearn"/],
+    ['predict: a newer version', (o) => predict('model-v2.json', [], o), 2, /model file version 2 is newer than this ddpm-gmm reads \(1\).*upgrade ddpm-gmm/],
+    ['predict: inconsistent shapes', (o) => predict('model-ragged.json', [], o), 2, /dimension = 5 but its means row 1 \(1-based\) has 4 values/],
+    ['predict: d mismatch', (o) => ['predict', '--model', 'model-mu.json', '--data', 'means3.npy', '--out', o.replace('.json', '.npy')], 2, /'means3\.npy' has d = 3 columns but the model \(--model\) 'model-mu\.json' was fitted in d = 4/],
+    ['predict: --proba of another kind', (o) => predict('model-mu.json', ['--proba', 'p.txt'], o), 2, /--proba 'p\.txt' must end in \.npy or \.csv/],
   ];
 
   it('each fails with one "ddpm-gmm: error:" line naming the problem, a non-zero exit code, no stack and no output file', async () => {

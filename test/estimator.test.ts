@@ -1,9 +1,11 @@
-// The estimator API (src/estimator.ts): fit / predictProba / score / sample for each method, and the
-// up-front input checks, on the CPU reference (the GPU path is the same Backend calls: test/algorithms).
+// The estimator API (src/estimator.ts): fit / predict / predictProba / score / scoreSamples / bic / aic /
+// sample for each method, restarts, the backend choice, and the up-front input checks, on the CPU reference
+// (the GPU path is the same Backend calls: test/algorithms), plus one fit on the GPU engine through 'auto'.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { DdpmGmm, METHODS } from '../src/estimator.ts';
 import { InputError } from '../src/errors.ts';
+import type { Backend, Matrix } from '../src/types.ts';
 import { generateMixture } from '../src/generate.ts';
 import { centreError } from '../src/metrics.ts';
 import { matrix } from '../src/types.ts';
@@ -67,5 +69,155 @@ describe('DdpmGmm', () => {
     const bad = matrix(3, 5, new Float64Array(15).fill(NaN));
     await expect(model.fit(bad)).rejects.toThrow(/non-finite/);
     await expect(new DdpmGmm({ nComponents: 2, backend, init: matrix(3, 5) }).fit(data)).rejects.toThrow(/rows/);
+  });
+});
+
+/** log q(x) = log (1/K) sum_i (2 pi)^(-d/2) exp(-|x - mu_i|^2 / 2), written out without the library's log-sum-exp. */
+function directLogLikelihood(X: Matrix, means: Matrix): number[] {
+  const { rows: n, cols: d } = X;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let q = 0;
+    for (let j = 0; j < means.rows; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (X.data[i * d + c]! - means.data[j * d + c]!) ** 2;
+      q += Math.exp(-s / 2) / (2 * Math.PI) ** (d / 2) / means.rows;
+    }
+    out.push(Math.log(q));
+  }
+  return out;
+}
+
+describe('DdpmGmm: the scikit-learn surface', () => {
+  const small = generateMixture({ k: 3, d: 4, n: 600, separation: 6, seed: 5 });
+
+  it('predict is the argmax of predictProba; fitPredict is fit then predict; restarts escape a bad seeding', async () => {
+    // k-means++ from seed 2 puts two centres in one cluster (EM stays there); seed 3, the next restart, does not.
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2, nInit: 3 });
+    const labels = await model.fitPredict(small.data);
+    expect(model.restarts[0]!.logLikelihood).toBeLessThan(model.restarts[model.bestRestart]!.logLikelihood - 1);
+    expect(labels).toBeInstanceOf(Int32Array);
+    expect(labels.length).toBe(600);
+    const p = model.predictProba(small.data);
+    for (let i = 0; i < 600; i++) {
+      const row = Array.from(p.data.subarray(3 * i, 3 * i + 3));
+      expect(labels[i]).toBe(row.indexOf(Math.max(...row)));
+    }
+    expect(model.predict(small.data)).toEqual(labels);
+    // Separation 6 in d = 4: the labels are the generator's (i % K) up to a relabelling, bar a few.
+    const match = centreError(model.means!, small.truth).match;
+    let right = 0;
+    for (let i = 0; i < 600; i++) if (match[labels[i]!] === small.labels[i]) right++;
+    expect(right / 600).toBeGreaterThan(0.97);
+  });
+
+  it('scoreSamples is log q(x_n) written out, score its mean, and bic / aic follow their formulas with p = K d', async () => {
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2 });
+    await model.fit(small.data);
+    const direct = directLogLikelihood(small.data, model.means!);
+    const ll = model.scoreSamples(small.data);
+    expect(ll).toBeInstanceOf(Float64Array);
+    ll.forEach((v, i) => expect(v).toBeCloseTo(direct[i]!, 10));
+    const sum = direct.reduce((a, b) => a + b, 0);
+    expect(model.score(small.data)).toBeCloseTo(sum / 600, 10);
+    const p = 3 * 4;
+    const n = 600;
+    expect(model.bic(small.data)).toBeCloseTo(-2 * sum + p * Math.log(n), 8);
+    expect(model.aic(small.data)).toBeCloseTo(-2 * sum + 2 * p, 8);
+    expect(model.bic(small.data) - model.aic(small.data)).toBeCloseTo(p * (Math.log(n) - 2), 8);
+  });
+
+  it('nInit restarts a ddpm schedule from seed + r and noiseSeed + r and keeps the best log-likelihood', async () => {
+    const model = new DdpmGmm({ nComponents: 3, backend, seed: 4, noiseSeed: 10, nInit: 3, maxSteps: 40, averageSteps: 0 });
+    const out = await model.fit(small.data);
+    expect(model.restarts.map((r) => [r.seed, r.noiseSeed])).toEqual([[4, 10], [5, 11], [6, 12]]);
+    const kept = model.restarts[model.bestRestart]!;
+    for (const r of model.restarts) expect(kept.logLikelihood).toBeGreaterThanOrEqual(r.logLikelihood);
+    expect(model.score(small.data)).toBe(kept.logLikelihood);
+    // The kept restart is the single run from its seeds, bit for bit.
+    const alone = new DdpmGmm({ nComponents: 3, backend, seed: kept.seed, noiseSeed: kept.noiseSeed, maxSteps: 40, averageSteps: 0 });
+    expect((await alone.fit(small.data)).means.data).toEqual(out.means.data);
+    // Different seeds give different runs (so the restarts are real).
+    expect(new Set(model.restarts.map((r) => r.logLikelihood)).size).toBeGreaterThan(1);
+  });
+
+  it('nInit applies to every method: em restarts from k-means++ seeds, power from seed + r', async () => {
+    for (const method of ['em', 'gradient-em', 'power'] as const) {
+      const k = method === 'power' ? 2 : 3;
+      const X = method === 'power' ? data : small.data;
+      const model = new DdpmGmm({ nComponents: k, method, backend, seed: 7, nInit: 2 });
+      await model.fit(X);
+      expect(model.restarts.map((r) => r.seed), method).toEqual([7, 8]);
+      const best = Math.max(...model.restarts.map((r) => r.logLikelihood));
+      expect(model.score(X), method).toBe(best);
+    }
+    await expect(new DdpmGmm({ nComponents: 3, method: 'em', backend, nInit: 2, init: small.truth }).fit(small.data)).rejects.toThrow(/nInit = 1/);
+    await expect(new DdpmGmm({ nComponents: 3, backend, nInit: 2, loop: { onCheckpoint: () => {} } }).fit(small.data)).rejects.toThrow(/checkpoint covers one run/);
+  });
+
+  it('predict, score and friends name both dimensions when the data do not match the model', async () => {
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2 });
+    await model.fit(small.data);
+    const wide = matrix(5, 6);
+    for (const call of [() => model.predict(wide), () => model.predictProba(wide), () => model.score(wide), () => model.scoreSamples(wide), () => model.bic(wide), () => model.aic(wide)]) {
+      expect(call).toThrow(InputError);
+      expect(call).toThrow(/d = 6 columns but the model was fitted in d = 4/);
+    }
+  });
+});
+
+describe('DdpmGmm: backends', () => {
+  const small = generateMixture({ k: 3, d: 4, n: 600, separation: 6, seed: 5 });
+
+  it("backend 'cpu' opens the CPU reference, says so in backendUsed, and dispose() releases it", async () => {
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend: 'cpu' });
+    await model.fit(small.data);
+    expect(model.backendUsed).toEqual({ kind: 'cpu', adapter: 'CPU float64 reference', software: false });
+    model.dispose();
+    model.dispose();
+    // A disposed estimator still predicts (on the host) and opens a new backend for the next fit.
+    expect(model.predict(small.data).length).toBe(600);
+    await model.fit(small.data);
+    model.dispose();
+  });
+
+  it('a Backend passed in is used as is and never disposed by the estimator', async () => {
+    let disposed = 0;
+    const cpu = new CpuBackend();
+    const passed: Backend = Object.assign(Object.create(cpu) as Backend, { dispose: () => void disposed++ });
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend: passed });
+    await model.fit(small.data);
+    model.dispose();
+    expect(disposed).toBe(0);
+    expect(model.backendUsed?.kind).toBe('cpu');
+    expect(() => new DdpmGmm({ nComponents: 3, backend: 'tpu' as 'cpu' })).toThrow(/backend must be one of auto, gpu, cpu/);
+  });
+
+  it("backend 'auto' (the default) falls back to the CPU reference when no GPU engine is registered, and says why", async () => {
+    const messages: string[] = [];
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', log: (m) => messages.push(m) });
+    await model.fit(small.data);
+    expect(model.backendUsed?.kind).toBe('cpu');
+    expect(messages.join('\n')).toMatch(/no GPU engine is loaded/);
+    model.dispose();
+    await expect(new DdpmGmm({ nComponents: 3, method: 'em', backend: 'gpu' }).fit(small.data)).rejects.toThrow(/backend 'gpu' was asked for/);
+  });
+
+  // Last in the file: importing the Node entry registers the GPU engine for the rest of this file.
+  it("backend 'auto' opens the GPU engine once ddpm-gmm/node is imported (a software adapter here when there is no GPU)", async () => {
+    await import('../src/node.ts');
+    const model = new DdpmGmm({ nComponents: 3, seed: 1, maxSteps: 40 });
+    try {
+      await model.fit(small.data);
+      expect(model.backendUsed?.kind).toBe('gpu');
+      expect(typeof model.backendUsed?.software).toBe('boolean');
+      // The float32 engine learns the same centres as the float64 reference, within the sampling error.
+      const ref = new DdpmGmm({ nComponents: 3, seed: 1, maxSteps: 40, backend });
+      await ref.fit(small.data);
+      expect(centreError(model.means!, ref.means!).max).toBeLessThan(0.05);
+      expect(centreError(model.means!, small.truth).max).toBeLessThan(0.6);
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -1,4 +1,4 @@
-// The new CLI surface end to end (spawned, --backend cpu): fit with --schedule/--method/--truth/--history,
+// The CLI's schedule loop end to end (spawned from the sources, --backend cpu): fit with --schedule/--method/--truth/--history,
 // --checkpoint then --resume to the same means, experiment's bad inputs, and bad values of the new flags.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const BIN = resolve(__dirname, '..', 'bin', 'ddpm-gmm.js');
+const BIN = resolve(__dirname, '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
 const run = promisify(execFile);
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {

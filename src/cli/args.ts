@@ -1,6 +1,7 @@
 // Flag parsing on node:util parseArgs, with parse failures turned into InputErrors
 // that point at the command's usage.
 import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend-choice.ts';
 import { InputError } from '../errors.ts';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -102,11 +103,11 @@ export function exactlyOne(values: FlagValues, a: string, b: string, command: st
   return hasA ? 'a' : 'b';
 }
 
-/** --backend gpu|cpu, default gpu. */
-export function backendFlag(values: FlagValues): 'gpu' | 'cpu' {
-  const raw = stringFlag(values, 'backend') ?? 'gpu';
-  if (raw !== 'gpu' && raw !== 'cpu') {
-    throw new InputError(`--backend must be 'gpu' or 'cpu', got '${raw}'`);
+/** --backend auto|gpu|cpu, default auto (src/backend-choice.ts). */
+export function backendFlag(values: FlagValues): BackendChoice {
+  const raw = stringFlag(values, 'backend') ?? 'auto';
+  if (!BACKEND_CHOICES.includes(raw as BackendChoice)) {
+    throw new InputError(`--backend must be ${BACKEND_CHOICES.map((c) => `'${c}'`).join(', ')}, got '${raw}'`);
   }
-  return raw;
+  return raw as BackendChoice;
 }

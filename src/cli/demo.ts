@@ -1,18 +1,20 @@
-// ddpm-gmm demo (npm start): learn the centres of a default synthetic mixture from
-// the paper's warm start (Theorem 16) with Algorithm 1, and report the error.
+// ddpm-gmm demo: one self-contained run to see the engine work without a data file: a default synthetic
+// mixture, the paper's warm start (Theorem 16), Algorithm 1 as `fit --schedule single` runs it, and the
+// centre error against the truth.
 import { DivergenceError } from '../errors.ts';
 import { generateMixture } from '../generate.ts';
 import { centreError, minPairwiseDistance } from '../metrics.ts';
 import { toRows, type GdResult } from '../types.ts';
 import { requireLearningRate, requireNoiseScale, requireSteps } from '../validate.ts';
+import { warmStart } from '../algorithms/seeding.ts';
+import { describeBackend } from '../backend-choice.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, type FlagSpec } from './args.ts';
-import { openBackend } from './backend.ts';
-import { divergenceAdvice } from './fit.ts';
-import { warmStart } from './init.ts';
+import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { fmt, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
+import { divergenceAdvice } from './run.ts';
 
-/** The embedded default problem and schedule (tuned with --backend cpu; lr = 4 diverges). */
+/** The default problem and run: large enough to show the GPU's speed, short enough for a software adapter. */
 export const DEMO_DEFAULTS = {
   k: 4,
   d: 16,
@@ -20,14 +22,13 @@ export const DEMO_DEFAULTS = {
   separation: 8,
   seed: 1,
   t: 0.5,
-  // lr = 1 reaches the sampling-noise floor (~0.03) in about 10 steps on the CPU backend; 25 leaves margin
-  // and keeps the run near 30 s on a 2-core software (SwiftShader) adapter.
+  // Enough steps to reach the sampling-noise floor from the warm start, with margin (docs/cli.md shows a run).
   lr: 1,
   steps: 25,
 } as const;
 
 export const DEMO_USAGE = `Usage: ddpm-gmm demo [--k K] [--d D] [--n N] [--separation S] [--seed SEED]
-                     [--t T] [--lr ETA] [--steps H] [--backend gpu|cpu] [--json]
+                     [--t T] [--lr ETA] [--steps H] [--backend auto|gpu|cpu] [--json]
 
 Generates a balanced mixture (defaults: K = ${DEMO_DEFAULTS.k}, d = ${DEMO_DEFAULTS.d}, N = ${DEMO_DEFAULTS.n}, separation ${DEMO_DEFAULTS.separation}, seed ${DEMO_DEFAULTS.seed}),
 starts each centre a third of the minimum separation away from its true centre in a
@@ -52,7 +53,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const v = parseFlags('demo', argv, FLAGS);
   if (boolFlag(v, 'help')) return printLines([DEMO_USAGE]);
   const json = boolFlag(v, 'json');
-  const backendKind = backendFlag(v);
+  const backendChoice = backendFlag(v);
   const D = DEMO_DEFAULTS;
   const k = numberFlag(v, 'k', D.k);
   const d = numberFlag(v, 'd', D.d);
@@ -71,9 +72,8 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const init = warmStart(truth, minSep / 3, seed);
   const initialError = centreError(init, truth);
 
-  const backend = await openBackend(backendKind, (msg) => {
-    if (!json) process.stderr.write(`${msg}\n`);
-  });
+  const backend = await openCliBackend(backendChoice, stderrLog(json));
+  const info = describeBackend(backend);
   const progress = new Progress({ total: steps, label: 'demo', json });
   let result: GdResult;
   let seconds: number;
@@ -108,8 +108,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const last = result.history[result.history.length - 1]!;
   if (json) {
     return printJson({
-      backend: backend.name,
-      adapter: backend.adapter,
+      ...backendJson(info),
       problem: { k, d, n, separation, seed },
       settings: { t, lr, steps, noise: 'fresh', init: 'truth + separation/3 in a random direction' },
       initialError: { max: initialError.max, mean: initialError.mean },
@@ -124,7 +123,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
     });
   }
   await printLines([
-    `adapter: ${backend.adapter} (--backend ${backend.name})`,
+    `backend: ${backendText(info)}`,
     `problem: K = ${k} centres in d = ${d}, N = ${n} samples, minimum separation ${fmt(minSep)}, seed ${seed}`,
     `run: Algorithm 1 at t = ${t}, lr = ${lr}, ${steps} steps, fresh noise; warm start ${fmt(minSep / 3)} from each true centre`,
     `centre error (matched, ${error.method}): max ${fmt(error.max)}, mean ${fmt(error.mean)} (initially max ${fmt(initialError.max)}, mean ${fmt(initialError.mean)})`,

@@ -7,10 +7,11 @@ import { writeTextFile } from '../io/files.ts';
 import { svgFigure, table } from '../experiments/report.ts';
 import { EXPERIMENTS, type Curve, type Row } from '../experiments/suite.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec } from './args.ts';
-import { openBackend } from './backend.ts';
+import { describeBackend } from '../backend-choice.ts';
+import { backendJson, backendText, openCliBackend } from './open-backend.ts';
 import { printJson, printLines } from './output.ts';
 
-export const EXPERIMENT_USAGE = `Usage: ddpm-gmm experiment NAME|all [--quick] [--max-n N] [--out DIR] [--backend gpu|cpu] [--json]
+export const EXPERIMENT_USAGE = `Usage: ddpm-gmm experiment NAME|all [--quick] [--max-n N] [--out DIR] [--backend auto|gpu|cpu] [--json]
 
 Runs the reproduction suite (MATH.md sections 8-10) on seeded mixtures and compares DDPM-GD with EM:
   two-stage          K = 2, |mu*| = 3, random start (Theorem 7): error, steps, stage-1 cosine, vs EM
@@ -18,7 +19,7 @@ Runs the reproduction suite (MATH.md sections 8-10) on seeded mixtures and compa
   warm-start         K components from a warm start displaced by sep/3 (Theorem 16) vs EM from it
   connections        cos(DDPM step, power-iteration step) and cos(DDPM step, gradient-EM step) against t
   annealed           success rate of the annealed schedule vs EM with k-means++ (once, and best of several)
-  --quick            small N, d, K and seed counts (minutes on a software adapter); without it, the issue's settings
+  --quick            small N, d, K and seed counts (minutes on a software adapter); without it, the full settings of docs/experiments.md
   --max-n N          cap every setting's N at N (each row names the N it used): the full two-stage d = 1024
                      row (N = 409600) takes hours on a software adapter
   --out DIR          the results folder (default results/<name>-<quick|full>-<timestamp>)
@@ -53,7 +54,8 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const log = (msg: string): void => {
     if (!json) process.stderr.write(`${msg}\n`);
   };
-  const backend = await openBackend(backendFlag(v), log);
+  const backend = await openCliBackend(backendFlag(v), log);
+  const info = describeBackend(backend);
   const rows: Row[] = [];
   const curves: Curve[] = [];
   const settings: Record<string, unknown> = {};
@@ -71,12 +73,12 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const seconds = (performance.now() - start) / 1000;
   const reportPath = join(dir, 'report.json');
   const figurePath = join(dir, 'figure.svg');
-  const report = { experiment: name, quick, maxN: maxN ?? null, backend: backend.name, adapter: backend.adapter, seconds, rows, curves, settings };
+  const report = { experiment: name, quick, maxN: maxN ?? null, ...backendJson(info), seconds, rows, curves, settings };
   writeTextFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   writeTextFile(figurePath, svgFigure(curves));
   if (json) return printJson({ ...report, curves: undefined, report: reportPath, figure: figurePath });
   await printLines([
-    `backend: ${backend.name} (${backend.adapter}); ${quick ? 'quick' : 'full'} settings${maxN !== undefined ? `, N capped at ${maxN}` : ''}; ${seconds.toFixed(1)} s`,
+    `backend: ${backendText(info)}; ${quick ? 'quick' : 'full'} settings${maxN !== undefined ? `, N capped at ${maxN}` : ''}; ${seconds.toFixed(1)} s`,
     ...table(rows),
     `report: ${reportPath}`,
     `figure: ${figurePath}`,

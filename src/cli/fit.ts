@@ -1,66 +1,46 @@
-// ddpm-gmm fit: the paper's Algorithm 1 (MATH.md sections 6 and 8.1) on a data file.
+// ddpm-gmm fit: the estimator (src/estimator.ts) on a data file, with its defaults, so the CLI runs the loop
+// that the library and the page run; --schedule single is the paper's Algorithm 1 as written
+// (fit-single.ts). Adds what only a command line needs: progress, a CSV history, checkpoints a resumed
+// run continues exactly (src/algorithms/checkpoint.ts), and --out files.
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { DivergenceError, InputError } from '../errors.ts';
+import { fingerprintOf, readCheckpoint, writeCheckpoint } from '../algorithms/checkpoint.ts';
+import { SCHEDULES, type HistoryRow, type LoopState, type ScheduleName } from '../algorithms/index.ts';
+import { DdpmGmm, defaultSchedule, METHODS, type FitOutput, type Method } from '../estimator.ts';
+import { DeviceError, DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, writeTextFile } from '../io/files.ts';
-import { toRows, type GdResult, type Matrix } from '../types.ts';
-import {
-  requireCentreCount,
-  requireEnoughSamples,
-  requireLearningRate,
-  requireNoiseScale,
-  requirePositiveInteger,
-  requireSameDimension,
-  requireSeed,
-  requireSteps,
-  requireTiedK,
-  tiedCentres,
-  untiedCentres,
-} from '../validate.ts';
-import {
-  backendFlag,
-  boolFlag,
-  exactlyOne,
-  numberFlag,
-  parseFlags,
-  requireNumber,
-  requireString,
-  stringFlag,
-  type FlagSpec,
-} from './args.ts';
-import { openBackend } from './backend.ts';
-import { seededRows } from './init.ts';
+import { toRows, type Matrix } from '../types.ts';
+import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
+import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
+import { fitSingleCommand } from './fit-single.ts';
 import { readFiniteMatrix } from './inputs.ts';
+import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
-import { fitScheduleCommand, wantsSchedule } from './fit-schedule.ts';
+import { divergenceAdvice } from './run.ts';
 
-export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K (--init INIT.npy | --init-seed SEED) --t T --steps H --lr ETA
-                    [--tied] [--noise-seed S] [--noise fresh|fixed] [--log-every L]
-                    [--backend gpu|cpu] [--out model.json] [--json]
+export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
+               [--schedule two-stage|projected|warm|annealed|single] [--restarts N]
+               [--init INIT.npy | --init-seed S] [--noise-seed S] [--t T] [--lr ETA] [--steps H] [--tol TOL]
+               [--average-steps A] [--log-every L] [--truth MU.npy] [--history FILE.csv] [--connections]
+               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
+               [--backend auto|gpu|cpu] [--out model.json | --out centres.npy|centres.csv] [--json]
 
-Runs H steps of gradient descent on the DDPM objective at noise scale T (the paper's
-Algorithm 1): m <- m - ETA dL/dm on the scaled centres m = exp(-T) mu.
-  --init FILE       K x d initial centres (unscaled); with --tied one row m or rows m, -m
-  --init-seed SEED  start from K distinct data rows drawn by a seeded partial Fisher-Yates
-                    shuffle (Philox stream 2); with --tied, m = (row a - row b) / 2
-  --noise fresh     new Philox noise every step (default); 'fixed' reuses step 0's noise
-  --noise-seed S    the Philox seed of the training noise (default 0)
-  --log-every L     record loss and gradient norm every L steps (default H/20)
-  --tied            the symmetric student 1/2 N(m, I) + 1/2 N(-m, I) about the origin
-                    (K must be 2; centre the data first); means are reported as m, -m
-  --out FILE.json   write {means, history, nIter, settings, backend, adapter}
-
-Schedules, baselines and checkpoints (any of these flags selects this mode; MATH.md sections 8-10):
-  ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
-               [--schedule two-stage|projected|warm|single|annealed] [--init INIT.npy | --init-seed S]
-               [--t T] [--lr ETA] [--steps H] [--tol TOL] [--average-steps A] [--truth MU.npy] [--history FILE.csv]
-               [--connections] [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
+Learns K centres of the balanced mixture (1/K) sum_i N(mu_i, I) from X (N x d) with the estimator's
+defaults (MATH.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
   --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
-  --schedule        default two-stage for K = 2, warm with --init, annealed otherwise
+  --schedule        ddpm schedule: default two-stage for K = 2, warm with --init, annealed otherwise;
+                    single is the paper's Algorithm 1 as written (see below)
+  --restarts N      fit N times (also --n-init N): restart r uses --init-seed + r and --noise-seed + r,
+                    and the run whose mixture gives X the highest average log-likelihood is kept
+  --init FILE       K x d initial centres (the warm schedule needs them); --init-seed S seeds the start
+  --t T             warm: the noise scale (default 0.2)
+  --lr ETA          warm, annealed, gradient-em: the step size
   --steps / --tol   step limit (per stage) and tolerance on the centre change per step
                     (default: the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM)
   --average-steps A after the last GD stage, A more steps whose chunk-end iterates are averaged
-                    (Polyak-Ruppert; default 100, 0 for single; 0 returns the last iterate)
+                    (Polyak-Ruppert; default 100; 0 returns the last iterate)
   --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
   --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, angle,
                     stage 1's spectral gap, the connection cosines, seconds)
@@ -68,7 +48,23 @@ Schedules, baselines and checkpoints (any of these flags selects this mode; MATH
                     (K = 2) and with the gradient-EM step (MATH.md section 9); costs 1-2 extra passes
   --checkpoint FILE written every --checkpoint-every steps (default each log interval) and at the end
   --resume FILE     continue from a checkpoint of the same data and flags; the result equals an
-                    uninterrupted run's exactly`;
+                    uninterrupted run's exactly (checkpoints need --restarts 1)
+  --backend         auto (default: a hardware GPU, then a software adapter, then the CPU reference),
+                    gpu, or cpu (the float64 reference)
+  --out FILE.json   the model file, for 'ddpm-gmm predict' and DdpmGmm.fromJSON (also the history and
+                    the settings); --out FILE.npy or FILE.csv writes the K x d centres there and the
+                    model file beside them (FILE.json)
+
+Algorithm 1 as written (MATH.md sections 6 and 8.1): exactly H steps at one noise scale, no stopping rule:
+  ddpm-gmm fit --data X.npy --k K --schedule single [--t T] [--steps H] [--lr ETA]
+               [--init INIT.npy | --init-seed S] [--tied] [--noise fresh|fixed] [--noise-seed S] [--log-every L]
+  --t, --steps, --lr   default 0.2, 300 and max(1, K/16), as the loop's single-scale schedules
+  --init-seed SEED     start from K distinct data rows drawn by a seeded partial Fisher-Yates shuffle
+                       (default seed 0); with --tied, m = (row a - row b) / 2
+  --tied               the symmetric student 1/2 N(m, I) + 1/2 N(-m, I) about the origin (K = 2;
+                       centre the data first); means are reported as m, -m
+  --noise fresh|fixed  new Philox noise every step (default), or step 0's noise on every step
+  --log-every L        record loss and gradient norm every L steps (default H/20)`;
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
@@ -87,6 +83,8 @@ const FLAGS: FlagSpec = {
   json: { type: 'boolean' },
   method: { type: 'string' },
   schedule: { type: 'string' },
+  restarts: { type: 'string' },
+  'n-init': { type: 'string' },
   truth: { type: 'string' },
   history: { type: 'string' },
   checkpoint: { type: 'string' },
@@ -97,145 +95,210 @@ const FLAGS: FlagSpec = {
   connections: { type: 'boolean' },
 };
 
-/** Re-raises a divergence with the CLI's flags in the advice. */
-export function divergenceAdvice(e: DivergenceError, lr: number): DivergenceError {
-  return new DivergenceError(
-    e.step,
-    `training diverged at step ${e.step} (0-based) with --lr ${lr}: the loss or the centres became NaN or infinite; use a smaller --lr, e.g. ${fmt(lr / 10)}`,
-  );
-}
-
 export async function fitCommand(argv: string[]): Promise<void> {
   const v = parseFlags('fit', argv, FLAGS);
   if (boolFlag(v, 'help')) return printLines([FIT_USAGE]);
-  if (wantsSchedule(v)) return fitScheduleCommand(v);
+  if (stringFlag(v, 'schedule') === 'single') return fitSingleCommand(v);
+  for (const flag of ['tied', 'noise']) {
+    if (v[flag] !== undefined) throw new InputError(`--${flag} is a flag of the paper's Algorithm 1: add --schedule single (see 'ddpm-gmm fit --help')`);
+  }
+  return fitEstimatorCommand(v);
+}
+
+function positive(v: number | undefined, what: string): number | undefined {
+  if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
+  return v;
+}
+
+/** --restarts N or its scikit-learn name --n-init N; default 1. */
+function restartsFlag(v: FlagValues): number {
+  if (v['restarts'] !== undefined && v['n-init'] !== undefined) throw new InputError('--restarts and --n-init are the same flag: give one of them');
+  const name = v['n-init'] !== undefined ? 'n-init' : 'restarts';
+  const n = numberFlag(v, name, 1);
+  requirePositiveInteger(n, `the number of restarts (--${name})`);
+  return n;
+}
+
+function historyCsv(rows: HistoryRow[]): string {
+  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,cos_power,cos_gradient_em,seconds';
+  const cell = (v: number | null | undefined): string => (v === undefined || v === null ? '' : String(v));
+  const lines = rows.map((r) =>
+    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), cell(r.cosPower), cell(r.cosGradientEm), r.seconds].join(','),
+  );
+  return `${[head, ...lines].join('\n')}\n`;
+}
+
+async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const json = boolFlag(v, 'json');
-  const tied = boolFlag(v, 'tied');
-  const backendKind = backendFlag(v);
-  // Cheap checks first: a typo in a number should not wait for a large file to load.
-  const k = requireNumber(v, 'k', 'fit');
+  const log = stderrLog(json);
+  const backendChoice = backendFlag(v);
+  const method = (stringFlag(v, 'method') ?? 'ddpm') as Method;
+  if (!METHODS.includes(method)) throw new InputError(`--method must be one of ${METHODS.join(', ')}, got '${method}'`);
+  const scheduleRaw = stringFlag(v, 'schedule');
+  if (scheduleRaw !== undefined && !SCHEDULES.includes(scheduleRaw as ScheduleName)) {
+    throw new InputError(`--schedule must be one of ${SCHEDULES.join(', ')}, got '${scheduleRaw}'`);
+  }
+  const k = numberFlag(v, 'k');
+  if (k === undefined) throw new InputError("'fit' needs --k; see 'ddpm-gmm fit --help'");
   requireCentreCount(k);
-  if (tied) requireTiedK(k);
-  const t = requireNumber(v, 't', 'fit');
-  requireNoiseScale(t);
-  const steps = requireNumber(v, 'steps', 'fit');
-  requireSteps(steps);
-  const lr = requireNumber(v, 'lr', 'fit');
-  requireLearningRate(lr);
+  const t = positive(numberFlag(v, 't'), 'the noise scale t (--t)');
+  const lr = positive(numberFlag(v, 'lr'), 'the learning rate (--lr)');
+  const tol = positive(numberFlag(v, 'tol'), 'the tolerance (--tol)');
+  const steps = numberFlag(v, 'steps');
+  if (steps !== undefined) requirePositiveInteger(steps, 'the step limit (--steps)');
+  const averageSteps = numberFlag(v, 'average-steps');
+  const connections = boolFlag(v, 'connections');
+  if (connections && method !== 'ddpm') throw new InputError(`--connections measures DDPM-GD steps; drop it with --method ${method}`);
+  if (averageSteps !== undefined && (!Number.isSafeInteger(averageSteps) || averageSteps < 0)) {
+    throw new InputError(`the averaging steps (--average-steps) must be a whole number >= 0, got ${averageSteps}`);
+  }
+  const logEvery = numberFlag(v, 'log-every');
+  if (logEvery !== undefined) requirePositiveInteger(logEvery, 'the log interval (--log-every)');
+  const seed = numberFlag(v, 'init-seed', 0);
+  requireSeed(seed, 'the initialisation seed (--init-seed)');
   const noiseSeed = numberFlag(v, 'noise-seed', 0);
   requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
-  const noiseMode = stringFlag(v, 'noise') ?? 'fresh';
-  if (noiseMode !== 'fresh' && noiseMode !== 'fixed') {
-    throw new InputError(`--noise must be 'fresh' or 'fixed', got '${noiseMode}'`);
+  const nInit = restartsFlag(v);
+  const checkpointEvery = numberFlag(v, 'checkpoint-every');
+  if (checkpointEvery !== undefined) requirePositiveInteger(checkpointEvery, 'the checkpoint interval (--checkpoint-every)');
+  const checkpointPath = stringFlag(v, 'checkpoint');
+  const resumePath = stringFlag(v, 'resume');
+  if (method === 'power' && (checkpointPath || resumePath)) throw new InputError('--method power runs on the host in one go: drop --checkpoint and --resume');
+  if (nInit > 1 && (checkpointPath || resumePath)) throw new InputError(`a checkpoint covers one run, but --restarts is ${nInit}: drop --restarts, or --checkpoint and --resume`);
+  if (checkpointPath !== undefined) {
+    if (extname(checkpointPath).toLowerCase() !== '.json') throw new InputError(`--checkpoint '${checkpointPath}' must end in .json`);
+    checkWritableLocation(checkpointPath, '--checkpoint');
   }
-  const logEvery = numberFlag(v, 'log-every', Math.max(1, Math.floor(steps / 20)));
-  requirePositiveInteger(logEvery, 'the log interval (--log-every)');
-  const initFrom = exactlyOne(v, 'init', 'init-seed', 'fit');
-  const initSeed = initFrom === 'b' ? requireNumber(v, 'init-seed', 'fit') : undefined;
-  if (initSeed !== undefined) requireSeed(initSeed, 'the initialisation seed (--init-seed)');
+  if (resumePath !== undefined && !existsSync(resumePath)) throw new InputError(`--resume file '${resumePath}' does not exist; give a file written by --checkpoint`);
+  const historyPath = stringFlag(v, 'history');
+  if (historyPath !== undefined) {
+    if (extname(historyPath).toLowerCase() !== '.csv') throw new InputError(`--history '${historyPath}' must end in .csv`);
+    checkWritableLocation(historyPath, '--history');
+  }
+  const dataPath = stringFlag(v, 'data');
+  if (dataPath === undefined) throw new InputError("'fit' needs --data; see 'ddpm-gmm fit --help'");
+  const initPath = stringFlag(v, 'init');
+  const truthPath = stringFlag(v, 'truth');
+  requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined));
   const outPath = stringFlag(v, 'out');
-  if (outPath !== undefined) {
-    if (extname(outPath).toLowerCase() !== '.json') {
-      throw new InputError(`--out '${outPath}' must end in .json (the model is written as JSON)`);
-    }
-    checkWritableLocation(outPath, '--out');
-  }
-  const dataPath = requireString(v, 'data', 'fit');
+  const output =
+    outPath !== undefined
+      ? planModelOutput(outPath, [
+          { flag: '--data', path: dataPath },
+          { flag: '--init', path: initPath },
+          { flag: '--truth', path: truthPath },
+          { flag: '--checkpoint', path: checkpointPath },
+          { flag: '--resume', path: resumePath },
+          { flag: '--history', path: historyPath },
+        ])
+      : undefined;
 
   const data = readFiniteMatrix(dataPath, 'data (--data)');
   requireEnoughSamples(data.rows, k);
-  let init: Matrix;
-  if (initFrom === 'a') {
-    const initPath = String(v['init']);
-    const what = `initial centres (--init) file '${initPath}'`;
-    const raw = readFiniteMatrix(initPath, 'initial centres (--init)');
-    requireSameDimension(data, raw, what);
-    if (tied) init = tiedCentres(raw, what);
-    else if (raw.rows !== k) {
-      throw new InputError(`${what} has ${raw.rows} rows but --k is ${k}; give one row per centre`);
-    } else init = raw;
-  } else {
-    const rows = seededRows(data, k, initSeed!);
-    init = tied ? halfDifference(rows) : rows;
+  let truth: Matrix | undefined;
+  if (truthPath !== undefined) {
+    truth = readFiniteMatrix(truthPath, 'true centres (--truth)');
+    requireSameDimension(data, truth, `true centres (--truth) file '${truthPath}'`);
+    if (truth.rows !== k) throw new InputError(`true centres (--truth) file '${truthPath}' has ${truth.rows} rows but --k is ${k}`);
   }
+  let init: Matrix | undefined;
+  if (initPath !== undefined) {
+    init = readFiniteMatrix(initPath, 'initial centres (--init)');
+    requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
+  }
+  // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
+  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps };
+  const fingerprint = fingerprintOf(settings, data);
+  const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
-  const backend = await openBackend(backendKind, (msg) => {
-    if (!json) process.stderr.write(`${msg}\n`);
+  const total = steps ?? 300;
+  let progress = new Progress({ total, label: 'fit', json });
+  const model = new DdpmGmm({
+    nComponents: k,
+    method,
+    schedule: scheduleRaw as ScheduleName | undefined,
+    backend: await prepareBackend(backendChoice, log),
+    log,
+    nInit,
+    init,
+    seed,
+    noiseSeed,
+    noiseScale: t,
+    lr,
+    tol,
+    averageSteps,
+    maxSteps: steps,
+    logEvery,
+    truth,
+    onRestart: (r, n) => {
+      if (n === 1) return;
+      progress.finish();
+      progress = new Progress({ total, label: `fit, restart ${r + 1}/${n}`, json });
+    },
+    loop: {
+      connections,
+      resume,
+      checkpointEvery,
+      onCheckpoint: checkpointPath !== undefined ? (s) => writeCheckpoint(checkpointPath, s, fingerprint, noiseSeed) : undefined,
+      onProgress: (row) => progress.update(Math.min(total, row.step + 1), `${row.stage} loss ${fmt(row.loss)}${row.error !== undefined ? ` error ${fmt(row.error)}` : ''}`),
+    },
   });
-  const progress = new Progress({ total: steps, label: 'fit', json });
-  let result: GdResult;
   const start = performance.now();
+  let out: FitOutput;
   try {
-    result = await backend.gdSteps(data, init, {
-      noiseScale: t,
-      tied,
-      noise: { kind: 'seed', seed: noiseSeed, mode: noiseMode },
-      steps,
-      lr,
-      logEvery,
-      onProgress: (p) => progress.update(p.done, `loss ${fmt(p.last.loss)}`),
-    });
+    out = await model.fit(data);
   } catch (e) {
-    throw e instanceof DivergenceError ? divergenceAdvice(e, lr) : e;
+    if (e instanceof DivergenceError) throw divergenceAdvice(e, lr);
+    if (e instanceof DeviceError && checkpointPath !== undefined) {
+      throw new DeviceError(`${e.message}; the last checkpoint '${checkpointPath}' is usable: rerun with --resume ${checkpointPath}`);
+    }
+    throw e;
   } finally {
     progress.finish();
-    backend.dispose();
+    model.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  const means = tied ? untiedCentres(result.centres) : result.centres;
-  const sampleGradsPerSec = (data.rows * result.nIter) / seconds;
-  const settings = {
-    data: dataPath,
-    n: data.rows,
-    d: data.cols,
-    k,
-    t,
-    steps,
-    lr,
-    tied,
-    noise: { mode: noiseMode, seed: noiseSeed },
-    init: initFrom === 'a' ? { file: String(v['init']) } : { seed: initSeed },
-    logEvery,
+  const info = model.backendUsed!;
+  if (historyPath !== undefined) writeTextFile(historyPath, historyCsv(out.history));
+  const wrote = output ? writeModelOutput(output, { ...model.toJSON(), history: out.history, settings: { ...settings, noiseSeed, nInit, backend: backendChoice } }, out.means) : [];
+  const last = out.history[out.history.length - 1];
+  const schedule = method === 'ddpm' ? model.schedule : null;
+  const result = {
+    means: toRows(out.means),
+    converged: out.converged,
+    nIter: out.nIter,
+    history: out.history,
+    method,
+    schedule,
+    ...(last?.error !== undefined ? { error: last.error } : {}),
+    ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart } : {}),
+    ...backendJson(info),
+    seconds,
   };
-  if (outPath !== undefined) {
-    const model = {
-      means: toRows(means),
-      history: result.history,
-      nIter: result.nIter,
-      settings,
-      backend: backend.name,
-      adapter: backend.adapter,
-    };
-    writeTextFile(outPath, `${JSON.stringify(model, null, 2)}\n`);
-  }
-  if (json) {
-    return printJson({
-      means: toRows(means),
-      history: result.history,
-      nIter: result.nIter,
-      backend: backend.name,
-      adapter: backend.adapter,
-      seconds,
-      sampleGradsPerSec,
-    });
-  }
-  const first = result.history[0];
-  const last = result.history[result.history.length - 1];
+  if (json) return printJson(result);
+  const kept = model.restarts[model.bestRestart];
   await printLines([
-    `backend: ${backend.name} (${backend.adapter})`,
-    `problem: N = ${data.rows}, d = ${data.cols}, K = ${k}${tied ? ' (tied)' : ''}; t = ${t}, ${steps} steps, lr = ${lr}, ${noiseMode} noise (seed ${noiseSeed})`,
-    `loss: ${first ? fmt(first.loss) : '?'} (step ${first?.step ?? '?'}) -> ${last ? fmt(last.loss) : '?'} (step ${last?.step ?? '?'}), final |dL/dm| ${last ? fmt(last.gradNorm) : '?'}`,
-    `time: ${fmt(seconds)} s, ${fmt(sampleGradsPerSec)} sample-gradients/s`,
+    `backend: ${backendText(info)}`,
+    `method: ${method}${schedule ? `, schedule ${schedule}` : ''}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
+    ...(nInit > 1 && kept
+      ? [`restarts: kept ${model.bestRestart + 1} of ${nInit} (average log-likelihood ${fmt(kept.logLikelihood)}; all: ${model.restarts.map((r) => fmt(r.logLikelihood)).join(', ')})`]
+      : []),
+    `${out.converged ? 'converged' : 'stopped at the step limit'} after ${out.nIter} steps in ${fmt(seconds)} s${last ? `; last loss ${fmt(last.loss)}` : ''}${last?.error !== undefined ? `, matched error max ${fmt(last.error)}` : ''}`,
     'means:',
-    ...matrixLines(means),
-    ...(outPath !== undefined ? [`wrote ${outPath}`] : []),
+    ...matrixLines(out.means),
+    ...(historyPath !== undefined ? [`wrote ${historyPath}`] : []),
+    ...wrote,
   ]);
 }
 
-/** Tied init from two data rows a, b: m = (a - b) / 2, the half-difference of a symmetric pair. */
-function halfDifference(rows: Matrix): Matrix {
-  const d = rows.cols;
-  const m = new Float64Array(d);
-  for (let c = 0; c < d; c++) m[c] = (rows.data[c]! - rows.data[d + c]!) / 2;
-  return { rows: 1, cols: d, data: m };
+/** --t and --lr where the method and schedule have no use for them would be silently ignored: say so instead. */
+function requireUsed(v: FlagValues, method: Method, schedule: ScheduleName): void {
+  const run = method === 'ddpm' ? `the ${schedule} schedule` : `--method ${method}`;
+  if (v['t'] !== undefined && !(method === 'ddpm' && schedule === 'warm')) {
+    throw new InputError(`--t sets the noise scale of --schedule warm or single; ${run} chooses its own noise scales: drop --t`);
+  }
+  const usesLr = method === 'gradient-em' || (method === 'ddpm' && (schedule === 'warm' || schedule === 'annealed'));
+  if (v['lr'] !== undefined && !usesLr) {
+    throw new InputError(`--lr is the step size of the warm, annealed and single schedules and of gradient-em; ${run} sets its own: drop --lr`);
+  }
 }

@@ -21,11 +21,12 @@ import {
   requireString,
   type FlagSpec,
 } from './args.ts';
-import { openBackend } from './backend.ts';
+import { describeBackend } from '../backend-choice.ts';
+import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { readFiniteMatrix } from './inputs.ts';
 import { fmt, matrixLines, printJson, printLines, rowNorms } from './output.ts';
 
-export const GRAD_USAGE = `Usage: ddpm-gmm grad --data X.npy --means M.npy --t T (--noise Z.npy | --seed SEED [--step STEP]) [--tied] [--backend gpu|cpu] [--json]
+export const GRAD_USAGE = `Usage: ddpm-gmm grad --data X.npy --means M.npy --t T (--noise Z.npy | --seed SEED [--step STEP]) [--tied] [--backend auto|gpu|cpu] [--json]
 
 Evaluates the DDPM loss L and its gradients at the centres in --means (K x d, unscaled
 mu) at noise scale T > 0: gradCentres = dL/dmu, gradScaled = dL/dm with m = exp(-T) mu.
@@ -51,7 +52,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
   if (boolFlag(v, 'help')) return printLines([GRAD_USAGE]);
   const json = boolFlag(v, 'json');
   const tied = boolFlag(v, 'tied');
-  const backendKind = backendFlag(v);
+  const backendChoice = backendFlag(v);
   const t = requireNumber(v, 't', 'grad');
   requireNoiseScale(t);
   const dataPath = requireString(v, 'data', 'grad');
@@ -86,9 +87,8 @@ export async function gradCommand(argv: string[]): Promise<void> {
     noise = { kind: 'seed', seed, mode: 'fixed', step };
   }
 
-  const backend = await openBackend(backendKind, (msg) => {
-    if (!json) process.stderr.write(`${msg}\n`);
-  });
+  const backend = await openCliBackend(backendChoice, stderrLog(json));
+  const info = describeBackend(backend);
   try {
     const result = await backend.lossAndGradient(data, means, { noiseScale: t, tied, noise });
     if (json) {
@@ -96,13 +96,12 @@ export async function gradCommand(argv: string[]): Promise<void> {
         loss: result.loss,
         gradCentres: toRows(result.gradCentres),
         gradScaled: toRows(result.gradScaled),
-        backend: backend.name,
-        adapter: backend.adapter,
+        ...backendJson(info),
       });
     }
     const norms = rowNorms(result.gradCentres).map(fmt).join(', ');
     await printLines([
-      `backend: ${backend.name} (${backend.adapter})`,
+      `backend: ${backendText(info)}`,
       `problem: N = ${data.rows}, d = ${data.cols}, K = ${tied ? '2 (tied)' : means.rows}, t = ${t}, noise ${noiseFrom === 'a' ? `from ${String(v['noise'])}` : `seed ${seed}, step ${step}`}`,
       `loss: ${fmt(result.loss)}`,
       `|dL/dmu| per centre: ${norms}`,

@@ -21,6 +21,13 @@ export function describeError(e: unknown): { line: string; code: number } {
   };
 }
 
+/** Re-raises a divergence with advice in the CLI's flags: the step size that diverged, when the run had one. */
+export function divergenceAdvice(e: DivergenceError, lr: number | undefined): DivergenceError {
+  const what = 'the loss or the centres became NaN or infinite';
+  const advice = lr !== undefined ? ` with --lr ${lr}: ${what}; use a smaller --lr, e.g. ${Number((lr / 10).toPrecision(6))}` : `: ${what}; give a smaller step size with --lr`;
+  return new DivergenceError(e.step, `training diverged at step ${e.step} (0-based)${advice}`);
+}
+
 /** Writes to a stream and resolves once the data is flushed, so process.exit loses nothing. */
 export function writeFlushed(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => {

@@ -1,0 +1,158 @@
+// ddpm-gmm fit --schedule single: the paper's Algorithm 1 (MATH.md sections 6 and 8.1) as written, through
+// Backend.gdSteps: exactly --steps steps at one noise scale, fresh or fixed noise, optionally the tied
+// student about the origin, returning the last iterate. The loop's 'single' schedule differs (a
+// noise-floor stopping rule, fresh noise only, no tied mode), so the CLI keeps this path for the
+// paper's algorithm; its defaults for t, lr and the step count are the loop's.
+import { DEFAULTS, defaultLr } from '../algorithms/schedules.ts';
+import { seededRows } from '../algorithms/seeding.ts';
+import { describeBackend } from '../backend-choice.ts';
+import { DivergenceError, InputError } from '../errors.ts';
+import { createModelFile } from '../model-file.ts';
+import { toRows, type GdResult, type Matrix } from '../types.ts';
+import {
+  requireCentreCount,
+  requireEnoughSamples,
+  requireLearningRate,
+  requireNoiseScale,
+  requirePositiveInteger,
+  requireSameDimension,
+  requireSeed,
+  requireSteps,
+  requireTiedK,
+  tiedCentres,
+  untiedCentres,
+} from '../validate.ts';
+import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
+import { readFiniteMatrix } from './inputs.ts';
+import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
+import { fmt, matrixLines, printJson, printLines } from './output.ts';
+import { Progress } from './progress.ts';
+import { divergenceAdvice } from './run.ts';
+
+/** Flags of the schedule loop that Algorithm 1 has no use for. */
+const LOOP_ONLY = ['truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps', 'connections', 'restarts', 'n-init'] as const;
+
+export async function fitSingleCommand(v: FlagValues): Promise<void> {
+  const method = stringFlag(v, 'method');
+  if (method !== undefined && method !== 'ddpm') {
+    throw new InputError(`--schedule single is DDPM gradient descent (Algorithm 1); drop --schedule single to run --method ${method}`);
+  }
+  for (const flag of LOOP_ONLY) {
+    if (v[flag] !== undefined) {
+      throw new InputError(
+        `--${flag} belongs to the schedule loop, but --schedule single runs the paper's Algorithm 1 as written (exactly --steps steps, no stopping rule); drop --${flag}, or use --schedule warm --init FILE for a loop run at one noise scale`,
+      );
+    }
+  }
+  const json = boolFlag(v, 'json');
+  const tied = boolFlag(v, 'tied');
+  const backendChoice = backendFlag(v);
+  // Cheap checks first: a typo in a number should not wait for a large file to load.
+  const k = requireNumber(v, 'k', 'fit');
+  requireCentreCount(k);
+  if (tied) requireTiedK(k);
+  const t = numberFlag(v, 't', DEFAULTS.noiseScale);
+  requireNoiseScale(t);
+  const steps = numberFlag(v, 'steps', DEFAULTS.maxSteps);
+  requireSteps(steps);
+  const lr = numberFlag(v, 'lr', defaultLr(k));
+  requireLearningRate(lr);
+  const noiseSeed = numberFlag(v, 'noise-seed', 0);
+  requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
+  const noiseMode = stringFlag(v, 'noise') ?? 'fresh';
+  if (noiseMode !== 'fresh' && noiseMode !== 'fixed') {
+    throw new InputError(`--noise must be 'fresh' or 'fixed', got '${noiseMode}'`);
+  }
+  const logEvery = numberFlag(v, 'log-every', Math.max(1, Math.floor(steps / 20)));
+  requirePositiveInteger(logEvery, 'the log interval (--log-every)');
+  const initPath = stringFlag(v, 'init');
+  if (initPath !== undefined && v['init-seed'] !== undefined) {
+    throw new InputError("'fit' takes one of --init and --init-seed, not both; see 'ddpm-gmm fit --help'");
+  }
+  const initSeed = initPath === undefined ? numberFlag(v, 'init-seed', 0) : undefined;
+  if (initSeed !== undefined) requireSeed(initSeed, 'the initialisation seed (--init-seed)');
+  const dataPath = requireString(v, 'data', 'fit');
+  const outPath = stringFlag(v, 'out');
+  const output = outPath !== undefined ? planModelOutput(outPath, [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }]) : undefined;
+
+  const data = readFiniteMatrix(dataPath, 'data (--data)');
+  requireEnoughSamples(data.rows, k);
+  let init: Matrix;
+  if (initPath !== undefined) {
+    const what = `initial centres (--init) file '${initPath}'`;
+    const raw = readFiniteMatrix(initPath, 'initial centres (--init)');
+    requireSameDimension(data, raw, what);
+    if (tied) init = tiedCentres(raw, what);
+    else if (raw.rows !== k) {
+      throw new InputError(`${what} has ${raw.rows} rows but --k is ${k}; give one row per centre`);
+    } else init = raw;
+  } else {
+    const rows = seededRows(data, k, initSeed!);
+    init = tied ? halfDifference(rows) : rows;
+  }
+
+  const backend = await openCliBackend(backendChoice, stderrLog(json));
+  const info = describeBackend(backend);
+  const progress = new Progress({ total: steps, label: 'fit', json });
+  let result: GdResult;
+  const start = performance.now();
+  try {
+    result = await backend.gdSteps(data, init, {
+      noiseScale: t,
+      tied,
+      noise: { kind: 'seed', seed: noiseSeed, mode: noiseMode },
+      steps,
+      lr,
+      logEvery,
+      onProgress: (p) => progress.update(p.done, `loss ${fmt(p.last.loss)}`),
+    });
+  } catch (e) {
+    throw e instanceof DivergenceError ? divergenceAdvice(e, lr) : e;
+  } finally {
+    progress.finish();
+    backend.dispose();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const means = tied ? untiedCentres(result.centres) : result.centres;
+  const sampleGradsPerSec = (data.rows * result.nIter) / seconds;
+  const settings = {
+    data: dataPath,
+    n: data.rows,
+    d: data.cols,
+    k,
+    t,
+    steps,
+    lr,
+    tied,
+    noise: { mode: noiseMode, seed: noiseSeed },
+    init: initPath !== undefined ? { file: initPath } : { seed: initSeed },
+    logEvery,
+    backend: backendChoice,
+  };
+  // Algorithm 1 has no stopping rule: it runs its steps, so the model never reports convergence.
+  const file = createModelFile({ means, method: 'ddpm', schedule: 'single', converged: false, nIter: result.nIter, backendUsed: info });
+  const wrote = output ? writeModelOutput(output, { ...file, history: result.history, settings }, means) : [];
+  if (json) {
+    return printJson({ means: toRows(means), history: result.history, nIter: result.nIter, ...backendJson(info), seconds, sampleGradsPerSec });
+  }
+  const first = result.history[0];
+  const last = result.history[result.history.length - 1];
+  await printLines([
+    `backend: ${backendText(info)}`,
+    `problem: N = ${data.rows}, d = ${data.cols}, K = ${k}${tied ? ' (tied)' : ''}; Algorithm 1 at t = ${t}, ${steps} steps, lr = ${lr}, ${noiseMode} noise (seed ${noiseSeed})`,
+    `loss: ${first ? fmt(first.loss) : '?'} (step ${first?.step ?? '?'}) -> ${last ? fmt(last.loss) : '?'} (step ${last?.step ?? '?'}), final |dL/dm| ${last ? fmt(last.gradNorm) : '?'}`,
+    `time: ${fmt(seconds)} s, ${fmt(sampleGradsPerSec)} sample-gradients/s`,
+    'means:',
+    ...matrixLines(means),
+    ...wrote,
+  ]);
+}
+
+/** Tied init from two data rows a, b: m = (a - b) / 2, the half-difference of a symmetric pair. */
+function halfDifference(rows: Matrix): Matrix {
+  const d = rows.cols;
+  const m = new Float64Array(d);
+  for (let c = 0; c < d; c++) m[c] = (rows.data[c]! - rows.data[d + c]!) / 2;
+  return { rows: 1, cols: d, data: m };
+}
