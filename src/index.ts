@@ -1,7 +1,9 @@
 // ddpm-gmm: the runtime-neutral entry point. The estimator, the float64 CPU backend, the algorithms, the
 // types and errors, and the .npy / CSV codecs on bytes and strings. For WebGPU, import from
 // 'ddpm-gmm/node' or 'ddpm-gmm/browser', which re-export all of this.
-export { DdpmGmm, METHODS, type DdpmGmmOptions, type FitOutput, type Method } from './estimator.ts';
+export { DdpmGmm, defaultSchedule, METHODS, type DdpmGmmOptions, type FitOutput, type Method, type RestartResult } from './estimator.ts';
+export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
+export { VERSION } from './version.ts';
 export { CpuBackend } from './cpu/backend.ts';
 export { BACKEND_CHOICES, describeBackend, openBackend, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 export { DeviceError, DivergenceError, InputError } from './errors.ts';
@@ -12,5 +14,6 @@ export type { HistoryRow, LoopOptions, ScheduleName, ScheduleOptions } from './a
 export { generateMixture, trueCentres, type Mixture, type MixtureSpec } from './generate.ts';
 export { centreError, minPairwiseDistance, type CentreError } from './metrics.ts';
 export { hasNpyMagic, parseNpy, serializeNpy, type FloatDtype } from './io/npy.ts';
-export { formatCsv, parseCsv } from './io/csv.ts';
+export { formatCsv, parseCsv, parseCsvTable, type CsvDelimiter, type CsvIndexPolicy, type CsvOptions, type CsvTable } from './io/csv.ts';
+export { decodeMatrix, type DecodedMatrix } from './io/matrix-bytes.ts';
 export { STREAMS } from './math/streams.ts';

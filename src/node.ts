@@ -5,6 +5,6 @@ import { registerGpuOpener } from './backend-choice.ts';
 
 export * from './index.ts';
 export { createGpuBackend, GpuBackend, type DdpmKernel, type GpuBackendOptions } from '../host/index.ts';
-export { readMatrixFile, writeMatrixFile, matrixFormatOf, type WriteMatrixOptions } from './io/files.ts';
+export { readMatrixFile, readMatrixFileWithInfo, writeMatrixFile, matrixFormatOf, type WriteMatrixOptions } from './io/files.ts';
 
 registerGpuOpener('node', (log) => createGpuBackend({ log }));

@@ -199,6 +199,20 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     expect(auto.stdout).toMatch(/^method: ddpm, schedule annealed; N = 600, d = 4, K = 3$/m);
   });
 
+  it('generate runs on its defaults; a pandas CSV with an index column is fitted without it, with a warning', async () => {
+    const gen = await cli(['generate', '--k', '2', '--d', '3', '--n', '400', '--out', 'plain.csv'], dir);
+    expect(gen.code, gen.stderr).toBe(0);
+    const x = readMatrixFile(join(dir, 'plain.csv'), 'plain');
+    expect([x.rows, x.cols]).toEqual([400, 3]);
+    // What pandas' df.to_csv('p.csv') writes: an unnamed index column, then named columns.
+    const lines = [',a,b,c', ...Array.from({ length: x.rows }, (_, i) => `${i},${Array.from(x.data.subarray(i * 3, i * 3 + 3)).join(',')}`)];
+    writeFileSync(join(dir, 'pandas.csv'), lines.join('\n') + '\n');
+    const fit = await cli(['fit', '--data', 'pandas.csv', '--k', '2', '--backend', 'cpu', '--json'], dir);
+    expect(fit.code, fit.stderr).toBe(0);
+    expect(fit.stderr).toMatch(/warning: .*pandas\.csv.*column 1 .*pandas index.*dropped/);
+    expect((JSON.parse(fit.stdout) as { means: number[][] }).means[0]).toHaveLength(3);
+  });
+
   it('--restarts N (or --n-init N) keeps the best of N runs and reports them all', async () => {
     const [a, b] = await Promise.all([
       cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--method', 'em', '--restarts', '3', '--init-seed', '2', '--backend', 'cpu', '--json'], dir),

@@ -3,13 +3,18 @@ import { resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { generateMixture } from '../generate.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
-import { boolFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
+import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { fmt, printJson, printLines } from './output.ts';
 
-export const GENERATE_USAGE = `Usage: ddpm-gmm generate --k K --d D --n N --separation S --seed SEED --out X.npy --truth MU.npy [--dtype float64|float32] [--json]
+/** Well separated for every K, as on the page. */
+const DEFAULT_SEPARATION = 8;
 
-Writes N samples of the balanced mixture (1/K) sum_i N(mu*_i, I_d) to --out and the
-K x d true centres to --truth (.npy or .csv by extension). The true centres are K
+export const GENERATE_USAGE = `Usage: ddpm-gmm generate --k K --d D --n N --out X.npy [--truth MU.npy] [--separation S] [--seed SEED]
+                         [--dtype float64|float32] [--json]
+
+Writes N samples of the balanced mixture (1/K) sum_i N(mu*_i, I_d) to --out and, with
+--truth, the K x d true centres (.npy or .csv by extension). Defaults: --separation ${DEFAULT_SEPARATION},
+--seed 0. The true centres are K
 Gaussian vectors scaled so that the closest two are exactly S apart (K = 1: one centre
 of norm S/2); sample i belongs to component i % K.`;
 
@@ -31,30 +36,32 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const k = requireNumber(v, 'k', 'generate');
   const d = requireNumber(v, 'd', 'generate');
   const n = requireNumber(v, 'n', 'generate');
-  const separation = requireNumber(v, 'separation', 'generate');
-  const seed = requireNumber(v, 'seed', 'generate');
+  const separation = numberFlag(v, 'separation', DEFAULT_SEPARATION);
+  const seed = numberFlag(v, 'seed', 0);
   const out = requireString(v, 'out', 'generate');
-  const truthPath = requireString(v, 'truth', 'generate');
+  const truthPath = stringFlag(v, 'truth');
   const dtype = stringFlag(v, 'dtype') ?? 'float64';
   if (dtype !== 'float64' && dtype !== 'float32') {
     throw new InputError(`--dtype must be 'float64' or 'float32', got '${dtype}'`);
   }
   // Check the destinations before generating, so a bad path fails fast.
   matrixFormatOf(out, '--out');
-  matrixFormatOf(truthPath, '--truth');
   checkWritableLocation(out, '--out');
-  checkWritableLocation(truthPath, '--truth');
-  if (resolve(out) === resolve(truthPath)) {
+  if (truthPath !== undefined) {
+    matrixFormatOf(truthPath, '--truth');
+    checkWritableLocation(truthPath, '--truth');
+  }
+  if (truthPath !== undefined && resolve(out) === resolve(truthPath)) {
     throw new InputError(`--out and --truth are the same file '${out}'; give two different paths`);
   }
   const { data, truth } = generateMixture({ k, d, n, separation, seed });
   writeFilesAtomic([
     { path: out, content: () => encodeMatrix(out, data, { dtype }) },
-    { path: truthPath, content: () => encodeMatrix(truthPath, truth, { dtype }) },
+    ...(truthPath !== undefined ? [{ path: truthPath, content: () => encodeMatrix(truthPath, truth, { dtype }) }] : []),
   ]);
-  if (boolFlag(v, 'json')) return printJson({ n, d, k, separation, seed, out, truth: truthPath });
+  if (boolFlag(v, 'json')) return printJson({ n, d, k, separation, seed, out, truth: truthPath ?? null });
   await printLines([
     `wrote ${n} x ${d} samples of a ${k}-component mixture (minimum centre separation ${fmt(separation)}, seed ${seed}) to ${out}`,
-    `wrote the ${k} x ${d} true centres to ${truthPath}`,
+    ...(truthPath !== undefined ? [`wrote the ${k} x ${d} true centres to ${truthPath}`] : []),
   ]);
 }

@@ -1,15 +1,17 @@
-// A user's Node script: the runtime-neutral core and the Node GPU backend, from the installed package.
+// A user's Node script: the estimator from the installed package with backend 'auto' (the GPU engine,
+// registered by importing ddpm-gmm/node), a model file round trip, and the .npy codec.
 import { DdpmGmm, centreError, generateMixture, parseNpy, serializeNpy } from 'ddpm-gmm';
-import { createGpuBackend } from 'ddpm-gmm/node';
+import 'ddpm-gmm/node';
 
 const mixture = generateMixture({ k: 3, d: 4, n: 3000, separation: 8, seed: 5 });
 const data = parseNpy(serializeNpy(mixture.data, 'float32'), 'X.npy');
-const backend = await createGpuBackend();
+const gmm = new DdpmGmm({ nComponents: 3, backend: 'auto' });
 try {
-  const gmm = new DdpmGmm({ nComponents: 3, backend });
   await gmm.fit(data);
+  const reloaded = DdpmGmm.fromJSON(JSON.parse(JSON.stringify(gmm.toJSON())));
+  const same = reloaded.predict(data).every((label, i) => label === gmm.predict(data)[i]);
   const error = centreError(gmm.means, mixture.truth);
-  console.log(JSON.stringify({ backend: backend.name, adapter: backend.adapter, maxError: error.max, nIter: gmm.nIter }));
+  console.log(JSON.stringify({ backendUsed: gmm.backendUsed, maxError: error.max, nIter: gmm.nIter, reloadedPredictsTheSame: same }));
 } finally {
-  backend.dispose();
+  gmm.dispose();
 }

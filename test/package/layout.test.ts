@@ -1,0 +1,71 @@
+// The layering of docs/architecture.md, checked on the sources: no import cycles, and no upward imports
+// (the core never reaches the front doors; the page and the experiments never reach the CLI).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sources(p);
+    return p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+const files = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'host'))];
+const graph = new Map<string, string[]>(
+  files.map((f) => {
+    const text = readFileSync(f, 'utf8');
+    // Value and type imports alike: a type-only cycle still ties two files together for a reader.
+    const deps = [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm)].map((m) => resolve(dirname(f), m[1]!));
+    return [relative(ROOT, f), deps.map((d) => relative(ROOT, d))];
+  }),
+);
+
+describe('source layout', () => {
+  it('has no import cycles', () => {
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      if (state.get(f) === 'done') return;
+      if (state.get(f) === 'open') {
+        cycles.push([...stack.slice(stack.indexOf(f)), f].join(' -> '));
+        return;
+      }
+      state.set(f, 'open');
+      stack.push(f);
+      for (const d of graph.get(f) ?? []) visit(d);
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of graph.keys()) visit(f);
+    expect(cycles).toEqual([]);
+  });
+
+  it('imports only downward: the core reaches no front door, the page and experiments no CLI', () => {
+    const upward: string[] = [];
+    const frontDoors = ['src/cli/', 'src/browser/', 'src/experiments/'];
+    for (const [f, deps] of graph) {
+      for (const d of deps) {
+        const fromCore = !frontDoors.some((p) => f.startsWith(p)) && !['src/node.ts', 'src/browser.ts'].includes(f);
+        if (fromCore && frontDoors.some((p) => d.startsWith(p))) upward.push(`${f} -> ${d}`);
+        if ((f.startsWith('src/browser/') || f.startsWith('src/experiments/')) && d.startsWith('src/cli/')) upward.push(`${f} -> ${d}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it('keeps src/ and host/ files small (about 400 lines, or a reason here)', () => {
+    const allowed: Record<string, { lines: number; why: string }> = {
+      'host/shader-sources.ts': { lines: Infinity, why: 'generated: the WGSL files as strings' },
+      'src/io/csv.ts': { lines: 460, why: 'one reader: dialect, header and index detection work on the same lines as the parse' },
+    };
+    const long = files
+      .map((f) => [relative(ROOT, f), readFileSync(f, 'utf8').split('\n').length] as const)
+      .filter(([f, n]) => n > (allowed[f]?.lines ?? 420)); // about 400: a file past that should split
+    expect(long).toEqual([]);
+  });
+});
