@@ -1,6 +1,6 @@
 // The Node benchmark (docs/performance.md, 'The benchmark'). Standard problem: N = 2^20,
 // d = 64, K = 16, fresh noise. Median seconds per GD step over >= 10 steps after
-// a warm-up, sample-gradients per second, GFLOP/s under MATH.md section 12, the
+// a warm-up, sample-gradients per second, GFLOP/s under docs/math.md section 12, the
 // adapter's own measured FMA ceiling and the fraction of it achieved, and the
 // CPU reference on a subsample for a ratio. Writes bench/results/latest.json.
 //
@@ -29,7 +29,7 @@ const N = Number(values.n), d = Number(values.d), K = Number(values.k);
 const steps = Number(values.steps), warmup = Number(values.warmup), cpuRows = Math.min(N, Number(values['cpu-rows']));
 const noiseScale = 0.5, lr = 0.05;
 
-/** Flops per sample-gradient under MATH.md section 12, not counting the noise (so the fraction is conservative). */
+/** Flops per sample-gradient under docs/math.md section 12, not counting the noise (so the fraction is conservative). */
 const flopsPerSample = 8 * K * d + 6 * d;
 
 function median(xs: number[]): number {

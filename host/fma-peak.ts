@@ -1,5 +1,5 @@
 // The adapter's measured float32 multiply-add ceiling: the benchmark's denominator
-// (MATH.md section 12). Only the benchmarks call it (bench/, the page's bench
+// (docs/math.md section 12). Only the benchmarks call it (bench/, the page's bench
 // mode), so it lives beside the engine, not in the class users call.
 import { createBuffer, STORAGE_RW } from './buffers.ts';
 import type { GpuBackend } from './engine.ts';

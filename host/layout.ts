@@ -1,5 +1,5 @@
 // Everything the kernels' sizes derive from, computed once per (K, d) and
-// device (MATH.md section 5, matrix form; see shaders/tile.wgsl).
+// device (docs/math.md section 5, matrix form; see shaders/tile.wgsl).
 import { DeviceError } from '../src/errors.ts';
 
 export interface DeviceLimits {

@@ -1,6 +1,6 @@
 // The dispatches of one GD step and of one EM step, recorded into a compute
 // pass: the pass over the data per chunk, the fixed-order reduction of the
-// partials, and the update (MATH.md sections 4 to 6 and 9).
+// partials, and the update (docs/math.md sections 4 to 6 and 9).
 import { foldWorkgroups } from './dispatch.ts';
 import type { KernelKind } from './kernel-plan.ts';
 import { requireTile, type Shape } from './layout.ts';

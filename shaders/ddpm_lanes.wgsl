@@ -3,7 +3,7 @@
 // coordinate blocks unrolled (#unroll), so that each index into `centres` and
 // into the private arrays is a constant. A CPU adapter turns those into plain
 // vector loads, where a run-time index costs a per-lane gather. The math is
-// that of tile.wgsl + ddpm_pass.wgsl (MATH.md sections 3 to 5), per sample:
+// that of tile.wgsl + ddpm_pass.wgsl (docs/math.md sections 3 to 5), per sample:
 //   x = a x0 + sigma z,  w = softmax(m_j . x - ||m_j||^2/2),  r = mbar - x + z/sigma,
 //   C_j = w_j (m_j . r - sum_i w_i m_i . r),  sums += w_j r + C_j x,  colsum C, ||r||^2.
 // Each invocation writes its own partial (same layout as ddpm_pass.wgsl) and
@@ -31,7 +31,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var w: array<f32, KP>;
   var coef: array<f32, KP>;
   for (var row = lane; row < params.rows; row += lanes) {
-    // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (MATH.md sections 2 and 4).
+    // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4).
     let noiseOfRow = rowNoise(row);
 #unroll c D4
     {
@@ -40,7 +40,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
       r[{c}] = params.invSigma * z;
     }
 #endunroll
-    // Logits m_j . x - ||m_j||^2 / 2 and their max-subtracted softmax (MATH.md section 3).
+    // Logits m_j . x - ||m_j||^2 / 2 and their max-subtracted softmax (docs/math.md section 3).
     var mx = -3.0e38;
 #unroll j K
     {
@@ -61,7 +61,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 #unroll j K
     w[{j}] *= inv;
 #endunroll
-    // r = mbar - x + z / sigma_t, and ||r||^2 for the loss (MATH.md section 4).
+    // r = mbar - x + z / sigma_t, and ||r||^2 for the loss (docs/math.md section 4).
 #unroll c D4
     {
       var mbar = vec4<f32>(0.0);
@@ -73,7 +73,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
       squaredResiduals += dot(res, res);
     }
 #endunroll
-    // C_j = w_j (m_j - mbar) . r = w_j (m_j . r - sum_i w_i m_i . r) (MATH.md section 5).
+    // C_j = w_j (m_j - mbar) . r = w_j (m_j . r - sum_i w_i m_i . r) (docs/math.md section 5).
     var mr = 0.0;
 #unroll j K
     {
@@ -89,7 +89,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     coef[{j}] = w[{j}] * (coef[{j}] - mr);
     colsum[{j}] += coef[{j}];
 #endunroll
-    // The sample's share of W^T R + C^T X (MATH.md section 5, matrix form).
+    // The sample's share of W^T R + C^T X (docs/math.md section 5, matrix form).
 #unroll j K
 #unroll c D4
     sums[{j} * D4 + {c}] += w[{j}] * r[{c}] + coef[{j}] * x[{c}];

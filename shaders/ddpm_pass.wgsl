@@ -1,4 +1,4 @@
-// The DDPM training pass (MATH.md sections 4 and 5): per sample noise, noisy
+// The DDPM training pass (docs/math.md sections 4 and 5): per sample noise, noisy
 // point, responsibilities, residual, loss and gradient contributions, reduced
 // per workgroup in the matrix form
 //     sum_n W^T R + C^T X   and   colsum(C)   and   sum_n ||r_n||^2
@@ -6,7 +6,7 @@
 // and keeps its K x d sums in registers; it writes one partial at the end.
 // A second pass (reduce.wgsl) adds the partials in a fixed order.
 
-// x_t = a_t x0 + sigma_t z into xs, and z / sigma_t into rs (MATH.md sections 2 and 4).
+// x_t = a_t x0 + sigma_t z into xs, and z / sigma_t into rs (docs/math.md sections 2 and 4).
 fn loadNoisyTile(lid: u32, tileStart: u32, valid: u32) {
   for (var item = lid; item < T * D4; item += WG) {
     let n = item / D4;
@@ -23,7 +23,7 @@ fn loadNoisyTile(lid: u32, tileStart: u32, valid: u32) {
   }
 }
 
-// r = mbar(x) - x + z / sigma_t with mbar = sum_j w_j m_j (MATH.md sections 3 and 4).
+// r = mbar(x) - x + z / sigma_t with mbar = sum_j w_j m_j (docs/math.md sections 3 and 4).
 fn tileResiduals(lid: u32) {
   for (var item = lid; item < T * D4; item += WG) {
     let n = item / D4;
@@ -38,7 +38,7 @@ fn tileResiduals(lid: u32) {
   }
 }
 
-// q_j = m_j . r, then C_j = w_j (m_j - mbar) . r = w_j (q_j - sum_i w_i q_i) (MATH.md section 5).
+// q_j = m_j . r, then C_j = w_j (m_j - mbar) . r = w_j (q_j - sum_i w_i q_i) (docs/math.md section 5).
 fn tileCoefficients(lid: u32) {
   for (var item = lid; item < T * K4; item += WG) {
     cs[item] = centreDotsR(item % K4, (item / K4) * D4);
@@ -55,7 +55,7 @@ fn tileCoefficients(lid: u32) {
   }
 }
 
-// ||r_n||^2 for the samples this thread owns (MATH.md section 4).
+// ||r_n||^2 for the samples this thread owns (docs/math.md section 4).
 fn tileSquaredResiduals(lid: u32) -> f32 {
   var total = 0.0;
   for (var n = lid; n < T; n += WG) {
@@ -100,7 +100,7 @@ fn ddpmPass(@builtin(local_invocation_index) lid: u32,
     tileCoefficients(lid);
     squaredResiduals += tileSquaredResiduals(lid);
     workgroupBarrier();
-    // W^T R + C^T X over the tile, 4 x 4 blocks per thread (MATH.md section 5, matrix form).
+    // W^T R + C^T X over the tile, 4 x 4 blocks per thread (docs/math.md section 5, matrix form).
     for (var i = 0u; i < BPT; i++) {
       let b = lid + i * WG;
       if (b < K4 * D4) {

@@ -1,4 +1,4 @@
-// The EM pass (MATH.md section 9): responsibilities on the clean data at the
+// The EM pass (docs/math.md section 9): responsibilities on the clean data at the
 // current centres mu, then per workgroup the sums W^T X (K x d), the counts
 // colsum(W) and the log-likelihood sum, in the same partial layout as the
 // DDPM pass so that the same reduction serves both. EM and gradient EM differ

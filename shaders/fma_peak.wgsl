@@ -1,5 +1,5 @@
 // The adapter's own float32 FMA ceiling: independent multiply-add chains with
-// no memory traffic in the loop (the benchmark's denominator, MATH.md section 12).
+// no memory traffic in the loop (the benchmark's denominator, docs/math.md section 12).
 
 @group(0) @binding(0) var<storage, read_write> sink: array<vec4<f32>>;
 @group(0) @binding(1) var<uniform> peak: PeakParams;

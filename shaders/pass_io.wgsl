@@ -1,5 +1,5 @@
 // What every pass over the data reads and writes, and where its noise comes
-// from (MATH.md section 7). Rows of `centres` beyond K and coordinates beyond
+// from (docs/math.md section 7). Rows of `centres` beyond K and coordinates beyond
 // D are zero. `centres` has a fixed size so that constant indices stay
 // constant (no run-time bounds clamp), which software adapters reward.
 
@@ -18,7 +18,7 @@ fn maskPadding(c4: u32, v: vec4<f32>) -> vec4<f32> {
   return select(vec4<f32>(0.0), v, lane < vec4<u32>(D));
 }
 
-// z for sample `row` of this chunk, coordinates 4*c4 .. 4*c4+3 (MATH.md section 7).
+// z for sample `row` of this chunk, coordinates 4*c4 .. 4*c4+3 (docs/math.md section 7).
 fn sampleNoise(row: u32, c4: u32) -> vec4<f32> {
 #if ${EXPLICIT_NOISE}
   return noise[row * D4 + c4];

@@ -1,4 +1,4 @@
-// Philox4x32-10 and Box-Muller, MATH.md section 7. The CPU reference
+// Philox4x32-10 and Box-Muller, docs/math.md section 7. The CPU reference
 // (src/math/philox.ts) produces the same 32-bit words bit for bit.
 
 const PHILOX_M0: u32 = 0xD2511F53u;
@@ -37,7 +37,7 @@ fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 }
 
 // A uniform in (0, 1), never 0 or 1: (w >> 9 + 0.5) / 2^23 is exact in float32
-// (MATH.md's w >> 8 would need 25 bits at the top; see src/math/philox.ts).
+// (docs/math.md's w >> 8 would need 25 bits at the top; see src/math/philox.ts).
 fn uniformFromWord(w: vec4<u32>) -> vec4<f32> {
   return (vec4<f32>(w >> vec4<u32>(9u)) + 0.5) * (1.0 / 8388608.0);
 }
@@ -63,7 +63,7 @@ fn cosSin(x: vec2<f32>) -> array<vec2<f32>, 2> {
 }
 
 // Two Box-Muller pairs: words (0,1) give normals 0 and 1, words (2,3) give 2 and 3; the angle
-// is 2*pi*u - pi (MATH.md section 7).
+// is 2*pi*u - pi (docs/math.md section 7).
 fn boxMuller(words: vec4<u32>) -> vec4<f32> {
   let u = uniformFromWord(words);
   let radius = sqrt(-2.0 * log(u.xz));
@@ -72,7 +72,7 @@ fn boxMuller(words: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(radius.x * cs[0].x, radius.x * cs[1].x, radius.y * cs[0].y, radius.y * cs[1].y);
 }
 
-// Normals 4*block .. 4*block+3 of sample n at step `step` (counter layout of MATH.md section 7).
+// Normals 4*block .. 4*block+3 of sample n at step `step` (counter layout of docs/math.md section 7).
 fn noiseBlock(key: vec2<u32>, sample: u32, block: u32, step: u32, stream: u32) -> vec4<f32> {
   return boxMuller(philox4x32_10(vec4<u32>(sample, block, step, stream), key));
 }

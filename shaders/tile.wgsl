@@ -1,5 +1,5 @@
 // A tile of T samples held in workgroup memory, and the student's pieces of
-// math on it (MATH.md section 3). Shared by the DDPM training pass, the EM
+// math on it (docs/math.md section 3). Shared by the DDPM training pass, the EM
 // pass and the probe entry points, so that a probe test tests the fused pass.
 //
 // Specialisation constants come from the host's header: K (components), KP =
@@ -9,9 +9,9 @@
 // bindings (data, centres, params) are declared in pass_io.wgsl.
 
 var<workgroup> xs: array<vec4<f32>, T * D4>;   // the tile's points: noisy x_t (DDPM) or clean x (EM)
-var<workgroup> rs: array<vec4<f32>, T * D4>;   // z / sigma_t, then the residual r (MATH.md section 4)
-var<workgroup> ws: array<vec4<f32>, T * K4>;   // logits, then responsibilities w (MATH.md section 3)
-var<workgroup> cs: array<vec4<f32>, T * K4>;   // m_j . r, then C = w * P (MATH.md section 5)
+var<workgroup> rs: array<vec4<f32>, T * D4>;   // z / sigma_t, then the residual r (docs/math.md section 4)
+var<workgroup> ws: array<vec4<f32>, T * K4>;   // logits, then responsibilities w (docs/math.md section 3)
+var<workgroup> cs: array<vec4<f32>, T * K4>;   // m_j . r, then C = w * P (docs/math.md section 5)
 var<workgroup> halfNorms: array<vec4<f32>, K4>; // ||m_j||^2 / 2
 var<workgroup> reduceScratch: array<f32, WG>;
 
@@ -59,7 +59,7 @@ fn centreDotsR(jb: u32, rowBase: u32) -> vec4<f32> {
   return acc;
 }
 
-// logit_j(x) = m_j . x - ||m_j||^2 / 2 (MATH.md section 3), for every sample of the tile.
+// logit_j(x) = m_j . x - ||m_j||^2 / 2 (docs/math.md section 3), for every sample of the tile.
 fn tileLogits(lid: u32) {
   for (var item = lid; item < T * K4; item += WG) {
     let n = item / K4;

@@ -1,4 +1,4 @@
-// Gradient and update (MATH.md sections 5 and 6), one workgroup: from the
+// Gradient and update (docs/math.md sections 5 and 6), one workgroup: from the
 // reduced sums, dL/dM = (2/N) (W^T R + C^T X - diag(colsum C) M); then
 // m <- m - eta dL/dm, the optional projection onto the ball of radius a_t R,
 // the loss and gradient norm into the step's history slot, and the step
@@ -36,7 +36,7 @@ fn updateSum(lid: u32, value: f32) -> f32 {
 fn gdUpdate(@builtin(local_invocation_index) lid: u32) {
   var squared = 0.0;
 #if ${TIED}
-  // dL/dm = dL/dm_1 - dL/dm_2 at m_2 = -m_1 (MATH.md section 5).
+  // dL/dm = dL/dm_1 - dL/dm_2 at m_2 = -m_1 (docs/math.md section 5).
   for (var c = lid; c < D4; c += UPDATE_WG) {
     let g = untiedGradient(c) - untiedGradient(D4 + c);
     gradient[c] = g;
@@ -64,7 +64,7 @@ fn gdUpdate(@builtin(local_invocation_index) lid: u32) {
     }
 #endif
 #if ${PROJECT}
-    // Project each m_i onto the ball of radius a_t R (MATH.md section 6).
+    // Project each m_i onto the ball of radius a_t R (docs/math.md section 6).
     storageBarrier();
     for (var j = lid; j < KP; j += UPDATE_WG) {
       var norm2 = 0.0;
@@ -91,7 +91,7 @@ fn gdUpdate(@builtin(local_invocation_index) lid: u32) {
 }
 
 // EM (mode 0: mu_i <- S_i / n_i, a component with no weight keeps its centre)
-// or gradient EM (mode 1: mu_i <- mu_i + eta (1/N) (S_i - n_i mu_i)), MATH.md section 9.
+// or gradient EM (mode 1: mu_i <- mu_i + eta (1/N) (S_i - n_i mu_i)), docs/math.md section 9.
 @compute @workgroup_size(UPDATE_WG)
 fn emUpdate(@builtin(local_invocation_index) lid: u32) {
   for (var item = lid; item < KP * D4; item += UPDATE_WG) {

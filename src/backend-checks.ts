@@ -22,7 +22,7 @@ export function checkProblem(data: Matrix, centres: Matrix, tied: boolean): numb
   return k;
 }
 
-/** H, eta, logEvery and the projection radius of Algorithm 1 (MATH.md section 6); returns logEvery. */
+/** H, eta, logEvery and the projection radius of Algorithm 1 (docs/math.md section 6); returns logEvery. */
 export function checkGdOptions(options: GdOptions): number {
   const { steps, lr } = options;
   if (!Number.isInteger(steps) || steps < 1) {

@@ -8,7 +8,7 @@ export class DeviceError extends Error {
   override name = 'DeviceError';
 }
 
-/** Training produced a non-finite loss or centre (MATH.md section 6 with too large a step size). */
+/** Training produced a non-finite loss or centre (docs/math.md section 6 with too large a step size). */
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
   constructor(readonly step: number, message: string) {

@@ -1,7 +1,7 @@
-// An estimator in the spirit of scikit-learn's GaussianMixture (STYLE.md): construct with the number of
+// An estimator in the spirit of scikit-learn's GaussianMixture (docs/architecture.md): construct with the number of
 // components, a method and a schedule, then fit(X), predict(X), predictProba(X), score(X), bic(X), sample(n),
 // and save or load it with toJSON() / DdpmGmm.fromJSON(). The model is the balanced spherical mixture
-// (1/K) sum_i N(mu_i, I) of MATH.md section 1; every method runs through the one Backend interface, so the
+// (1/K) sum_i N(mu_i, I) of docs/math.md section 1; every method runs through the one Backend interface, so the
 // same code fits on the GPU engine and on the CPU reference.
 import {
   fitEm,
@@ -111,7 +111,7 @@ export class DdpmGmm {
       throw new InputError(`the ${schedule} schedule needs nComponents = 2, got ${options.nComponents}; use schedule 'annealed' or 'warm'`);
     }
     if (method === 'power' && options.nComponents !== 2) {
-      throw new InputError(`method 'power' (the spectral method of MATH.md section 9) needs nComponents = 2, got ${options.nComponents}`);
+      throw new InputError(`method 'power' (the spectral method of docs/math.md section 9) needs nComponents = 2, got ${options.nComponents}`);
     }
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
     if (options.seed !== undefined) requireSeed(options.seed, 'seed');
@@ -199,7 +199,7 @@ export class DdpmGmm {
     return labels;
   }
 
-  /** Responsibilities w_i(x) on the clean data under the learned mixture (N x K, MATH.md section 9). */
+  /** Responsibilities w_i(x) on the clean data under the learned mixture (N x K, docs/math.md section 9). */
   predictProba(X: Matrix): Matrix {
     const means = this.fitted();
     this.checkData(X, 'X', means);
@@ -208,14 +208,14 @@ export class DdpmGmm {
     return proba;
   }
 
-  /** Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (MATH.md section 1). */
+  /** Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
   scoreSamples(X: Matrix): Float64Array {
     const means = this.fitted();
     this.checkData(X, 'X', means);
     return mixtureLogLikelihood(X, means);
   }
 
-  /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (MATH.md section 1). */
+  /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
   score(X: Matrix): number {
     const means = this.fitted();
     this.checkData(X, 'X', means);

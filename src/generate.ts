@@ -1,5 +1,5 @@
-// Seeded synthetic data: a balanced spherical Gaussian mixture (MATH.md section 1)
-// with its true centres, from the shared Philox noise (MATH.md section 7, stream 1).
+// Seeded synthetic data: a balanced spherical Gaussian mixture (docs/math.md section 1)
+// with its true centres, from the shared Philox noise (docs/math.md section 7, stream 1).
 import { InputError } from './errors.ts';
 import { noiseMatrix, philoxNormals, STREAM_DATA_GENERATOR } from './math/philox.ts';
 

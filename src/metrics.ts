@@ -1,4 +1,4 @@
-// Centre error after matching estimates to the truth (MATH.md section 10):
+// Centre error after matching estimates to the truth (docs/math.md section 10):
 // the optimal assignment on the K x K distance matrix by the Hungarian algorithm
 // (the `munkres` package, O(K^3)), so K = 64 is as exact as K = 3.
 import { munkres } from 'munkres';
@@ -48,7 +48,7 @@ export function centreError(estimate: Matrix, truth: Matrix): CentreError {
   return { max, mean, match, method: 'hungarian' };
 }
 
-/** K = 2 symmetric error (MATH.md section 10): min(||mu - mu*||, ||mu + mu*||) for 1 x d centres. */
+/** K = 2 symmetric error (docs/math.md section 10): min(||mu - mu*||, ||mu + mu*||) for 1 x d centres. */
 export function symmetricError(mu: Matrix, truth: Matrix): number {
   let minus = 0;
   let plus = 0;

@@ -15,7 +15,7 @@ export const MODEL_VERSION = 1;
 
 /**
  * Version 1 of the model file. The model is the balanced spherical mixture (1/K) sum_i N(mu_i, I) of
- * MATH.md section 1: the means are its only parameters (equal weights and identity covariances are fixed).
+ * docs/math.md section 1: the means are its only parameters (equal weights and identity covariances are fixed).
  */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;

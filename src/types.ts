@@ -10,7 +10,7 @@ export interface Matrix {
 }
 
 /**
- * Where the noise z of MATH.md section 4 comes from (MATH.md section 7).
+ * Where the noise z of docs/math.md section 4 comes from (docs/math.md section 7).
  * - seed, fresh: Philox counter step = the GD step number (startStep + i), so every step draws new noise;
  * - seed, fixed: Philox counter step = `step` (default 0) on every step;
  * - matrix: an explicit N x d noise matrix (one evaluation, or the same on every step).
@@ -21,17 +21,17 @@ export type NoiseSpec =
 
 /** Options shared by every DDPM evaluation at one noise scale. */
 export interface DdpmOptions {
-  /** t > 0 (MATH.md section 2). */
+  /** t > 0 (docs/math.md section 2). */
   readonly noiseScale: number;
-  /** Tied K = 2 student, m_2 = -m_1 (MATH.md section 3): centres are then 1 x d. */
+  /** Tied K = 2 student, m_2 = -m_1 (docs/math.md section 3): centres are then 1 x d. */
   readonly tied: boolean;
   readonly noise: NoiseSpec;
 }
 
 export interface LossGradient {
-  /** L of MATH.md section 4. */
+  /** L of docs/math.md section 4. */
   readonly loss: number;
-  /** dL/dm, K x d (1 x d tied), MATH.md section 5. */
+  /** dL/dm, K x d (1 x d tied), docs/math.md section 5. */
   readonly gradScaled: Matrix;
   /** dL/dmu = a_t dL/dm. */
   readonly gradCentres: Matrix;
@@ -46,11 +46,11 @@ export interface HistoryEntry {
 }
 
 export interface GdOptions extends DdpmOptions {
-  /** H, the number of GD steps (MATH.md section 6). */
+  /** H, the number of GD steps (docs/math.md section 6). */
   readonly steps: number;
   /** eta > 0. */
   readonly lr: number;
-  /** Project each m_i onto the ball of radius a_t * R after every step (MATH.md section 6); R in unscaled units. */
+  /** Project each m_i onto the ball of radius a_t * R after every step (docs/math.md section 6); R in unscaled units. */
   readonly projectRadius?: number;
   /** Report loss and centres every this many steps (and at the end). Default: steps / 20, at least 1. */
   readonly logEvery?: number;
@@ -81,13 +81,13 @@ export interface Backend {
   readonly name: 'gpu' | 'cpu';
   /** Human-readable adapter description ("CPU float64 reference" for the CPU). */
   readonly adapter: string;
-  /** Loss and gradient at scale t (MATH.md sections 4 and 5). */
+  /** Loss and gradient at scale t (docs/math.md sections 4 and 5). */
   lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient>;
-  /** H GD steps at scale t: the paper's Algorithm 1 (MATH.md sections 6 and 8.1). */
+  /** H GD steps at scale t: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1). */
   gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult>;
-  /** One EM step on the clean data (MATH.md section 9). */
+  /** One EM step on the clean data (docs/math.md section 9). */
   emStep(data: Matrix, centres: Matrix): Promise<Matrix>;
-  /** One gradient-EM step with step size eta (MATH.md section 9). */
+  /** One gradient-EM step with step size eta (docs/math.md section 9). */
   gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix>;
   /** Release device resources. */
   dispose(): void;

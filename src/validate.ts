@@ -34,7 +34,7 @@ export function requireSameDimension(data: Matrix, means: Matrix, meansWhat = 'm
   }
 }
 
-/** An explicit noise matrix has the data's shape N x d (MATH.md section 7). */
+/** An explicit noise matrix has the data's shape N x d (docs/math.md section 7). */
 export function requireNoiseShape(noise: Matrix, data: Matrix, what = 'noise (--noise)'): void {
   if (noise.rows !== data.rows || noise.cols !== data.cols) {
     throw new InputError(
@@ -43,14 +43,14 @@ export function requireNoiseShape(noise: Matrix, data: Matrix, what = 'noise (--
   }
 }
 
-/** t > 0 and finite (MATH.md section 2: sigma_0 = 0). */
+/** t > 0 and finite (docs/math.md section 2: sigma_0 = 0). */
 export function requireNoiseScale(t: number, what = 'the noise scale t (--t)'): void {
   if (!Number.isFinite(t) || t <= 0) {
     throw new InputError(`${what} must be a finite number > 0 (sigma_t = 0 at t = 0), got ${t}; try e.g. --t 0.5`);
   }
 }
 
-/** eta > 0 and finite (MATH.md section 6). */
+/** eta > 0 and finite (docs/math.md section 6). */
 export function requireLearningRate(lr: number, what = 'the learning rate (--lr)'): void {
   if (!Number.isFinite(lr) || lr <= 0) {
     throw new InputError(`${what} must be a finite number > 0, got ${lr}; try e.g. --lr 0.1`);
@@ -74,7 +74,7 @@ export function requireCentreCount(k: number, what = 'the number of centres K (-
   if (!Number.isSafeInteger(k) || k < 1) throw new InputError(`${what} must be an integer >= 1, got ${k}`);
 }
 
-/** Tied mode is the symmetric two-component student (MATH.md section 3). */
+/** Tied mode is the symmetric two-component student (docs/math.md section 3). */
 export function requireTiedK(k: number): void {
   if (k !== 2) {
     throw new InputError(

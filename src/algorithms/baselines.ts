@@ -1,4 +1,4 @@
-// The baselines of MATH.md section 9 on the same engine: EM and gradient EM as loop stages (each step one
+// The baselines of docs/math.md section 9 on the same engine: EM and gradient EM as loop stages (each step one
 // Backend call), and power iteration on the host in float64 (a d x d problem, matrix-free: two passes of
 // N d per iteration, no covariance stored).
 import { InputError } from '../errors.ts';
@@ -42,8 +42,8 @@ export interface PowerResult {
 }
 
 /**
- * Power iteration (MATH.md section 9) on the centred K = 2 data: v <- (1/N) X^T X v, normalised; the top
- * eigenvector of the covariance is also that of covariance - I. The length is R (MATH.md section 6).
+ * Power iteration (docs/math.md section 9) on the centred K = 2 data: v <- (1/N) X^T X v, normalised; the top
+ * eigenvector of the covariance is also that of covariance - I. The length is R (docs/math.md section 6).
  */
 export function powerIteration(data: Matrix, o: { maxSteps?: number; tol?: number; seed?: number } = {}): PowerResult {
   const { rows: n, cols: d } = data;

@@ -1,6 +1,6 @@
 // Checkpoints of the iteration loop (loop.ts): the stage, the steps done, the noise-stream position and
 // the centres, written whole or not at all (writeTextFile renames a temporary file). Fresh noise is a pure
-// function of the step (MATH.md section 7) and the loop's chunks are aligned to the step count, so a run
+// function of the step (docs/math.md section 7) and the loop's chunks are aligned to the step count, so a run
 // resumed from a checkpoint ends with exactly the centres of an uninterrupted run. A fingerprint of the
 // settings and the data refuses a resume with anything else.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The paper's two connections, measured (MATH.md section 9): the cosine between the DDPM step -dL/dm and
+// The paper's two connections, measured (docs/math.md section 9): the cosine between the DDPM step -dL/dm and
 // (1) the power-iteration step 2 m* m*^T m - 3 ||m||^2 m of Lemma 8 (tied K = 2, high t), and
 // (2) the gradient-EM step E[w_i(x_t)(x_t - m_i)] of Lemma E.4 (K centres, t = Theta(1), near the truth),
 // both at scaled centres m = a_t mu. Directions come from lossAndGradient and gradientEmStep. The suite's
@@ -12,7 +12,7 @@ import { cosine, dot } from './host-math.ts';
 /**
  * The power-iteration step of Lemma 8 at scaled m (tied, centred data): 2 m* m*^T m - 3 ||m||^2 m with
  * m* = a_t mu*. Without the truth, m* m*^T is replaced by its data estimate a_t^2 (S - I), S the centred
- * data's second moment (MATH.md section 9: S - I = mu* mu*^T in expectation), so the step is power iteration
+ * data's second moment (docs/math.md section 9: S - I = mu* mu*^T in expectation), so the step is power iteration
  * on the data: 2 a_t^2 (S - I) m - 3 ||m||^2 m.
  */
 export function powerIterationStep(centredData: Matrix, m: Float64Array, a: number, muStar?: Float64Array): Float64Array {
@@ -66,7 +66,7 @@ export async function powerIterationCosine(
 export async function gradientEmCosine(backend: Backend, data: Matrix, mu: Matrix, t: number, seed = 0, step = 0): Promise<number> {
   const { a, sigma } = forwardCoefficients(t);
   const g = await backend.lossAndGradient(data, mu, { noiseScale: t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step } });
-  // The training-noise stream at that step: the very z the DDPM pass drew (MATH.md section 7).
+  // The training-noise stream at that step: the very z the DDPM pass drew (docs/math.md section 7).
   const z = noiseMatrix(seed, step, data.rows, data.cols, STREAM_TRAINING_NOISE);
   const xt = matrix(data.rows, data.cols, data.data.map((v, i) => a * v + sigma * z.data[i]!));
   const m = matrix(mu.rows, mu.cols, mu.data.map((v) => a * v));

@@ -1,5 +1,5 @@
 // Float64 helpers that run on the host from the data: the sample mean, the radius estimate R
-// (MATH.md section 6), the balanced spherical log-likelihood (MATH.md section 9) and small vector
+// (docs/math.md section 6), the balanced spherical log-likelihood (docs/math.md section 9) and small vector
 // algebra. They cost O(N K d) at most and run once per fit or per logged step, never per GD step.
 import { matrix, type Matrix } from '../types.ts';
 
@@ -12,7 +12,7 @@ export function sampleMean(data: Matrix): Float64Array {
   return out;
 }
 
-/** X - xbar: the symmetric K = 2 problem of MATH.md section 1. */
+/** X - xbar: the symmetric K = 2 problem of docs/math.md section 1. */
 export function centred(data: Matrix, mean: Float64Array): Matrix {
   const { rows: n, cols: d } = data;
   const out = matrix(n, d);
@@ -20,7 +20,7 @@ export function centred(data: Matrix, mean: Float64Array): Matrix {
   return out;
 }
 
-/** R = sqrt(max(0, (1/N) sum ||x_n - xbar||^2 - d)), the data estimate of ||mu*|| (MATH.md section 6). */
+/** R = sqrt(max(0, (1/N) sum ||x_n - xbar||^2 - d)), the data estimate of ||mu*|| (docs/math.md section 6). */
 export function radiusEstimate(data: Matrix, mean: Float64Array = sampleMean(data)): number {
   const { rows: n, cols: d } = data;
   let s = 0;
@@ -78,7 +78,7 @@ export function maxRelativeNormChange(a: Matrix, b: Matrix): number {
   return worst;
 }
 
-/** The tied centre m (1 x d) as the two centres xbar + m, xbar - m in data coordinates (MATH.md section 1). */
+/** The tied centre m (1 x d) as the two centres xbar + m, xbar - m in data coordinates (docs/math.md section 1). */
 export function symmetricMeans(m: Matrix, mean: Float64Array): Matrix {
   const d = m.cols;
   const out = matrix(2, d);
@@ -90,8 +90,8 @@ export function symmetricMeans(m: Matrix, mean: Float64Array): Matrix {
 }
 
 /**
- * Per-sample log-likelihood terms under the balanced spherical mixture (1/K) sum_i N(mu_i, I) (MATH.md
- * section 1), and optionally the responsibilities (N x K) on the clean data (MATH.md section 9).
+ * Per-sample log-likelihood terms under the balanced spherical mixture (1/K) sum_i N(mu_i, I) (docs/math.md
+ * section 1), and optionally the responsibilities (N x K) on the clean data (docs/math.md section 9).
  */
 export function mixtureLogLikelihood(data: Matrix, means: Matrix, proba?: Float64Array): Float64Array {
   const { rows: n, cols: d } = data;
@@ -107,7 +107,7 @@ export function mixtureLogLikelihood(data: Matrix, means: Matrix, proba?: Float6
       logits[j] = -s / 2;
       if (logits[j]! > max) max = logits[j]!;
     }
-    // Log-sum-exp with the max subtracted: no underflow for far-away points (MATH.md section 3).
+    // Log-sum-exp with the max subtracted: no underflow for far-away points (docs/math.md section 3).
     let sum = 0;
     for (let j = 0; j < k; j++) sum += Math.exp(logits[j]! - max);
     out[i] = constant + max + Math.log(sum);

@@ -1,4 +1,4 @@
-// The algorithms of MATH.md sections 8 and 9 over the one Backend interface.
+// The algorithms of docs/math.md sections 8 and 9 over the one Backend interface.
 import type { Backend, Matrix } from '../types.ts';
 import { emPlan, type EmOptions } from './baselines.ts';
 import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
@@ -13,7 +13,7 @@ export * from './seeding.ts';
 
 export type RunOptions = Omit<LoopOptions, 'logEvery' | 'noiseSeed'> & { readonly logEvery?: number; readonly noiseSeed?: number };
 
-/** Runs a schedule of MATH.md section 8 on a backend. */
+/** Runs a schedule of docs/math.md section 8 on a backend. */
 export async function fitSchedule(
   backend: Backend,
   data: Matrix,
@@ -31,7 +31,7 @@ export async function fitSchedule(
   return { ...result, plan };
 }
 
-/** Runs EM or gradient EM (MATH.md section 9) from `init` (K x d). */
+/** Runs EM or gradient EM (docs/math.md section 9) from `init` (K x d). */
 export async function fitEm(
   backend: Backend,
   kind: 'em' | 'gradient-em',

@@ -1,8 +1,8 @@
 // The iteration loop, written once (docs/architecture.md, scikit-learn anchor): a schedule is a list of stages, each
-// a GD run at one noise scale (MATH.md sections 6 and 8) or an EM / gradient-EM run (MATH.md section 9).
+// a GD run at one noise scale (docs/math.md sections 6 and 8) or an EM / gradient-EM run (docs/math.md section 9).
 // The loop advances a stage in chunks of `logEvery` steps through the Backend, records a history row per
 // chunk, applies the stage's stopping rule, and hands out a checkpoint state at chunk boundaries. Fresh noise
-// is a pure function of the global step (MATH.md section 7) and chunks are aligned to the step count, so
+// is a pure function of the global step (docs/math.md section 7) and chunks are aligned to the step count, so
 // a run resumed from a checkpoint makes exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
 import { centreError } from '../metrics.ts';
@@ -15,13 +15,13 @@ export type StopRule =
   /** Largest centre-row change per step, averaged over a chunk, at most tol (unscaled units). */
   | { readonly kind: 'change'; readonly tol: number }
   /**
-   * The power-iteration plateau (stage 1, MATH.md section 8.2): after minSteps, every row kept its direction
+   * The power-iteration plateau (stage 1, docs/math.md section 8.2): after minSteps, every row kept its direction
    * (1 - |cos| with one chunk ago at most tol) and its norm (relative change at most normTol). The norm
    * saturates at ||m||^2 = 2/3 ||m*||^2 (Lemma 8) only once the m* component dominates.
    */
   | { readonly kind: 'direction'; readonly tol: number; readonly normTol: number; readonly minSteps: number }
   /**
-   * Stage 1 against the spectral estimate (MATH.md sections 8.2 and 9): `direction` is the unit top
+   * Stage 1 against the spectral estimate (docs/math.md sections 8.2 and 9): `direction` is the unit top
    * eigenvector v of the centred data's covariance - I (power iteration on the host), which stage 1
    * approaches because its step is a power-iteration step (Lemma 8). The gap is sin(angle(m, v)). After
    * minSteps the stage stops once the gap is at most tol (the statistical error of v itself, so going
@@ -51,7 +51,7 @@ export type Stage =
       /**
        * Polyak-Ruppert averaging: the stage returns the mean of its chunk-end iterates rather than the last
        * one. Meant for a fixed-length tail after a stage has reached the fresh-noise floor (stop 'none'):
-       * with fresh noise every step (MATH.md section 7) the iterate keeps fluctuating around the fixed point
+       * with fresh noise every step (docs/math.md section 7) the iterate keeps fluctuating around the fixed point
        * by about the noise floor, and the mean of n nearly independent iterates fluctuates sqrt(n) times less.
        */
       readonly average?: boolean;
@@ -61,7 +61,7 @@ export type Stage =
 
 /** What the backend is given and how its centres map back to data coordinates. */
 export interface Problem {
-  /** The data the backend sees: centred for the tied K = 2 student (MATH.md section 1). */
+  /** The data the backend sees: centred for the tied K = 2 student (docs/math.md section 1). */
   readonly data: Matrix;
   /** Tied: the working centre is m (1 x d) and the means are offset +/- m. */
   readonly tied: boolean;
@@ -82,16 +82,16 @@ export interface HistoryRow {
   readonly gradNorm: number;
   /** Largest centre-row change per step over the chunk (unscaled). */
   readonly change: number;
-  /** With the truth: the largest and mean matched centre errors (MATH.md section 10). */
+  /** With the truth: the largest and mean matched centre errors (docs/math.md section 10). */
   readonly error?: number;
   readonly meanError?: number;
-  /** With the truth and K = 2: |cos| between the estimated and the true centre difference (MATH.md section 10). */
+  /** With the truth and K = 2: |cos| between the estimated and the true centre difference (docs/math.md section 10). */
   readonly angle?: number;
   /** Spectral stop rule only: sin(angle) between the working centre and the data's top eigenvector. */
   readonly directionGap?: number;
   /**
    * With LoopOptions.connections, GD stages of a tied (K = 2) problem: cos(-dL/dm, the power-iteration step
-   * of Lemma 8) for the chunk's first step (connection 1, MATH.md section 9; m* from the truth, or its data
+   * of Lemma 8) for the chunk's first step (connection 1, docs/math.md section 9; m* from the truth, or its data
    * estimate without it).
    */
   readonly cosPower?: number;
@@ -104,7 +104,7 @@ export interface HistoryRow {
 export interface LoopState {
   readonly stageIndex: number;
   readonly stepInStage: number;
-  /** Total steps done: the noise-stream position, since fresh noise uses this step number (MATH.md section 7). */
+  /** Total steps done: the noise-stream position, since fresh noise uses this step number (docs/math.md section 7). */
   readonly globalStep: number;
   /** Working centres: unscaled mu (K x d), or m (1 x d) tied. */
   readonly centres: Matrix;
@@ -139,7 +139,7 @@ export interface LoopOptions {
    */
   readonly onChunk?: (row: HistoryRow, state: LoopState) => void | Promise<void>;
   /**
-   * Measure the paper's two connections (MATH.md section 9) once per chunk of a GD stage: cosPower and
+   * Measure the paper's two connections (docs/math.md section 9) once per chunk of a GD stage: cosPower and
    * cosGradientEm in the history row, for the chunk's first step, i.e. at the centres the chunk started
    * from and with that step's noise draw (so the first row describes the very first step from the start).
    * They cost 1-2 more Backend calls per chunk and a host noise draw of N x d; the centres and the noise
@@ -167,7 +167,7 @@ export function meansOf(problem: Problem, centres: Matrix): Matrix {
   return symmetricMeans(centres, problem.offset ?? new Float64Array(centres.cols));
 }
 
-/** Matched error and (K = 2) angle of MATH.md section 10, or nothing without the truth. */
+/** Matched error and (K = 2) angle of docs/math.md section 10, or nothing without the truth. */
 export function truthMetrics(problem: Problem, centres: Matrix): { error?: number; meanError?: number; angle?: number } {
   const truth = problem.truth;
   if (!truth) return {};
@@ -190,7 +190,7 @@ async function connectionCosines(
   const d = centres.cols;
   const muStar = problem.truth ? matrix(1, d, halfDifference(problem.truth)) : undefined;
   const cosPower = await powerIterationCosine(backend, problem.data, centres, muStar, t, seed, 1, step);
-  // The tied student is the untied pair (m, -m) on the centred data (MATH.md section 5).
+  // The tied student is the untied pair (m, -m) on the centred data (docs/math.md section 5).
   const pair = matrix(2, d, Float64Array.from([...centres.data, ...centres.data.map((v) => -v)]));
   return { cosPower, cosGradientEm: await gradientEmCosine(backend, problem.data, pair, t, seed, step) };
 }

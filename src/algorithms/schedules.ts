@@ -1,4 +1,4 @@
-// The paper's schedules (MATH.md section 8) and the annealed one, each a short list of loop stages
+// The paper's schedules (docs/math.md section 8) and the annealed one, each a short list of loop stages
 // (loop.ts). A schedule turns the data and options into a Problem (centred and tied for K = 2), the
 // stages and a start; it does not know which Backend runs it. The defaults were measured
 // (docs/experiments.md, 'Measurements behind the defaults').
@@ -50,7 +50,7 @@ export interface ScheduleOptions {
   readonly ladder?: readonly number[];
   /** annealed: how to seed. */
   readonly seeding?: 'kmeans++' | 'random';
-  /** projected: override R (default: the data estimate of MATH.md section 6). */
+  /** projected: override R (default: the data estimate of docs/math.md section 6). */
   readonly radius?: number;
   /** Log interval (steps per chunk); also the interval of the stopping rules. */
   readonly logEvery?: number;
@@ -97,14 +97,14 @@ export interface Plan {
   readonly settings: Record<string, number | string | number[] | boolean>;
 }
 
-/** t1 = c1 ln d, never below t2 (for small d, c1 ln d < t2 and stage 1 runs at t2), MATH.md section 8.2. */
+/** t1 = c1 ln d, never below t2 (for small d, c1 ln d < t2 and stage 1 runs at t2), docs/math.md section 8.2. */
 export function stage1Scale(d: number, c1: number, t2: number): number {
   return Math.max(c1 * Math.log(d), t2);
 }
 
 /**
  * Stage-1 step size gain / (a_t1^2 R_eff^2), R_eff^2 = max(R^2, sqrt(2 d / N)): near m = 0 the power-iteration
- * rate (MATH.md section 8.2) is then the same at every d and ||mu*||. The floor, the standard deviation of the
+ * rate (docs/math.md section 8.2) is then the same at every d and ||mu*||. The floor, the standard deviation of the
  * estimate R^2, keeps the step bounded on data without a measurable signal (docs/experiments.md,
  * 'Measurements behind the defaults').
  */
@@ -229,7 +229,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       // The annealed rungs keep eta = 1: measured only up to K = 16, where defaultLr is 1 as well.
       const base = requirePositive(o.lr ?? DEFAULTS.lr, 'the step size');
       const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
-      // Each rung warm-starts the next (MATH.md section 3: m' = a_t' m / a_t is the same mu).
+      // Each rung warm-starts the next (docs/math.md section 3: m' = a_t' m / a_t is the same mu).
       const stages: Stage[] = ladder.map((t, i) => ({
         kind: 'gd',
         name: `t=${t}`,
@@ -267,7 +267,7 @@ export function averagingTail(stage: Stage, steps: number, stepFactor = 1): Stag
   return [{ ...stage, name: `${stage.name} (average)`, lr: stage.lr * stepFactor, maxSteps: steps, stop: { kind: 'none' }, average: true }];
 }
 
-/** Unit top eigenvector of the centred data's covariance - I (MATH.md section 9), by power iteration on the host. */
+/** Unit top eigenvector of the centred data's covariance - I (docs/math.md section 9), by power iteration on the host. */
 export function spectralDirection(centredData: Matrix): Float64Array {
   // 1 - |cos| <= 1e-8 between iterates is far below any spectralTol; 100 iterations bound the cost at no signal.
   return powerIteration(centredData, { tol: 1e-8, maxSteps: 100 }).direction;
@@ -285,7 +285,7 @@ export function spectralTol(d: number, n: number, radius: number): number {
 
 /**
  * The stage-1 noise floor on the centre change per step, in unscaled units: the step on m = a_t mu is
- * lr dL/dm, whose fresh-noise sampling error is about sqrt(d / N) (MATH.md section 6), so mu moves by
+ * lr dL/dm, whose fresh-noise sampling error is about sqrt(d / N) (docs/math.md section 6), so mu moves by
  * about lr sqrt(d / N) / a_t per step once the expected gradient is gone.
  */
 export function stage1ChangeTol(lr: number, t: number, d: number, n: number): number {

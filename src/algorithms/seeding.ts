@@ -1,5 +1,5 @@
 // The one home of seeded sampling: every seeded start (data rows, the warm start, k-means++, the random
-// direction of Theorem 7) draws from Philox (MATH.md section 7) on its stream from math/streams.ts, so no
+// direction of Theorem 7) draws from Philox (docs/math.md section 7) on its stream from math/streams.ts, so no
 // start correlates with the data or the training noise. Same seed, same start, on every backend.
 import { philoxNormals } from '../generate.ts';
 import { noiseBlock } from '../math/philox.ts';
@@ -56,7 +56,7 @@ export function warmStart(truth: Matrix, distance: number, seed: number): Matrix
   return out;
 }
 
-/** A random direction of the given norm (1 x d): the random start of Theorem 7 (MATH.md section 8.2). */
+/** A random direction of the given norm (1 x d): the random start of Theorem 7 (docs/math.md section 8.2). */
 export function randomDirection(d: number, length: number, seed: number): Matrix {
   const v = new Float64Array(d);
   philoxNormals(seed, 0, 0, STREAMS.seeding, v);

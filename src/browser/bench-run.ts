@@ -23,9 +23,9 @@ export interface BenchFigures extends BenchSpec {
   readonly msPerStepWall: number;
   /** Median GPU milliseconds per step from timestamp queries; null without them. */
   readonly msPerStepGpu: number | null;
-  /** N / wall seconds per step (MATH.md section 12). */
+  /** N / wall seconds per step (docs/math.md section 12). */
   readonly sampleGradsPerSec: number;
-  /** 8Kd + 6d, noise not counted (MATH.md section 12). */
+  /** 8Kd + 6d, noise not counted (docs/math.md section 12). */
   readonly flopsPerSample: number;
   readonly gflops: number;
   readonly fmaCeilingGflops: number;

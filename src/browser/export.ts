@@ -15,7 +15,7 @@ export interface RunResult {
   readonly init: number[][];
   readonly centres: number[][];
   readonly truth: number[][] | null;
-  /** Matched centre error (MATH.md section 10) of the final centres; null without a truth. */
+  /** Matched centre error (docs/math.md section 10) of the final centres; null without a truth. */
   readonly error: { readonly max: number; readonly mean: number } | null;
   /** One entry per chunk: steps done, the chunk's last loss and |dL/dm|, error, angle (K = 2), stage, timings. */
   readonly history: Session['points'];
@@ -31,7 +31,7 @@ export interface RunResult {
     readonly trainingSeconds: number;
     /** Seconds from Start to the end, including the frames in between and EM. */
     readonly elapsedSeconds: number;
-    /** N x steps / trainingSeconds (MATH.md section 12). */
+    /** N x steps / trainingSeconds (docs/math.md section 12). */
     readonly sampleGradsPerSec: number;
     readonly msPerStepWall: number;
     /** From timestamp queries; null when the adapter has none. */

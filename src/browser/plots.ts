@@ -52,7 +52,7 @@ export class Plots {
   private readonly error: uPlot;
   private readonly speed: uPlot;
   private readonly scatter: uPlot;
-  /** K = 2 with the truth only (MATH.md section 10 defines the angle for two centres). */
+  /** K = 2 with the truth only (docs/math.md section 10 defines the angle for two centres). */
   private readonly angle: uPlot | undefined;
   private readonly dataXY: [number[], number[]];
   private readonly truthXY: [number[], number[]] | null;

@@ -19,7 +19,7 @@ export interface Point {
   readonly gradNorm: number | null;
   readonly errorMax: number | null;
   readonly errorMean: number | null;
-  /** K = 2 with the truth: |cos| between the learned and the true centre difference (MATH.md section 10); else null. */
+  /** K = 2 with the truth: |cos| between the learned and the true centre difference (docs/math.md section 10); else null. */
   readonly angle: number | null;
   /** The loop stage of this chunk (e.g. "warm", "warm (average)", "stage 1"); null at the start. */
   readonly stage: string | null;
@@ -243,7 +243,7 @@ export class Session {
     this.mainFinished = true;
   }
 
-  /** Matched error and (K = 2) angle of MATH.md section 10, as the algorithms' loop computes them; nulls without a truth. */
+  /** Matched error and (K = 2) angle of docs/math.md section 10, as the algorithms' loop computes them; nulls without a truth. */
   private metricsOf(centres: Matrix): { errorMax: number | null; errorMean: number | null; angle: number | null } {
     const m = truthMetrics({ data: this.input.data, tied: false, truth: this.input.truth }, centres);
     return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null };

@@ -1,5 +1,5 @@
 // The page's settings: defaults, the URL parameters of the headless contract, and
-// checks whose messages name the field to fix (STYLE.md, scikit-learn anchor).
+// checks whose messages name the field to fix (docs/architecture.md, the scikit-learn anchor).
 // Methods and schedules carry the library's names; t, lr and steps left empty take
 // the library's defaults, so the page passes the same options the estimator would.
 import type { ScheduleName } from '../algorithms/schedules.ts';
@@ -9,7 +9,7 @@ import type { Method as EstimatorMethod } from '../estimator.ts';
 /** The estimator's methods that train centres from a start (power iteration has no start and no steps to watch). */
 export type Method = Exclude<EstimatorMethod, 'power'>;
 /**
- * The library's schedules (src/algorithms/schedules.ts, MATH.md section 8), all run through the algorithms'
+ * The library's schedules (src/algorithms/schedules.ts, docs/math.md section 8), all run through the algorithms'
  * loop: warm (Theorem 16, from the true centres moved by separation / 3) and single (Algorithm 1 from K seeded
  * data rows) at one noise scale, two-stage (Theorem 7), projected (Theorem 13) and annealed.
  */
@@ -30,7 +30,7 @@ export interface Settings {
   readonly seed: number;
   readonly method: Method;
   readonly schedule: Schedule;
-  /** Noise scale t (MATH.md section 2) of warm and single; undefined: the schedule's default. The paper schedules set their own. */
+  /** Noise scale t (docs/math.md section 2) of warm and single; undefined: the schedule's default. The paper schedules set their own. */
   readonly t: number | undefined;
   /** Step size eta of warm and single (DDPM-GD) or of gradient EM; undefined: the library's default. */
   readonly lr: number | undefined;

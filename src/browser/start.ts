@@ -1,7 +1,7 @@
 // The start of a run: the page's settings translated into the options the estimator would pass
 // (src/estimator.ts) and planned by the library (planSchedule, emPlan), so that the page runs the
 // stages, defaults and stopping rules of the CLI, the estimator and the experiments through the
-// algorithms' loop (STYLE.md: a front door only translates its inputs and outputs).
+// algorithms' loop (docs/architecture.md: a front door only translates its inputs and outputs).
 import { emPlan } from '../algorithms/baselines.ts';
 import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
 import { kmeansPlusPlus, seededRows, warmStart } from '../algorithms/seeding.ts';

@@ -13,7 +13,7 @@ import { printJson, printLines } from './output.ts';
 
 export const EXPERIMENT_USAGE = `Usage: ddpm-gmm experiment NAME|all [--quick] [--max-n N] [--out DIR] [--backend auto|gpu|cpu] [--json]
 
-Runs the reproduction suite (MATH.md sections 8-10) on seeded mixtures and compares DDPM-GD with EM:
+Runs the reproduction suite (docs/math.md sections 8-10) on seeded mixtures and compares DDPM-GD with EM:
   two-stage          K = 2, |mu*| = 3, random start (Theorem 7): error, steps, stage-1 cosine, vs EM
   small-separation   K = 2, |mu*| small: projected (Theorem 13) vs unprojected stage 1 vs EM
   warm-start         K components from a warm start displaced by sep/3 (Theorem 16) vs EM from it

@@ -1,4 +1,4 @@
-// ddpm-gmm fit --schedule single: the paper's Algorithm 1 (MATH.md sections 6 and 8.1) as written, through
+// ddpm-gmm fit --schedule single: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1) as written, through
 // Backend.gdSteps: exactly --steps steps at one noise scale, fresh or fixed noise, optionally the tied
 // student about the origin, returning the last iterate. The loop's 'single' schedule differs (a
 // noise-floor stopping rule, fresh noise only, no tied mode), so the CLI keeps this path for the

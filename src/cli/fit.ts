@@ -28,7 +28,7 @@ export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--method ddpm|
                [--backend auto|gpu|cpu] [--out model.json | --out centres.npy|centres.csv] [--json]
 
 Learns K centres of the balanced mixture (1/K) sum_i N(mu_i, I) from X (N x d) with the estimator's
-defaults (MATH.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
+defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
   --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
   --schedule        ddpm schedule: default two-stage for K = 2, warm with --init, annealed otherwise;
                     single is the paper's Algorithm 1 as written (see below)
@@ -45,7 +45,7 @@ defaults (MATH.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
   --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, angle,
                     stage 1's spectral gap, the connection cosines, seconds)
   --connections     at each logged step, the cosine of the DDPM step with the power-iteration step
-                    (K = 2) and with the gradient-EM step (MATH.md section 9); costs 1-2 extra passes
+                    (K = 2) and with the gradient-EM step (docs/math.md section 9); costs 1-2 extra passes
   --checkpoint FILE written every --checkpoint-every steps (default each log interval) and at the end
   --resume FILE     continue from a checkpoint of the same data and flags; the result equals an
                     uninterrupted run's exactly (checkpoints need --restarts 1)
@@ -55,7 +55,7 @@ defaults (MATH.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
                     the settings); --out FILE.npy or FILE.csv writes the K x d centres there and the
                     model file beside them (FILE.json)
 
-Algorithm 1 as written (MATH.md sections 6 and 8.1): exactly H steps at one noise scale, no stopping rule:
+Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one noise scale, no stopping rule:
   ddpm-gmm fit --data X.npy --k K --schedule single [--t T] [--steps H] [--lr ETA]
                [--init INIT.npy | --init-seed S] [--tied] [--noise fresh|fixed] [--noise-seed S] [--log-every L]
   --t, --steps, --lr   default 0.2, 300 and max(1, K/16), as the loop's single-scale schedules

@@ -1,4 +1,4 @@
-// ddpm-gmm grad: one DDPM loss and gradient evaluation (MATH.md sections 4 and 5).
+// ddpm-gmm grad: one DDPM loss and gradient evaluation (docs/math.md sections 4 and 5).
 import { InputError } from '../errors.ts';
 import type { NoiseSpec } from '../types.ts';
 import { toRows } from '../types.ts';
@@ -64,7 +64,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
     seed = requireNumber(v, 'seed', 'grad');
     requireSeed(seed);
     step = numberFlag(v, 'step', 0);
-    // Philox counter words are 32-bit (MATH.md section 7).
+    // Philox counter words are 32-bit (docs/math.md section 7).
     if (!Number.isSafeInteger(step) || step < 0 || step >= 2 ** 32) {
       throw new InputError(`--step must be an integer with 0 <= step < 2^32, got ${step}`);
     }

@@ -1,6 +1,6 @@
 // ddpm-gmm predict: labels and responsibilities for new data under a model file that `fit --out` wrote,
 // through DdpmGmm.fromJSON. No backend: the responsibilities are one float64 pass over the data on the host
-// (O(N K d), MATH.md section 9), the same function the estimator's predict uses.
+// (O(N K d), docs/math.md section 9), the same function the estimator's predict uses.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DdpmGmm } from '../estimator.ts';

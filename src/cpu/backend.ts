@@ -1,5 +1,5 @@
 // The float64 CPU backend: the same Backend interface as the GPU engine (docs/architecture.md), one fused
-// per-sample pass with preallocated scratch, noise drawn row by row from Philox (MATH.md sections 4-7).
+// per-sample pass with preallocated scratch, noise drawn row by row from Philox (docs/math.md sections 4-7).
 import { DivergenceError, InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseRowInto, seedKey, STREAM_TRAINING_NOISE } from '../math/philox.ts';
@@ -57,7 +57,7 @@ function noiseRow(noise: NoiseSource, n: number, d: number, s: Scratch): Float64
 }
 
 /**
- * L and dL/dm at scaled centres m into `grad` (K x d), in one pass over the samples (MATH.md sections 4 and 5).
+ * L and dL/dm at scaled centres m into `grad` (K x d), in one pass over the samples (docs/math.md sections 4 and 5).
  * Accumulates the matrix form W^T R + C^T X per sample and subtracts diag(colsum C) M at the end.
  */
 function ddpmPass(
@@ -88,7 +88,7 @@ function ddpmPass(
     const off = n * d;
     for (let k = 0; k < d; k++) x[k] = a * x0d[off + k]! + sigma * z[k]!;
     if (tied) {
-      // mbar = tanh(m.x) m; dL/dm sums tanh(u) r + (1 - tanh(u)^2)(m.r) x (MATH.md sections 3 and 5).
+      // mbar = tanh(m.x) m; dL/dm sums tanh(u) r + (1 - tanh(u)^2)(m.r) x (docs/math.md sections 3 and 5).
       let u = 0;
       for (let k = 0; k < d; k++) u += m[k]! * x[k]!;
       const th = Math.tanh(u);
@@ -103,7 +103,7 @@ function ddpmPass(
       for (let k = 0; k < d; k++) grad[k] += th * residual[k]! + coef * x[k]!;
       continue;
     }
-    // Logits m_j.x - ||m_j||^2/2 with the max subtracted: the softmax never overflows (MATH.md section 3).
+    // Logits m_j.x - ||m_j||^2/2 with the max subtracted: the softmax never overflows (docs/math.md section 3).
     let max = -Infinity;
     for (let j = 0; j < K; j++) {
       let dot = 0;
@@ -155,7 +155,7 @@ function ddpmPass(
   return loss / N;
 }
 
-/** The noise source of one evaluation at GD step number `step` (MATH.md section 7). */
+/** The noise source of one evaluation at GD step number `step` (docs/math.md section 7). */
 function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
   if (spec.kind === 'matrix') {
     const { z } = spec;
@@ -199,12 +199,12 @@ export class CpuBackend implements Backend {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const noise = noiseSource(options.noise, data, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
     const { rows: K, cols: d } = centres;
-    // Parameters are the scaled centres m = a_t mu (MATH.md section 3).
+    // Parameters are the scaled centres m = a_t mu (docs/math.md section 3).
     const m = new Float64Array(K * d);
     for (let i = 0; i < m.length; i++) m[i] = a * centres.data[i]!;
     const gradScaled = matrix(K, d);
     const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, gradScaled.data, makeScratch(K, d));
-    // dL/dmu = a_t dL/dm (MATH.md section 5).
+    // dL/dmu = a_t dL/dm (docs/math.md section 5).
     const gradCentres = matrix(K, d);
     for (let i = 0; i < m.length; i++) gradCentres.data[i] = a * gradScaled.data[i]!;
     return { loss, gradScaled, gradCentres };
@@ -224,14 +224,14 @@ export class CpuBackend implements Backend {
     const grad = new Float64Array(K * d);
     const scratch = makeScratch(K, d);
     const history: HistoryEntry[] = [];
-    // Fixed noise reuses one counter step; matrix noise is validated once (MATH.md section 7).
+    // Fixed noise reuses one counter step; matrix noise is validated once (docs/math.md section 7).
     const fixedNoise =
       spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0) : null;
     for (let i = 0; i < steps; i++) {
       const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
       const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, grad, scratch);
       if (!Number.isFinite(loss)) throw divergence(startStep + i, `loss is ${loss}`, lr);
-      // Algorithm 1: m <- m - eta dL/dm (MATH.md section 6).
+      // Algorithm 1: m <- m - eta dL/dm (docs/math.md section 6).
       for (let q = 0; q < m.length; q++) m[q] = m[q]! - lr * grad[q]!;
       if (radius !== undefined) projectRows(m, K, d, a * radius);
       if (!allFinite(m)) throw divergence(startStep + i, 'centres are not finite', lr);
@@ -260,7 +260,7 @@ export class CpuBackend implements Backend {
   }
 }
 
-/** Projection of MATH.md section 6: each m_i onto the ball of radius a_t R. */
+/** Projection of docs/math.md section 6: each m_i onto the ball of radius a_t R. */
 function projectRows(m: Float64Array, K: number, d: number, radius: number): void {
   for (let j = 0; j < K; j++) {
     let sq = 0;

@@ -1,14 +1,14 @@
 // The float64 reference of the student score, the DDPM loss and gradient, and the EM baselines
-// (MATH.md sections 3, 4, 5 and 9). Written for clarity, checked against finite differences;
+// (docs/math.md sections 3, 4, 5 and 9). Written for clarity, checked against finite differences;
 // the GPU engine and the fast CPU backend are tested against it.
 import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
 
 export interface LossAndGrad {
-  /** L of MATH.md section 4. */
+  /** L of docs/math.md section 4. */
   readonly loss: number;
-  /** dL/dm (K x d; 1 x d in tied mode), MATH.md section 5. */
+  /** dL/dm (K x d; 1 x d in tied mode), docs/math.md section 5. */
   readonly grad: Matrix;
 }
 
@@ -25,7 +25,7 @@ function checkShapes(x0: Matrix, m: Matrix, z?: Matrix): void {
   }
 }
 
-/** Softmax of logits[0..K) into w, the max subtracted first so nothing overflows (MATH.md section 3). */
+/** Softmax of logits[0..K) into w, the max subtracted first so nothing overflows (docs/math.md section 3). */
 function softmaxInto(logits: Float64Array, w: Float64Array, K: number): void {
   let max = -Infinity;
   for (let j = 0; j < K; j++) if (logits[j]! > max) max = logits[j]!;
@@ -38,7 +38,7 @@ function softmaxInto(logits: Float64Array, w: Float64Array, K: number): void {
   for (let j = 0; j < K; j++) w[j] = w[j]! / sum;
 }
 
-/** logit_j = m_j.x - ||m_j||^2/2: the same softmax as -||x - m_j||^2/2 without ||x||^2 (MATH.md section 3). */
+/** logit_j = m_j.x - ||m_j||^2/2: the same softmax as -||x - m_j||^2/2 without ||x||^2 (docs/math.md section 3). */
 function logitsInto(x: Float64Array, xOff: number, m: Matrix, halfNorms: Float64Array, logits: Float64Array): void {
   const d = m.cols;
   for (let j = 0; j < m.rows; j++) {
@@ -58,7 +58,7 @@ function halfSquaredNorms(m: Matrix): Float64Array {
   return out;
 }
 
-/** w_j(x_n) for every row of x at (scaled) centres m: N x K (MATH.md section 3). */
+/** w_j(x_n) for every row of x at (scaled) centres m: N x K (docs/math.md section 3). */
 export function responsibilities(x: Matrix, m: Matrix): Matrix {
   checkShapes(x, m);
   const K = m.rows;
@@ -74,7 +74,7 @@ export function responsibilities(x: Matrix, m: Matrix): Matrix {
   return out;
 }
 
-/** The student score s(x) = mbar(x) - x for every row of x (MATH.md section 3). */
+/** The student score s(x) = mbar(x) - x for every row of x (docs/math.md section 3). */
 export function studentScore(x: Matrix, m: Matrix): Matrix {
   const W = responsibilities(x, m);
   const { rows: N, cols: d } = x;
@@ -90,7 +90,7 @@ export function studentScore(x: Matrix, m: Matrix): Matrix {
   return out;
 }
 
-/** The noisy points x_t = a_t x0 + sigma_t z (MATH.md section 2). */
+/** The noisy points x_t = a_t x0 + sigma_t z (docs/math.md section 2). */
 export function noisyPoints(x0: Matrix, t: number, z: Matrix): Matrix {
   checkShapes(x0, matrix(1, x0.cols), z);
   const { a, sigma } = forwardCoefficients(t);
@@ -99,7 +99,7 @@ export function noisyPoints(x0: Matrix, t: number, z: Matrix): Matrix {
   return out;
 }
 
-/** Per-sample form of MATH.md sections 4 and 5: dL/dm_j = (2/N) sum_n w_j (r + ((m_j - mbar).r)(x - m_j)). */
+/** Per-sample form of docs/math.md sections 4 and 5: dL/dm_j = (2/N) sum_n w_j (r + ((m_j - mbar).r)(x - m_j)). */
 export function ddpmLossGradPerSample(x0: Matrix, m: Matrix, t: number, z: Matrix): LossAndGrad {
   checkShapes(x0, m, z);
   const { sigma } = forwardCoefficients(t);
@@ -135,7 +135,7 @@ export function ddpmLossGradPerSample(x0: Matrix, m: Matrix, t: number, z: Matri
   return { loss: loss / N, grad };
 }
 
-/** The intermediate matrices of MATH.md section 5: X, W, R, and C = W * P elementwise. */
+/** The intermediate matrices of docs/math.md section 5: X, W, R, and C = W * P elementwise. */
 function ddpmMatrices(x0: Matrix, m: Matrix, t: number, z: Matrix): { X: Matrix; W: Matrix; R: Matrix; C: Matrix } {
   const { sigma } = forwardCoefficients(t);
   const { rows: N, cols: d } = x0;
@@ -158,7 +158,7 @@ function ddpmMatrices(x0: Matrix, m: Matrix, t: number, z: Matrix): { X: Matrix;
   return { X, W, R, C };
 }
 
-/** Matrix form of MATH.md section 5: dL/dM = (2/N)(W^T R + C^T X - diag(colsum C) M). */
+/** Matrix form of docs/math.md section 5: dL/dM = (2/N)(W^T R + C^T X - diag(colsum C) M). */
 export function ddpmLossGradMatrixForm(x0: Matrix, m: Matrix, t: number, z: Matrix): LossAndGrad {
   checkShapes(x0, m, z);
   const { rows: N, cols: d } = x0;
@@ -185,7 +185,7 @@ export function ddpmLossGradMatrixForm(x0: Matrix, m: Matrix, t: number, z: Matr
 
 /**
  * The size of the gradient sum, A[j,k] = (2/N) sum_n (|w_j r_k| + |C_nj||x_k| + |C_nj||m_jk|):
- * a float32 or float64 evaluation of dL/dm has error about (terms) * eps * A (MATH.md section 5).
+ * a float32 or float64 evaluation of dL/dm has error about (terms) * eps * A (docs/math.md section 5).
  */
 export function ddpmGradMagnitude(x0: Matrix, m: Matrix, t: number, z: Matrix): Matrix {
   checkShapes(x0, m, z);
@@ -207,7 +207,7 @@ export function ddpmGradMagnitude(x0: Matrix, m: Matrix, t: number, z: Matrix): 
   return out;
 }
 
-/** Tied K = 2 student, m_2 = -m_1 = -m: mbar = tanh(m.x) m (MATH.md sections 3 and 5). */
+/** Tied K = 2 student, m_2 = -m_1 = -m: mbar = tanh(m.x) m (docs/math.md sections 3 and 5). */
 export function ddpmLossGradTied(x0: Matrix, m: Matrix, t: number, z: Matrix): LossAndGrad {
   checkShapes(x0, m, z);
   if (m.rows !== 1) throw new InputError(`tied mode takes one centre (1 x d), got ${m.rows} x ${m.cols}`);
@@ -235,7 +235,7 @@ export function ddpmLossGradTied(x0: Matrix, m: Matrix, t: number, z: Matrix): L
   return { loss: loss / N, grad };
 }
 
-/** Weighted sums for EM: S_i = sum_n w_i x_n and T_i = sum_n w_i on the clean data at mu (MATH.md section 9). */
+/** Weighted sums for EM: S_i = sum_n w_i x_n and T_i = sum_n w_i on the clean data at mu (docs/math.md section 9). */
 function emSums(x0: Matrix, mu: Matrix): { weighted: Float64Array; totals: Float64Array } {
   const W = responsibilities(x0, mu);
   const { rows: N, cols: d } = x0;

@@ -1,4 +1,4 @@
-// The reproduction suite (MATH.md sections 8-10; docs/experiments.md, 'The reproduction suite'): each
+// The reproduction suite (docs/math.md sections 8-10; docs/experiments.md, 'The reproduction suite'): each
 // experiment generates seeded mixtures, runs DDPM-GD schedules and the EM baselines on one Backend, and
 // returns table rows and error curves. --quick shrinks N, d, K and the seed count so that the whole suite
 // fits in minutes on a software adapter.

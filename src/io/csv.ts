@@ -406,7 +406,7 @@ function cellError(label: string, line: number, column: number, cell: string, co
   if (d === undefined && /[,;\t]|\S\s+\S/.test(cell)) hint = 'it seems to hold several values, but the first lines of the file hold one each';
   else if (d !== ',' && /^[+-]?\d*,\d+$/.test(cell)) hint = 'decimal commas are not read; write decimal points (1.5, not 1,5)';
   else if (MISSING_MARKERS.has(cell.toLowerCase())) hint = 'it looks like a missing-value marker; fill in or remove missing values';
-  // Wording kept from before ("is 'x', not a number"): test/browser.test.ts matches it.
+  // Wording kept from before ("is 'x', not a number"): test/page/browser.test.ts matches it.
   return new InputError(`${where} is ${shown(cell)}, not a number; ${hint}`);
 }
 

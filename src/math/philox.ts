@@ -1,9 +1,9 @@
-// Philox4x32-10 counter-based noise shared bit for bit with the GPU (MATH.md section 7).
+// Philox4x32-10 counter-based noise shared bit for bit with the GPU (docs/math.md section 7).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { STREAMS } from './streams.ts';
 
-// Multipliers and Weyl key increments of Philox4x32 (Salmon et al., SC'11; MATH.md section 7).
+// Multipliers and Weyl key increments of Philox4x32 (Salmon et al., SC'11; docs/math.md section 7).
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const M0_HI = M0 >>> 16;
@@ -17,7 +17,7 @@ const TWO_53 = 9007199254740992;
 const INV_TWO_23 = 1 / 8388608;
 const TWO_PI = 2 * Math.PI;
 
-/** The Philox stream of the DDPM training noise (MATH.md section 7); ids live in streams.ts. */
+/** The Philox stream of the DDPM training noise (docs/math.md section 7); ids live in streams.ts. */
 export const STREAM_TRAINING_NOISE: number = STREAMS.trainingNoise;
 /** The Philox stream of the synthetic data generator. */
 export const STREAM_DATA_GENERATOR: number = STREAMS.dataGenerator;
@@ -74,7 +74,7 @@ export function philoxInto(
   return out;
 }
 
-/** Philox4x32-10 of a 4-word counter under a 2-word key (MATH.md section 7). */
+/** Philox4x32-10 of a 4-word counter under a 2-word key (docs/math.md section 7). */
 export function philox4x32_10(
   ctr: readonly [number, number, number, number] | Uint32Array,
   key: readonly [number, number] | Uint32Array,
@@ -82,7 +82,7 @@ export function philox4x32_10(
   return philoxInto(ctr[0]!, ctr[1]!, ctr[2]!, ctr[3]!, key[0]!, key[1]!, new Uint32Array(4));
 }
 
-/** Key = (seed mod 2^32, floor(seed / 2^32)) for an integer seed in [0, 2^53) (MATH.md section 7). */
+/** Key = (seed mod 2^32, floor(seed / 2^32)) for an integer seed in [0, 2^53) (docs/math.md section 7). */
 export function seedKey(seed: number): [number, number] {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= TWO_53) {
     throw new InputError(
@@ -93,8 +93,8 @@ export function seedKey(seed: number): [number, number] {
 }
 
 /**
- * A uniform in (0, 1) from the top 23 bits of a word, never 0 or 1 (MATH.md section 7).
- * MATH.md writes (w >> 8 + 0.5) / 2^24, but for w >> 8 >= 2^23 that sum needs 25 significant
+ * A uniform in (0, 1) from the top 23 bits of a word, never 0 or 1 (docs/math.md section 7).
+ * docs/math.md writes (w >> 8 + 0.5) / 2^24, but for w >> 8 >= 2^23 that sum needs 25 significant
  * bits, so float32 rounds it (to exactly 1 at the top word). With 23 bits, (w >> 9) + 0.5 is
  * exact in float32 and the GPU and CPU uniforms are the same number.
  */
@@ -102,14 +102,14 @@ export function uniformFromWord(w: number): number {
   return ((w >>> 9) + 0.5) * INV_TWO_23;
 }
 
-/** Four normals from four words by two Box-Muller pairs, angle in [-pi, pi) (MATH.md section 7). */
+/** Four normals from four words by two Box-Muller pairs, angle in [-pi, pi) (docs/math.md section 7). */
 export function normalsFromWords(words: ArrayLike<number>, out?: Float64Array, offset = 0): Float64Array {
   const dst = out ?? new Float64Array(4);
   for (let p = 0; p < 2; p++) {
     const u1 = uniformFromWord(words[2 * p]!);
     const u2 = uniformFromWord(words[2 * p + 1]!);
     const radius = Math.sqrt(-2 * Math.log(u1));
-    // 2*pi*u2 - pi keeps the angle inside WGSL's exact sin/cos range, so CPU and GPU agree (MATH.md section 7).
+    // 2*pi*u2 - pi keeps the angle inside WGSL's exact sin/cos range, so CPU and GPU agree (docs/math.md section 7).
     const theta = TWO_PI * u2 - Math.PI;
     dst[offset + 2 * p] = radius * Math.cos(theta);
     dst[offset + 2 * p + 1] = radius * Math.sin(theta);
@@ -124,7 +124,7 @@ function counterWord(name: string, value: number): number {
   return value;
 }
 
-/** The four normals of counter (n, c4, step, stream) under seedKey(seed) (MATH.md section 7). */
+/** The four normals of counter (n, c4, step, stream) under seedKey(seed) (docs/math.md section 7). */
 export function noiseBlock(seed: number, step: number, n: number, c4: number, stream = STREAM_TRAINING_NOISE): Float64Array {
   const [k0, k1] = seedKey(seed);
   const words = philoxInto(
@@ -160,7 +160,7 @@ export function noiseRowInto(
   }
 }
 
-/** The rows x cols noise matrix: entry (n, c) is normal c % 4 of block (n, floor(c / 4), step, stream) (MATH.md section 7). */
+/** The rows x cols noise matrix: entry (n, c) is normal c % 4 of block (n, floor(c / 4), step, stream) (docs/math.md section 7). */
 export function noiseMatrix(seed: number, step: number, rows: number, cols: number, stream = STREAM_TRAINING_NOISE): Matrix {
   const [k0, k1] = seedKey(seed);
   counterWord('step', step);

@@ -1,7 +1,7 @@
 // Input checks (src/validate.ts): each rejects with a one-line InputError that names the problem and the fix.
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
-import { matrix } from '../src/types.ts';
+import { InputError } from '../../src/errors.ts';
+import { matrix } from '../../src/types.ts';
 import {
   requireCentreCount,
   requireEnoughSamples,
@@ -15,7 +15,7 @@ import {
   requireTiedK,
   tiedCentres,
   untiedCentres,
-} from '../src/validate.ts';
+} from '../../src/validate.ts';
 
 function messageOf(f: () => unknown): string {
   try {

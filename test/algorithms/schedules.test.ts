@@ -1,8 +1,8 @@
-// Each schedule and baseline (MATH.md sections 8 and 9) on small seeded problems, on the CPU reference and
+// Each schedule and baseline (docs/math.md sections 8 and 9) on small seeded problems, on the CPU reference and
 // on the GPU engine, through the same code. Error thresholds: the statistical error of N samples in d
 // dimensions is about sqrt(d K / N); each threshold below is a few times that and far below the start's error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGpuBackend } from '../host/index.ts';
+import { createGpuBackend } from '../../host/index.ts';
 import {
   centred,
   fitEm,
@@ -16,13 +16,13 @@ import {
   sampleMean,
   spectralStop,
   spectralTol,
-} from '../src/algorithms/index.ts';
-import { warmStart } from '../src/algorithms/seeding.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { InputError } from '../src/errors.ts';
-import { generateMixture } from '../src/generate.ts';
-import { centreError } from '../src/metrics.ts';
-import { matrix, type Backend } from '../src/types.ts';
+} from '../../src/algorithms/index.ts';
+import { warmStart } from '../../src/algorithms/seeding.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { InputError } from '../../src/errors.ts';
+import { generateMixture } from '../../src/generate.ts';
+import { centreError } from '../../src/metrics.ts';
+import { matrix, type Backend } from '../../src/types.ts';
 
 let gpu: Backend;
 const cpu = new CpuBackend();

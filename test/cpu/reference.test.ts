@@ -1,6 +1,6 @@
-// The float64 CPU reference (MATH.md sections 2-6 and 9) and the CpuBackend built on the same math.
+// The float64 CPU reference (docs/math.md sections 2-6 and 9) and the CpuBackend built on the same math.
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../src/cpu/backend.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
 import {
   ddpmGradMagnitude,
   ddpmLossGradMatrixForm,
@@ -10,15 +10,15 @@ import {
   gradientEmStep,
   noisyPoints,
   responsibilities,
-} from '../src/cpu/reference.ts';
-import { DivergenceError, InputError } from '../src/errors.ts';
-import { forwardCoefficients } from '../src/math/forward.ts';
-import { noiseMatrix, STREAM_DATA_GENERATOR } from '../src/math/philox.ts';
-import { matrix, type Matrix } from '../src/types.ts';
+} from '../../src/cpu/reference.ts';
+import { DivergenceError, InputError } from '../../src/errors.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
+import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 
 const EPS = Number.EPSILON;
 
-/** A balanced mixture sample: row n is centre (n mod K) plus a standard normal (MATH.md section 1). */
+/** A balanced mixture sample: row n is centre (n mod K) plus a standard normal (docs/math.md section 1). */
 function mixture(seed: number, N: number, centres: number[][]): Matrix {
   const d = centres[0]!.length;
   const noise = noiseMatrix(seed, 0, N, d, STREAM_DATA_GENERATOR);
@@ -51,7 +51,7 @@ function norm(v: ArrayLike<number>, from = 0, to = v.length): number {
  * per sample every quantity is bounded by S_n = ||mbar|| + ||x|| + ||z||/sigma (|r| <= S_n) and the gradient term by
  * G_n = S_n (1 + 2 max||m_j|| (||x|| + max||m_j||)); each is computed with relative error <= c (d + K) eps and the
  * N terms are summed with error <= N eps, so (N + 8 (d + K)) eps (2/N) sum_n G_n bounds the difference of two
- * evaluations (MATH.md section 5).
+ * evaluations (docs/math.md section 5).
  */
 function roundingBound(x0: Matrix, m: Matrix, t: number, z: Matrix): { grad: number; loss: number } {
   const { sigma } = forwardCoefficients(t);
@@ -97,7 +97,7 @@ function finiteDifferences(lossAt: LossFn, m: Matrix, h: number, lossRounding: n
   return { fd, tol };
 }
 
-describe('forwardCoefficients (MATH.md section 2)', () => {
+describe('forwardCoefficients (docs/math.md section 2)', () => {
   it('gives a_t = exp(-t) and sigma_t = sqrt(1 - exp(-2t))', () => {
     const { a, sigma } = forwardCoefficients(0.5);
     // One exp, one expm1 and one sqrt, each correctly rounded to within 1 ulp: 4 eps relative is generous.
@@ -122,7 +122,7 @@ describe('forwardCoefficients (MATH.md section 2)', () => {
   });
 });
 
-describe('DDPM gradient against finite differences (MATH.md section 5)', () => {
+describe('DDPM gradient against finite differences (docs/math.md section 5)', () => {
   const cases = [
     { K: 1, d: 1, t: 0.3 },
     { K: 1, d: 3, t: 1.0 },
@@ -254,7 +254,7 @@ describe('far-away points (logits near -1e4)', () => {
   });
 });
 
-describe('EM and gradient EM (MATH.md section 9)', () => {
+describe('EM and gradient EM (docs/math.md section 9)', () => {
   const x0 = mixture(8, 37, [[1, -2, 0.5]]);
   const mean = [0, 1, 2].map((k) => {
     let s = 0;
@@ -333,7 +333,7 @@ describe('CpuBackend', () => {
         expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(bound.loss);
         for (let i = 0; i < ref.grad.data.length; i++) {
           expect(Math.abs(got.gradScaled.data[i]! - ref.grad.data[i]!)).toBeLessThanOrEqual(bound.grad);
-          // dL/dmu = a_t dL/dm is one multiplication (MATH.md section 5).
+          // dL/dmu = a_t dL/dm is one multiplication (docs/math.md section 5).
           expect(got.gradCentres.data[i]).toBe(a * got.gradScaled.data[i]!);
         }
       }
@@ -350,7 +350,7 @@ describe('CpuBackend', () => {
     ).rejects.toThrow(InputError);
   });
 
-  it('one GD step equals m - lr * dL/dm by hand (MATH.md section 6)', async () => {
+  it('one GD step equals m - lr * dL/dm by hand (docs/math.md section 6)', async () => {
     const lr = 0.3;
     const res = await backend.gdSteps(x0, mu0, {
       noiseScale: t,

@@ -1,12 +1,12 @@
-// The table of test/cases.ts on the GPU engine: loss and every gradient entry against the float64 CPU reference
+// The table of test/support/cases.ts on the GPU engine: loss and every gradient entry against the float64 CPU reference
 // (CpuBackend; tied cases against CpuBackend tied), with tolerances DERIVED from the WGSL accuracy rules and the
-// engine's summation depth (test/cases.ts gradientBound), and the issue's acceptance criterion
+// engine's summation depth (test/support/cases.ts gradientBound), and the issue's acceptance criterion
 // ||g_gpu - g_cpu|| / ||g_cpu|| <= 1e-4 for N <= 1e5.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGpuBackend, type GpuBackend } from '../host/index.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { forwardCoefficients } from '../src/math/forward.ts';
-import type { DdpmOptions, LossGradient, Matrix } from '../src/types.ts';
+import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
+import type { DdpmOptions, LossGradient, Matrix } from '../../src/types.ts';
 import {
   CASES,
   caseById,
@@ -19,8 +19,8 @@ import {
   summationDepth,
   U,
   worstRatio,
-} from './cases.ts';
-import { noiseProbe } from './gpu-probes.ts';
+} from '../support/cases.ts';
+import { noiseProbe } from './probes.ts';
 
 let gpu: GpuBackend;
 const cpu = new CpuBackend();
@@ -69,13 +69,13 @@ async function compare(c: EngineCase, data: Matrix, centres: Matrix, z: Matrix, 
   expect(bound.maxRelative).toBeLessThanOrEqual(1e-2);
   expect(bound.maxLogitError).toBeLessThanOrEqual(1e-2);
 
-  // Loss: |L_gpu - L| <= (1/N) sum_n sum_k 2|r_k| dr_k + (loss summation depth) u L (test/cases.ts lossSumFactor).
+  // Loss: |L_gpu - L| <= (1/N) sum_n sum_k 2|r_k| dr_k + (loss summation depth) u L (test/support/cases.ts lossSumFactor).
   const lossErr = Math.abs(got.loss - ref.loss);
   expect(lossErr).toBeLessThanOrEqual(bound.loss);
 
   // dL/dm per entry: |g_gpu - g_cpu| <= c u A with c = (4 L1 + 2P + 7 [+2 tied]) + (per-sample part): float32
   // inputs, the length-d dot products of the logits and residual amplified by the logit magnitudes through the
-  // softmax, and the summation depth (L1 samples per workgroup, P partials) -- test/cases.ts gradientBound.
+  // softmax, and the summation depth (L1 samples per workgroup, P partials) -- test/support/cases.ts gradientBound.
   const g = worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad);
   expect(g.ratio, `entry ${g.index}: gpu ${got.gradScaled.data[g.index]} cpu ${ref.gradScaled.data[g.index]} bound ${bound.grad[g.index]}`).toBeLessThanOrEqual(1);
 
@@ -121,7 +121,7 @@ describe("lossAndGradient with seeded fixed noise: against the reference at the 
     it(c.id, async () => {
       const { data, centres } = makeProblem(c);
       const step = 3;
-      // The GPU draws z inside the fused pass with the same WGSL function as the probe (STYLE.md), so the reference
+      // The GPU draws z inside the fused pass with the same WGSL function as the probe (docs/architecture.md), so the reference
       // at the probe's z isolates the gradient from the noise's transcendental rounding (gpu-philox.test.ts).
       const z = await noiseProbe(gpu, data, c.seed, step);
       await compare(c, data, centres, z, { noiseScale: c.t, tied: c.tied, noise: { kind: 'seed', seed: c.seed, mode: 'fixed', step } }, 'seed');

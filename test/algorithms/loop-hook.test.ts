@@ -2,10 +2,10 @@
 // awaits a frame or holds a paused run there. The hook must see every chunk, really be awaited before the
 // next Backend call, and leave the run's arithmetic exactly as it is without the hook.
 import { describe, expect, it } from 'vitest';
-import { fitSchedule } from '../src/algorithms/index.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { generateMixture } from '../src/generate.ts';
-import type { Backend } from '../src/types.ts';
+import { fitSchedule } from '../../src/algorithms/index.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { generateMixture } from '../../src/generate.ts';
+import type { Backend } from '../../src/types.ts';
 
 describe('the loop onChunk hook', () => {
   it('is awaited once per chunk, before the next Backend call, and changes nothing in the result', async () => {

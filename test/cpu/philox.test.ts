@@ -1,6 +1,6 @@
-// Philox4x32-10 and the Box-Muller noise of MATH.md section 7.
+// Philox4x32-10 and the Box-Muller noise of docs/math.md section 7.
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
+import { InputError } from '../../src/errors.ts';
 import {
   noiseBlock,
   noiseMatrix,
@@ -8,7 +8,7 @@ import {
   philox4x32_10,
   seedKey,
   uniformFromWord,
-} from '../src/math/philox.ts';
+} from '../../src/math/philox.ts';
 
 const hex = (w: Uint32Array): string[] => Array.from(w, (v) => v.toString(16).padStart(8, '0'));
 

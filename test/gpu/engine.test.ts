@@ -3,19 +3,19 @@
 // without an adapter, and a problem over the device's limits each become a DeviceError that says what to do.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../host/device.ts';
-import { measureFmaCeiling } from '../host/fma-peak.ts';
-import { createGpuBackend, type GpuBackend } from '../host/index.ts';
-import { shapeFor } from '../host/layout.ts';
-import { ddpmLanes, ddpmTiled, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../host/programs.ts';
-import { specialiseFiles } from '../host/specialise.ts';
-import { checkBindings, ShaderBindingError, wgslBindings } from '../host/wgsl-bindings.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { emStep } from '../src/cpu/reference.ts';
-import { DeviceError } from '../src/errors.ts';
-import { noiseMatrix } from '../src/math/philox.ts';
-import { matrix } from '../src/types.ts';
-import { caseById, emBound, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from './cases.ts';
+import { acquireDevice } from '../../host/device.ts';
+import { measureFmaCeiling } from '../../host/fma-peak.ts';
+import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
+import { shapeFor } from '../../host/layout.ts';
+import { ddpmLanes, ddpmTiled, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/programs.ts';
+import { specialiseFiles } from '../../host/specialise.ts';
+import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/wgsl-bindings.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { emStep } from '../../src/cpu/reference.ts';
+import { DeviceError } from '../../src/errors.ts';
+import { noiseMatrix } from '../../src/math/philox.ts';
+import { matrix } from '../../src/types.ts';
+import { caseById, emBound, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from '../support/cases.ts';
 
 const cpu = new CpuBackend();
 const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] }[] = [
@@ -40,7 +40,7 @@ describe('every kernel variant agrees with the float64 reference', () => {
         const { data, centres, z } = makeProblem(c);
         const got = await gpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
         const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
-        // The derived float32 bound of test/cases.ts, with the summation depth of the kernel this backend runs.
+        // The derived float32 bound of test/support/cases.ts, with the summation depth of the kernel this backend runs.
         const bound = gradientBound(data, scaledCentres(centres, c.t, c.tied), c.t, z, summationDepth(gpu, c.tied ? 2 : c.k, c.d, c.n), c.tied);
         expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(bound.loss);
         expect(worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad).ratio).toBeLessThanOrEqual(1);
@@ -51,7 +51,7 @@ describe('every kernel variant agrees with the float64 reference', () => {
       const c = caseById('K8-d16-N1000-t0.05');
       const { data, centres } = makeProblem(c);
       const got = await gpu.emStep(data, centres);
-      // The derived EM bound of test/cases.ts (softmax on clean data, sums of the EM pass's depth, the division).
+      // The derived EM bound of test/support/cases.ts (softmax on clean data, sums of the EM pass's depth, the division).
       const { next, bound } = emBound(data, centres, summationDepth(gpu, c.k, c.d, c.n, 'em'), 'em');
       expect(worstRatio(got.data, next.data, bound.data).ratio).toBeLessThanOrEqual(1);
       expect(worstRatio(got.data, emStep(data, centres).data, bound.data).ratio).toBeLessThanOrEqual(1);
@@ -140,7 +140,7 @@ describe('failures become DeviceErrors that say what to do', () => {
 });
 
 describe('bindings by name, checked against the WGSL when a pipeline is built', () => {
-  const dir = new URL('../shaders/', import.meta.url);
+  const dir = new URL('../../shaders/', import.meta.url);
   const sources = Object.fromEntries(readdirSync(dir).filter((f) => f.endsWith('.wgsl')).map((f) => [f, readFileSync(new URL(f, dir), 'utf8')]));
   const limits = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256, maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 28, maxComputeWorkgroupsPerDimension: 65535 };
   const shape = shapeFor(3, 5, limits);

@@ -2,13 +2,13 @@
 // sample for each method, restarts, the backend choice, and the up-front input checks, on the CPU reference
 // (the GPU path is the same Backend calls: test/algorithms), plus one fit on the GPU engine through 'auto'.
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { DdpmGmm, METHODS } from '../src/estimator.ts';
-import { InputError } from '../src/errors.ts';
-import type { Backend, Matrix } from '../src/types.ts';
-import { generateMixture } from '../src/generate.ts';
-import { centreError } from '../src/metrics.ts';
-import { matrix } from '../src/types.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { DdpmGmm, METHODS } from '../../src/estimator.ts';
+import { InputError } from '../../src/errors.ts';
+import type { Backend, Matrix } from '../../src/types.ts';
+import { generateMixture } from '../../src/generate.ts';
+import { centreError } from '../../src/metrics.ts';
+import { matrix } from '../../src/types.ts';
 
 const backend = new CpuBackend();
 const { data, truth, labels } = generateMixture({ k: 2, d: 5, n: 2000, separation: 6, seed: 41 });
@@ -205,7 +205,7 @@ describe('DdpmGmm: backends', () => {
 
   // Last in the file: importing the Node entry registers the GPU engine for the rest of this file.
   it("backend 'auto' opens the GPU engine once ddpm-gmm/node is imported (a software adapter here when there is no GPU)", async () => {
-    await import('../src/node.ts');
+    await import('../../src/node.ts');
     const model = new DdpmGmm({ nComponents: 3, seed: 1, maxSteps: 40 });
     try {
       await model.fit(small.data);

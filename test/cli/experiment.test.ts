@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const BIN = resolve(__dirname, '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
+const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
 const run = promisify(execFile);
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,9 +1,9 @@
 // How deep the engine's float32 sums are for N rows at (K, d): what the derived
-// tolerances of test/cases.ts need (summation error grows with the number of terms
+// tolerances of test/support/cases.ts need (summation error grows with the number of terms
 // one chain adds). Computed from the engine's own pure plan (host/kernel-plan.ts).
-import type { GpuBackend } from '../host/engine.ts';
-import { chunkRows, LANES_WG, partialPlan } from '../host/kernel-plan.ts';
-import { shapeFor } from '../host/layout.ts';
+import type { GpuBackend } from '../../host/engine.ts';
+import { chunkRows, LANES_WG, partialPlan } from '../../host/kernel-plan.ts';
+import { shapeFor } from '../../host/layout.ts';
 
 export interface SummationDepth {
   /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */

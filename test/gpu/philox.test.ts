@@ -1,12 +1,12 @@
 // Philox4x32-10 and the Box-Muller noise on the GPU (shaders/philox.wgsl) against the float64 CPU reference
-// (src/math/philox.ts), MATH.md section 7: the 32-bit words agree bit for bit; the normals differ only by the
-// float32 rounding of log, sqrt (WGSL's accuracy table) and of the engine's own cosSin (test/cases.ts, normalBound).
+// (src/math/philox.ts), docs/math.md section 7: the 32-bit words agree bit for bit; the normals differ only by the
+// float32 rounding of log, sqrt (WGSL's accuracy table) and of the engine's own cosSin (test/support/cases.ts, normalBound).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGpuBackend, type GpuBackend } from '../host/index.ts';
-import { noiseMatrix, philox4x32_10 } from '../src/math/philox.ts';
-import { matrix } from '../src/types.ts';
-import { noiseBound } from './cases.ts';
-import { noiseProbe, philoxWords } from './gpu-probes.ts';
+import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
+import { noiseMatrix, philox4x32_10 } from '../../src/math/philox.ts';
+import { matrix } from '../../src/types.ts';
+import { noiseBound } from '../support/cases.ts';
+import { noiseProbe, philoxWords } from './probes.ts';
 
 let gpu: GpuBackend;
 
@@ -21,7 +21,7 @@ afterAll(() => {
 const hex = (w: ArrayLike<number>): string[] => Array.from(w, (v) => (v >>> 0).toString(16).padStart(8, '0'));
 
 describe('Philox4x32-10 on the GPU', () => {
-  // Known answers: Random123 tests/kat_vectors, rows "philox4x32 10" (the same values as test/philox-cpu.test.ts,
+  // Known answers: Random123 tests/kat_vectors, rows "philox4x32 10" (the same values as test/cpu/philox.test.ts,
   // taken from DEShawResearch/Random123-Boost libs/random/test/test_philox.cpp, commit 916db91a).
   const KAT: { counter: number[]; key: number[]; expected: string[] }[] = [
     { counter: [0, 0, 0, 0], key: [0, 0], expected: ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8'] },
@@ -95,7 +95,7 @@ describe('GPU noise (noiseProbe) against the CPU noiseMatrix', () => {
       // Per entry |dz| <= (r + dr) 16u + |cos or sin| dr + (r + dr) dtheta + 1 ULP, with
       // dr = min(dv / r, sqrt(dv)) + 9u r, dv = 2 * (2^-21 if u1 >= 1/2 else 3 ULP(log u1)):
       // the engine's cosSin within 16u, WGSL log 2^-21 on [0.5, 2] / 3 ULP, sqrt = 1/inverseSqrt 4.5 ULP
-      // (derivation in test/cases.ts normalBound; the Philox words are identical, as the tests above show).
+      // (derivation in test/support/cases.ts normalBound; the Philox words are identical, as the tests above show).
       const bound = noiseBound(p.seed, p.step, p.rows, p.d);
       let maxAbs = 0;
       let maxRatio = 0;

@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
-import { formatCsv, parseCsv } from '../src/io/csv.ts';
-import { readMatrixFile, writeMatrixFile, writeTextFile } from '../src/io/files.ts';
-import { parseNpy, serializeNpy } from '../src/io/npy.ts';
-import { matrix, type Matrix } from '../src/types.ts';
+import { InputError } from '../../src/errors.ts';
+import { formatCsv, parseCsv } from '../../src/io/csv.ts';
+import { readMatrixFile, writeMatrixFile, writeTextFile } from '../../src/io/files.ts';
+import { parseNpy, serializeNpy } from '../../src/io/npy.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-io-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

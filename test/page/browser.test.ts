@@ -7,16 +7,16 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HeadlessPage, startHeadlessPage } from '../bench/headless-page.ts';
-import { createGpuBackend, type GpuBackend } from '../host/index.ts';
-import { fitEm, fitSchedule } from '../src/algorithms/index.ts';
-import { seededRows, warmStart } from '../src/algorithms/seeding.ts';
-import { DdpmGmm } from '../src/estimator.ts';
-import { generateMixture } from '../src/generate.ts';
-import type { RunResult } from '../src/browser/export.ts';
-import type { Matrix } from '../src/types.ts';
+import { type HeadlessPage, startHeadlessPage } from '../../bench/headless-page.ts';
+import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
+import { fitEm, fitSchedule } from '../../src/algorithms/index.ts';
+import { seededRows, warmStart } from '../../src/algorithms/seeding.ts';
+import { DdpmGmm } from '../../src/estimator.ts';
+import { generateMixture } from '../../src/generate.ts';
+import type { RunResult } from '../../src/browser/export.ts';
+import type { Matrix } from '../../src/types.ts';
 
-const ARTIFACTS = join(resolve(import.meta.dirname, '..'), 'test-artifacts');
+const ARTIFACTS = join(resolve(import.meta.dirname, '..', '..'), 'test-artifacts');
 
 /** The issue's default problem, as the headless contract's URL parameters. */
 const DEFAULT_URL = `?k=4&d=2&n=4096&method=ddpm&schedule=warm&steps=200&seed=1&autorun=1`;
@@ -183,7 +183,7 @@ describe('the browser page', () => {
     const oracle = Math.sqrt((d * k) / n);
     expect(result.error!.max).toBeLessThan(2 * oracle);
     expect(result.history[0]!.errorMax!).toBeGreaterThan(20 * oracle);
-    // The angle of MATH.md section 10 for every chunk, in the exported history.
+    // The angle of docs/math.md section 10 for every chunk, in the exported history.
     const angles = result.history.map((h) => h.angle);
     expect(angles.every((a) => a !== null && a >= 0 && a <= 1)).toBe(true);
     // It starts from a random direction (|cos| about 1 / sqrt(d) = 0.25; measured 0.125), so reaching 1 is learned.

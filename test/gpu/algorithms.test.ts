@@ -1,16 +1,16 @@
-// The algorithms on the GPU engine against the float64 CPU reference (MATH.md sections 6 and 9): EM and
+// The algorithms on the GPU engine against the float64 CPU reference (docs/math.md sections 6 and 9): EM and
 // gradient-EM steps, 50-step GD trajectories (explicit and fresh seeded noise), projection, chunked data,
 // 2-D dispatch folding, determinism, far-away points, divergence and input validation. Tolerances are derived
-// in test/cases.ts (per-step bounds from the WGSL accuracy rules, propagated along the trajectory).
+// in test/support/cases.ts (per-step bounds from the WGSL accuracy rules, propagated along the trajectory).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldWorkgroups } from '../host/dispatch.ts';
-import { createGpuBackend, type GpuBackend } from '../host/index.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibilities } from '../src/cpu/reference.ts';
-import { DivergenceError, InputError } from '../src/errors.ts';
-import { forwardCoefficients } from '../src/math/forward.ts';
-import { noiseMatrix } from '../src/math/philox.ts';
-import { type GdProgress, matrix, type Matrix } from '../src/types.ts';
+import { foldWorkgroups } from '../../host/dispatch.ts';
+import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibilities } from '../../src/cpu/reference.ts';
+import { DivergenceError, InputError } from '../../src/errors.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
+import { noiseMatrix } from '../../src/math/philox.ts';
+import { type GdProgress, matrix, type Matrix } from '../../src/types.ts';
 import {
   caseById,
   emBound,
@@ -24,8 +24,8 @@ import {
   summationDepth,
   U,
   worstRatio,
-} from './cases.ts';
-import { noiseProbe, responsibilitiesProbe } from './gpu-probes.ts';
+} from '../support/cases.ts';
+import { noiseProbe, responsibilitiesProbe } from './probes.ts';
 
 let gpu: GpuBackend;
 const cpu = new CpuBackend();
@@ -46,7 +46,7 @@ function flatScaled(centres: Matrix, t: number): Float64Array {
   return centres.data.map((v) => a * v);
 }
 
-describe('EM and gradient-EM steps (MATH.md section 9)', () => {
+describe('EM and gradient-EM steps (docs/math.md section 9)', () => {
   for (const id of ['K3-d5-N1000-t0.05', 'K8-d16-N1000-t0.05', 'K33-d3-N64-t0.05']) {
     it(`${id}: one EM step and one gradient-EM step match the reference within the derived bound`, async () => {
       const c = caseById(id);
@@ -55,7 +55,7 @@ describe('EM and gradient-EM steps (MATH.md section 9)', () => {
       const got = await gpu.emStep(data, centres);
       const ref = emStep(data, centres);
       // |mu'_gpu - mu'| <= (dS + |mu'| dn) / n + 5u |mu'|: S and n from softmaxWithError at the clean data plus
-      // 2u (L1 + P) of summation, then one division (2.5 ULP) -- test/cases.ts emBound.
+      // 2u (L1 + P) of summation, then one division (2.5 ULP) -- test/support/cases.ts emBound.
       const em = emBound(data, centres, depth, 'em');
       // The bound is evaluated along the float64 EM step itself (two float64 evaluation orders agree to ~1e-15).
       expect(worstRatio(em.next.data, ref.data, ref.data.map((v) => 1e-12 * (1 + Math.abs(v)))).ratio).toBeLessThanOrEqual(1);
@@ -65,7 +65,7 @@ describe('EM and gradient-EM steps (MATH.md section 9)', () => {
       const lr = 0.5;
       const gotG = await gpu.gradientEmStep(data, centres, lr);
       const refG = gradientEmStep(data, centres, lr);
-      // mu + lr (1/N)(S - n mu): the errors of S and n, and the roundings of the update (test/cases.ts emBound).
+      // mu + lr (1/N)(S - n mu): the errors of S and n, and the roundings of the update (test/support/cases.ts emBound).
       const gem = emBound(data, centres, depth, 'gradient', lr);
       const r2 = worstRatio(gotG.data, refG.data, gem.bound.data);
       expect(r2.ratio).toBeLessThanOrEqual(1);
@@ -77,7 +77,7 @@ describe('EM and gradient-EM steps (MATH.md section 9)', () => {
   }
 });
 
-describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
+describe('50-step GD trajectories (docs/math.md section 6, Algorithm 1)', () => {
   const c = caseById('K3-d5-N1000-t0.05');
   const { data, centres, z } = makeProblem(c);
   const steps = 50;
@@ -100,7 +100,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
     const ref = await cpu.gdSteps(data, centres, options);
     const toMatrix = (m: Float64Array): Matrix => matrix(c.k, c.d, m);
     // b_{s+1} = |J_s| b_s + lr gradBound_s + 3u lr |g_s| + 2u |m_{s+1}| along the float64 trajectory, J_s = I - lr H_s
-    // measured by central differences (test/cases.ts propagateGd); gradBound_s = gradientBound (c u A per entry),
+    // measured by central differences (test/support/cases.ts propagateGd); gradBound_s = gradientBound (c u A per entry),
     // with the GPU's noise allowed to differ from the CPU's by the WGSL transcendental bound for fresh noise.
     const prop = propagateGd({
       m0: flatScaled(centres, c.t),
@@ -191,7 +191,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
     const limit = R * (1 + (tc.d + 18) * U);
     expect(norms).toHaveLength(30);
     for (const n of norms) expect(n).toBeLessThanOrEqual(limit);
-    // Against the float64 projected trajectory: the propagated bound with the projection's Jacobian (test/cases.ts).
+    // Against the float64 projected trajectory: the propagated bound with the projection's Jacobian (test/support/cases.ts).
     const depth = summationDepth(gpu, 2, tc.d, tc.n);
     const prop = propagateGd({
       m0: flatScaled(start, tc.t),
@@ -216,7 +216,7 @@ describe('50-step GD trajectories (MATH.md section 6, Algorithm 1)', () => {
   });
 });
 
-/** The float64 tied gradient dL/dm (1 x d) at scaled m (MATH.md section 5, tied). */
+/** The float64 tied gradient dL/dm (1 x d) at scaled m (docs/math.md section 5, tied). */
 function cpuTiedGradient(x0: Matrix, m: Float64Array, t: number, z: Matrix): Float64Array {
   const d = x0.cols;
   const both = matrix(2, d);
@@ -310,7 +310,7 @@ describe('2-D dispatch folding', () => {
     expect(Array.from(folded.data)).toEqual(Array.from(unfolded.data));
     const m = scaledCentres(full.centres, c.t, false);
     const ref = responsibilities(noisyPoints(data, c.t, z), m);
-    // |w_gpu - w| <= w ((1 - w_j) dl_j + sum_{i != j} w_i dl_i) + softmax rounding (test/cases.ts softmaxWithError).
+    // |w_gpu - w| <= w ((1 - w_j) dl_j + sum_{i != j} w_i dl_i) + softmax rounding (test/support/cases.ts softmaxWithError).
     const { w, bound } = responsibilitiesBound(data, m, c.t, z);
     // The bound's own float64 softmax is the reference's up to float64 rounding (1e-12 is 4e3 eps).
     expect(worstRatio(w.data, ref.data, ref.data.map(() => 1e-12)).ratio).toBeLessThanOrEqual(1);
@@ -368,7 +368,7 @@ describe('determinism and extreme inputs', () => {
     const ref = await cpu.lossAndGradient(data, p.centres, options);
     expect(Number.isFinite(got.loss)).toBe(true);
     expect(got.gradScaled.data.every(Number.isFinite)).toBe(true);
-    // The same derivation as the table (test/cases.ts gradientBound): the larger logits enter through dl.
+    // The same derivation as the table (test/support/cases.ts gradientBound): the larger logits enter through dl.
     const bound = gradientBound(data, m, c.t, p.z, summationDepth(gpu, c.k, c.d, c.n), false);
     expect(bound.maxRelative).toBeLessThanOrEqual(1e-2);
     expect(bound.maxLogitError).toBeLessThanOrEqual(1e-2);

@@ -7,16 +7,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRowIndices, warmStart } from '../src/algorithms/seeding.ts';
-import { describeError } from '../src/cli/run.ts';
-import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
-import { serializeNpy } from '../src/io/npy.ts';
-import { noiseMatrix } from '../src/math/philox.ts';
-import { centreError } from '../src/metrics.ts';
-import { matrix, type Matrix } from '../src/types.ts';
-import { readMatrixFile, writeMatrixFile } from '../src/io/files.ts';
+import { seededRowIndices, warmStart } from '../../src/algorithms/seeding.ts';
+import { describeError } from '../../src/cli/run.ts';
+import { DeviceError, DivergenceError, InputError } from '../../src/errors.ts';
+import { serializeNpy } from '../../src/io/npy.ts';
+import { noiseMatrix } from '../../src/math/philox.ts';
+import { centreError } from '../../src/metrics.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
+import { readMatrixFile, writeMatrixFile } from '../../src/io/files.ts';
 
-const BIN = resolve(__dirname, '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
+const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
 const run = promisify(execFile);
 
 interface Outcome {

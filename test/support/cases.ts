@@ -1,4 +1,4 @@
-// One table of engine cases (ONNX Runtime's operator-test style, STYLE.md) that every backend's tests
+// One table of engine cases (ONNX Runtime's operator-test style, docs/architecture.md) that every backend's tests
 // iterate, the seeded problem each case stands for, and the float32 error analysis that turns a case
 // into a DERIVED tolerance for the GPU engine against the float64 CPU reference.
 //
@@ -16,8 +16,8 @@
 // The analysis is first order in u (Higham's gamma_n ~ n u): every test asserts c u <= 1e-2, where
 // the neglected second-order terms are below 1% of the bound. float64 rounding of the reference is
 // 2^-29 times smaller than u and is neglected.
-import { ddpmGradMagnitude } from '../src/cpu/reference.ts';
-import { forwardCoefficients } from '../src/math/forward.ts';
+import { ddpmGradMagnitude } from '../../src/cpu/reference.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
 import {
   noiseMatrix,
   philoxInto,
@@ -25,8 +25,8 @@ import {
   STREAM_DATA_GENERATOR,
   STREAM_TRAINING_NOISE,
   uniformFromWord,
-} from '../src/math/philox.ts';
-import { matrix, type Matrix } from '../src/types.ts';
+} from '../../src/math/philox.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 import type { SummationDepth } from './summation-depth.ts';
 
 export { type SummationDepth, summationDepth } from './summation-depth.ts';
@@ -87,7 +87,7 @@ export const SEEDED_CASE_IDS: readonly string[] = ['K1-d1-N1-t0.5', 'K2tied-d5-N
 
 export function caseById(id: string): EngineCase {
   const c = CASES.find((x) => x.id === id);
-  if (!c) throw new Error(`no case ${id} in test/cases.ts`);
+  if (!c) throw new Error(`no case ${id} in test/support/cases.ts`);
   return c;
 }
 
@@ -101,7 +101,7 @@ export interface Problem {
 }
 
 /**
- * The seeded problem of a case, all from Philox (MATH.md section 7): true centres (stream 1, step 1) with norm
+ * The seeded problem of a case, all from Philox (docs/math.md section 7): true centres (stream 1, step 1) with norm
  * about 3, data = true centre (n mod K) + a standard normal (stream 1, step 0), evaluation centres = truth + a
  * perturbation of norm about 1 (stream 1, step 2), and Z from the training stream 0 under another seed.
  */
@@ -110,7 +110,7 @@ export function makeProblem(c: EngineCase): Problem {
   const scale = 3 / Math.sqrt(d);
   const base = noiseMatrix(seed, 1, k, d, STREAM_DATA_GENERATOR);
   const truth = matrix(k, d, base.data.map((v) => scale * v));
-  if (c.tied) for (let i = 0; i < d; i++) truth.data[d + i] = -truth.data[i]!; // symmetric pair, MATH.md section 1
+  if (c.tied) for (let i = 0; i < d; i++) truth.data[d + i] = -truth.data[i]!; // symmetric pair, docs/math.md section 1
   const data = noiseMatrix(seed, 0, n, d, STREAM_DATA_GENERATOR);
   for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) data.data[r * d + i] += truth.data[(r % k) * d + i]!;
   const rows = c.tied ? 1 : k;
@@ -120,7 +120,7 @@ export function makeProblem(c: EngineCase): Problem {
   return { data, centres, z };
 }
 
-/** m = a_t mu, the parameters the engine works with (MATH.md section 3); tied: the K = 2 rows [m; -m] the GPU stores. */
+/** m = a_t mu, the parameters the engine works with (docs/math.md section 3); tied: the K = 2 rows [m; -m] the GPU stores. */
 export function scaledCentres(centres: Matrix, t: number, tied: boolean): Matrix {
   const { a } = forwardCoefficients(t);
   const d = centres.cols;
@@ -453,7 +453,7 @@ export function responsibilitiesBound(x0: Matrix, m: Matrix, t: number, z: Matri
 
 /**
  * Bound on the GPU's EM step (mode 'em': mu <- S / n) or gradient-EM step (mode 'gradient': mu <- mu + lr (1/N)(S - n mu))
- * against float64 (MATH.md section 9; shaders/em_pass.wgsl, update.wgsl emUpdate), first order:
+ * against float64 (docs/math.md section 9; shaders/em_pass.wgsl, update.wgsl emUpdate), first order:
  *   x = x0 rounded on upload (u |x0|); w, dw from softmaxWithError at the rounded centres;
  *   S_jk = sum_n w_j x_k: sum_n (dw_j + u w_j)|x_k| + 2u (L1 + P) sum_n w_j |x_k| (1 product, L1 - 1 + P - 1 additions);
  *   n_j = sum_n w_j: sum_n dw_j + 2u (L1 + P) n_j;
@@ -517,7 +517,7 @@ export function emBound(x0: Matrix, mu: Matrix, depth: SummationDepth, mode: 'em
 }
 
 // ---------------------------------------------------------------------------------------------
-// The GPU noise against the CPU noise (MATH.md section 7; shaders/philox.wgsl boxMuller)
+// The GPU noise against the CPU noise (docs/math.md section 7; shaders/philox.wgsl boxMuller)
 
 /** f32 ULP of |x| (normal range): 2^(floor(log2 |x|) - 23). */
 export function ulp32(x: number): number {
@@ -585,7 +585,7 @@ export function noiseBound(seed: number, step: number, rows: number, cols: numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-// Propagating per-step gradient bounds through gradient descent (MATH.md section 6)
+// Propagating per-step gradient bounds through gradient descent (docs/math.md section 6)
 
 export interface GdPropagation {
   /** The float64 iterates m_0 .. m_H (scaled), flattened K x d. */

@@ -3,12 +3,12 @@
 // that names what is wrong.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { DdpmGmm, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from '../src/estimator.ts';
-import { InputError } from '../src/errors.ts';
-import { generateMixture } from '../src/generate.ts';
-import { matrix } from '../src/types.ts';
-import { VERSION } from '../src/version.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { DdpmGmm, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from '../../src/estimator.ts';
+import { InputError } from '../../src/errors.ts';
+import { generateMixture } from '../../src/generate.ts';
+import { matrix } from '../../src/types.ts';
+import { VERSION } from '../../src/version.ts';
 
 const backend = new CpuBackend();
 const { data } = generateMixture({ k: 3, d: 4, n: 600, separation: 6, seed: 5 });
@@ -28,7 +28,7 @@ function edited(changes: Record<string, unknown>): unknown {
 
 describe('the model file', () => {
   it('VERSION is the package version', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf-8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf-8')) as { version: string };
     expect(VERSION).toBe(pkg.version);
     expect(file.createdBy).toBe(`ddpm-gmm ${pkg.version}`);
   });

@@ -1,14 +1,14 @@
 // Resume equals uninterrupted (issue 3, item 7): a two-stage run stopped at a checkpoint and resumed ends
 // with exactly the centres of an uninterrupted run -- bit for bit on the CPU reference, and on the GPU
-// engine to its float32 determinism (same device, same seed, same bits: STYLE.md's deterministic reductions).
+// engine to its float32 determinism (same device, same seed, same bits: docs/architecture.md, 'Deterministic reductions').
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGpuBackend } from '../host/index.ts';
-import { checkpointOf, fingerprintOf, stateFromCheckpoint } from '../src/algorithms/checkpoint.ts';
-import { fitSchedule, type LoopState } from '../src/algorithms/index.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { InputError } from '../src/errors.ts';
-import { generateMixture } from '../src/generate.ts';
-import type { Backend } from '../src/types.ts';
+import { createGpuBackend } from '../../host/index.ts';
+import { checkpointOf, fingerprintOf, stateFromCheckpoint } from '../../src/algorithms/checkpoint.ts';
+import { fitSchedule, type LoopState } from '../../src/algorithms/index.ts';
+import { CpuBackend } from '../../src/cpu/backend.ts';
+import { InputError } from '../../src/errors.ts';
+import { generateMixture } from '../../src/generate.ts';
+import type { Backend } from '../../src/types.ts';
 
 let gpu: Backend;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 // The CSV reader on files as people write them (src/io/csv.ts): delimiters, headers,
 // pandas/R index columns, comments, line endings, quoting, and one-line errors.
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.ts';
-import { formatCsv, parseCsv, parseCsvTable, type CsvOptions, type CsvTable } from '../src/io/csv.ts';
-import { matrix } from '../src/types.ts';
+import { InputError } from '../../src/errors.ts';
+import { formatCsv, parseCsv, parseCsvTable, type CsvOptions, type CsvTable } from '../../src/io/csv.ts';
+import { matrix } from '../../src/types.ts';
 
 const LABEL = "data file 'x.csv'";
 
