@@ -1,7 +1,7 @@
 // The GPU backend: the Backend interface over the WGSL kernels. Centres stay
 // on the GPU during training; several steps go into one command buffer; the
 // loss and centres are read back only every logEvery steps and at the end.
-import { checkGdOptions, checkProblem, checkStepSize } from '../src/backend-checks.ts';
+import { checkGdOptions, checkProblem, checkStepSize } from '../src/validate.ts';
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import type { Backend, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';

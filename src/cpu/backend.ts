@@ -15,7 +15,7 @@ import {
   type NoiseSpec,
 } from '../types.ts';
 import { emStep, gradientEmStep } from './reference.ts';
-import { checkGdOptions, checkProblem, checkStepSize } from '../backend-checks.ts';
+import { checkGdOptions, checkProblem, checkStepSize } from '../validate.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
