@@ -1,9 +1,9 @@
 import { defineConfig } from 'vite';
 
-// The browser page (index.html). The WGSL files are bundled as strings through
-// import.meta.glob in src/browser/shaders.ts; nothing is fetched at run time.
+// The browser page (index.html, src/page/). The WGSL arrives as strings in host/shader-sources.ts, so
+// nothing is fetched at run time. The page builds to dist-page/: dist/ is the package's.
 export default defineConfig({
-  build: { target: 'es2022', outDir: 'dist' },
+  build: { target: 'es2022', outDir: 'dist-page' },
   server: { port: 5173 },
-  preview: { port: 4173 },
+  preview: { port: 4173, open: false },
 });

@@ -1,6 +1,6 @@
 // The browser benchmark (docs/browser.md, 'Benchmark'): a grid of (N, d, K) run by
 // the page in headless Chromium (?mode=bench) and by the Node engine in this process,
-// with the same measurement code (src/browser/bench-run.ts): median ms per step over
+// with the same measurement code (src/page/bench-run.ts): median ms per step over
 // `steps` steps after `warmup`, wall time always and GPU time from timestamp queries,
 // sample-gradients/s, GFLOP/s (8Kd + 6d per sample) and the fraction of each side's
 // measured FMA ceiling. Writes bench/results/browser-latest.json and .md.
@@ -14,7 +14,7 @@ import { GpuBackend } from '../host/engine.ts';
 import { GpuTimer } from '../host/gpu-timer.ts';
 import { nodeGpuEntry } from '../host/node-gpu.ts';
 import { WGSL_SOURCES } from '../host/shader-sources.ts';
-import { benchmarkPoint, type BenchFigures, type BenchSpec } from '../src/browser/bench-run.ts';
+import { benchmarkPoint, type BenchFigures, type BenchSpec } from '../src/page/bench-run.ts';
 import { startHeadlessPage } from './headless-page.ts';
 
 const { values } = parseArgs({

@@ -47,12 +47,12 @@ describe('source layout', () => {
 
   it('imports only downward: the core reaches no front door, the page and experiments no CLI', () => {
     const upward: string[] = [];
-    const frontDoors = ['src/cli/', 'src/browser/', 'src/experiments/'];
+    const frontDoors = ['src/cli/', 'src/page/', 'src/experiments/'];
     for (const [f, deps] of graph) {
       for (const d of deps) {
         const fromCore = !frontDoors.some((p) => f.startsWith(p)) && !['src/node.ts', 'src/browser.ts'].includes(f);
         if (fromCore && frontDoors.some((p) => d.startsWith(p))) upward.push(`${f} -> ${d}`);
-        if ((f.startsWith('src/browser/') || f.startsWith('src/experiments/')) && d.startsWith('src/cli/')) upward.push(`${f} -> ${d}`);
+        if ((f.startsWith('src/page/') || f.startsWith('src/experiments/')) && d.startsWith('src/cli/')) upward.push(`${f} -> ${d}`);
       }
     }
     expect(upward).toEqual([]);

@@ -13,7 +13,7 @@ import { fitEm, fitSchedule } from '../../src/algorithms/index.ts';
 import { seededRows, warmStart } from '../../src/algorithms/seeding.ts';
 import { DdpmGmm } from '../../src/estimator.ts';
 import { generateMixture } from '../../src/generate.ts';
-import type { RunResult } from '../../src/browser/export.ts';
+import type { RunResult } from '../../src/page/export.ts';
 import type { Matrix } from '../../src/types.ts';
 
 const ARTIFACTS = join(resolve(import.meta.dirname, '..', '..'), 'test-artifacts');
