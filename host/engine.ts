@@ -35,7 +35,7 @@ export interface GpuBackendInit {
 }
 
 /**
- * The engine's parts, for the test probes (test/gpu-probes.ts) and the benchmark's peak kernel
+ * The engine's parts, for the test probes (test/gpu/probes.ts) and the benchmark's peak kernel
  * (host/fma-peak.ts). Internal: not part of the Backend API, and free to change with the engine.
  */
 export interface EngineInternals {

@@ -156,7 +156,8 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       // The rate argument of stage1Lr is about ||mu*||, which the data estimate gives; a projection radius
       // given larger than it (the suite's unprojected run uses 1e6) must not shrink the step to nothing.
       const lr1 = stage1Lr(t1, radius, gain, d, data.rows);
-      const maxStage1 = requireCount(o.maxStage1 ?? DEFAULTS.maxStage1, 'the stage-1 step limit');
+      // projected has stage 1 alone, so the schedule's step limit (maxSteps) is its limit too.
+      const maxStage1 = requireCount(o.maxStage1 ?? (name === 'projected' ? o.maxSteps : undefined) ?? DEFAULTS.maxStage1, 'the stage-1 step limit');
       const directionTol = requirePositive(o.directionTol ?? DEFAULTS.directionTol, 'the direction tolerance');
       const logEvery = o.logEvery ?? DEFAULTS.logEvery;
       const rule = o.stage1Rule ?? DEFAULTS.stage1Rule;

@@ -23,7 +23,7 @@ import {
   untiedCentres,
 } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
-import { readFiniteMatrix } from './inputs.ts';
+import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
@@ -76,7 +76,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   const outPath = stringFlag(v, 'out');
   const output = outPath !== undefined ? planModelOutput(outPath, [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }]) : undefined;
 
-  const data = readFiniteMatrix(dataPath, 'data (--data)');
+  const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);
   let init: Matrix;
   if (initPath !== undefined) {

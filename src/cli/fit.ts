@@ -13,7 +13,7 @@ import { toRows, type Matrix } from '../types.ts';
 import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
 import { fitSingleCommand } from './fit-single.ts';
-import { readFiniteMatrix } from './inputs.ts';
+import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
@@ -25,7 +25,8 @@ export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--method ddpm|
                [--init INIT.npy | --init-seed S] [--noise-seed S] [--t T] [--lr ETA] [--steps H] [--tol TOL]
                [--average-steps A] [--log-every L] [--truth MU.npy] [--history FILE.csv] [--connections]
                [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
-               [--backend auto|gpu|cpu] [--out model.json | --out centres.npy|centres.csv] [--json]
+               [--backend auto|gpu|cpu] [--csv-index drop|keep|error]
+               [--out model.json | --out centres.npy|centres.csv] [--json]
 
 Learns K centres of the balanced mixture (1/K) sum_i N(mu_i, I) from X (N x d) with the estimator's
 defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
@@ -51,6 +52,8 @@ defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enou
                     uninterrupted run's exactly (checkpoints need --restarts 1)
   --backend         auto (default: a hardware GPU, then a software adapter, then the CPU reference),
                     gpu, or cpu (the float64 reference)
+  --csv-index       a CSV's pandas index column (0, 1, 2, ...): drop it with a warning (default),
+                    keep it as a feature, or make it an error
   --out FILE.json   the model file, for 'ddpm-gmm predict' and DdpmGmm.fromJSON (also the history and
                     the settings); --out FILE.npy or FILE.csv writes the K x d centres there and the
                     model file beside them (FILE.json)
@@ -68,6 +71,7 @@ Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
+  'csv-index': { type: 'string' },
   k: { type: 'string' },
   init: { type: 'string' },
   'init-seed': { type: 'string' },
@@ -193,7 +197,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
         ])
       : undefined;
 
-  const data = readFiniteMatrix(dataPath, 'data (--data)');
+  const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);
   let truth: Matrix | undefined;
   if (truthPath !== undefined) {

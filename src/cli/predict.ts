@@ -8,12 +8,12 @@ import { InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic, type PendingFile } from '../io/files.ts';
 import { matrix, toRows } from '../types.ts';
 import { boolFlag, parseFlags, requireString, stringFlag, type FlagSpec } from './args.ts';
-import { readFiniteMatrix } from './inputs.ts';
+import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { fmt, printJson, printLines } from './output.ts';
 import { backendText } from './open-backend.ts';
 
 export const PREDICT_USAGE = `Usage: ddpm-gmm predict --model MODEL.json --data X.npy [--out LABELS.csv|LABELS.npy]
-                       [--proba P.npy|P.csv] [--json]
+                       [--proba P.npy|P.csv] [--csv-index drop|keep|error] [--json]
 
 Labels each row of --data (N x d) with its most likely component under a model written by
 'ddpm-gmm fit --out' (a 0-based index), and gives the N x K responsibilities w_i(x) of the
@@ -77,7 +77,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   }
 
   const model = readModel(modelPath);
-  const data = readFiniteMatrix(dataPath, 'data (--data)');
+  const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   const d = model.dimension!;
   if (data.cols !== d) {
     throw new InputError(

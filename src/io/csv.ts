@@ -367,13 +367,13 @@ export function parseCsvTable(text: string, label: string, options: CsvOptions =
     const what = `column ${j + 1} ${reason}`;
     if (policy === 'error') {
       throw new InputError(
-        `${label}: ${what}; write the file with index=False, or pass index: 'drop' to drop it or index: 'keep' to use it as a feature`,
+        `${label}: ${what}; write the file with index=False, or choose index 'drop' or 'keep' (--csv-index on the command line)`,
       );
     }
     if (policy === 'drop') {
       kept = kept.filter((x) => x !== j);
       indexColumns.push({ column: j + 1, name, action: 'dropped' });
-      warnings.push(`${label}: ${what}: it was dropped; pass index: 'keep' to use it as a feature or write the file with index=False`);
+      warnings.push(`${label}: ${what}: it was dropped; to use it as a feature choose index 'keep' (--csv-index keep on the command line), or write the file with index=False`);
     } else {
       indexColumns.push({ column: j + 1, name, action: 'kept' });
       p++;

@@ -1,5 +1,5 @@
 // The result of a run as JSON: what "Export JSON" downloads and what the headless
-// contract publishes on window.ddpmGmm.result (README, "The browser page").
+// contract publishes on window.ddpmGmm.result (docs/browser.md).
 import { toRows } from '../types.ts';
 import type { Session } from './session.ts';
 import type { Settings } from './settings.ts';

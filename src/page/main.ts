@@ -1,5 +1,5 @@
 // The browser page: settings from the form or the URL, a run on WebGPU with live
-// plots, EM beside it, export, and the headless contract (README, "The browser page"):
+// plots, EM beside it, export, and the headless contract (docs/browser.md):
 // when a run ends, window.ddpmGmm.result holds the export JSON and
 // document.body.dataset.state is "done" (or "error" with window.ddpmGmm.error).
 import { acquireDevice } from '../../host/device.ts';
@@ -87,7 +87,7 @@ function fillForm(s: Settings): void {
 
 /**
  * Which of t and the step size apply, and the library's defaults as placeholders: a paper schedule sets its
- * own noise scales and step sizes, EM has neither, gradient EM only a step size (README "Algorithms and experiments").
+ * own noise scales and step sizes, EM has neither, gradient EM only a step size (docs/experiments.md, "The schedules").
  */
 function methodChanged(): void {
   const paper = isPaperSchedule(field('schedule').value as Schedule);

@@ -51,7 +51,7 @@ export const DEFAULTS: Settings = {
   method: 'ddpm', schedule: 'warm', t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30, autorun: false,
 };
 
-/** URL parameter of each setting (the headless contract; README "The browser page"). */
+/** URL parameter of each setting (the headless contract; docs/browser.md). */
 export const PARAM_NAMES: Record<keyof Settings, string> = {
   k: 'k', d: 'd', n: 'n', separation: 'sep', seed: 'seed', method: 'method', schedule: 'schedule',
   t: 't', lr: 'lr', steps: 'steps', noiseSeed: 'noise', emIterations: 'em', autorun: 'autorun',

@@ -183,6 +183,11 @@ describe('the spectral stage-1 rule and Polyak-Ruppert averaging (CPU reference)
     expect(s1[s1.length - 1]!.angle!).toBeGreaterThan(0.9);
   });
 
+  it('projected honours the step limit maxSteps (its only GD stage is stage 1)', async () => {
+    const r = await fitSchedule(cpu, two.data, 'projected', { k: 2, seed: 1, maxSteps: 5, averageSteps: 0, logEvery: 1 }, two.truth);
+    expect(r.nIter).toBe(5);
+  });
+
   it('a weak signal: unprojected stage 1 at |mu*| = 1 keeps the data step size and learns the direction', async () => {
     const g = generateMixture({ k: 2, d: 8, n: 4000, separation: 2, seed: 24 });
     const r = await fitSchedule(cpu, g.data, 'projected', { k: 2, seed: 1, radius: 1e6, averageSteps: 0 }, g.truth);

@@ -211,6 +211,14 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     expect(fit.code, fit.stderr).toBe(0);
     expect(fit.stderr).toMatch(/warning: .*pandas\.csv.*column 1 .*pandas index.*dropped/);
     expect((JSON.parse(fit.stdout) as { means: number[][] }).means[0]).toHaveLength(3);
+    const [keep, refuse] = await Promise.all([
+      cli(['fit', '--data', 'pandas.csv', '--k', '2', '--backend', 'cpu', '--json', '--csv-index', 'keep', '--steps', '5'], dir),
+      cli(['fit', '--data', 'pandas.csv', '--k', '2', '--backend', 'cpu', '--csv-index', 'error'], dir),
+    ]);
+    expect(keep.code, keep.stderr).toBe(0);
+    expect((JSON.parse(keep.stdout) as { means: number[][] }).means[0]).toHaveLength(4);
+    expect(refuse.code).toBe(2);
+    expect(refuse.stderr).toMatch(/error: .*column 1 .*pandas index.*index=False/);
   });
 
   it('--restarts N (or --n-init N) keeps the best of N runs and reports them all', async () => {
