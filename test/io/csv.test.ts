@@ -182,7 +182,7 @@ describe('pandas and R index columns', () => {
     const w = t.warnings[0]!;
     expect(w).toContain(LABEL);
     expect(w).toMatch(/column 1 \(header ''\) looks like a pandas index \(0, 1, 2, \.\.\.\): it was dropped/);
-    expect(w).toMatch(/index: 'keep'/);
+    expect(w).toMatch(/index 'keep' \(--csv-index keep on the command line\)/);
     expect(w).toMatch(/index=False/);
   });
 
