@@ -7,7 +7,7 @@
 import { InputError } from '../errors.ts';
 import { centreError } from '../metrics.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
-import { gradientEmCosine, powerIterationCosine } from './connections.ts';
+import { gradientEmCosine, powerIterationCosines } from './connections.ts';
 import { averageLogLikelihood, cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row, symmetricMeans } from './host-math.ts';
 
 /** When a stage ends before its step limit. */
@@ -17,7 +17,8 @@ export type StopRule =
   /**
    * The power-iteration plateau (stage 1, docs/math.md section 8.2): after minSteps, every row kept its direction
    * (1 - |cos| with one chunk ago at most tol) and its norm (relative change at most normTol). The norm
-   * saturates at ||m||^2 = 2/3 ||m*||^2 (Lemma 8) only once the m* component dominates.
+   * saturates only once the m* component dominates: near ||m|| = ||m*|| for docs/math.md section 4's L
+   * (section 9; the paper's constants put it at sqrt(2/3) ||m*||, Lemma 8).
    */
   | { readonly kind: 'direction'; readonly tol: number; readonly normTol: number; readonly minSteps: number }
   /**
@@ -90,11 +91,16 @@ export interface HistoryRow {
   /** Spectral stop rule only: sin(angle) between the working centre and the data's top eigenvector. */
   readonly directionGap?: number;
   /**
-   * With LoopOptions.connections, GD stages of a tied (K = 2) problem: cos(-dL/dm, the power-iteration step
-   * of Lemma 8) for the chunk's first step (connection 1, docs/math.md section 9; m* from the truth, or its data
-   * estimate without it).
+   * With LoopOptions.connections, GD stages of a tied (K = 2) problem: cos(-dL/dm, the paper's power-iteration
+   * step 2 m* m*^T m - 3 ||m||^2 m of Lemma 8) for the chunk's first step (connection 1, docs/math.md section 9;
+   * m* from the truth, or its data estimate without it).
    */
   readonly cosPower?: number;
+  /**
+   * As cosPower, against 4 m* m*^T m - 4 ||m||^2 m, the expansion of -dL/dm for docs/math.md section 4's L
+   * (section 9; correctedPowerStep in connections.ts).
+   */
+  readonly cosPowerCorrected?: number;
   /** With LoopOptions.connections, GD stages: cos(-dL/dm, the gradient-EM step on x_t) for the chunk's first step (connection 2). */
   readonly cosGradientEm?: number;
   readonly seconds: number;
@@ -139,11 +145,11 @@ export interface LoopOptions {
    */
   readonly onChunk?: (row: HistoryRow, state: LoopState) => void | Promise<void>;
   /**
-   * Measure the paper's two connections (docs/math.md section 9) once per chunk of a GD stage: cosPower and
-   * cosGradientEm in the history row, for the chunk's first step, i.e. at the centres the chunk started
-   * from and with that step's noise draw (so the first row describes the very first step from the start).
-   * They cost 1-2 more Backend calls per chunk and a host noise draw of N x d; the centres and the noise
-   * stream are unchanged.
+   * Measure the paper's two connections (docs/math.md section 9) once per chunk of a GD stage: cosPower,
+   * cosPowerCorrected and cosGradientEm in the history row, for the chunk's first step, i.e. at the centres
+   * the chunk started from and with that step's noise draw (so the first row describes the very first step
+   * from the start). They cost 1-2 more Backend calls per chunk and a host noise draw of N x d; the centres
+   * and the noise stream are unchanged.
    */
   readonly connections?: boolean;
 }
@@ -185,14 +191,14 @@ async function connectionCosines(
   t: number,
   seed: number,
   step: number,
-): Promise<{ cosPower?: number; cosGradientEm: number }> {
+): Promise<{ cosPower?: number; cosPowerCorrected?: number; cosGradientEm: number }> {
   if (!problem.tied) return { cosGradientEm: await gradientEmCosine(backend, problem.data, centres, t, seed, step) };
   const d = centres.cols;
   const muStar = problem.truth ? matrix(1, d, halfDifference(problem.truth)) : undefined;
-  const cosPower = await powerIterationCosine(backend, problem.data, centres, muStar, t, seed, 1, step);
+  const power = await powerIterationCosines(backend, problem.data, centres, muStar, t, seed, 1, step);
   // The tied student is the untied pair (m, -m) on the centred data (docs/math.md section 5).
   const pair = matrix(2, d, Float64Array.from([...centres.data, ...centres.data.map((v) => -v)]));
-  return { cosPower, cosGradientEm: await gradientEmCosine(backend, problem.data, pair, t, seed, step) };
+  return { cosPower: power.paper, cosPowerCorrected: power.corrected, cosGradientEm: await gradientEmCosine(backend, problem.data, pair, t, seed, step) };
 }
 
 function halfDifference(m: Matrix): Float64Array {

@@ -72,7 +72,8 @@ export interface ScheduleOptions {
 export const DEFAULTS = {
   c1: 0.25,
   t2: 0.5,
-  stage1Gain: 0.25,
+  // 1/8, not 1/4: the fixed point is stable only for gain < 1/4 (docs/math.md section 9), and 1/4 diverged on weak signals.
+  stage1Gain: 0.125,
   stage2Lr: 0.25,
   maxStage1: 400,
   maxSteps: 300,
@@ -103,10 +104,13 @@ export function stage1Scale(d: number, c1: number, t2: number): number {
 }
 
 /**
- * Stage-1 step size gain / (a_t1^2 R_eff^2), R_eff^2 = max(R^2, sqrt(2 d / N)): near m = 0 the power-iteration
- * rate (docs/math.md section 8.2) is then the same at every d and ||mu*||. The floor, the standard deviation of the
- * estimate R^2, keeps the step bounded on data without a measurable signal (docs/experiments.md,
- * 'Measurements behind the defaults').
+ * Stage-1 step size gain / (a_t1^2 R_eff^2), R_eff^2 = max(R^2, sqrt(2 d / N)): near m = 0 a step multiplies the
+ * m* component by 1 + 4 eta ||m*||^2 = 1 + 4 gain (L as in docs/math.md section 4; sections 8.2 and 9), the same
+ * rate at every d and ||mu*||. At the fixed point m = m* the curvature along m* is up to 8 ||m*||^2 (weak
+ * signal), so the step is stable for gain < 1/4; the default 1/8 (rate 1.5, that curvature damped in one step)
+ * keeps a factor 2 for the error of R, where 1/4 diverged (docs/experiments.md, 'Measurements behind the
+ * defaults'). The floor, the standard deviation of the estimate R^2, keeps the step bounded on data without a
+ * measurable signal.
  */
 export function stage1Lr(t1: number, radius: number, gain: number, d: number, n: number): number {
   const { a } = forwardCoefficients(t1);

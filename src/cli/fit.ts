@@ -124,10 +124,10 @@ function restartsFlag(v: FlagValues): number {
 }
 
 function historyCsv(rows: HistoryRow[]): string {
-  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,cos_power,cos_gradient_em,seconds';
+  const head = 'step,stage,noise_scale,loss,grad_norm,change,error,mean_error,angle,direction_gap,cos_power,cos_power_corrected,cos_gradient_em,seconds';
   const cell = (v: number | null | undefined): string => (v === undefined || v === null ? '' : String(v));
   const lines = rows.map((r) =>
-    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), cell(r.cosPower), cell(r.cosGradientEm), r.seconds].join(','),
+    [r.step, JSON.stringify(r.stage), cell(r.noiseScale), r.loss, r.gradNorm, r.change, cell(r.error), cell(r.meanError), cell(r.angle), cell(r.directionGap), cell(r.cosPower), cell(r.cosPowerCorrected), cell(r.cosGradientEm), r.seconds].join(','),
   );
   return `${[head, ...lines].join('\n')}\n`;
 }

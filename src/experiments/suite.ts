@@ -10,7 +10,7 @@ import {
   gradientEmCosine,
   kmeansPlusPlus,
   averageLogLikelihood,
-  powerIterationCosine,
+  powerIterationCosines,
   randomDirection,
   sampleMean,
   type HistoryRow,
@@ -20,6 +20,7 @@ import { DivergenceError } from '../errors.ts';
 import { generateMixture } from '../generate.ts';
 import { centreError } from '../metrics.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
+import { SAMPLING_EXPERIMENTS } from './sampling.ts';
 
 export interface Row {
   readonly experiment: string;
@@ -27,7 +28,7 @@ export interface Row {
   readonly method: string;
   /** Largest matched centre error (or, for connections, the cosine; for annealed, the success rate). */
   readonly value: number;
-  readonly valueName: 'error' | 'cosine' | 'success';
+  readonly valueName: 'error' | 'cosine' | 'success' | 'distance' | 'slope' | 'weight error';
   readonly steps: number;
   readonly seconds: number;
   /** EM's figure on the same data, where it applies. */
@@ -43,6 +44,8 @@ export interface Curve {
   readonly xLabel?: string;
   readonly yLabel?: string;
   readonly yScale?: 'log' | 'linear';
+  /** Default linear from 0; 'log' spans the points' range on a log axis. */
+  readonly xScale?: 'log' | 'linear';
 }
 
 export interface ExperimentResult {
@@ -157,6 +160,10 @@ const warm: Experiment = async (backend, o, log) => {
   return { rows, curves, settings: { ks, cs, d, n: `${quick ? 500 : 2000} K`, displacement: 'sep / 3' } };
 };
 
+/** Connection 1's two rows: the paper's step (Lemma 8) and the one for docs/math.md section 4's L (section 9). */
+const POWER_PAPER = 'cos(DDPM, power iteration)';
+const POWER_CORRECTED = 'cos(DDPM, corrected power step)';
+
 const connections: Experiment = async (backend, o, log) => {
   const quick = o.quick;
   const rows: Row[] = [];
@@ -168,9 +175,13 @@ const connections: Experiment = async (backend, o, log) => {
   const muStar = matrix(1, d, two.truth.data.slice(0, d).map((v, c) => (v - two.truth.data[d + c]!) / 2));
   const rnd = randomDirection(d, 1, 3);
   const mu = matrix(1, d, muStar.data.map((v, c) => 0.3 * v + rnd.data[c]!));
+  // Two rows per t from one DDPM gradient: the paper's step 2 m* m*^T m - 3 ||m||^2 m, and the expansion for
+  // docs/math.md section 4's L, 4 m* m*^T m - 4 ||m||^2 m (section 9).
   for (const t of quick ? [0.5, 1, 2, 3] : [0.25, 0.5, 1, 2, 3, 4]) {
-    const [cos, s] = await timed(() => powerIterationCosine(backend, xc, mu, muStar, t, 0, 4));
-    rows.push({ experiment: 'connections', setting: `t=${t} d=${d} N=${n}`, method: 'cos(DDPM, power iteration)', value: cos, valueName: 'cosine', steps: 4, seconds: s });
+    const [cos, s] = await timed(() => powerIterationCosines(backend, xc, mu, muStar, t, 0, 4));
+    const setting = `t=${t} d=${d} N=${n}`;
+    rows.push({ experiment: 'connections', setting, method: POWER_PAPER, value: cos.paper, valueName: 'cosine', steps: 4, seconds: s });
+    rows.push({ experiment: 'connections', setting, method: POWER_CORRECTED, value: cos.corrected, valueName: 'cosine', steps: 4, seconds: s, note: 'same gradient as the row above' });
   }
   // Connection 2: K = 4 near the truth (each centre displaced by 0.5).
   const four = generateMixture({ k: 4, d, n, separation: 8, seed: 15 });
@@ -188,8 +199,12 @@ const connections: Experiment = async (backend, o, log) => {
     yLabel: 'cosine with the DDPM step',
     yScale: 'linear',
   });
-  const curves = [cosineCurve('cos(DDPM, power iteration)', 'power iteration (K = 2)'), cosineCurve('cos(DDPM, gradient EM)', 'gradient EM (K = 4)')];
-  return { rows, curves, settings: { d, n, connection1: 'mu = 0.3 mu* + unit random', connection2: 'K=4, sep 8, each centre displaced by 0.5' } };
+  const curves = [
+    cosineCurve(POWER_PAPER, 'power iteration, paper (K = 2)'),
+    cosineCurve(POWER_CORRECTED, 'power iteration, corrected (K = 2)'),
+    cosineCurve('cos(DDPM, gradient EM)', 'gradient EM (K = 4)'),
+  ];
+  return { rows, curves, settings: { d, n, connection1: 'mu = 0.3 mu* + unit random; paper: 2 m* m*^T m - 3 |m|^2 m; corrected: 4 m* m*^T m - 4 |m|^2 m', connection2: 'K=4, sep 8, each centre displaced by 0.5' } };
 };
 
 const annealed: Experiment = async (backend, o, log) => {
@@ -254,4 +269,6 @@ export const EXPERIMENTS: Record<string, Experiment> = {
   'warm-start': warm,
   connections,
   annealed,
+  // The sampling experiments (docs/experiments.md, 'Sampling') live in sampling.ts.
+  ...SAMPLING_EXPERIMENTS,
 };
