@@ -4,15 +4,18 @@
 import { checkGdOptions, checkProblem, checkStepSize } from '../src/validate.ts';
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
+import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
 import type { Backend, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
 import { matrix } from '../src/types.ts';
 import { unpad } from './buffers.ts';
 import type { AcquiredDevice } from './device.ts';
+import { energyDistanceOnGpu } from './energy-distance.ts';
 import { type DdpmKernel, type KernelKind, kernelFor } from './kernel-plan.ts';
 import { shapeFor } from './layout.ts';
 import { PipelineCache } from './pipelines.ts';
 import { type ReadTarget, submitAndRead } from './readback.ts';
 import { GpuResources, type ShapeResources } from './resources.ts';
+import { sampleOnGpu } from './sampler.ts';
 import { encodeEmStep, encodeGdStep, type StepContext } from './step-encoding.ts';
 
 export type { DdpmKernel } from './kernel-plan.ts';
@@ -233,8 +236,31 @@ export class GpuBackend implements Backend {
     return unpad(new Float32Array(m), k, data.cols, res.shape.d4);
   }
 
-  private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
+  sample(centres: Matrix, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix> {
+    return this.exclusive(() => {
+      this.requireLive();
+      // The lane kernel's rule (host/kernel-plan.ts) picks unrolled loops: software adapters, K d/4 <= 512.
+      const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes';
+      const context = { device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, unrolled, software: this.isSoftware, read: this.read.bind(this) };
+      return sampleOnGpu(context, centres, n, options, onProgress);
+    });
+  }
+
+  energyDistance(x: Matrix, y: Matrix): Promise<number> {
+    return this.exclusive(() => {
+      this.requireLive();
+      // The pair kernel takes the DDPM kernel's form for this adapter: 'lanes' on software adapters, 'tiled' on GPUs.
+      const kind = this.kernelChoice === 'auto' ? (this.isSoftware ? 'lanes' : 'tiled') : this.kernelChoice;
+      return energyDistanceOnGpu({ device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, kind, read: (e, w) => this.read(e, w) }, x, y);
+    });
+  }
+
+  private requireLive(): void {
     if (this.disposed) throw new DeviceError('This GPU backend has been disposed; create a new one.');
+  }
+
+  private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
+    this.requireLive();
     return checkProblem(data, centres, tied);
   }
 

@@ -2,10 +2,11 @@
 // the specialisation that changes the generated code, and the bindings by name.
 // The pipeline cache checks these names and numbers against the WGSL's own
 // declarations (host/wgsl-bindings.ts), so the host never binds by bare number.
+import { STREAMS } from '../src/math/streams.ts';
 import { LANES_WG } from './kernel-plan.ts';
 import { type Shape, shapeConsts } from './layout.ts';
 import type { Specialisation } from './specialise.ts';
-import { passParams, reduceParams, updateParams } from './struct-layout.ts';
+import { pairParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
 
 /** Where a binding sits; `when` names the flag under whose `#if` the WGSL declares it. */
 export interface BindingSlot {
@@ -121,4 +122,72 @@ export const emUpdate: Program<keyof typeof UPDATE_IO, Shape> = {
   structs: [updateParams.wgsl],
   bindings: UPDATE_IO,
   specialise: (shape) => ({ consts: shapeConsts(shape), flags: { TIED: false, PROJECT: false } }),
+};
+
+/** Invocations per workgroup of the sampler and of the pairwise distance sums. */
+export const SAMPLE_WG = 64;
+export const PAIR_WG = 64;
+
+/** The sampler's specialisation: the shape, Heun's second score evaluation, unrolled loops or run-time ones. */
+export interface SampleSpec {
+  readonly k: number;
+  readonly d: number;
+  readonly d4: number;
+  readonly heun: boolean;
+  readonly unrolled: boolean;
+}
+
+/** sample_step.wgsl's bindings: the samples, the centres and their norms, the step table, the uniforms, the divergence flag. */
+const SAMPLE_IO = {
+  samples: slot(0, 0),
+  centres: slot(0, 1),
+  stepTable: slot(0, 2),
+  params: slot(0, 3),
+  status: slot(0, 4),
+  centreNorms: slot(0, 5),
+} as const;
+
+const sampleConsts = (p: SampleSpec) => ({
+  consts: { K: p.k, D: p.d, D4: p.d4, WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 },
+  flags: { HEUN: p.heun },
+});
+
+export const sampleSteps: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
+  entry: 'sampleSteps',
+  files: ['philox.wgsl', 'sample_step.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: SAMPLE_IO,
+  specialise: sampleConsts,
+  compileNote: (p) =>
+    p.unrolled && (p.d4 >= SLOW_COMPILE_D4 || p.k * p.d4 >= SLOW_COMPILE_PAIRS)
+      ? `compiling the unrolled sampler for d = ${p.d}, K = ${p.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`
+      : undefined,
+};
+
+/** The N(0, I) start of a sampler run (it binds only `samples` and `params`). */
+export const sampleStart: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
+  entry: 'sampleStart',
+  files: ['philox.wgsl', 'sample_step.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: SAMPLE_IO,
+  // The start does not depend on Heun: one pipeline for every method.
+  specialise: (p) => sampleConsts({ ...p, heun: false }),
+};
+
+/** The pairwise distance sums' specialisation (host/energy-distance.ts pairForm): d/4, the rows of B per tile, the rows of A
+ * per invocation, B through workgroup memory or straight from storage, unrolled or run-time loops over d/4. */
+export interface PairSpec {
+  readonly d4: number;
+  readonly tile: number;
+  readonly rows: number;
+  readonly tiled: boolean;
+  readonly unrolled: boolean;
+}
+
+export const pairDistanceSums: Program<'rowsA' | 'rowsB' | 'partials' | 'params', PairSpec> = {
+  entry: 'pairDistanceSums',
+  files: ['energy_distance.wgsl'],
+  structs: [pairParams.wgsl],
+  bindings: { rowsA: slot(0, 0), rowsB: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D4: p.d4, TB: p.tile, WG: PAIR_WG, ROWS: p.rows, UNROLL: p.unrolled ? 1 : 0 }, flags: { TILED: p.tiled } }),
 };

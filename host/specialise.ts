@@ -37,6 +37,8 @@ export function preprocess(fileName: string, text: string, flags: Readonly<Recor
  * specialisation constant): the body is repeated with `{VAR}` replaced by
  * `0u`, `1u`, ... Constant indices let a software adapter such as SwiftShader
  * turn loads into plain vector loads instead of per-lane gathers. Nests.
+ * With the constant UNROLL = 0 the block becomes one run-time loop instead (the same body, `{VAR}` the
+ * loop index): hardware GPUs and large shapes, where unrolled code only costs compile time.
  */
 export function expandUnroll(fileName: string, text: string, consts: Readonly<Record<string, number>>): string {
   const open = /^[ \t]*#unroll[ \t]+(\w+)[ \t]+(\w+)[ \t]*$/m;
@@ -62,7 +64,8 @@ export function expandUnroll(fileName: string, text: string, consts: Readonly<Re
   const body = text.slice(bodyStart, t.index);
   const placeholder = new RegExp(`\\{${name}\\}`, 'g');
   let expanded = '';
-  for (let i = 0; i < count; i++) expanded += body.replace(placeholder, `${i}u`);
+  if (consts.UNROLL === 0) expanded = `for (var unroll_${name} = 0u; unroll_${name} < ${count}u; unroll_${name}++) {\n${body.replace(placeholder, `unroll_${name}`)}}\n`;
+  else for (let i = 0; i < count; i++) expanded += body.replace(placeholder, `${i}u`);
   const rest = text.slice(t.index + t[0].length);
   return expandUnroll(fileName, text.slice(0, m.index) + expandUnroll(fileName, expanded, consts) + rest, consts);
 }

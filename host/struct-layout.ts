@@ -65,3 +65,25 @@ export const updateParams = defineStruct('UpdateParams', [
   ['radius', 'f32'],
   ['emMode', 'u32'],
 ] as const);
+
+/** Per dispatch of the sampler (shaders/sample_step.wgsl): a chunk of samples over a run of steps. */
+export const sampleParams = defineStruct('SampleParams', [
+  ['rows', 'u32'],
+  ['chunkBase', 'u32'],
+  ['firstStep', 'u32'],
+  ['stepCount', 'u32'],
+  ['tableRow', 'u32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+] as const);
+
+/** Per dispatch of the pairwise distance sums (shaders/energy_distance.wgsl). */
+export const pairParams = defineStruct('PairParams', [
+  ['rowsA', 'u32'],
+  ['rowsB', 'u32'],
+  ['firstRowA', 'u32'],
+  ['blocks', 'u32'],
+  ['segments', 'u32'],
+  ['segmentRows', 'u32'],
+  ['partialBase', 'u32'],
+] as const);

@@ -2,12 +2,10 @@
 // float64 CPU reference (src/cpu/) both implement (docs/architecture.md, "The
 // algorithms do not know where they run").
 
-/** A dense row-major matrix. Float64 on the CPU side; the GPU engine converts. */
-export interface Matrix {
-  readonly rows: number;
-  readonly cols: number;
-  readonly data: Float64Array;
-}
+import type { Matrix } from './matrix.ts';
+import type { SampleProgress, SamplerOptions } from './sampling/types.ts';
+
+export { matrix, toRows, type Matrix } from './matrix.ts';
 
 /**
  * Where the noise z of docs/math.md section 4 comes from (docs/math.md section 7).
@@ -89,18 +87,13 @@ export interface Backend {
   emStep(data: Matrix, centres: Matrix): Promise<Matrix>;
   /** One gradient-EM step with step size eta (docs/math.md section 9). */
   gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix>;
+  /**
+   * n samples by reverse diffusion, the probability-flow ODE or Langevin dynamics with the score of the
+   * mixture (1/K) sum_i N(a_t mu_i, I) given by `centres` (docs/math.md section 11).
+   */
+  sample(centres: Matrix, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix>;
+  /** The energy distance between two sample sets of the same d (docs/math.md section 11). */
+  energyDistance(x: Matrix, y: Matrix): Promise<number>;
   /** Release device resources. */
   dispose(): void;
-}
-
-export function matrix(rows: number, cols: number, data?: Float64Array): Matrix {
-  const d = data ?? new Float64Array(rows * cols);
-  if (d.length !== rows * cols) throw new Error(`matrix: data has ${d.length} entries, expected ${rows} x ${cols}`);
-  return { rows, cols, data: d };
-}
-
-export function toRows(m: Matrix): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  return out;
 }

@@ -15,6 +15,9 @@ import {
   type NoiseSpec,
 } from '../types.ts';
 import { emStep, gradientEmStep } from './reference.ts';
+import { energyDistance } from '../sampling/metrics.ts';
+import { sampleReference } from '../sampling/reference.ts';
+import type { SampleProgress, SamplerOptions } from '../sampling/types.ts';
 import { checkGdOptions, checkProblem, checkStepSize } from '../validate.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
@@ -253,6 +256,19 @@ export class CpuBackend implements Backend {
     checkProblem(data, centres, false);
     checkStepSize(lr);
     return gradientEmStep(data, centres, lr);
+  }
+
+  async sample(
+    centres: Matrix,
+    n: number,
+    options: SamplerOptions,
+    onProgress?: (p: SampleProgress) => void,
+  ): Promise<Matrix> {
+    return sampleReference(centres, n, options, onProgress);
+  }
+
+  async energyDistance(x: Matrix, y: Matrix): Promise<number> {
+    return energyDistance(x, y);
   }
 
   dispose(): void {

@@ -13,6 +13,10 @@ export const STREAMS = {
   seeding: 4,
   /** DdpmGmm.sample: component choice and the N(0, I) draws. */
   sample: 6,
+  /** The samplers of docs/math.md section 11: the N(0, I) start and the noise of every step. */
+  sampler: 7,
+  /** Monte Carlo draws of the sampling metrics (the score error of docs/math.md section 11). */
+  metrics: 8,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

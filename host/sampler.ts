@@ -1,0 +1,155 @@
+// Sampling on the GPU (docs/math.md section 11; shaders/sample_step.wgsl). The samples live in GPU buffers,
+// one per chunk of rows, for the whole run. Each submission records a batch of steps (one dispatch per
+// chunk and run of steps, the samples in registers in between) and reads back only the 4-byte divergence
+// flag, which also paces the progress reports; the samples are read once, at the end.
+import { DivergenceError } from '../src/errors.ts';
+import { seedKey } from '../src/math/philox.ts';
+import { type SamplerStep, samplerSteps } from '../src/sampling/grid.ts';
+import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
+import { matrix, type Matrix } from '../src/types.ts';
+import { checkSampleRequest } from '../src/validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
+import { foldWorkgroups } from './dispatch.ts';
+import { chunkRows } from './kernel-plan.ts';
+import { shapeFor } from './layout.ts';
+import type { PipelineCache } from './pipelines.ts';
+import { SAMPLE_WG, sampleStart, sampleSteps } from './programs.ts';
+import type { ReadTarget } from './readback.ts';
+import { sampleParams } from './struct-layout.ts';
+import { COPY_DST, UNIFORM } from './usage.ts';
+
+/** About this many progress reports per run (as the CPU sampler), each one submission. */
+const PROGRESS_REPORTS = 20;
+/** Fewest steps per submission: a dispatch pays a fixed cost per sample before its first step (on SwiftShader about
+ * as much as a step), which a run of steps amortises. */
+const MIN_STEPS_PER_SUBMIT = 8;
+/** Most steps per submission: the size of the step table uploaded per batch. */
+const MAX_STEPS_PER_SUBMIT = 64;
+/** Flops one dispatch may do on a GPU (rows x steps x 4Kd): well under a second even on a small GPU, so that no driver's
+ * watchdog fires. Software adapters have none, and take a whole batch per dispatch. */
+const FLOPS_PER_DISPATCH = 2 ** 36;
+/** The divergence flag's value while every sample is finite. */
+const NO_STEP = 0xffffffff;
+/** Workgroups per dispatch on a software adapter: each invocation there costs a fixed set-up (about 9 us on SwiftShader,
+ * more than a step of one sample), so a few invocations walk all the rows, as the lane kernel's do (host/kernel-plan.ts). */
+const SOFTWARE_GROUPS = 8;
+
+export interface SamplerContext {
+  readonly device: GPUDevice;
+  readonly pipelines: PipelineCache;
+  readonly maxChunkRows: number;
+  /** Whether the kernel's loops are unrolled for K centres in d dimensions (software adapters). */
+  readonly unrolled: (k: number, d: number) => boolean;
+  /** A software adapter: SOFTWARE_GROUPS workgroups per dispatch rather than one invocation per sample. */
+  readonly software: boolean;
+  /** Submits the encoder and returns the bytes of the targets (DeviceErrors on failure). */
+  readonly read: (encoder: GPUCommandEncoder, what: readonly ReadTarget[]) => Promise<ArrayBuffer[]>;
+}
+
+/** n samples n x d with the mixture score of `centres` (the Backend's `sample`). */
+export async function sampleOnGpu(
+  ctx: SamplerContext,
+  centres: Matrix,
+  n: number,
+  options: SamplerOptions,
+  onProgress?: (p: SampleProgress) => void,
+): Promise<Matrix> {
+  checkSampleRequest(centres, n, options);
+  const steps = samplerSteps(options);
+  const { device } = ctx;
+  const { rows: k, cols: d } = centres;
+  const shape = shapeFor(k, d, device.limits, ctx.maxChunkRows);
+  const d4 = shape.d4;
+  const heun = options.method === 'ode';
+  const spec = { k, d, d4, heun, unrolled: ctx.unrolled(k, d) };
+  const program = ctx.pipelines.get(sampleSteps, spec);
+  const groups = (rows: number) => {
+    const wanted = Math.ceil(rows / SAMPLE_WG);
+    return foldWorkgroups(ctx.software ? Math.min(wanted, SOFTWARE_GROUPS) : wanted, device.limits.maxComputeWorkgroupsPerDimension);
+  };
+  const start = options.method === 'langevin' ? options.start : undefined;
+  const chunks = chunkRows(n, shape.rowsPerChunk).map((c) => ({
+    ...c,
+    buffer: createBuffer(device, 16 * d4 * c.rows, STORAGE_RW, start ? padRows(start, c.base, c.rows, d4) : undefined),
+  }));
+  const centresBuffer = createBuffer(device, 16 * k * d4, STORAGE_RW, padRows(centres, 0, k, d4));
+  // ||mu_j||^2 in float64, rounded once: cheaper and closer than each invocation's own float32 sum.
+  const norms = createBuffer(device, 4 * k, STORAGE_RW, Float32Array.from({ length: k }, (_, j) => centres.data.subarray(j * d, (j + 1) * d).reduce((s, v) => s + v * v, 0)));
+  const perSubmit = Math.min(MAX_STEPS_PER_SUBMIT, steps.length, Math.max(MIN_STEPS_PER_SUBMIT, Math.ceil(steps.length / PROGRESS_REPORTS)));
+  const table = createBuffer(device, 32 * perSubmit, STORAGE_RW);
+  const status = createBuffer(device, 16, STORAGE_RW, new Uint32Array([NO_STEP, 0, 0, 0]));
+  const flopsPerStep = 4 * k * 4 * d4 * (heun ? 2 : 1);
+  const perDispatch = ctx.software ? perSubmit : Math.max(1, Math.floor(FLOPS_PER_DISPATCH / (Math.min(n, shape.rowsPerChunk) * flopsPerStep)));
+  const [seedLo, seedHi] = seedKey(options.seed);
+  try {
+    for (let done = 0; done < steps.length; ) {
+      const count = Math.min(perSubmit, steps.length - done);
+      device.queue.writeBuffer(table, 0, stepTable(steps, done, count));
+      const uniforms: GPUBuffer[] = [];
+      const uniform = (firstStep: number, stepCount: number, tableRow: number, c: { rows: number; base: number }): GPUBuffer => {
+        const values = { rows: c.rows, chunkBase: c.base, firstStep, stepCount, tableRow, seedLo, seedHi };
+        const buffer = createBuffer(device, sampleParams.byteSize, UNIFORM | COPY_DST, new Uint8Array(sampleParams.pack(values)));
+        uniforms.push(buffer);
+        return buffer;
+      };
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      if (done === 0 && !start) {
+        const first = ctx.pipelines.get(sampleStart, spec);
+        pass.setPipeline(first.pipeline);
+        for (const c of chunks) {
+          ctx.pipelines.bind(pass, first, { samples: c.buffer, params: uniform(0, 0, 0, c) });
+          pass.dispatchWorkgroups(...groups(c.rows));
+        }
+      }
+      pass.setPipeline(program.pipeline);
+      for (const c of chunks) {
+        for (let s = 0; s < count; s += perDispatch) {
+          const params = uniform(done + s, Math.min(perDispatch, count - s), s, c);
+          ctx.pipelines.bind(pass, program, { samples: c.buffer, centres: centresBuffer, stepTable: table, params, status, centreNorms: norms });
+          pass.dispatchWorkgroups(...groups(c.rows));
+        }
+      }
+      pass.end();
+      let flag: ArrayBuffer;
+      try {
+        [flag] = await ctx.read(encoder, [{ buffer: status, bytes: 4 }]);
+      } finally {
+        uniforms.forEach((u) => u.destroy());
+      }
+      const bad = new Uint32Array(flag)[0]!;
+      if (bad !== NO_STEP) throw divergence(bad, options, steps[bad]!);
+      done += count;
+      onProgress?.({ done, total: steps.length });
+    }
+    // One read per chunk, so that the staging copy never holds more than one binding's worth.
+    const out = matrix(n, d);
+    for (const c of chunks) {
+      const [bytes] = await ctx.read(device.createCommandEncoder(), [{ buffer: c.buffer, bytes: 16 * d4 * c.rows }]);
+      const f = new Float32Array(bytes);
+      for (let r = 0; r < c.rows; r++) for (let j = 0; j < d; j++) out.data[(c.base + r) * d + j] = f[r * 4 * d4 + j]!;
+    }
+    return out;
+  } finally {
+    for (const b of [...chunks.map((c) => c.buffer), centresBuffer, norms, table, status]) b.destroy();
+  }
+}
+
+/** Steps first .. first+count as the kernel reads them: (a, aNext, cy, cs), (cxi, h/2, 0, 0) each. */
+function stepTable(steps: readonly SamplerStep[], first: number, count: number): Float32Array {
+  const out = new Float32Array(8 * count);
+  for (let i = 0; i < count; i++) {
+    const s = steps[first + i]!;
+    out.set([s.a, s.aNext, s.cy, s.cs, s.cxi, s.h / 2], 8 * i);
+  }
+  return out;
+}
+
+/** The first step the kernel found non-finite, with the CPU sampler's advice (src/sampling/reference.ts). */
+function divergence(k: number, options: SamplerOptions, step: SamplerStep): DivergenceError {
+  const fix =
+    options.method === 'langevin'
+      ? `lower the Langevin step size, for example to ${step.h / 10}`
+      : `take more steps (h = ${step.h.toPrecision(3)} at this step) or a geometric grid`;
+  return new DivergenceError(k, `sampling diverged at step ${k} (a sample became NaN or infinite on the GPU): ${fix}`);
+}

@@ -1,0 +1,138 @@
+// Measures of sample quality and score quality (docs/math.md section 11): the energy distance, the
+// score error eps_sc^2(t) against the true mixture, and the mode weights.
+import { InputError } from '../errors.ts';
+import { noiseRowInto, seedKey } from '../math/philox.ts';
+import { STREAMS } from '../math/streams.ts';
+import type { Matrix } from '../types.ts';
+import { checkSampleSets, requireFinite, requireSeed } from '../validate.ts';
+import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
+
+/**
+ * (1/(n m)) sum_ij ||x_i - y_j||; for x = y the diagonal is 0 and each pair counts twice. Neumaier's
+ * compensated sum keeps the total to a few ulp whatever n m is: D^2 = 2A - B - C cancels, so it matters.
+ */
+function meanDistance(x: Matrix, y: Matrix, same: boolean): number {
+  const d = x.cols;
+  const X = x.data;
+  const Y = y.data;
+  let total = 0;
+  let carry = 0;
+  for (let i = 0; i < x.rows; i++) {
+    for (let j = same ? i + 1 : 0; j < y.rows; j++) {
+      let sq = 0;
+      for (let c = 0; c < d; c++) sq += (X[i * d + c]! - Y[j * d + c]!) ** 2;
+      const v = Math.sqrt(sq);
+      const t = total + v;
+      carry += total >= v ? total - t + v : v - t + total;
+      total = t;
+    }
+  }
+  return ((same ? 2 : 1) * (total + carry)) / (x.rows * y.rows);
+}
+
+/**
+ * The energy distance of the two empirical distributions, a V-statistic (docs/math.md section 11):
+ * sqrt(2 E||X - Y|| - E||X - X'|| - E||Y - Y'||), equal to scipy.stats.energy_distance in 1-D. Exact
+ * float64, O(n m d).
+ */
+export function energyDistance(x: Matrix, y: Matrix): number {
+  checkSampleSets(x, y);
+  const sq = 2 * meanDistance(x, y, false) - meanDistance(x, x, true) - meanDistance(y, y, true);
+  // The V-statistic is >= 0 (the distance is a conditionally negative definite kernel): a negative is rounding.
+  return Math.sqrt(Math.max(0, sq));
+}
+
+/** A Monte Carlo estimate and its standard error. */
+export interface Estimate {
+  readonly value: number;
+  readonly standardError: number;
+}
+
+/**
+ * eps_sc^2(t) = E_{x ~ q_t} ||s_theta(x) - grad log q_t(x)||^2 (docs/math.md section 11), where s_theta is the
+ * mixture score of `centres` and q_t the true mixture (centres a_t mu*, unit variance). Stratified: draw n
+ * belongs to true component n mod K*, and the estimate averages the K* component means, so it is unbiased
+ * for any sample count. x = a_t mu*_c + z with z the Philox normals (n, ., step 0, STREAMS.metrics).
+ */
+export function scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Estimate {
+  const d = trueCentres.cols;
+  if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
+    throw new InputError(
+      `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
+    );
+  }
+  requireFinite(centres, "the score error's centres");
+  requireFinite(trueCentres, "the score error's true centres");
+  if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
+  const Kt = trueCentres.rows;
+  if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
+    throw new InputError(
+      `the score error needs an integer sample count of at least 2 K* = ${2 * Kt} (two per true component, for the standard error), below 2^32; got ${samples}`,
+    );
+  }
+  requireSeed(seed, "the score error's seed");
+  const [k0, k1] = seedKey(seed);
+  const a = Math.exp(-t);
+  const model = scoreScratch(centres.rows, d);
+  const truth = scoreScratch(Kt, d);
+  scaleCentresInto(centres.data, a, model.scaled);
+  scaleCentresInto(trueCentres.data, a, truth.scaled);
+  const words = new Uint32Array(4);
+  const x = new Float64Array(((d + 3) >>> 2) * 4);
+  const s = new Float64Array(d);
+  const sTrue = new Float64Array(d);
+  // Per true component: count, mean and sum of squared deviations (Welford), for the stratified estimate.
+  const count = new Float64Array(Kt);
+  const mean = new Float64Array(Kt);
+  const m2 = new Float64Array(Kt);
+  for (let n = 0; n < samples; n++) {
+    const comp = n % Kt;
+    noiseRowInto(k0, k1, 0, n, d, STREAMS.metrics, words, x);
+    for (let c = 0; c < d; c++) x[c] = truth.scaled[comp * d + c]! + x[c]!;
+    scoreRowInto(x, 0, centres.rows, d, model, s, 0);
+    scoreRowInto(x, 0, Kt, d, truth, sTrue, 0);
+    let e = 0;
+    for (let c = 0; c < d; c++) e += (s[c]! - sTrue[c]!) ** 2;
+    const cnt = count[comp]! + 1;
+    count[comp] = cnt;
+    const delta = e - mean[comp]!;
+    mean[comp] = mean[comp]! + delta / cnt;
+    m2[comp] = m2[comp]! + delta * (e - mean[comp]!);
+  }
+  let value = 0;
+  let variance = 0;
+  for (let c = 0; c < Kt; c++) {
+    value += mean[c]! / Kt;
+    variance += m2[c]! / (count[c]! - 1) / count[c]! / (Kt * Kt);
+  }
+  return { value, standardError: Math.sqrt(variance) };
+}
+
+/** The fraction of samples nearest (Euclidean) to each true centre, and the largest |fraction - 1/K|. */
+export interface ModeWeights {
+  readonly weights: number[];
+  readonly maxDeviation: number;
+}
+
+/** Mode weights of `samples` against `trueCentres` (docs/math.md section 11); ties go to the lower index. */
+export function modeWeights(samples: Matrix, trueCentres: Matrix): ModeWeights {
+  checkSampleSets(samples, trueCentres, 'the mode weights');
+  const { rows: K, cols: d } = trueCentres;
+  const counts = new Float64Array(K);
+  for (let n = 0; n < samples.rows; n++) {
+    let best = 0;
+    let bestSq = Infinity;
+    for (let i = 0; i < K; i++) {
+      let sq = 0;
+      for (let c = 0; c < d; c++) sq += (samples.data[n * d + c]! - trueCentres.data[i * d + c]!) ** 2;
+      if (sq < bestSq) {
+        bestSq = sq;
+        best = i;
+      }
+    }
+    counts[best] = counts[best]! + 1;
+  }
+  const weights = Array.from(counts, (c) => c / samples.rows);
+  const maxDeviation = Math.max(...weights.map((w) => Math.abs(w - 1 / K)));
+  return { weights, maxDeviation };
+}

@@ -1,0 +1,109 @@
+// The float64 CPU sampler (docs/math.md section 11): reverse diffusion, the probability-flow ODE and
+// Langevin dynamics with the mixture score, step by step over all samples, noise row by row from Philox.
+import { DivergenceError } from '../errors.ts';
+import { noiseRowInto, seedKey } from '../math/philox.ts';
+import { STREAMS } from '../math/streams.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { checkSampleRequest } from '../validate.ts';
+import { samplerSteps, type SamplerStep } from './grid.ts';
+import { scaleCentresInto, scoreRowInto, scoreScratch, type ScoreScratch } from './score.ts';
+import type { SampleProgress, SamplerOptions } from './types.ts';
+
+/** Reports per run: about this many progress calls, and always one after the last step. */
+const PROGRESS_REPORTS = 20;
+
+/**
+ * n samples (n x d) from the mixture score of `centres` (K x d) by `options` (docs/math.md section 11).
+ * Throws an InputError on bad input and a DivergenceError naming the first step that made a sample
+ * non-finite; the result is returned only when every step has finished.
+ */
+export function sampleReference(
+  centres: Matrix,
+  n: number,
+  options: SamplerOptions,
+  onProgress?: (p: SampleProgress) => void,
+): Matrix {
+  checkSampleRequest(centres, n, options);
+  const steps = samplerSteps(options);
+  const { rows: K, cols: d } = centres;
+  const [k0, k1] = seedKey(options.seed);
+  const words = new Uint32Array(4);
+  const padded = new Float64Array(((d + 3) >>> 2) * 4);
+  const y = matrix(n, d);
+  const start = options.method === 'langevin' ? options.start : undefined;
+  if (start !== undefined) y.data.set(start.data);
+  else {
+    // The start is Philox counter step 0 of the sampler stream (docs/math.md sections 7 and 11).
+    for (let r = 0; r < n; r++) {
+      noiseRowInto(k0, k1, 0, r, d, STREAMS.sampler, words, padded);
+      y.data.set(padded.subarray(0, d), r * d);
+    }
+  }
+  const now = scoreScratch(K, d);
+  const next = scoreScratch(K, d);
+  const work = { s: new Float64Array(d), p: new Float64Array(d), sp: new Float64Array(d) };
+  const heun = options.method === 'ode';
+  const every = Math.max(1, Math.floor(steps.length / PROGRESS_REPORTS));
+  for (let k = 0; k < steps.length; k++) {
+    const step = steps[k]!;
+    scaleCentresInto(centres.data, step.a, now.scaled);
+    if (heun) scaleCentresInto(centres.data, step.aNext, next.scaled);
+    for (let r = 0; r < n; r++) {
+      const off = r * d;
+      if (heun) heunRow(y.data, off, K, d, step, now, next, work);
+      else {
+        // xi_k is counter step k + 1: the start has step 0 (docs/math.md section 11).
+        noiseRowInto(k0, k1, k + 1, r, d, STREAMS.sampler, words, padded);
+        sdeRow(y.data, off, K, d, step, now, work.s, padded);
+      }
+      for (let c = 0; c < d; c++) {
+        if (!Number.isFinite(y.data[off + c]!)) throw divergence(k, r, options, step);
+      }
+    }
+    if ((k + 1) % every === 0 || k === steps.length - 1) onProgress?.({ done: k + 1, total: steps.length });
+  }
+  return y;
+}
+
+/** y <- y + (cy y + cs s_{t_k}(y) + cxi xi): exponential, Euler-Maruyama and Langevin steps. */
+function sdeRow(
+  y: Float64Array,
+  off: number,
+  K: number,
+  d: number,
+  step: SamplerStep,
+  sc: ScoreScratch,
+  s: Float64Array,
+  xi: Float64Array,
+): void {
+  scoreRowInto(y, off, K, d, sc, s, 0);
+  const { cy, cs, cxi } = step;
+  for (let c = 0; c < d; c++) y[off + c] = y[off + c]! + (cy * y[off + c]! + cs * s[c]! + cxi * xi[c]!);
+}
+
+/** Heun on the probability-flow ODE: p = y + (cy y + cs s_t(y)), y <- y + (h/2)((y + s_t(y)) + (p + s_{t'}(p))). */
+function heunRow(
+  y: Float64Array,
+  off: number,
+  K: number,
+  d: number,
+  step: SamplerStep,
+  now: ScoreScratch,
+  next: ScoreScratch,
+  work: { readonly s: Float64Array; readonly p: Float64Array; readonly sp: Float64Array },
+): void {
+  const { s, p, sp } = work;
+  scoreRowInto(y, off, K, d, now, s, 0);
+  for (let c = 0; c < d; c++) p[c] = y[off + c]! + (step.cy * y[off + c]! + step.cs * s[c]!);
+  scoreRowInto(p, 0, K, d, next, sp, 0);
+  const half = step.h / 2;
+  for (let c = 0; c < d; c++) y[off + c] = y[off + c]! + half * (y[off + c]! + s[c]! + (p[c]! + sp[c]!));
+}
+
+function divergence(k: number, row: number, options: SamplerOptions, step: SamplerStep): DivergenceError {
+  const fix =
+    options.method === 'langevin'
+      ? `lower the Langevin step size, for example to ${step.h / 10}`
+      : `take more steps (h = ${step.h.toPrecision(3)} at this step) or a geometric grid`;
+  return new DivergenceError(k, `sampling diverged at step ${k} (sample ${row + 1}, 1-based, is not finite): ${fix}`);
+}

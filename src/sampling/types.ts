@@ -1,0 +1,44 @@
+// Sampling with a learned score (docs/math.md section 11): the options both backends take. The score at
+// forward time t is that of the balanced mixture (1/K) sum_i N(a_t mu_i, I): the learned K-component
+// student, the tied student (centres m and -m) and the true mixture all have this form, so a sampler
+// takes a K x d matrix of unscaled centres mu.
+import type { Matrix } from '../matrix.ts';
+
+/** Reverse diffusion (an SDE), the probability-flow ODE, or Langevin dynamics on the clean score. */
+export type SamplerMethod = 'reverse' | 'ode' | 'langevin';
+/** reverse: 'exponential' (exact with the score frozen over a step) or 'euler-maruyama'; ode: 'heun'. */
+export type Integrator = 'exponential' | 'euler-maruyama' | 'heun';
+/** Forward times from the horizon T down to tMin: equal steps, or a geometric grid finer near 0. */
+export type TimeGrid = 'uniform' | 'geometric';
+
+export interface DiffusionSampler {
+  readonly method: 'reverse' | 'ode';
+  readonly integrator: Integrator;
+  /** T > tMin: the forward time where the run starts from N(0, I). */
+  readonly horizon: number;
+  /** tMin >= 0: the forward time where it stops. */
+  readonly tMin: number;
+  /** The number of steps, a positive integer. */
+  readonly steps: number;
+  readonly grid: TimeGrid;
+  /** Philox seed of the start and the step noise (stream STREAMS.sampler). */
+  readonly seed: number;
+}
+
+export interface LangevinSampler {
+  readonly method: 'langevin';
+  /** eps > 0 in y <- y + eps s_0(y) + sqrt(2 eps) xi. */
+  readonly stepSize: number;
+  readonly steps: number;
+  readonly seed: number;
+  /** n x d starting points; default N(0, I) draws (Philox, as the diffusion start). */
+  readonly start?: Matrix;
+}
+
+export type SamplerOptions = DiffusionSampler | LangevinSampler;
+
+/** Steps done out of the run's S (Langevin: its steps), reported about 20 times a run and after the last step. */
+export interface SampleProgress {
+  readonly done: number;
+  readonly total: number;
+}
