@@ -43,6 +43,7 @@ export interface ShapeResources {
   readonly chunkEmGroups: number[];
   readonly emReduceUniform: GPUBuffer;
   readonly partialCount: number;
+  readonly emPartialCount: number;
   history: GPUBuffer;
   historyCapacity: number;
 }
@@ -94,7 +95,15 @@ export class GpuResources {
     const kernel = this.plan.kernelFor(shape);
     const plan = partialPlan(chunks, shape, kernel);
     let res = this.current;
-    if (!res || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length || res.partialCount !== plan.partialCount) {
+    // Every number the dispatches and partial buffers were sized by must match, EM's included: the lane
+    // kernel caps the DDPM partial count, so two data sizes can share it while EM's grid differs.
+    const samePlan =
+      res !== undefined &&
+      res.partialCount === plan.partialCount &&
+      res.emPartialCount === plan.emPartialCount &&
+      sameNumbers(res.chunkGroups, plan.chunkGroups) &&
+      sameNumbers(res.chunkEmGroups, plan.chunkEmGroups);
+    if (!res || !samePlan || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length) {
       this.destroyShapeResources();
       res = this.createShapeResources(shape, chunks.length, kernel, plan);
       this.current = res;
@@ -202,6 +211,7 @@ export class GpuResources {
       chunkEmGroups: plan.chunkEmGroups,
       emReduceUniform: uniform(reduceParams.byteSize),
       partialCount: plan.partialCount,
+      emPartialCount: plan.emPartialCount,
       history: storage(8 * 16),
       historyCapacity: 16,
     };
@@ -221,4 +231,8 @@ function contentHash(values: Float64Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
   return h >>> 0;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

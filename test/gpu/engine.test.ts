@@ -77,6 +77,26 @@ describe('overlapping calls on one backend', () => {
   });
 });
 
+describe('buffers reused across data sizes', () => {
+  it('EM after GD on other data of the same K and d equals EM on a fresh backend, bit for bit', async () => {
+    // The lane kernel caps the DDPM partial count, so N = 4000 and N = 40000 share it while EM's grid differs.
+    const small = noiseMatrix(5, 0, 4000, 8, 1);
+    const large = noiseMatrix(6, 0, 40000, 8, 1);
+    const centres = matrix(2, 8, Float64Array.from({ length: 16 }, (_, i) => (i % 3) - 1));
+    const used = await createGpuBackend();
+    const fresh = await createGpuBackend();
+    try {
+      await used.gdSteps(small, centres, { noiseScale: 0.5, tied: false, lr: 0.1, steps: 2, noise: { kind: 'seed', seed: 1, mode: 'fresh' } });
+      const after = await used.emStep(large, centres);
+      const alone = await fresh.emStep(large, centres);
+      expect(Array.from(after.data)).toEqual(Array.from(alone.data));
+    } finally {
+      used.dispose();
+      fresh.dispose();
+    }
+  });
+});
+
 describe('both backends number the steps the same way', () => {
   it('history steps count from startStep on the GPU and on the CPU', async () => {
     const c = caseById('K3-d5-N1000-t0.05');
