@@ -1,6 +1,6 @@
 // An estimator in the spirit of scikit-learn's GaussianMixture (docs/architecture.md): construct with the number of
-// components, a method and a schedule, then fit(X), predict(X), predictProba(X), score(X), bic(X), sample(n),
-// and save or load it with toJSON() / DdpmGmm.fromJSON(). The model is the balanced spherical mixture
+// components, a method and a schedule, then fit(X), predict(X), predictProba(X), score(X), bic(X), sample(n) (by
+// the learned score, docs/math.md section 11), and save or load it with toJSON() / DdpmGmm.fromJSON(). The model is the balanced spherical mixture
 // (1/K) sum_i N(mu_i, I) of docs/math.md section 1; every method runs through the one Backend interface, so the
 // same code fits on the GPU engine and on the CPU reference.
 import {
@@ -23,11 +23,13 @@ import { STREAMS } from './math/streams.ts';
 import { METHODS, type Method } from './methods.ts';
 import { centreError } from './metrics.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
+import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Backend, type Matrix } from './types.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
+export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
 
 export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly nComponents: number;
@@ -94,6 +96,8 @@ export class DdpmGmm {
   nIter = 0;
   /** Which backend ran the last fit (for a model from fromJSON: the one the file names). */
   backendUsed: BackendInfo | undefined;
+  /** Which backend ran the last sample() by a sampler (undefined before one, and for 'direct' draws). */
+  sampledOn: BackendInfo | undefined;
   /** Every restart of the last fit, in order; restarts[bestRestart] is the one kept. */
   restarts: RestartResult[] = [];
   bestRestart = 0;
@@ -235,20 +239,35 @@ export class DdpmGmm {
     return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
   }
 
-  /** n samples from the learned mixture: a uniform component, then N(mu_i, I); seeded by Philox. */
-  sample(n: number, seed = 0): Matrix {
+  /**
+   * n samples (n x d) from the learned mixture (docs/math.md section 11). 'direct' draws a uniform component
+   * and then N(mu_i, I), on the host (the bits of sampleDirect); 'reverse' (the default), 'ode' and 'langevin'
+   * run the backend's sampler with the learned centres' score, on the backend fit() used or, for a model
+   * from fromJSON, the one its backend option opens (default 'auto'). Unset settings take SAMPLE_DEFAULTS
+   * (src/sample-options.ts; docs/experiments.md, 'Sampling').
+   */
+  async sample(n: number, options: SampleOptions = {}): Promise<Matrix> {
+    if (typeof options !== 'object' || options === null) {
+      throw new InputError(`sample(n, options) takes an options object such as { seed: ${String(options)} }; for the synchronous direct draw use sampleDirect(n, seed)`);
+    }
+    const means = this.fitted();
+    const plan = resolveSampleOptions(means, n, options);
+    if (plan.method === 'direct') {
+      const out = this.sampleDirect(n, plan.seed);
+      options.onProgress?.({ done: 1, total: 1 });
+      return out;
+    }
+    const backend = await this.openedBackend();
+    this.sampledOn = describeBackend(backend);
+    return backend.sample(means, n, plan, options.onProgress);
+  }
+
+  /** n samples drawn directly from the learned mixture: a uniform component, then N(mu_i, I); seeded by Philox. */
+  sampleDirect(n: number, seed = 0): Matrix {
     const means = this.fitted();
     requirePositiveInteger(n, 'the number of samples n');
     requireSeed(seed, 'the sample seed');
-    const { rows: k, cols: d } = means;
-    const out = matrix(n, d);
-    const z = new Float64Array(d);
-    for (let i = 0; i < n; i++) {
-      const comp = Math.min(k - 1, Math.floor(seededUniform(seed, i, STREAMS.sample, 1) * k));
-      philoxNormals(seed, 0, i, STREAMS.sample, z);
-      for (let c = 0; c < d; c++) out.data[i * d + c] = means.data[comp * d + c]! + z[c]!;
-    }
-    return out;
+    return mixtureSamples(means, n, seed);
   }
 
   /** The versioned model file (src/model-file.ts); JSON.stringify(model) writes it. */
@@ -339,6 +358,23 @@ export class DdpmGmm {
     requireFinite(X, what);
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
   }
+}
+
+/**
+ * n draws from (1/K) sum_i N(mu_i, I) (K x d means): component floor(K u_i) with u_i the Philox uniform of
+ * draw i, then mu_comp + z_i, both on STREAMS.sample (docs/math.md section 11). The reference that the
+ * samplers are measured against.
+ */
+export function mixtureSamples(means: Matrix, n: number, seed: number): Matrix {
+  const { rows: k, cols: d } = means;
+  const out = matrix(n, d);
+  const z = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const comp = Math.min(k - 1, Math.floor(seededUniform(seed, i, STREAMS.sample, 1) * k));
+    philoxNormals(seed, 0, i, STREAMS.sample, z);
+    for (let c = 0; c < d; c++) out.data[i * d + c] = means.data[comp * d + c]! + z[c]!;
+  }
+  return out;
 }
 
 function averageLl(X: Matrix, means: Matrix): number {

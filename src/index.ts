@@ -1,7 +1,8 @@
 // ddpm-gmm: the runtime-neutral entry point. The estimator, the float64 CPU backend, the algorithms, the
 // types and errors, and the .npy / CSV codecs on bytes and strings. For WebGPU, import from
 // 'ddpm-gmm/node' or 'ddpm-gmm/browser', which re-export all of this.
-export { DdpmGmm, defaultSchedule, METHODS, type DdpmGmmOptions, type FitOutput, type Method, type RestartResult } from './estimator.ts';
+export { DdpmGmm, defaultSchedule, METHODS, mixtureSamples, type DdpmGmmOptions, type FitOutput, type Method, type RestartResult } from './estimator.ts';
+export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
 export { VERSION } from './version.ts';
 export { CpuBackend } from './cpu/backend.ts';

@@ -1,5 +1,6 @@
-// ddpm-gmm experiment NAME|all [--quick] [--json]: the reproduction suite (src/experiments/suite.ts) on one
-// backend; prints a table and writes report.json and figure.svg into a results folder it names.
+// ddpm-gmm experiment NAME|all [--quick] [--json]: the reproduction suite (src/experiments/suite.ts, with the
+// sampling experiments of src/experiments/sampling.ts) on one backend; prints a table and writes report.json
+// and figure.svg into a results folder it names.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.ts';
@@ -19,11 +20,15 @@ Runs the reproduction suite (docs/math.md sections 8-10) on seeded mixtures and 
   warm-start         K components from a warm start displaced by sep/3 (Theorem 16) vs EM from it
   connections        cos(DDPM step, power-iteration step) and cos(DDPM step, gradient-EM step) against t
   annealed           success rate of the annealed schedule vs EM with k-means++ (once, and best of several)
+  sampler            energy distance of the samplers to direct samples against T and h, per integrator, with slopes
+  learned-vs-true    samples from DDPM-GD's, EM's and the true centres against fresh data
+  langevin-vs-diffusion  mode weights of Langevin (from N(0, I), from the data) vs reverse diffusion as modes separate
+  sample-complexity  centre error against N and d (log-log slopes with 95% intervals), DDPM schedules and EM
   --quick            small N, d, K and seed counts (minutes on a software adapter); without it, the full settings of docs/experiments.md
   --max-n N          cap every setting's N at N (each row names the N it used): the full two-stage d = 1024
                      row (N = 409600) takes hours on a software adapter
   --out DIR          the results folder (default results/<name>-<quick|full>-<timestamp>)
-Writes DIR/report.json (rows, curves, settings, backend) and DIR/figure.svg (error against step).`;
+Writes DIR/report.json (rows, curves, settings, backend) and DIR/figure.svg (one panel per curve set).`;
 
 const FLAGS: FlagSpec = {
   quick: { type: 'boolean' },

@@ -30,8 +30,8 @@ const FLAGS: FlagSpec = {
   json: { type: 'boolean' },
 };
 
-/** Reads and checks a model file, naming it in every error. */
-function readModel(path: string): DdpmGmm {
+/** Reads and checks a model file, naming it in every error; `options` go to DdpmGmm.fromJSON (e.g. the backend). */
+export function readModel(path: string, options: Parameters<typeof DdpmGmm.fromJSON>[1] = {}): DdpmGmm {
   const label = `model file (--model) '${path}'`;
   let text: string;
   try {
@@ -49,7 +49,7 @@ function readModel(path: string): DdpmGmm {
     throw new InputError(`${label} is not valid JSON (${e instanceof Error ? e.message : String(e)}); give a file written by 'ddpm-gmm fit --out model.json'`);
   }
   try {
-    return DdpmGmm.fromJSON(json);
+    return DdpmGmm.fromJSON(json, options);
   } catch (e) {
     throw e instanceof InputError ? new InputError(`${label}: ${e.message}`) : e;
   }

@@ -38,14 +38,18 @@ export function svgFigure(curves: Curve[]): string {
   for (const [name, cs] of groups) {
     const y0 = gi * (panelH + pad.t + pad.b) + pad.t;
     const pts = cs.flatMap((c) => c.points);
-    const xMax = Math.max(...pts.map((p) => p[0]), 1);
+    // Log x (the sampling panels' h, N and d): the points' range in decades; otherwise from 0 to the largest x.
+    const logX = cs[0]!.xScale === 'log';
+    const g = logX ? (x: number): number => Math.log10(x) : (x: number): number => x;
+    const xLo = logX ? Math.min(...pts.map((p) => g(p[0]))) : 0;
+    const xMax = logX ? Math.max(...pts.map((p) => g(p[0])), xLo + 1e-9) : Math.max(...pts.map((p) => p[0]), 1);
     const linear = cs[0]!.yScale === 'linear';
     // Log panels: decades of the error. Linear panels (cosines): from min(0, lowest) to 1 in tenths.
     const f = linear ? (y: number): number => y : (y: number): number => Math.log10(Math.max(y, 1e-6));
     const ys = pts.map((p) => f(p[1]));
     const yLo = linear ? Math.min(0, Math.floor(Math.min(...ys) * 10) / 10) : Math.floor(Math.min(...ys));
     const yHi = linear ? Math.max(1, Math.ceil(Math.max(...ys) * 10) / 10) : Math.ceil(Math.max(...ys, yLo + 1));
-    const X = (x: number): number => pad.l + (x / xMax) * panelW;
+    const X = (x: number): number => pad.l + ((g(x) - xLo) / (xMax - xLo)) * panelW;
     const Y = (y: number): number => y0 + panelH - ((f(y) - yLo) / (yHi - yLo)) * panelH;
     const yLabel = cs[0]!.yLabel ?? 'largest matched centre error';
     const xLabel = cs[0]!.xLabel ?? 'step';
@@ -58,8 +62,8 @@ export function svgFigure(curves: Curve[]): string {
       parts.push(`<line x1="${pad.l}" x2="${pad.l + panelW}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">${text}</text>`);
     }
     for (let i = 0; i <= 4; i++) {
-      const x = (xMax * i) / 4;
-      const text = xMax >= 20 ? String(Math.round(x)) : String(Number(x.toPrecision(3)));
+      const x = logX ? 10 ** (xLo + ((xMax - xLo) * i) / 4) : (xMax * i) / 4;
+      const text = !logX && xMax >= 20 ? String(Math.round(x)) : String(Number(x.toPrecision(3)));
       parts.push(`<text x="${X(x)}" y="${y0 + panelH + 16}" font-size="11" text-anchor="middle">${text}</text>`);
     }
     parts.push(`<text x="${pad.l + panelW / 2}" y="${y0 + panelH + 32}" font-size="12" text-anchor="middle">${escape(xLabel)}</text>`);
@@ -68,8 +72,8 @@ export function svgFigure(curves: Curve[]): string {
       const path = c.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ');
       const dash = c.label.startsWith('em') ? ' stroke-dasharray="5,3"' : '';
       parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${dash}/>`);
-      // A few measured points (the connections' t values): mark each one.
-      if (linear) for (const p of c.points) parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${colour}"/>`);
+      // A few measured points (the connections' t values, the sampling sweeps): mark each one.
+      if (linear || logX) for (const p of c.points) parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="3" fill="${colour}"/>`);
       parts.push(`<text x="${pad.l + panelW + 10}" y="${y0 + 14 + 14 * i}" font-size="11" fill="${colour}">${escape(c.label)}</text>`);
     });
     gi++;

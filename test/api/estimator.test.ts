@@ -45,10 +45,11 @@ describe('DdpmGmm', () => {
     expect(model.score(data)).toBeLessThan(-7.65);
   });
 
-  it('sample(n) draws from the learned mixture: the sample mean is near the mixture mean', async () => {
+  it("sample(n, { method: 'direct' }) draws from the learned mixture: the sample mean is near the mixture mean", async () => {
     const model = new DdpmGmm({ nComponents: 2, method: 'em', backend, seed: 1 });
     await model.fit(data);
-    const s = model.sample(4000, 3);
+    const s = await model.sample(4000, { method: 'direct', seed: 3 });
+    expect(s.data).toEqual(model.sampleDirect(4000, 3).data);
     expect(s.rows).toBe(4000);
     const m = model.means!;
     for (let c = 0; c < 5; c++) {

@@ -51,7 +51,7 @@ describe('the model file', () => {
       expect(loaded.predictProba(data).data).toEqual(fitted.predictProba(data).data);
       expect(loaded.score(data)).toBe(fitted.score(data));
       expect(loaded.bic(data)).toBe(fitted.bic(data));
-      expect(loaded.sample(50, 3).data).toEqual(fitted.sample(50, 3).data);
+      expect(loaded.sampleDirect(50, 3).data).toEqual(fitted.sampleDirect(50, 3).data);
       expect([loaded.method, loaded.schedule, loaded.converged, loaded.nIter]).toEqual([fitted.method, fitted.schedule, fitted.converged, fitted.nIter]);
       expect(loaded.backendUsed).toEqual(fitted.backendUsed);
       expect(loaded.toJSON()).toEqual(file);
