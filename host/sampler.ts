@@ -4,7 +4,7 @@
 // flag, which also paces the progress reports; the samples are read once, at the end.
 import { DivergenceError } from '../src/errors.ts';
 import { seedKey } from '../src/math/philox.ts';
-import { type SamplerStep, samplerSteps } from '../src/sampling/grid.ts';
+import { type SamplerStep, stepsToRun } from '../src/sampling/grid.ts';
 import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
 import { matrix, type Matrix } from '../src/types.ts';
 import { checkSampleRequest } from '../src/validate.ts';
@@ -55,7 +55,7 @@ export async function sampleOnGpu(
   onProgress?: (p: SampleProgress) => void,
 ): Promise<Matrix> {
   checkSampleRequest(centres, n, options);
-  const steps = samplerSteps(options);
+  const steps = stepsToRun(options);
   const { device } = ctx;
   const { rows: k, cols: d } = centres;
   const shape = shapeFor(k, d, device.limits, ctx.maxChunkRows);

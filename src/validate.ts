@@ -228,6 +228,12 @@ export function checkSamplerOptions(options: SamplerOptions): void {
       `a geometric grid down to tMin = 0 needs at least 2 steps (its last step goes from 1e-3 T to 0), got ${steps}: pass more steps or tMin > 0`,
     );
   }
+  const { stopAfter } = options;
+  if (stopAfter !== undefined && (!Number.isSafeInteger(stopAfter) || stopAfter < 1 || stopAfter > steps)) {
+    throw new InputError(
+      `stopAfter must be an integer with 1 <= stopAfter <= steps = ${steps} (got ${String(stopAfter)}): pass the number of steps to run, or leave it out for the whole run`,
+    );
+  }
 }
 
 /** Centres (K x d, finite), the sample count n and the options, with a Langevin start of shape n x d. */

@@ -2,21 +2,18 @@
 // plots, EM beside it, export, and the headless contract (docs/browser.md):
 // when a run ends, window.ddpmGmm.result holds the export JSON and
 // document.body.dataset.state is "done" (or "error" with window.ddpmGmm.error).
-import { acquireDevice } from '../../host/device.ts';
-import { GpuBackend } from '../../host/engine.ts';
-import { GpuTimer } from '../../host/gpu-timer.ts';
-import { WGSL_SOURCES } from '../../host/shader-sources.ts';
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
 import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
+import { openGpu, type Gpu } from './device.ts';
 import { buildResult, type RunResult } from './export.ts';
+import { pageForm } from './form.ts';
+import { generate, GENERATE_DEFAULT_N, GeneratePlot, type GenerateResult } from './generate.ts';
 import { principalProjection } from './pca.ts';
 import { Plots } from './plots.ts';
-import { EM_DEFAULTS } from '../algorithms/baselines.ts';
-import { DEFAULTS as SCHEDULE_DEFAULTS } from '../algorithms/schedules.ts';
 import { fileData, generatedData, parseMatrixBytes, type PageData } from './problem.ts';
 import { Session } from './session.ts';
-import { DEFAULTS, isPaperSchedule, parseSettings, rawFromParams, type Method, type RawSettings, type Schedule, type Settings, toParams } from './settings.ts';
+import { DEFAULTS, parseSettings, rawFromParams, type Settings, toParams } from './settings.ts';
 import { startOf } from './start.ts';
 
 interface PageApi {
@@ -42,6 +39,8 @@ const pauseBtn = $<HTMLButtonElement>('pause');
 const resetBtn = $<HTMLButtonElement>('reset');
 const exportBtn = $<HTMLButtonElement>('export');
 const fileInput = $<HTMLInputElement>('file');
+const generateBtn = $<HTMLButtonElement>('generate');
+const generateStatus = $('generate-status');
 
 function setState(state: string): void {
   api.state = state;
@@ -71,56 +70,7 @@ window.addEventListener('unhandledrejection', (ev) => fail(ev.reason));
 
 // ---- the form ----
 
-const FIELDS: (keyof Settings)[] = ['k', 'd', 'n', 'separation', 'seed', 'method', 'schedule', 't', 'lr', 'steps', 'noiseSeed', 'emIterations'];
-
-function field(name: string): HTMLInputElement | HTMLSelectElement {
-  const el = form.elements.namedItem(name);
-  if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) throw new Error(`The form is missing '${name}'.`);
-  return el;
-}
-
-function fillForm(s: Settings): void {
-  // t, lr and steps left empty take the library's defaults (shown as placeholders).
-  for (const key of FIELDS) field(key).value = s[key] === undefined ? '' : String(s[key]);
-  methodChanged();
-}
-
-/**
- * Which of t and the step size apply, and the library's defaults as placeholders: a paper schedule sets its
- * own noise scales and step sizes, EM has neither, gradient EM only a step size (docs/experiments.md, "The schedules").
- */
-function methodChanged(): void {
-  const paper = isPaperSchedule(field('schedule').value as Schedule);
-  const method = field('method').value as Method;
-  const ddpm = method === 'ddpm';
-  const applies = { t: ddpm && !paper, lr: (ddpm && !paper) || method === 'gradient-em' };
-  const defaults = {
-    t: `default ${SCHEDULE_DEFAULTS.noiseScale}`,
-    lr: ddpm ? 'default max(1, K/16)' : `default ${EM_DEFAULTS.gradientEmLr}`,
-  };
-  for (const key of ['t', 'lr'] as const) {
-    const el = field(key);
-    el.disabled = !applies[key];
-    el.title = applies[key] ? '' : paper ? 'set by the schedule (its measured defaults)' : 'not used by this method';
-    if (el instanceof HTMLInputElement) el.placeholder = applies[key] ? defaults[key] : '';
-  }
-  const steps = field('steps');
-  if (steps instanceof HTMLInputElement) steps.placeholder = `default ${ddpm ? SCHEDULE_DEFAULTS.maxSteps : EM_DEFAULTS.maxSteps}`;
-  steps.title = paper ? "the step limit of the schedule's last stage" : ddpm && field('schedule').value === 'warm' ? 'the step limit before the averaging tail' : '';
-}
-field('schedule').addEventListener('change', methodChanged);
-field('method').addEventListener('change', methodChanged);
-
-function readForm(): RawSettings {
-  const raw: RawSettings = {};
-  for (const key of FIELDS) raw[key] = field(key).value;
-  return raw;
-}
-
-function source(): 'generate' | 'file' {
-  const checked = form.querySelector<HTMLInputElement>('input[name=source]:checked');
-  return checked?.value === 'file' ? 'file' : 'generate';
-}
+const { field, fillForm, methodChanged, readForm, source } = pageForm(form);
 
 let loadedFile: { data: Matrix; name: string } | undefined;
 
@@ -146,34 +96,16 @@ fileInput.addEventListener('change', () => {
   });
 });
 
-// ---- the device ----
-
-interface Gpu {
-  readonly backend: GpuBackend;
-  readonly timer: GpuTimer | undefined;
-  readonly isSoftware: boolean;
-  readonly timestamps: boolean;
-}
-
-const NO_WEBGPU =
-  'This browser has no WebGPU (navigator.gpu is missing), so the page cannot train. WebGPU is on by default in Chrome and Edge 113+ ' +
-  'on Windows, macOS and ChromeOS, and in Safari 26; on Linux start Chrome with --enable-unsafe-webgpu (and --enable-features=Vulkan), ' +
-  'or in Firefox use Nightly with dom.webgpu.enabled. The command line (npm start) runs the same engine without a browser.';
-
-async function openGpu(): Promise<Gpu> {
-  if (!('gpu' in navigator) || !navigator.gpu) throw new Error(NO_WEBGPU);
-  const acquired = await acquireDevice();
-  const { acquired: timed, timer } = GpuTimer.wrap(acquired);
-  const backend = new GpuBackend({ acquired: timed, sources: WGSL_SOURCES });
-  return { backend, timer, isSoftware: acquired.isSoftware, timestamps: acquired.hasTimestamps };
-}
-
 // ---- a run ----
 
 let gpu: Gpu | undefined;
 let session: Session | undefined;
 let plots: Plots | undefined;
 let longestTaskMs = 0;
+/** The Generate panel's last result for the current session (cleared by a new run or reset). */
+let generated: GenerateResult | undefined;
+let generating = false;
+let generatePlot: GeneratePlot | undefined;
 
 // The longest main-thread task while training: the page's own measure of responsiveness.
 if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
@@ -192,7 +124,8 @@ function fmt(v: number | null | undefined, digits = 4): string {
 
 function result(): RunResult | undefined {
   if (!session || !gpu) return undefined;
-  return buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs });
+  const r = buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs });
+  return generated ? { ...r, generate: generated } : r;
 }
 
 /**
@@ -254,7 +187,44 @@ function updateButtons(): void {
   pauseBtn.disabled = st !== 'running' && st !== 'paused';
   pauseBtn.textContent = st === 'paused' ? 'Resume' : 'Pause';
   exportBtn.disabled = !session || session.stepsDone === 0;
+  // The current centres, while the GPU is not training (sampling shares its queue).
+  generateBtn.disabled = !gpu || !session || generating || st === 'running';
 }
+
+/** The Generate panel with the session's current centres: n particles, FRAMES frames, then the distances. */
+async function runGenerate(n: number): Promise<void> {
+  const run = session;
+  if (!gpu || !run || generating) return;
+  generating = true;
+  generated = undefined;
+  updateButtons();
+  const state = api.state;
+  setState('generating');
+  try {
+    generatePlot?.destroy();
+    const projection = principalProjection(run.input.data);
+    generatePlot = new GeneratePlot($('plot-generate'), projection, run.input.data, run.centres);
+    const g = await generate(gpu.backend, run.centres, run.input.data, n, generatePlot, (done, total) => {
+      generateStatus.textContent = `reverse diffusion: step ${done} / ${total}, n = ${n} particles`;
+    });
+    if (run !== session) return;
+    generated = g;
+    generateStatus.textContent = `n = ${g.n}, ${g.steps} steps (T = ${fmt(g.horizon, 3)}), ${g.frames} frames\n` +
+      `energy distance to ${g.dataRows} data rows:\n  generated ${fmt(g.energyDistance)}\n  direct draws from the learned mixture ${fmt(g.directEnergyDistance)}`;
+    api.result = result();
+    setState('generated');
+  } catch (e) {
+    if (state === 'done') api.result = result();
+    fail(e);
+  } finally {
+    generating = false;
+    updateButtons();
+  }
+}
+
+generateBtn.addEventListener('click', () => {
+  runGenerate(GENERATE_DEFAULT_N).catch(fail);
+});
 
 function dataFor(s: Settings): PageData {
   if (source() === 'file') {
@@ -271,6 +241,10 @@ async function startRun(s: Settings): Promise<void> {
   const input = dataFor(s);
   const start = startOf(s, input);
   longestTaskMs = 0;
+  generated = undefined;
+  generateStatus.textContent = '';
+  generatePlot?.destroy();
+  generatePlot = undefined;
   const run = new Session(gpu.backend, gpu.timer, s, input, start, render);
   session = run;
   plots = new Plots(run, principalProjection(input.data), {
@@ -340,7 +314,11 @@ pauseBtn.addEventListener('click', () => {
 resetBtn.addEventListener('click', () => {
   stopRun().then(() => {
     statusEl.textContent = 'Ready.';
-    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter', 'plot-angle']) $(id).replaceChildren();
+    generatePlot?.destroy();
+    generatePlot = undefined;
+    generated = undefined;
+    generateStatus.textContent = '';
+    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter', 'plot-angle', 'plot-generate']) $(id).replaceChildren();
     showMessage('');
     api.result = undefined;
     api.error = undefined;
@@ -401,7 +379,17 @@ async function main(): Promise<void> {
   updateButtons();
   if (params.get('mode') === 'bench') return benchMode(params, gpu);
   if (settingsError) return fail(settingsError);
-  if (settings.autorun) await startRun(settings);
+  const count = params.get('generate');
+  let particles: number | undefined;
+  if (count !== null) {
+    particles = count === '' ? GENERATE_DEFAULT_N : Number(count);
+    if (!Number.isSafeInteger(particles) || particles < 1) return fail(new InputError(`generate=N takes a positive integer particle count (got '${count}'), e.g. generate=${GENERATE_DEFAULT_N}`));
+  }
+  if (settings.autorun) {
+    await startRun(settings);
+    // generate=N: after a run that ended, the Generate panel with its centres (state 'generated' when done).
+    if (particles !== undefined && session?.status === 'done') await runGenerate(particles);
+  }
 }
 
 main().catch(fail);

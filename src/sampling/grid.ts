@@ -3,6 +3,12 @@
 import { checkSamplerOptions } from '../validate.ts';
 import type { SamplerOptions, TimeGrid } from './types.ts';
 
+/** The steps a run takes: the whole grid, or its first stopAfter steps (DiffusionSampler.stopAfter). */
+export function stepsToRun(options: SamplerOptions): SamplerStep[] {
+  const all = samplerSteps(options);
+  return options.method !== 'langevin' && options.stopAfter !== undefined ? all.slice(0, options.stopAfter) : all;
+}
+
 /**
  * One step k of a sampler, y at forward time t_k -> t_{k+1}. Every update is written as an increment so
  * that float32 keeps small steps (1 + h would round h away):

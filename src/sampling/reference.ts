@@ -5,7 +5,7 @@ import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from '../validate.ts';
-import { samplerSteps, type SamplerStep } from './grid.ts';
+import { stepsToRun, type SamplerStep } from './grid.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch, type ScoreScratch } from './score.ts';
 import type { SampleProgress, SamplerOptions } from './types.ts';
 
@@ -24,7 +24,7 @@ export function sampleReference(
   onProgress?: (p: SampleProgress) => void,
 ): Matrix {
   checkSampleRequest(centres, n, options);
-  const steps = samplerSteps(options);
+  const steps = stepsToRun(options);
   const { rows: K, cols: d } = centres;
   const [k0, k1] = seedKey(options.seed);
   const words = new Uint32Array(4);

@@ -23,6 +23,12 @@ export interface DiffusionSampler {
   readonly grid: TimeGrid;
   /** Philox seed of the start and the step noise (stream STREAMS.sampler). */
   readonly seed: number;
+  /**
+   * Optional, an integer 1..steps: run only the first stopAfter steps of the S-step grid and return y at
+   * t_{stopAfter}. The grid depends only on (T, tMin, S, grid) and step k draws counter k + 1, so the result
+   * is exactly the state of the full run after that many steps (the page's animation frames).
+   */
+  readonly stopAfter?: number;
 }
 
 export interface LangevinSampler {

@@ -128,6 +128,17 @@ describe('samplers: GPU against the float64 reference within the derived bound (
     expect(await hardwarePlan.energyDistance(x, y)).toBe(await loops.energyDistance(x, y));
   });
 
+  it('stopAfter = S is the full run bit for bit, and stopAfter = j (not a batch boundary) is within the bound of the CPU prefix', async () => {
+    for (const name of ['exponential, geometric grid to tMin = 0', 'heun (ode), geometric grid to tMin = 0']) {
+      const options = SAMPLERS[name]! as SamplerOptions & { steps: number };
+      const whole = await gpu.sample(CENTRES[3]!, N, options);
+      expect((await gpu.sample(CENTRES[3]!, N, { ...options, stopAfter: options.steps } as SamplerOptions)).data).toEqual(whole.data);
+      // 13 steps: a part of the first batch of 8 (host/sampler.ts), so the prefix ends between submissions.
+      const prefix = await expectWithinBound(gpu, `K3 stopAfter 13 ${name}`, CENTRES[3]!, { ...options, stopAfter: 13 } as SamplerOptions);
+      expect(prefix.data).not.toEqual(whole.data);
+    }
+  });
+
   it('the same call twice gives the same bits', async () => {
     const options = SAMPLERS['euler-maruyama, uniform grid']!;
     expect((await gpu.sample(CENTRES[3]!, N, options)).data).toEqual((await gpu.sample(CENTRES[3]!, N, options)).data);

@@ -8,7 +8,7 @@ import { pairForm, segmentPlan } from '../../host/energy-distance.ts';
 import { PAIR_WG } from '../../host/programs.ts';
 import { normalsFromWords, philoxInto, seedKey, uniformFromWord } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
-import { type SamplerStep, samplerSteps } from '../../src/sampling/grid.ts';
+import { type SamplerStep, stepsToRun } from '../../src/sampling/grid.ts';
 import type { SamplerOptions } from '../../src/sampling/types.ts';
 import type { Matrix } from '../../src/types.ts';
 import { normalBound, U } from './cases.ts';
@@ -140,7 +140,8 @@ function absTimes(m: Float64Array, b: Float64Array, d: number): Float64Array {
  */
 export function samplerBound(centres: Matrix, n: number, options: SamplerOptions): SamplerBound {
   const { rows: k, cols: d, data: mu } = centres;
-  const steps = samplerSteps(options);
+  // The steps the run takes: a stopAfter prefix is bounded as its own (shorter) run.
+  const steps = stepsToRun(options);
   const key = seedKey(options.seed);
   const start = options.method === 'langevin' ? options.start : undefined;
   const out = new Float64Array(n * d);
