@@ -10,6 +10,7 @@ import { matrix } from '../src/types.ts';
 import { unpad } from './buffers.ts';
 import type { AcquiredDevice } from './device.ts';
 import { energyDistanceOnGpu } from './energy-distance.ts';
+import { modeWeightsOnGpu } from './mode-weights.ts';
 import { type DdpmKernel, type KernelKind, kernelFor } from './kernel-plan.ts';
 import { shapeFor } from './layout.ts';
 import { PipelineCache } from './pipelines.ts';
@@ -252,6 +253,13 @@ export class GpuBackend implements Backend {
       // The pair kernel takes the DDPM kernel's form for this adapter: 'lanes' on software adapters, 'tiled' on GPUs.
       const kind = this.kernelChoice === 'auto' ? (this.isSoftware ? 'lanes' : 'tiled') : this.kernelChoice;
       return energyDistanceOnGpu({ device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, kind, read: (e, w) => this.read(e, w) }, x, y);
+    });
+  }
+
+  modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }> {
+    return this.exclusive(() => {
+      this.requireLive();
+      return modeWeightsOnGpu({ device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, read: (e, w) => this.read(e, w) }, samples, trueCentres);
     });
   }
 

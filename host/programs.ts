@@ -6,7 +6,7 @@ import { STREAMS } from '../src/math/streams.ts';
 import { LANES_WG } from './kernel-plan.ts';
 import { type Shape, shapeConsts } from './layout.ts';
 import type { Specialisation } from './specialise.ts';
-import { pairParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
+import { modeParams, pairParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
 
 /** Where a binding sits; `when` names the flag under whose `#if` the WGSL declares it. */
 export interface BindingSlot {
@@ -190,4 +190,16 @@ export const pairDistanceSums: Program<'rowsA' | 'rowsB' | 'partials' | 'params'
   structs: [pairParams.wgsl],
   bindings: { rowsA: slot(0, 0), rowsB: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
   specialise: (p) => ({ consts: { D4: p.d4, TB: p.tile, WG: PAIR_WG, ROWS: p.rows, UNROLL: p.unrolled ? 1 : 0 }, flags: { TILED: p.tiled } }),
+};
+
+/** Invocations per workgroup of the nearest-centre counts (one sample each). */
+export const MODE_WG = 64;
+
+/** The nearest-centre counts behind the mode weights (host/mode-weights.ts): specialised on d/4 only, K is a run-time value. */
+export const modeCounts: Program<'samples' | 'centres' | 'partials' | 'params', { readonly d4: number }> = {
+  entry: 'modeCounts',
+  files: ['mode_weights.wgsl'],
+  structs: [modeParams.wgsl],
+  bindings: { samples: slot(0, 0), centres: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D4: p.d4, WG: MODE_WG }, flags: {} }),
 };

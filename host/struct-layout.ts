@@ -87,3 +87,11 @@ export const pairParams = defineStruct('PairParams', [
   ['segmentRows', 'u32'],
   ['partialBase', 'u32'],
 ] as const);
+
+/** Per dispatch of the nearest-centre counts behind the mode weights (shaders/mode_weights.wgsl). */
+export const modeParams = defineStruct('ModeParams', [
+  ['rows', 'u32'],
+  ['k', 'u32'],
+  ['firstRow', 'u32'],
+  ['groups', 'u32'],
+] as const);

@@ -94,6 +94,11 @@ export interface Backend {
   sample(centres: Matrix, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix>;
   /** The energy distance between two sample sets of the same d (docs/math.md section 11). */
   energyDistance(x: Matrix, y: Matrix): Promise<number>;
+  /**
+   * The fraction of `samples` nearest (Euclidean) each row of `trueCentres`, ties to the lower index, and the
+   * largest |fraction - 1/K| (docs/math.md section 11). Same d; both non-empty and finite.
+   */
+  modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }>;
   /** Release device resources. */
   dispose(): void;
 }

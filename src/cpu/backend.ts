@@ -15,7 +15,7 @@ import {
   type NoiseSpec,
 } from '../types.ts';
 import { emStep, gradientEmStep } from './reference.ts';
-import { energyDistance } from '../sampling/metrics.ts';
+import { energyDistance, modeWeights } from '../sampling/metrics.ts';
 import { sampleReference } from '../sampling/reference.ts';
 import type { SampleProgress, SamplerOptions } from '../sampling/types.ts';
 import { checkGdOptions, checkProblem, checkStepSize } from '../validate.ts';
@@ -269,6 +269,10 @@ export class CpuBackend implements Backend {
 
   async energyDistance(x: Matrix, y: Matrix): Promise<number> {
     return energyDistance(x, y);
+  }
+
+  async modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }> {
+    return modeWeights(samples, trueCentres);
   }
 
   dispose(): void {

@@ -8,7 +8,6 @@ import { mixtureSamples } from '../estimator.ts';
 import { generateMixture, trueCentres } from '../generate.ts';
 import { centreError } from '../metrics.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../sample-options.ts';
-import { modeWeights } from '../sampling/metrics.ts';
 import type { Integrator, SamplerOptions } from '../sampling/types.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { capped, fitLine, interval, mean, measure, nullLevel, num, REFERENCE, NULL_OFFSET, sd, timed, type Curve, type Experiment, type Measured, type NullLevel, type Row } from './sampling-support.ts';
@@ -226,7 +225,7 @@ const langevinVsDiffusion: Experiment = async (backend, o, log) => {
     ];
     for (const [method, run] of runs) {
       const [s, seconds] = await timed(run);
-      const w = modeWeights(s, centres);
+      const w = await backend.modeWeights(s, centres);
       const D = await backend.energyDistance(s, reference);
       rows.push({
         experiment: 'langevin-vs-diffusion',

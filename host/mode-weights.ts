@@ -1,0 +1,79 @@
+// The mode weights on the GPU (src/sampling/metrics.ts modeWeights; shaders/mode_weights.wgsl): each sample's
+// nearest true centre in float32, counted per workgroup into u32 partials that the host adds exactly, in a fixed
+// order, so the counts are deterministic. Samples are split into chunks that fit one storage binding.
+import { DeviceError } from '../src/errors.ts';
+import type { ModeWeights } from '../src/sampling/metrics.ts';
+import type { Matrix } from '../src/types.ts';
+import { checkSampleSets } from '../src/validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
+import { foldWorkgroups } from './dispatch.ts';
+import { chunkRows } from './kernel-plan.ts';
+import type { PipelineCache } from './pipelines.ts';
+import { MODE_WG, modeCounts } from './programs.ts';
+import type { ReadTarget } from './readback.ts';
+import { modeParams } from './struct-layout.ts';
+import { COPY_DST, UNIFORM } from './usage.ts';
+
+/** u32 counts per read-back, at most (K per workgroup). */
+const PARTIALS_PER_READ = 2 ** 20;
+
+export interface ModeContext {
+  readonly device: GPUDevice;
+  readonly pipelines: PipelineCache;
+  readonly maxChunkRows: number;
+  readonly read: (encoder: GPUCommandEncoder, what: readonly ReadTarget[]) => Promise<ArrayBuffer[]>;
+}
+
+/** The share of the samples nearest each true centre and the largest |w_j - 1/K| (the Backend's `modeWeights`). */
+export async function modeWeightsOnGpu(ctx: ModeContext, samples: Matrix, trueCentres: Matrix): Promise<ModeWeights> {
+  checkSampleSets(samples, trueCentres, 'the mode weights');
+  const { device, pipelines } = ctx;
+  const K = trueCentres.rows;
+  const d4 = Math.ceil(samples.cols / 4);
+  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  if (16 * d4 * K > binding) throw new DeviceError(`the mode weights: ${K} centres in d = ${samples.cols} need ${16 * d4 * K} bytes, over one storage binding (${binding})`);
+  if (K > PARTIALS_PER_READ) throw new DeviceError(`the mode weights: K = ${K} centres is over ${PARTIALS_PER_READ}; use --backend cpu`);
+  const rowsPerChunk = Math.min(ctx.maxChunkRows, Math.floor(binding / (16 * d4)));
+  const groupsPerRead = Math.floor(PARTIALS_PER_READ / K);
+  const program = pipelines.get(modeCounts, { d4 });
+  const centres = createBuffer(device, 16 * d4 * K, STORAGE_RW, padRows(trueCentres, 0, K, d4));
+  const partials = createBuffer(device, 4 * K * groupsPerRead, STORAGE_RW);
+  const counts = new Float64Array(K);
+  try {
+    for (const chunk of chunkRows(samples.rows, rowsPerChunk)) {
+      const rows = createBuffer(device, 16 * d4 * chunk.rows, STORAGE_RW, padRows(samples, chunk.base, chunk.rows, d4));
+      try {
+        const groupsInChunk = Math.ceil(chunk.rows / MODE_WG);
+        for (let first = 0; first < groupsInChunk; first += groupsPerRead) {
+          const groups = Math.min(groupsPerRead, groupsInChunk - first);
+          const values = { rows: chunk.rows, k: K, firstRow: first * MODE_WG, groups };
+          const uniform = createBuffer(device, modeParams.byteSize, UNIFORM | COPY_DST, new Uint8Array(modeParams.pack(values)));
+          try {
+            const encoder = device.createCommandEncoder();
+            const pass = encoder.beginComputePass();
+            pass.setPipeline(program.pipeline);
+            pipelines.bind(pass, program, { samples: rows, centres, partials, params: uniform });
+            const [gx, gy] = foldWorkgroups(groups, device.limits.maxComputeWorkgroupsPerDimension);
+            pass.dispatchWorkgroups(gx, gy);
+            pass.end();
+            const [bytes] = await ctx.read(encoder, [{ buffer: partials, bytes: 4 * K * groups }]);
+            const got = new Uint32Array(bytes, 0, K * groups);
+            for (let g = 0; g < groups; g++) for (let j = 0; j < K; j++) counts[j] = counts[j]! + got[g * K + j]!;
+          } finally {
+            uniform.destroy();
+          }
+        }
+      } finally {
+        rows.destroy();
+      }
+    }
+  } finally {
+    centres.destroy();
+    partials.destroy();
+  }
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total !== samples.rows) throw new DeviceError(`the mode weights: the GPU counted ${total} samples of ${samples.rows}`);
+  const weights = Array.from(counts, (c) => c / samples.rows);
+  const maxDeviation = Math.max(...weights.map((w) => Math.abs(w - 1 / K)));
+  return { weights, maxDeviation };
+}
