@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
+import { embedShaders } from './scripts/embed-shaders.mjs';
+
+// The engine imports host/shader-sources.ts, generated from shaders/*.wgsl and not kept in git.
+embedShaders();
 
 export default defineConfig({
   test: {

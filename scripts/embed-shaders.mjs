@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Embeds shaders/*.wgsl into host/shader-sources.ts, so the package needs neither node:fs nor a bundler's
-// glob import at run time. `npm run embed-shaders` rewrites it; `--check` exits 1 when it is stale.
+// Generates host/shader-sources.ts (not in git) from shaders/*.wgsl, so the package needs neither node:fs
+// nor a bundler's glob import at run time. The build, the type check, vitest, Vite and bin/dev.js call
+// embedShaders() first; `--check` exits 1 when the file is stale.
 import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -20,16 +21,20 @@ export function renderShaderModule() {
   return lines.join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Writes host/shader-sources.ts when it is missing or differs from shaders/; true when it wrote. */
+export function embedShaders() {
   const text = renderShaderModule();
-  const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  if (existsSync(target) && readFileSync(target, 'utf8') === text) return false;
+  writeFileSync(target, text);
+  return true;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes('--check')) {
-    if (current !== text) {
+    const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+    if (current !== renderShaderModule()) {
       console.error('host/shader-sources.ts is stale: run `npm run embed-shaders`');
       process.exit(1);
     }
-  } else if (current !== text) {
-    writeFileSync(target, text);
-    console.log('wrote host/shader-sources.ts');
-  }
+  } else if (embedShaders()) console.log('wrote host/shader-sources.ts');
 }
