@@ -1,49 +1,11 @@
-// What the sampling experiments (sampling.ts) share: the suite's shapes, a least-squares line with its 95%
+// What the sampling experiments (sampling.ts) share: a least-squares line with its 95%
 // interval, and the energy distance of a sampler to direct samples against the direct-vs-direct level
 // (docs/experiments.md, 'Sampling').
 import { mixtureSamples } from '../estimator.ts';
 import type { SamplerOptions } from '../sampling/types.ts';
 import type { Backend, Matrix } from '../types.ts';
 
-// ---------------------------------------------------------------------------------------------
-// The suite's shapes (suite.ts), restated: suite.ts registers the sampling experiments, so importing its types
-// here would tie the files into an import cycle (test/package/layout.test.ts). tsc checks that the two agree
-// where suite.ts spreads SAMPLING_EXPERIMENTS into its registry.
-
-export interface Row {
-  readonly experiment: string;
-  readonly setting: string;
-  readonly method: string;
-  readonly value: number;
-  readonly valueName: 'error' | 'distance' | 'slope' | 'weight error';
-  readonly steps: number;
-  readonly seconds: number;
-  /** EM's figure on the same data, where it applies. */
-  readonly em?: number;
-  readonly note?: string;
-}
-
-export interface Curve {
-  readonly experiment: string;
-  readonly label: string;
-  readonly points: [number, number][];
-  readonly xLabel?: string;
-  readonly yLabel?: string;
-  readonly yScale?: 'log' | 'linear';
-  readonly xScale?: 'log' | 'linear';
-}
-
-export interface SuiteOptions {
-  readonly quick: boolean;
-  /** Cap on every n and N (--max-n); the rows name the sizes used. */
-  readonly maxN?: number;
-}
-
-export type Experiment = (
-  backend: Backend,
-  options: SuiteOptions,
-  log: (msg: string) => void,
-) => Promise<{ readonly rows: Row[]; readonly curves: Curve[]; readonly settings: Record<string, unknown> }>;
+import { timed } from './common.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Statistics
@@ -99,17 +61,6 @@ export function num(v: number, digits = 3): string {
 
 export function interval(f: LineFit): string {
   return Number.isFinite(f.lo) ? `95% interval [${num(f.lo)}, ${num(f.hi)}]` : 'no interval (fewer than 3 points)';
-}
-
-/** --max-n caps every N and n (SuiteOptions.maxN); the rows name the sizes used. */
-export function capped(o: SuiteOptions, n: number): number {
-  return o.maxN !== undefined ? Math.min(n, o.maxN) : n;
-}
-
-export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = performance.now();
-  const v = await f();
-  return [v, (performance.now() - t0) / 1000];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import { centreError } from '../metrics.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../sample-options.ts';
 import type { Integrator, SamplerOptions } from '../sampling/types.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
-import { capped, fitLine, interval, mean, measure, nullLevel, num, REFERENCE, NULL_OFFSET, sd, timed, type Curve, type Experiment, type Measured, type NullLevel, type Row } from './sampling-support.ts';
+import { capped, timed, type Curve, type Experiment, type Row } from './common.ts';
+import { fitLine, interval, mean, measure, nullLevel, num, REFERENCE, NULL_OFFSET, sd, type Measured, type NullLevel } from './sampling-support.ts';
 
 export { fitLine, type LineFit } from './sampling-support.ts';
 

@@ -20,65 +20,15 @@ import { DivergenceError } from '../errors.ts';
 import { generateMixture } from '../generate.ts';
 import { centreError } from '../metrics.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
+import { capped, timed, type Curve, type Experiment, type ExperimentResult, type Row, type SuiteOptions } from './common.ts';
 import { SAMPLING_EXPERIMENTS } from './sampling.ts';
 
-export interface Row {
-  readonly experiment: string;
-  readonly setting: string;
-  readonly method: string;
-  /** Largest matched centre error (or, for connections, the cosine; for annealed, the success rate). */
-  readonly value: number;
-  readonly valueName: 'error' | 'cosine' | 'success' | 'distance' | 'slope' | 'weight error';
-  readonly steps: number;
-  readonly seconds: number;
-  /** EM's figure on the same data, where it applies. */
-  readonly em?: number;
-  readonly note?: string;
-}
-
-export interface Curve {
-  readonly experiment: string;
-  readonly label: string;
-  readonly points: [number, number][];
-  /** Default: the largest matched error against the step, on a log scale. */
-  readonly xLabel?: string;
-  readonly yLabel?: string;
-  readonly yScale?: 'log' | 'linear';
-  /** Default linear from 0; 'log' spans the points' range on a log axis. */
-  readonly xScale?: 'log' | 'linear';
-}
-
-export interface ExperimentResult {
-  readonly rows: Row[];
-  readonly curves: Curve[];
-  readonly settings: Record<string, unknown>;
-}
-
-export interface SuiteOptions {
-  /** Small N, d, K and seed counts: minutes on a software adapter. */
-  readonly quick: boolean;
-  /**
-   * Cap on every setting's N, for machines without a GPU, where the largest full settings take hours
-   * (docs/experiments.md, 'The full suite on this machine'); each row's setting names the N it ran with.
-   */
-  readonly maxN?: number;
-}
-
-export type Experiment = (backend: Backend, options: SuiteOptions, log: (msg: string) => void) => Promise<ExperimentResult>;
-
-function capped(o: SuiteOptions, n: number): number {
-  return o.maxN !== undefined ? Math.min(n, o.maxN) : n;
-}
+export type { Curve, Experiment, ExperimentResult, Row, SuiteOptions } from './common.ts';
 
 function curveOf(experiment: string, label: string, history: HistoryRow[]): Curve {
   return { experiment, label, points: history.filter((h) => h.error !== undefined).map((h) => [h.step + 1, h.error!]) };
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = performance.now();
-  const v = await f();
-  return [v, (performance.now() - t0) / 1000];
-}
 
 /** EM from k-means++ seeding: the baseline every row is compared with. */
 async function emBaseline(backend: Backend, data: Matrix, k: number, truth: Matrix, seed: number): Promise<[LoopResult, number]> {
