@@ -1,21 +1,23 @@
-// Philox4x32-10 and Box-Muller, docs/math.md section 7. The CPU reference
+// Philox4x32-7 and Box-Muller, docs/math.md section 7. The CPU reference
 // (src/math/philox.ts) produces the same 32-bit words bit for bit.
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
+// Seven rounds, the fewest that pass BigCrush (Salmon et al., SC'11): chosen for speed in docs/performance.md.
+const PHILOX_ROUNDS: u32 = 7u;
 
-// The high 32 bits of the 64-bit product a * b: WGSL has no 64-bit integers.
+// The high 32 bits of the 64-bit product a * b from 16-bit pieces: WGSL has no 64-bit integers.
+// (a_lo b_lo >> 16) + a_lo b_hi < 2^32 cannot overflow; adding a_hi b_lo can, once, and then wraps below it.
 fn mulhi32(a: u32, b: u32) -> u32 {
   let a_lo = a & 0xffffu;
   let a_hi = a >> 16u;
   let b_lo = b & 0xffffu;
   let b_hi = b >> 16u;
-  let lh = a_lo * b_hi;
   let hl = a_hi * b_lo;
-  let mid = ((a_lo * b_lo) >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
-  return a_hi * b_hi + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+  let mid = ((a_lo * b_lo) >> 16u) + a_lo * b_hi + hl;
+  return a_hi * b_hi + (mid >> 16u) + select(0u, 0x10000u, mid < hl);
 }
 
 fn philoxRound(c: vec4<u32>, k: vec2<u32>) -> vec4<u32> {
@@ -26,10 +28,11 @@ fn philoxRound(c: vec4<u32>, k: vec2<u32>) -> vec4<u32> {
   return vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
 }
 
-fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+// Philox4x32 with `rounds` rounds (the known-answer tests run 7 and 10; the noise PHILOX_ROUNDS).
+fn philox4x32(counter: vec4<u32>, key: vec2<u32>, rounds: u32) -> vec4<u32> {
   var c = counter;
   var k = key;
-  for (var round = 0u; round < 9u; round++) {
+  for (var round = 1u; round < rounds; round++) {
     c = philoxRound(c, k);
     k += vec2<u32>(PHILOX_W0, PHILOX_W1);
   }
@@ -74,7 +77,7 @@ fn boxMuller(words: vec4<u32>) -> vec4<f32> {
 
 // Normals 4*block .. 4*block+3 of sample n at step `step` (counter layout of docs/math.md section 7).
 fn noiseBlock(key: vec2<u32>, sample: u32, block: u32, step: u32, stream: u32) -> vec4<f32> {
-  return boxMuller(philox4x32_10(vec4<u32>(sample, block, step, stream), key));
+  return boxMuller(philox4x32(vec4<u32>(sample, block, step, stream), key, PHILOX_ROUNDS));
 }
 
 // ---- The same noise, with the work that does not depend on the coordinate block hoisted ----
@@ -112,7 +115,7 @@ fn noiseBlockFromRow(s: NoiseRowState, key: vec2<u32>, block: u32) -> vec4<f32> 
   // Round 3: x, y from M1 * c2.z; z, w from the hoisted M0 * c2.x.
   var c = vec4<u32>(mulhi32(PHILOX_M1, c2z) ^ s.c2y ^ k2.x, PHILOX_M1 * c2z, s.a3hi ^ c2w ^ k2.y, s.a3lo);
   var k = k2 + vec2<u32>(PHILOX_W0, PHILOX_W1);
-  for (var round = 3u; round < 9u; round++) {
+  for (var round = 4u; round < PHILOX_ROUNDS; round++) {
     c = philoxRound(c, k);
     k += vec2<u32>(PHILOX_W0, PHILOX_W1);
   }

@@ -1,7 +1,7 @@
-// Raw Philox4x32-10 words for given counters and keys: the known-answer test
+// Raw Philox4x32 words for given counters, keys and round counts: the known-answer test
 // on the GPU. Compiled together with philox.wgsl.
 
-@group(0) @binding(0) var<storage, read> philoxInput: array<vec4<u32>>;   // pairs: counter, (key.x, key.y, 0, 0)
+@group(0) @binding(0) var<storage, read> philoxInput: array<vec4<u32>>;   // pairs: counter, (key.x, key.y, rounds, 0)
 @group(0) @binding(1) var<storage, read_write> philoxOutput: array<vec4<u32>>;
 
 @compute @workgroup_size(64)
@@ -10,5 +10,6 @@ fn philoxProbe(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= arrayLength(&philoxOutput)) {
     return;
   }
-  philoxOutput[i] = philox4x32_10(philoxInput[2u * i], philoxInput[2u * i + 1u].xy);
+  let keyRounds = philoxInput[2u * i + 1u];
+  philoxOutput[i] = philox4x32(philoxInput[2u * i], keyRounds.xy, keyRounds.z);
 }

@@ -1,4 +1,4 @@
-// Philox4x32-10 counter-based noise shared bit for bit with the GPU (docs/math.md section 7).
+// Philox4x32-7 counter-based noise shared bit for bit with the GPU (docs/math.md section 7).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { STREAMS } from './streams.ts';
@@ -17,14 +17,17 @@ const TWO_53 = 9007199254740992;
 const INV_TWO_23 = 1 / 8388608;
 const TWO_PI = 2 * Math.PI;
 
+/** Rounds of Philox4x32 in the noise: 7, the fewest that pass BigCrush (docs/math.md section 7, docs/performance.md). */
+export const PHILOX_ROUNDS = 7;
+
 /** The Philox stream of the DDPM training noise (docs/math.md section 7); ids live in streams.ts. */
 export const STREAM_TRAINING_NOISE: number = STREAMS.trainingNoise;
 /** The Philox stream of the synthetic data generator. */
 export const STREAM_DATA_GENERATOR: number = STREAMS.dataGenerator;
 
 /**
- * Philox4x32-10 into `out` (4 words) without allocating: the hot path of the CPU noise.
- * The 32x32 -> 64 products are exact: 16-bit halves keep every partial sum below 2^53.
+ * Philox4x32 (PHILOX_ROUNDS rounds unless told) into `out` (4 words) without allocating: the hot path of the
+ * CPU noise. The 32x32 -> 64 products are exact: 16-bit halves keep every partial sum below 2^53.
  */
 export function philoxInto(
   c0: number,
@@ -34,6 +37,7 @@ export function philoxInto(
   k0: number,
   k1: number,
   out: Uint32Array,
+  rounds = PHILOX_ROUNDS,
 ): Uint32Array {
   c0 >>>= 0;
   c1 >>>= 0;
@@ -41,7 +45,7 @@ export function philoxInto(
   c3 >>>= 0;
   k0 >>>= 0;
   k1 >>>= 0;
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < rounds; round++) {
     if (round > 0) {
       k0 = (k0 + W0) >>> 0;
       k1 = (k1 + W1) >>> 0;
@@ -74,12 +78,13 @@ export function philoxInto(
   return out;
 }
 
-/** Philox4x32-10 of a 4-word counter under a 2-word key (docs/math.md section 7). */
-export function philox4x32_10(
+/** Philox4x32 of a 4-word counter under a 2-word key, PHILOX_ROUNDS rounds unless told (docs/math.md section 7). */
+export function philox4x32(
   ctr: readonly [number, number, number, number] | Uint32Array,
   key: readonly [number, number] | Uint32Array,
+  rounds = PHILOX_ROUNDS,
 ): Uint32Array {
-  return philoxInto(ctr[0]!, ctr[1]!, ctr[2]!, ctr[3]!, key[0]!, key[1]!, new Uint32Array(4));
+  return philoxInto(ctr[0]!, ctr[1]!, ctr[2]!, ctr[3]!, key[0]!, key[1]!, new Uint32Array(4), rounds);
 }
 
 /** Key = (seed mod 2^32, floor(seed / 2^32)) for an integer seed in [0, 2^53) (docs/math.md section 7). */

@@ -1,11 +1,12 @@
-// Philox4x32-10 and the Box-Muller noise on the GPU (shaders/philox.wgsl) against the float64 CPU reference
+// Philox4x32-7 and the Box-Muller noise on the GPU (shaders/philox.wgsl) against the float64 CPU reference
 // (src/math/philox.ts), docs/math.md section 7: the 32-bit words agree bit for bit; the normals differ only by the
 // float32 rounding of log, sqrt (WGSL's accuracy table) and of the engine's own cosSin (test/support/cases.ts, normalBound).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
-import { noiseMatrix, philox4x32_10 } from '../../src/math/philox.ts';
+import { noiseMatrix, philox4x32, PHILOX_ROUNDS } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
 import { noiseBound } from '../support/cases.ts';
+import { PHILOX_KAT } from '../support/kat-vectors.ts';
 import { noiseProbe, philoxWords } from './probes.ts';
 
 let gpu: GpuBackend;
@@ -20,31 +21,16 @@ afterAll(() => {
 
 const hex = (w: ArrayLike<number>): string[] => Array.from(w, (v) => (v >>> 0).toString(16).padStart(8, '0'));
 
-describe('Philox4x32-10 on the GPU', () => {
-  // Known answers: Random123 tests/kat_vectors, rows "philox4x32 10" (the same values as test/cpu/philox.test.ts,
-  // taken from DEShawResearch/Random123-Boost libs/random/test/test_philox.cpp, commit 916db91a).
-  const KAT: { counter: number[]; key: number[]; expected: string[] }[] = [
-    { counter: [0, 0, 0, 0], key: [0, 0], expected: ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8'] },
-    {
-      counter: [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
-      key: [0xffffffff, 0xffffffff],
-      expected: ['408f276d', '41c83b0e', 'a20bc7c6', '6d5451fd'],
-    },
-    {
-      counter: [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
-      key: [0xa4093822, 0x299f31d0],
-      expected: ['d16cfe09', '94fdcceb', '5001e420', '24126ea1'],
-    },
-  ];
-
-  it('matches the Random123 known-answer vectors bit for bit', async () => {
-    const counters = Uint32Array.from(KAT.flatMap((v) => v.counter));
-    const keys = Uint32Array.from(KAT.flatMap((v) => v.key));
-    const words = await philoxWords(gpu, counters, keys);
-    KAT.forEach((v, i) => expect(hex(words.subarray(4 * i, 4 * i + 4))).toEqual(v.expected));
+describe('Philox4x32 on the GPU', () => {
+  it('matches the Random123 known-answer vectors at 7 and 10 rounds bit for bit (test/support/kat-vectors.ts)', async () => {
+    for (const rounds of [7, 10]) {
+      const kat = PHILOX_KAT.filter((v) => v.rounds === rounds);
+      const words = await philoxWords(gpu, Uint32Array.from(kat.flatMap((v) => v.counter)), Uint32Array.from(kat.flatMap((v) => v.key)), rounds);
+      kat.forEach((v, i) => expect(hex(words.subarray(4 * i, 4 * i + 4))).toEqual(v.expected));
+    }
   });
 
-  it('equals the CPU philox4x32_10 on 10,000 pseudo-random counters and keys, bit for bit', async () => {
+  it('equals the CPU philox4x32 at the noise rounds (PHILOX_ROUNDS) on 10,000 pseudo-random counters and keys, bit for bit', async () => {
     const n = 10_000;
     let state = 0x9e3779b9;
     const next = (): number => {
@@ -58,10 +44,10 @@ describe('Philox4x32-10 on the GPU', () => {
     const keys = new Uint32Array(2 * n);
     for (let i = 0; i < 4 * n; i++) counters[i] = next();
     for (let i = 0; i < 2 * n; i++) keys[i] = next();
-    const words = await philoxWords(gpu, counters, keys);
+    const words = await philoxWords(gpu, counters, keys, PHILOX_ROUNDS);
     let mismatches = 0;
     for (let i = 0; i < n; i++) {
-      const cpu = philox4x32_10(counters.subarray(4 * i, 4 * i + 4), keys.subarray(2 * i, 2 * i + 2));
+      const cpu = philox4x32(counters.subarray(4 * i, 4 * i + 4), keys.subarray(2 * i, 2 * i + 2));
       for (let w = 0; w < 4; w++) if (words[4 * i + w] !== cpu[w]) mismatches++;
     }
     expect(mismatches).toBe(0);

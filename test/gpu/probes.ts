@@ -37,14 +37,15 @@ function requireSingleChunk(res: ShapeResources): void {
   if (res.chunkUniforms.length !== 1) throw new InputError('The probe entry points take data that fit one storage binding.');
 }
 
-/** Raw Philox4x32-10 words for each (counter, key): 4 counter words and 2 key words per item. */
-export function philoxWords(gpu: GpuBackend, counters: Uint32Array, keys: Uint32Array): Promise<Uint32Array> {
+/** Raw Philox4x32 words of `rounds` rounds for each (counter, key): 4 counter words and 2 key words per item. */
+export function philoxWords(gpu: GpuBackend, counters: Uint32Array, keys: Uint32Array, rounds: number): Promise<Uint32Array> {
   return gpu.withInternals(async ({ device, pipelines, read }) => {
     const n = counters.length / 4;
     const input = new Uint32Array(8 * n);
     for (let i = 0; i < n; i++) {
       input.set(counters.subarray(4 * i, 4 * i + 4), 8 * i);
       input.set(keys.subarray(2 * i, 2 * i + 2), 8 * i + 4);
+      input[8 * i + 6] = rounds;
     }
     const philoxInput = createBuffer(device, input.byteLength, STORAGE_RW, input);
     const philoxOutput = createBuffer(device, 16 * n, STORAGE_RW);

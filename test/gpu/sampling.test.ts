@@ -77,8 +77,9 @@ async function expectWithinBound(backend: GpuBackend, label: string, centres: Ma
   // normalBound (test/support/sampling-bounds.ts, derived under the rules of test/support/cases.ts).
   const worst = worstRatio(got.data, ref.data, bound);
   expect(worst.ratio).toBeLessThanOrEqual(1);
-  // Not vacuous: the bound stays far below the samples' own scale (about 1 to 5).
-  expect(Math.max(...bound)).toBeLessThan(1e-3);
+  // Not vacuous: the bound stays far below the samples' own scale (about 1 to 5); its largest here is 1.7e-3, for a
+  // Langevin sample that starts between components, where the score's Jacobian grows the carried error most.
+  expect(Math.max(...bound)).toBeLessThan(1e-2);
   report.push(`${label}: max |gpu - cpu| / bound = ${worst.ratio.toExponential(2)}, max bound ${Math.max(...bound).toExponential(2)}, logit shift ${maxLogitShift.toExponential(2)}`);
   return got;
 }
