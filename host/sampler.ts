@@ -12,7 +12,7 @@ import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
 import { foldWorkgroups } from './dispatch.ts';
 import { chunkRows } from './kernel-plan.ts';
 import { shapeFor } from './layout.ts';
-import type { PipelineCache } from './pipelines.ts';
+import type { CompiledProgram, PipelineCache } from './pipelines.ts';
 import { SAMPLE_WG, sampleStart, sampleSteps } from './programs.ts';
 import type { ReadTarget } from './readback.ts';
 import { sampleParams } from './struct-layout.ts';
@@ -55,36 +55,79 @@ export async function sampleOnGpu(
   onProgress?: (p: SampleProgress) => void,
 ): Promise<Matrix> {
   checkSampleRequest(centres, n, options);
-  const steps = stepsToRun(options);
   const { device } = ctx;
   const { rows: k, cols: d } = centres;
   const shape = shapeFor(k, d, device.limits, ctx.maxChunkRows);
   const d4 = shape.d4;
   const heun = options.method === 'ode';
   const spec = { k, d, d4, heun, unrolled: ctx.unrolled(k, d) };
-  const program = ctx.pipelines.get(sampleSteps, spec);
+  const centresBuffer = createBuffer(device, 16 * k * d4, STORAGE_RW, padRows(centres, 0, k, d4));
+  // ||mu_j||^2 in float64, rounded once: cheaper and closer than each invocation's own float32 sum.
+  const norms = createBuffer(device, 4 * k, STORAGE_RW, Float32Array.from({ length: k }, (_, j) => centres.data.subarray(j * d, (j + 1) * d).reduce((s, v) => s + v * v, 0)));
+  try {
+    const kernel: SamplerKernel = {
+      start: ctx.pipelines.get(sampleStart, spec),
+      steps: ctx.pipelines.get(sampleSteps, spec),
+      scoreBuffers: { centres: centresBuffer, centreNorms: norms },
+      stepBytes: 32,
+      stepTable,
+      flopsPerStep: 4 * k * 4 * d4 * (heun ? 2 : 1),
+    };
+    return await runSampler(ctx, kernel, n, d, shape.rowsPerChunk, options, onProgress);
+  } finally {
+    centresBuffer.destroy();
+    norms.destroy();
+  }
+}
+
+/** What a score adds to the shared run of runSampler: its two entry points, its buffers and its step table. Both entry
+ * points also bind `samples`, `stepTable`, `params` (SampleParams) and `status` as sample_step.wgsl does. */
+export interface SamplerKernel {
+  /** The N(0, I) start (binds samples and params only). */
+  readonly start: CompiledProgram<string>;
+  readonly steps: CompiledProgram<string>;
+  /** The score's own buffers, bound by name to every step dispatch. */
+  readonly scoreBuffers: Readonly<Record<string, GPUBuffer>>;
+  /** Bytes of one step's rows in the step table. */
+  readonly stepBytes: number;
+  /** Steps first .. first + count as the kernel reads them. */
+  stepTable(steps: readonly SamplerStep[], first: number, count: number): ArrayBufferView;
+  /** Flops per sample and step: it sizes the dispatches on a GPU. */
+  readonly flopsPerStep: number;
+}
+
+/** The run shared by every sampler kernel: the samples in chunk buffers, batches of steps, the divergence flag, the read-back. */
+export async function runSampler(
+  ctx: SamplerContext,
+  kernel: SamplerKernel,
+  n: number,
+  d: number,
+  rowsPerChunk: number,
+  options: SamplerOptions,
+  onProgress?: (p: SampleProgress) => void,
+): Promise<Matrix> {
+  const steps = stepsToRun(options);
+  const { device } = ctx;
+  const d4 = Math.ceil(d / 4);
+  const program = kernel.steps;
   const groups = (rows: number) => {
     const wanted = Math.ceil(rows / SAMPLE_WG);
     return foldWorkgroups(ctx.software ? Math.min(wanted, SOFTWARE_GROUPS) : wanted, device.limits.maxComputeWorkgroupsPerDimension);
   };
   const start = options.method === 'langevin' ? options.start : undefined;
-  const chunks = chunkRows(n, shape.rowsPerChunk).map((c) => ({
+  const chunks = chunkRows(n, rowsPerChunk).map((c) => ({
     ...c,
     buffer: createBuffer(device, 16 * d4 * c.rows, STORAGE_RW, start ? padRows(start, c.base, c.rows, d4) : undefined),
   }));
-  const centresBuffer = createBuffer(device, 16 * k * d4, STORAGE_RW, padRows(centres, 0, k, d4));
-  // ||mu_j||^2 in float64, rounded once: cheaper and closer than each invocation's own float32 sum.
-  const norms = createBuffer(device, 4 * k, STORAGE_RW, Float32Array.from({ length: k }, (_, j) => centres.data.subarray(j * d, (j + 1) * d).reduce((s, v) => s + v * v, 0)));
   const perSubmit = Math.min(MAX_STEPS_PER_SUBMIT, steps.length, Math.max(MIN_STEPS_PER_SUBMIT, Math.ceil(steps.length / PROGRESS_REPORTS)));
-  const table = createBuffer(device, 32 * perSubmit, STORAGE_RW);
+  const table = createBuffer(device, kernel.stepBytes * perSubmit, STORAGE_RW);
   const status = createBuffer(device, 16, STORAGE_RW, new Uint32Array([NO_STEP, 0, 0, 0]));
-  const flopsPerStep = 4 * k * 4 * d4 * (heun ? 2 : 1);
-  const perDispatch = ctx.software ? perSubmit : Math.max(1, Math.floor(FLOPS_PER_DISPATCH / (Math.min(n, shape.rowsPerChunk) * flopsPerStep)));
+  const perDispatch = ctx.software ? perSubmit : Math.max(1, Math.floor(FLOPS_PER_DISPATCH / (Math.min(n, rowsPerChunk) * kernel.flopsPerStep)));
   const [seedLo, seedHi] = seedKey(options.seed);
   try {
     for (let done = 0; done < steps.length; ) {
       const count = Math.min(perSubmit, steps.length - done);
-      device.queue.writeBuffer(table, 0, stepTable(steps, done, count));
+      device.queue.writeBuffer(table, 0, kernel.stepTable(steps, done, count));
       const uniforms: GPUBuffer[] = [];
       const uniform = (firstStep: number, stepCount: number, tableRow: number, c: { rows: number; base: number }): GPUBuffer => {
         const values = { rows: c.rows, chunkBase: c.base, firstStep, stepCount, tableRow, seedLo, seedHi };
@@ -95,7 +138,7 @@ export async function sampleOnGpu(
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       if (done === 0 && !start) {
-        const first = ctx.pipelines.get(sampleStart, spec);
+        const first = kernel.start;
         pass.setPipeline(first.pipeline);
         for (const c of chunks) {
           ctx.pipelines.bind(pass, first, { samples: c.buffer, params: uniform(0, 0, 0, c) });
@@ -106,7 +149,7 @@ export async function sampleOnGpu(
       for (const c of chunks) {
         for (let s = 0; s < count; s += perDispatch) {
           const params = uniform(done + s, Math.min(perDispatch, count - s), s, c);
-          ctx.pipelines.bind(pass, program, { samples: c.buffer, centres: centresBuffer, stepTable: table, params, status, centreNorms: norms });
+          ctx.pipelines.bind(pass, program, { ...kernel.scoreBuffers, samples: c.buffer, stepTable: table, params, status });
           pass.dispatchWorkgroups(...groups(c.rows));
         }
       }
@@ -131,7 +174,7 @@ export async function sampleOnGpu(
     }
     return out;
   } finally {
-    for (const b of [...chunks.map((c) => c.buffer), centresBuffer, norms, table, status]) b.destroy();
+    for (const b of [...chunks.map((c) => c.buffer), table, status]) b.destroy();
   }
 }
 

@@ -24,6 +24,8 @@ Runs the reproduction suite (docs/math.md sections 8-10) on seeded mixtures and 
   learned-vs-true    samples from DDPM-GD's, EM's and the true centres against fresh data
   langevin-vs-diffusion  mode weights of Langevin (from N(0, I), from the data) vs reverse diffusion as modes separate
   sample-complexity  centre error against N and d (log-log slopes with 95% intervals), DDPM schedules and EM
+  piecewise          the piecewise score model (docs/math.md section 13) vs the student and full-covariance EM:
+                     energy distance to held-out data against N, score error against t
   --quick            small N, d, K and seed counts (minutes on a software adapter); without it, the full settings of docs/experiments.md
   --max-n N          cap every setting's N at N (each row names the N it used): the full two-stage d = 1024
                      row (N = 409600) takes hours on a software adapter

@@ -21,6 +21,7 @@ import { generateMixture } from '../generate.ts';
 import { centreError } from '../metrics.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { capped, timed, type Curve, type Experiment, type ExperimentResult, type Row, type SuiteOptions } from './common.ts';
+import { PIECEWISE_EXPERIMENTS } from './piecewise.ts';
 import { SAMPLING_EXPERIMENTS } from './sampling.ts';
 
 export type { Curve, Experiment, ExperimentResult, Row, SuiteOptions } from './common.ts';
@@ -221,4 +222,6 @@ export const EXPERIMENTS: Record<string, Experiment> = {
   annealed,
   // The sampling experiments (docs/experiments.md, 'Sampling') live in sampling.ts.
   ...SAMPLING_EXPERIMENTS,
+  // The piecewise score model against the student and full-covariance EM (docs/experiments.md) lives in piecewise.ts.
+  ...PIECEWISE_EXPERIMENTS,
 };

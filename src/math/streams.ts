@@ -17,6 +17,8 @@ export const STREAMS = {
   sampler: 7,
   /** Monte Carlo draws of the sampling metrics (the score error of docs/math.md section 11). */
   metrics: 8,
+  /** The piecewise score fit's noise draws (docs/math.md section 13): counter step = level * draws + draw. */
+  piecewise: 9,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;

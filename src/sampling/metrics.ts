@@ -1,11 +1,15 @@
 // Measures of sample quality and score quality (docs/math.md section 11): the energy distance, the
-// score error eps_sc^2(t) against the true mixture, and the mode weights.
+// score error eps_sc^2(t) against the true mixture (balanced spherical, or general: docs/math.md section 13),
+// and the mode weights.
 import { InputError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
-import type { Matrix } from '../types.ts';
+import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../piecewise/gmm.ts';
+import { matrix, type Matrix } from '../types.ts';
 import { checkSampleSets, requireFinite, requireSeed } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
+import type { Estimate } from './estimate.ts';
+import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from './score-source.ts';
 
 /**
  * (1/(n m)) sum_ij ||x_i - y_j||; for x = y the diagonal is 0 and each pair counts twice. Neumaier's
@@ -42,27 +46,33 @@ export function energyDistance(x: Matrix, y: Matrix): number {
   return Math.sqrt(Math.max(0, sq));
 }
 
-/** A Monte Carlo estimate and its standard error. */
-export interface Estimate {
-  readonly value: number;
-  readonly standardError: number;
-}
+export type { Estimate } from './estimate.ts';
 
 /**
- * eps_sc^2(t) = E_{x ~ q_t} ||s_theta(x) - grad log q_t(x)||^2 (docs/math.md section 11), where s_theta is the
- * mixture score of `centres` and q_t the true mixture (centres a_t mu*, unit variance). Stratified: draw n
- * belongs to true component n mod K*, and the estimate averages the K* component means, so it is unbiased
- * for any sample count. x = a_t mu*_c + z with z the Philox normals (n, ., step 0, STREAMS.metrics).
+ * eps_sc^2(t) = E_{x ~ q_t} ||s_theta(x) - grad log q_t(x)||^2 (docs/math.md section 11). s_theta is the score of
+ * `model`: the mixture of K x d centres, a piecewise model or a general mixture (docs/math.md section 13). q_t
+ * is the true mixture: K* x d centres with unit variance and weights 1/K*, or a general Gaussian mixture.
+ * Stratified: draw n belongs to true component n mod K*, and the estimate weights the K* component means by
+ * the true weights, so it is unbiased for any sample count. x = a_t mu*_c + chol(C_c) z (C_c = I for
+ * centres) with z the Philox normals (n, ., step 0, STREAMS.metrics).
  */
-export function scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Estimate {
+export function scoreError(model: ScoreSource, truth: Matrix | GaussianMixture, t: number, samples: number, seed: number): Estimate {
+  const general = isGaussianMixture(truth);
+  const trueCentres = general ? truth.means : truth;
   const d = trueCentres.cols;
-  if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
-    throw new InputError(
-      `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
-    );
+  const modelIsMatrix = !isPiecewise(model) && !isGaussianMixture(model);
+  if (modelIsMatrix || !general) {
+    const centres = modelIsMatrix ? model : matrix(1, checkScoreSource(model, 'the score error\'s model'));
+    if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
+      throw new InputError(
+        `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
+      );
+    }
+    if (modelIsMatrix) requireFinite(centres, "the score error's centres");
+    requireFinite(trueCentres, "the score error's true centres");
+  } else if (checkScoreSource(model, "the score error's model") !== d) {
+    throw new InputError(`the score error's model and true mixture need the same d (got ${scoreDimension(model)} and ${d})`);
   }
-  requireFinite(centres, "the score error's centres");
-  requireFinite(trueCentres, "the score error's true centres");
   if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
   const Kt = trueCentres.rows;
   if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
@@ -73,12 +83,14 @@ export function scoreError(centres: Matrix, trueCentres: Matrix, t: number, samp
   requireSeed(seed, "the score error's seed");
   const [k0, k1] = seedKey(seed);
   const a = Math.exp(-t);
-  const model = scoreScratch(centres.rows, d);
-  const truth = scoreScratch(Kt, d);
-  scaleCentresInto(centres.data, a, model.scaled);
-  scaleCentresInto(trueCentres.data, a, truth.scaled);
+  const ev = scoreEvaluator(model);
+  ev.setTime(t, a);
+  const truth0 = scoreScratch(Kt, d);
+  scaleCentresInto(trueCentres.data, a, truth0.scaled);
+  const q = general ? mixtureAtTime(truth, t) : undefined;
   const words = new Uint32Array(4);
   const x = new Float64Array(((d + 3) >>> 2) * 4);
+  const z = new Float64Array(d);
   const s = new Float64Array(d);
   const sTrue = new Float64Array(d);
   // Per true component: count, mean and sum of squared deviations (Welford), for the stratified estimate.
@@ -88,9 +100,20 @@ export function scoreError(centres: Matrix, trueCentres: Matrix, t: number, samp
   for (let n = 0; n < samples; n++) {
     const comp = n % Kt;
     noiseRowInto(k0, k1, 0, n, d, STREAMS.metrics, words, x);
-    for (let c = 0; c < d; c++) x[c] = truth.scaled[comp * d + c]! + x[c]!;
-    scoreRowInto(x, 0, centres.rows, d, model, s, 0);
-    scoreRowInto(x, 0, Kt, d, truth, sTrue, 0);
+    if (q === undefined) {
+      for (let c = 0; c < d; c++) x[c] = truth0.scaled[comp * d + c]! + x[c]!;
+      scoreRowInto(x, 0, Kt, d, truth0, sTrue, 0);
+    } else {
+      z.set(x.subarray(0, d));
+      const o = comp * d * d;
+      for (let c = 0; c < d; c++) {
+        let v = q.scaledMeans[comp * d + c]!;
+        for (let k = 0; k <= c; k++) v += q.chol[o + c * d + k]! * z[k]!;
+        x[c] = v;
+      }
+      mixtureScoreRowInto(q, x, 0, sTrue, 0);
+    }
+    ev.rowInto(x, 0, s, 0);
     let e = 0;
     for (let c = 0; c < d; c++) e += (s[c]! - sTrue[c]!) ** 2;
     const cnt = count[comp]! + 1;
@@ -102,8 +125,14 @@ export function scoreError(centres: Matrix, trueCentres: Matrix, t: number, samp
   let value = 0;
   let variance = 0;
   for (let c = 0; c < Kt; c++) {
-    value += mean[c]! / Kt;
-    variance += m2[c]! / (count[c]! - 1) / count[c]! / (Kt * Kt);
+    if (general) {
+      const w = truth.weights[c]!;
+      value += w * mean[c]!;
+      variance += (w * w * m2[c]!) / (count[c]! - 1) / count[c]!;
+    } else {
+      value += mean[c]! / Kt;
+      variance += m2[c]! / (count[c]! - 1) / count[c]! / (Kt * Kt);
+    }
   }
   return { value, standardError: Math.sqrt(variance) };
 }

@@ -1,31 +1,36 @@
 // The float64 CPU sampler (docs/math.md section 11): reverse diffusion, the probability-flow ODE and
-// Langevin dynamics with the mixture score, step by step over all samples, noise row by row from Philox.
+// Langevin dynamics with a score read through ScoreEvaluator (the mixture of K centres, a piecewise model of
+// docs/math.md section 13, or a general Gaussian mixture), step by step over all samples, noise row by row
+// from Philox.
 import { DivergenceError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from '../validate.ts';
 import { stepsToRun, type SamplerStep } from './grid.ts';
-import { scaleCentresInto, scoreRowInto, scoreScratch, type ScoreScratch } from './score.ts';
+import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
 import type { SampleProgress, SamplerOptions } from './types.ts';
 
 /** Reports per run: about this many progress calls, and always one after the last step. */
 const PROGRESS_REPORTS = 20;
 
 /**
- * n samples (n x d) from the mixture score of `centres` (K x d) by `options` (docs/math.md section 11).
+ * n samples (n x d) from `score` by `options` (docs/math.md section 11): the mixture score of K x d centres,
+ * a piecewise model (docs/math.md section 13) or a general Gaussian mixture.
  * Throws an InputError on bad input and a DivergenceError naming the first step that made a sample
  * non-finite; the result is returned only when every step has finished.
  */
 export function sampleReference(
-  centres: Matrix,
+  score: ScoreSource,
   n: number,
   options: SamplerOptions,
   onProgress?: (p: SampleProgress) => void,
 ): Matrix {
-  checkSampleRequest(centres, n, options);
+  const other = isPiecewise(score) || isGaussianMixture(score);
+  // A model is checked on its own; n, the options and a Langevin start against a stand-in 1 x d of zeros.
+  const d = other ? checkScoreSource(score, "the sampler's score") : score.cols;
+  checkSampleRequest(other ? matrix(1, d) : score, n, options);
   const steps = stepsToRun(options);
-  const { rows: K, cols: d } = centres;
   const [k0, k1] = seedKey(options.seed);
   const words = new Uint32Array(4);
   const padded = new Float64Array(((d + 3) >>> 2) * 4);
@@ -39,22 +44,22 @@ export function sampleReference(
       y.data.set(padded.subarray(0, d), r * d);
     }
   }
-  const now = scoreScratch(K, d);
-  const next = scoreScratch(K, d);
+  const now = scoreEvaluator(score);
+  const next = scoreEvaluator(score);
   const work = { s: new Float64Array(d), p: new Float64Array(d), sp: new Float64Array(d) };
   const heun = options.method === 'ode';
   const every = Math.max(1, Math.floor(steps.length / PROGRESS_REPORTS));
   for (let k = 0; k < steps.length; k++) {
     const step = steps[k]!;
-    scaleCentresInto(centres.data, step.a, now.scaled);
-    if (heun) scaleCentresInto(centres.data, step.aNext, next.scaled);
+    now.setTime(step.t, step.a);
+    if (heun) next.setTime(step.tNext, step.aNext);
     for (let r = 0; r < n; r++) {
       const off = r * d;
-      if (heun) heunRow(y.data, off, K, d, step, now, next, work);
+      if (heun) heunRow(y.data, off, d, step, now, next, work);
       else {
         // xi_k is counter step k + 1: the start has step 0 (docs/math.md section 11).
         noiseRowInto(k0, k1, k + 1, r, d, STREAMS.sampler, words, padded);
-        sdeRow(y.data, off, K, d, step, now, work.s, padded);
+        sdeRow(y.data, off, d, step, now, work.s, padded);
       }
       for (let c = 0; c < d; c++) {
         if (!Number.isFinite(y.data[off + c]!)) throw divergence(k, r, options, step);
@@ -69,14 +74,13 @@ export function sampleReference(
 function sdeRow(
   y: Float64Array,
   off: number,
-  K: number,
   d: number,
   step: SamplerStep,
-  sc: ScoreScratch,
+  sc: ScoreEvaluator,
   s: Float64Array,
   xi: Float64Array,
 ): void {
-  scoreRowInto(y, off, K, d, sc, s, 0);
+  sc.rowInto(y, off, s, 0);
   const { cy, cs, cxi } = step;
   for (let c = 0; c < d; c++) y[off + c] = y[off + c]! + (cy * y[off + c]! + cs * s[c]! + cxi * xi[c]!);
 }
@@ -85,17 +89,16 @@ function sdeRow(
 function heunRow(
   y: Float64Array,
   off: number,
-  K: number,
   d: number,
   step: SamplerStep,
-  now: ScoreScratch,
-  next: ScoreScratch,
+  now: ScoreEvaluator,
+  next: ScoreEvaluator,
   work: { readonly s: Float64Array; readonly p: Float64Array; readonly sp: Float64Array },
 ): void {
   const { s, p, sp } = work;
-  scoreRowInto(y, off, K, d, now, s, 0);
+  now.rowInto(y, off, s, 0);
   for (let c = 0; c < d; c++) p[c] = y[off + c]! + (step.cy * y[off + c]! + step.cs * s[c]!);
-  scoreRowInto(p, 0, K, d, next, sp, 0);
+  next.rowInto(p, 0, sp, 0);
   const half = step.h / 2;
   for (let c = 0; c < d; c++) y[off + c] = y[off + c]! + half * (y[off + c]! + s[c]! + (p[c]! + sp[c]!));
 }

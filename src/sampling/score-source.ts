@@ -1,0 +1,78 @@
+// Where a sampler and the score error read a score from (docs/math.md sections 11 and 13): the balanced
+// mixture of K x d centres (the student and the paper's truth), a piecewise model, or a general Gaussian
+// mixture with full covariances. One evaluator per concurrent time (Heun holds two).
+import { InputError } from '../errors.ts';
+import { matrix, type Matrix } from '../matrix.ts';
+import { mixtureAtTime, mixtureScoreRowInto as mixtureScoreRow, type GaussianMixture, type MixtureAtTime } from '../piecewise/gmm.ts';
+import { piecewiseEvaluator } from '../piecewise/score.ts';
+import type { PiecewiseModel } from '../piecewise/types.ts';
+import { checkPiecewiseModel } from '../piecewise/validate.ts';
+import { requireFinite } from '../validate.ts';
+import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
+
+export type ScoreSource = Matrix | PiecewiseModel | GaussianMixture;
+
+export interface ScoreEvaluator {
+  /** Sets the forward time t (a = e^{-t}, passed so the centres scale by the sampler's own a). */
+  setTime(t: number, a: number): void;
+  /** The score at y[yOff .. yOff + d) into out[outOff .. outOff + d). */
+  rowInto(y: Float64Array, yOff: number, out: Float64Array, outOff: number): void;
+}
+
+export function isPiecewise(s: ScoreSource): s is PiecewiseModel {
+  return (s as { kind?: unknown }).kind === 'piecewise';
+}
+
+export function isGaussianMixture(s: ScoreSource): s is GaussianMixture {
+  return (s as { kind?: unknown }).kind === 'gaussian-mixture';
+}
+
+/** d of the source. */
+export function scoreDimension(s: ScoreSource): number {
+  if (isPiecewise(s)) return s.d;
+  if (isGaussianMixture(s)) return s.means.cols;
+  return s.cols;
+}
+
+/** Checks a non-matrix source (a matrix is checked by its callers, in their words); returns d. */
+export function checkScoreSource(s: ScoreSource, what: string): number {
+  if (isPiecewise(s)) checkPiecewiseModel(s);
+  else if (isGaussianMixture(s)) {
+    if (s.means.rows < 1 || s.means.cols < 1) throw new InputError(`${what}: the mixture needs K >= 1 means with d >= 1 columns`);
+    requireFinite(s.means, `${what}'s means`);
+  }
+  return scoreDimension(s);
+}
+
+export function scoreEvaluator(s: ScoreSource): ScoreEvaluator {
+  if (isPiecewise(s)) {
+    const ev = piecewiseEvaluator(s);
+    return { setTime: (t) => ev.setTime(t), rowInto: (y, yOff, out, outOff) => ev.rowInto(y, yOff, out, outOff) };
+  }
+  if (isGaussianMixture(s)) {
+    let q: MixtureAtTime | undefined;
+    let qt = NaN;
+    return {
+      setTime(t) {
+        if (t !== qt) [q, qt] = [mixtureAtTime(s, t), t];
+      },
+      rowInto: (y, yOff, out, outOff) => mixtureScoreRow(q!, y, yOff, out, outOff),
+    };
+  }
+  const { rows: K, cols: d } = s;
+  const sc = scoreScratch(K, d);
+  return {
+    setTime: (_t, a) => scaleCentresInto(s.data, a, sc.scaled),
+    rowInto: (y, yOff, out, outOff) => scoreRowInto(y, yOff, K, d, sc, out, outOff),
+  };
+}
+
+/** The score of any source at every row of x at forward time t. */
+export function sourceScore(s: ScoreSource, x: Matrix, t: number): Matrix {
+  const d = scoreDimension(s);
+  const ev = scoreEvaluator(s);
+  ev.setTime(t, Math.exp(-t));
+  const out = matrix(x.rows, d);
+  for (let n = 0; n < x.rows; n++) ev.rowInto(x.data, n * x.cols, out.data, n * d);
+  return out;
+}
