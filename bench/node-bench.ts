@@ -5,10 +5,12 @@
 // CPU reference on a subsample for a ratio. Writes bench/results/latest.json.
 //
 //   npm run bench [-- --n 1048576 --d 64 --k 16 --steps 10 --warmup 2 --cpu-rows 8192]
+//   npm run bench -- --sweep [--n N --steps S --warmup W]: the tiled kernel's sizes instead (bench/sweep.ts)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { measureFmaCeiling } from '../host/fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
+import { pytorchStep } from './pytorch.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import type { Backend, Matrix } from '../src/types.ts';
@@ -23,11 +25,20 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'cpu-rows': { type: 'string', default: '8192' },
     out: { type: 'string', default: 'bench/results/latest.json' },
+    sweep: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.n), d = Number(values.d), K = Number(values.k);
 const steps = Number(values.steps), warmup = Number(values.warmup), cpuRows = Math.min(N, Number(values['cpu-rows']));
 const noiseScale = 0.5, lr = 0.05;
+
+if (values.sweep) {
+  const { runSweep } = await import('./sweep.ts');
+  const out = values.out === 'bench/results/latest.json' ? 'bench/results/sweep-latest.json' : values.out!;
+  // Without --n the sweep takes N = 2^20 on a GPU and a subsample on a software adapter.
+  await runSweep({ n: process.argv.includes('--n') ? N : undefined, steps, warmup, out, log: (m) => console.error(m) });
+  process.exit(0);
+}
 
 /** Flops per sample-gradient under docs/math.md section 12, not counting the noise (so the fraction is conservative). */
 const flopsPerSample = 8 * K * d + 6 * d;
@@ -84,7 +95,7 @@ for (let i = 0; i < 6; i++) {
   }
 }
 const noiseShareOfStep = 1 - median(explicit) / median(seeded);
-log(`  drawing the noise (Philox4x32-10 + Box-Muller) takes ${(100 * noiseShareOfStep).toFixed(0)}% of a step`);
+log(`  drawing the noise (Philox4x32-7 + Box-Muller) takes ${(100 * noiseShareOfStep).toFixed(0)}% of a step`);
 gpu.dispose();
 
 log(`Timing the CPU reference on ${cpuRows} rows ...`);
@@ -92,6 +103,10 @@ const cpuData = matrix(cpuRows, d, data.data.slice(0, cpuRows * d));
 const cpu = new CpuBackend();
 const cpuTimes = (await stepTimes(cpu, cpuData, centres, 4)).slice(1);
 const cpuSecondsPerStep = median(cpuTimes);
+
+log(`Timing the same step in PyTorch on the CPU (bench/pytorch_step.py) ...`);
+const pytorch = pytorchStep({ n: N, d, k: K, steps: Math.min(steps, 5), warmup: 1 });
+log(pytorch.ran ? `  torch ${pytorch.torch}, ${pytorch.threads} threads: ${pytorch.sampleGradsPerSec.toExponential(2)} sample-gradients/s` : `  skipped: ${pytorch.reason}`);
 
 const sampleGradsPerSec = N / secondsPerStep;
 const gflops = (sampleGradsPerSec * flopsPerSample) / 1e9;
@@ -112,6 +127,8 @@ const result = {
   noiseShareOfStep,
   cpuReference: { rows: cpuRows, secondsPerStep: cpuSecondsPerStep, sampleGradsPerSec: cpuSampleGradsPerSec },
   speedupOverCpuReference: sampleGradsPerSec / cpuSampleGradsPerSec,
+  pytorch,
+  speedupOverPytorch: pytorch.ran ? sampleGradsPerSec / pytorch.sampleGradsPerSec : null,
   command: `npm run bench -- --n ${N} --d ${d} --k ${K} --steps ${steps} --warmup ${warmup} --cpu-rows ${cpuRows}`,
 };
 mkdirSync('bench/results', { recursive: true });

@@ -1,5 +1,6 @@
 // The GPU backend in a browser: navigator.gpu, the embedded WGSL, the engine.
 import { DeviceError } from '../src/errors.ts';
+import { localTuneStore } from './autotune.ts';
 import { acquireDevice, type AcquireOptions } from './device.ts';
 import { GpuBackend } from './engine.ts';
 import type { GpuBackendOptions } from './index.ts';
@@ -15,5 +16,7 @@ export async function createBrowserGpuBackend(options: GpuBackendOptions = {}): 
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new DeviceError(NO_BROWSER_WEBGPU);
   const acquired = await acquireDevice({ ...options, gpu });
-  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log });
+  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log,
+    tune: options.tune, tuneStore: options.tuneCache === false ? undefined : localTuneStore,
+  });
 }

@@ -8,6 +8,8 @@ export interface AcquiredDevice {
   /** e.g. "NVIDIA H100 (vulkan)" or "SwiftShader driver 5.0.0 (software)". */
   readonly adapterName: string;
   readonly isSoftware: boolean;
+  /** The adapter's own words (GPUAdapterInfo), which key the autotuner's cache (host/autotune.ts). */
+  readonly adapterInfo: { readonly vendor: string; readonly architecture: string; readonly device: string; readonly description: string };
   readonly hasSubgroups: boolean;
   readonly hasTimestamps: boolean;
   /** Rejects with a DeviceError when the device is lost. */
@@ -74,5 +76,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     );
   });
   lost.catch(() => {}); // observed by whoever races it; never an unhandled rejection
-  return { device, adapterName: name, isSoftware, hasSubgroups, hasTimestamps, lost };
+  const { vendor, architecture, device: deviceId, description } = adapter.info;
+  const adapterInfo = { vendor: vendor ?? '', architecture: architecture ?? '', device: deviceId ?? '', description: description ?? '' };
+  return { device, adapterName: name, isSoftware, adapterInfo, hasSubgroups, hasTimestamps, lost };
 }

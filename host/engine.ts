@@ -5,24 +5,40 @@ import { checkGdOptions, checkProblem, checkStepSize } from '../src/validate.ts'
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
-import type { Backend, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
+import type { Backend, Dataset, DataInput, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
+import { DatasetRegistry, isDataset } from '../src/dataset.ts';
 import { matrix } from '../src/types.ts';
-import { unpad } from './buffers.ts';
+import { createBuffer, unpad } from './buffers.ts';
+import { COPY_DST, COPY_SRC } from './usage.ts';
 import type { AcquiredDevice } from './device.ts';
 import { energyDistanceOnGpu } from './energy-distance.ts';
 import { modeWeightsOnGpu } from './mode-weights.ts';
+import { scoreErrorOnGpu } from './score-error.ts';
+import type { Estimate } from '../src/sampling/estimate.ts';
 import { type DdpmKernel, type KernelKind, kernelFor } from './kernel-plan.ts';
-import { shapeFor } from './layout.ts';
+import { adapterKey, textHash, TileTuner, type TuneOption, type TuneStore } from './autotune.ts';
+import { type Shape, shapeFor } from './layout.ts';
+import { ddpmTiled } from './programs.ts';
+import { secondsPerStep, timingPlan } from './tune-timing.ts';
 import { PipelineCache } from './pipelines.ts';
 import { type ReadTarget, submitAndRead } from './readback.ts';
-import { GpuResources, type ShapeResources } from './resources.ts';
-import { sampleOnGpu } from './sampler.ts';
+import { type DataOnGpu, GpuResources, type ShapeResources } from './resources.ts';
+import { sampleOnGpu, type SamplerContext } from './sampler.ts';
+import { cellMomentsOnGpu } from './piecewise-moments.ts';
+import { samplePiecewiseOnGpu } from './piecewise-sampler.ts';
+import type { CellMoments, MomentOptions, PiecewiseModel } from '../src/piecewise/types.ts';
+import { isPiecewise } from '../src/sampling/score-source.ts';
 import { encodeEmStep, encodeGdStep, type StepContext } from './step-encoding.ts';
 
 export type { DdpmKernel } from './kernel-plan.ts';
 
-/** Most GD steps recorded into one command buffer between log points. */
+/** Most GD steps recorded into one command buffer. */
 const MAX_STEPS_PER_SUBMIT = 64;
+/**
+ * Log points share one read-back until a submission holds this many sample-steps (rows x steps): a read costs
+ * a few small steps on a software adapter (docs/performance.md, 'Small calls'), and progress still comes often.
+ */
+const READ_EVERY_SAMPLE_STEPS = 2 ** 17;
 
 export interface GpuBackendInit {
   readonly acquired: AcquiredDevice;
@@ -36,6 +52,10 @@ export interface GpuBackendInit {
   readonly subgroups?: boolean;
   /** Notes for the user, such as a long first compilation. */
   readonly log?: (message: string) => void;
+  /** The tiled kernel's sizes (host/autotune.ts): 'auto' (default) tunes on hardware adapters only. */
+  readonly tune?: TuneOption;
+  /** Where tuned choices persist, given the adapter's key (host/tune-store.ts); none: this process only. */
+  readonly tuneStore?: (adapter: string) => TuneStore | undefined;
 }
 
 /**
@@ -63,6 +83,9 @@ export class GpuBackend implements Backend {
   private readonly pipelines: PipelineCache;
   private readonly resources: GpuResources;
   private readonly steps: StepContext;
+  private readonly tiles: TileTuner;
+  /** The dataset handles' uploads; a disposed handle's buffers go once the calls before it have settled. */
+  private readonly datasets = new DatasetRegistry<DataOnGpu>('gpu', (data) => void this.exclusive(async () => this.resources.destroyData(data)));
   private disposed = false;
   /** The public methods share buffers (centres, partials, step counter): they run one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -77,9 +100,17 @@ export class GpuBackend implements Backend {
     this.resources = new GpuResources(this.device, {
       maxChunkRows: this.maxChunkRows,
       kernelFor: (shape) => kernelFor(shape, this.kernelChoice, this.isSoftware),
+      shapeFor: (k, d) => this.shapeOf(k, d),
     });
     const subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
     this.steps = { pipelines: this.pipelines, limits: this.device.limits, subgroups };
+    const adapter = adapterKey(init.acquired.adapterInfo, this.limits, subgroups);
+    const timing = { device: this.device, steps: this.steps, maxChunkRows: this.maxChunkRows, read: this.read.bind(this) };
+    this.tiles = new TileTuner({
+      option: init.tune ?? 'auto', hardware: !this.isSoftware, adapterName: this.adapter, adapter, limits: this.limits, log: init.log ?? (() => undefined),
+      kernels: textHash(...ddpmTiled.files.map((f) => init.sources[f] ?? '')), store: init.tuneStore?.(adapter),
+      rows: timingPlan(!this.isSoftware).rows, measure: (k, d, config) => secondsPerStep(timing, k, d, config, timingPlan(!this.isSoftware)),
+    });
   }
 
   get isSoftware(): boolean {
@@ -95,9 +126,21 @@ export class GpuBackend implements Backend {
     return kernelFor(shapeFor(k, d, this.limits, this.maxChunkRows), this.kernelChoice, this.isSoftware);
   }
 
+  /** The sizes this backend's passes use for K centres in d dimensions: with the tiled kernel, its fixed or tuned tile and workgroup. */
+  shapeOf(k: number, d: number): Shape {
+    const config = this.kernelFor(k, d) === 'tiled' ? this.tiles.configFor(k, d) : undefined;
+    return shapeFor(k, d, this.limits, this.maxChunkRows, config);
+  }
+
+  /** Times the tiled kernel's candidates for (K, d)'s class when this backend tunes and knows no choice yet. */
+  private async tune(k: number, d: number): Promise<void> {
+    if (this.kernelFor(k, d) === 'tiled') await this.tiles.ensure(k, d);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.datasets.disposeAll();
     this.resources.dispose();
     this.device.destroy();
   }
@@ -121,13 +164,25 @@ export class GpuBackend implements Backend {
     return this.exclusive(() => work(engine));
   }
 
-  lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
-    return this.exclusive(() => this.lossAndGradientNow(data, centres, options));
+  dataset(x: Matrix): Dataset {
+    this.requireLive();
+    return this.datasets.create(x, (m) => this.resources.upload(m));
   }
 
-  private async lossAndGradientNow(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+  /** The data of a call: a handle's upload, or the matrix (uploaded by prepare unless unchanged since the last call). */
+  private dataOf(data: DataInput): Matrix | DataOnGpu {
+    this.requireLive();
+    return isDataset(data) ? this.datasets.payload(data) : data;
+  }
+
+  lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+    return this.exclusive(() => this.lossAndGradientNow(this.dataOf(data), centres, options));
+  }
+
+  private async lossAndGradientNow(data: Matrix | DataOnGpu, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
+    await this.tune(k, data.cols);
     const res = this.resources.prepare(data, k, { a, sigma, noise: options.noise, steps: 0 });
     this.resources.writeScaledCentres(res, centres, a, options.tied);
     this.resources.writeUpdate(res, { rows: data.rows, lr: 0, apply: false, radius: 0, emMode: 0 });
@@ -154,16 +209,17 @@ export class GpuBackend implements Backend {
     return { loss, gradScaled, gradCentres };
   }
 
-  gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
-    return this.exclusive(() => this.gdStepsNow(data, centres, options));
+  gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult> {
+    return this.exclusive(() => this.gdStepsNow(this.dataOf(data), centres, options));
   }
 
-  private async gdStepsNow(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+  private async gdStepsNow(data: Matrix | DataOnGpu, centres: Matrix, options: GdOptions): Promise<GdResult> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const k = this.checkCentres(data, centres, options.tied);
     const { steps, noise: noiseSpec } = options;
     const logEvery = checkGdOptions(options);
     const startStep = options.startStep ?? 0;
+    await this.tune(k, data.cols);
     const res = this.resources.prepare(data, k, { a, sigma, noise: noiseSpec, steps, startStep });
     this.resources.writeScaledCentres(res, centres, a, options.tied);
     const project = options.projectRadius !== undefined;
@@ -174,10 +230,9 @@ export class GpuBackend implements Backend {
     let current = centres;
     let done = 0;
     let lastLogged = 0;
+    let snapshots: GPUBuffer | undefined;
     try {
       while (done < steps) {
-        const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
-        const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT);
         const encoder = this.device.createCommandEncoder();
         if (done === 0) {
           // Fresh noise counts steps from startStep; fixed noise stays at its own step.
@@ -185,47 +240,64 @@ export class GpuBackend implements Backend {
           const fixedStep = noiseSpec.kind === 'seed' && noiseSpec.mode === 'fixed' ? (noiseSpec.step ?? 0) : startStep;
           this.resources.resetStepState(encoder, res, fresh ? startStep : fixedStep);
         }
-        const pass = encoder.beginComputePass();
-        for (let s = 0; s < batch; s++) encodeGdStep(pass, this.steps, res, this.resources.chunks, { tied: options.tied, project, noise });
-        pass.end();
-        done += batch;
-        if (done !== nextLog) {
+        // Up to MAX_STEPS_PER_SUBMIT steps per submission, and past a log point only while the steps are cheap
+        // (READ_EVERY_SAMPLE_STEPS): the centres at each log point are copied aside and come back in one read.
+        const logged: number[] = [];
+        for (let inSubmit = 0; inSubmit < MAX_STEPS_PER_SUBMIT && done < steps && (logged.length === 0 || inSubmit * data.rows < READ_EVERY_SAMPLE_STEPS); ) {
+          const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
+          const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT - inSubmit);
+          const pass = encoder.beginComputePass();
+          for (let s = 0; s < batch; s++) encodeGdStep(pass, this.steps, res, this.resources.chunks, { tied: options.tied, project, noise });
+          pass.end();
+          done += batch;
+          inSubmit += batch;
+          if (done !== nextLog) continue;
+          snapshots ??= createBuffer(this.device, centresBytes(res) * Math.min(MAX_STEPS_PER_SUBMIT, Math.ceil(steps / logEvery)), COPY_SRC | COPY_DST);
+          encoder.copyBufferToBuffer(res.centres, 0, snapshots, logged.length * centresBytes(res), centresBytes(res));
+          logged.push(done);
+        }
+        if (logged.length === 0) {
           this.device.queue.submit([encoder.finish()]);
           continue;
         }
         // The history slots of the steps since the last log point: [loss, gradNorm] each.
-        const [m, hist] = await this.read(encoder, [
-          { buffer: res.centres, bytes: centresBytes(res) },
+        const [ms, hist] = await this.read(encoder, [
+          { buffer: snapshots!, bytes: centresBytes(res) * logged.length },
           { buffer: res.history, bytes: 8 * (done - lastLogged), offset: 8 * lastLogged },
         ]);
         const h = new Float32Array(hist);
-        const badStep = firstNonFinite(h, done - lastLogged);
-        if (badStep >= 0) throw divergence(startStep + lastLogged + badStep, options.lr);
-        const last = done - lastLogged - 1;
-        lastLogged = done;
-        const entry = { step: startStep + done - 1, loss: h[2 * last], gradNorm: h[2 * last + 1] };
-        history.push(entry);
-        current = unpad(new Float32Array(m), rows, data.cols, res.shape.d4, 1 / a);
-        if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + done - 1, options.lr);
-        options.onProgress?.({ done, total: steps, centres: current, last: entry });
+        const first = lastLogged;
+        for (const [i, at] of logged.entries()) {
+          const badStep = firstNonFinite(h.subarray(2 * (lastLogged - first)), at - lastLogged);
+          if (badStep >= 0) throw divergence(startStep + lastLogged + badStep, options.lr);
+          const last = at - first - 1;
+          lastLogged = at;
+          const entry = { step: startStep + at - 1, loss: h[2 * last], gradNorm: h[2 * last + 1] };
+          history.push(entry);
+          current = unpad(new Float32Array(ms, i * centresBytes(res), centresBytes(res) / 4), rows, data.cols, res.shape.d4, 1 / a);
+          if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + at - 1, options.lr);
+          options.onProgress?.({ done: at, total: steps, centres: current, last: entry });
+        }
       }
     } finally {
       noise?.forEach((b) => b.destroy());
+      snapshots?.destroy();
     }
     return { centres: current, history, nIter: steps };
   }
 
-  emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
-    return this.exclusive(() => this.emLike(data, centres, 0, 0));
+  emStep(data: DataInput, centres: Matrix): Promise<Matrix> {
+    return this.exclusive(() => this.emLike(this.dataOf(data), centres, 0, 0));
   }
 
-  async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
+  async gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix> {
     checkStepSize(lr);
-    return this.exclusive(() => this.emLike(data, centres, 1, lr));
+    return this.exclusive(() => this.emLike(this.dataOf(data), centres, 1, lr));
   }
 
-  private async emLike(data: Matrix, centres: Matrix, mode: 0 | 1, lr: number): Promise<Matrix> {
+  private async emLike(data: Matrix | DataOnGpu, centres: Matrix, mode: 0 | 1, lr: number): Promise<Matrix> {
     const k = this.checkCentres(data, centres, false);
+    await this.tune(k, data.cols);
     const res = this.resources.prepare(data, k, { a: 1, sigma: 1, noise: { kind: 'seed', seed: 0, mode: 'fixed' }, steps: 0 });
     this.resources.writeScaledCentres(res, centres, 1, false);
     this.resources.writeUpdate(res, { rows: data.rows, lr, apply: true, radius: 0, emMode: mode });
@@ -237,14 +309,25 @@ export class GpuBackend implements Backend {
     return unpad(new Float32Array(m), k, data.cols, res.shape.d4);
   }
 
-  sample(centres: Matrix, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix> {
+  sample(score: Matrix | PiecewiseModel, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix> {
     return this.exclusive(() => {
       this.requireLive();
-      // The lane kernel's rule (host/kernel-plan.ts) picks unrolled loops: software adapters, K d/4 <= 512.
-      const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes';
-      const context = { device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, unrolled, software: this.isSoftware, read: this.read.bind(this) };
-      return sampleOnGpu(context, centres, n, options, onProgress);
+      const context = this.samplerContext();
+      return isPiecewise(score) ? samplePiecewiseOnGpu(context, score, n, options, onProgress) : sampleOnGpu(context, score, n, options, onProgress);
     });
+  }
+
+  cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments> {
+    return this.exclusive(() => {
+      this.requireLive();
+      return cellMomentsOnGpu(this.samplerContext(), data, cells, options);
+    });
+  }
+
+  private samplerContext(): SamplerContext {
+    // The lane kernel's rule (host/kernel-plan.ts) picks unrolled loops: software adapters, K d/4 <= 512.
+    const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes';
+    return { device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, unrolled, software: this.isSoftware, read: this.read.bind(this) };
   }
 
   energyDistance(x: Matrix, y: Matrix): Promise<number> {
@@ -263,11 +346,18 @@ export class GpuBackend implements Backend {
     });
   }
 
+  scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Promise<Estimate> {
+    return this.exclusive(() => {
+      this.requireLive();
+      return scoreErrorOnGpu({ device: this.device, pipelines: this.pipelines, read: (e, w) => this.read(e, w) }, centres, trueCentres, t, samples, seed);
+    });
+  }
+
   private requireLive(): void {
     if (this.disposed) throw new DeviceError('This GPU backend has been disposed; create a new one.');
   }
 
-  private checkCentres(data: Matrix, centres: Matrix, tied: boolean): number {
+  private checkCentres(data: { readonly rows: number; readonly cols: number }, centres: Matrix, tied: boolean): number {
     this.requireLive();
     return checkProblem(data, centres, tied);
   }

@@ -9,8 +9,6 @@ import type { Shape } from './layout.ts';
 export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
 export type KernelKind = Exclude<DdpmKernel, 'auto'>;
 
-/** Workgroups per DDPM/EM pass over all chunks: enough to fill a GPU, few enough that the reduction is cheap. */
-const TARGET_WORKGROUPS = 1024;
 /** Invocations of the lane-per-sample kernel over all chunks (each writes one partial). */
 const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
@@ -44,7 +42,7 @@ export function chunkRows(rows: number, rowsPerChunk: number): ChunkRows[] {
   return chunks;
 }
 
-/** Where each chunk's workgroups write their partials, for the DDPM pass (tiled or lanes) and the EM pass (tiled). */
+/** Where each chunk's workgroups write their partials, for the DDPM pass and the EM pass (both tiled, or both lanes). */
 export interface PartialPlan {
   readonly chunkGroups: number[];
   readonly partialBases: number[];
@@ -55,7 +53,7 @@ export interface PartialPlan {
 }
 
 export function partialPlan(chunks: readonly { rows: number }[], shape: Shape, kernel: KernelKind): PartialPlan {
-  const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / Math.max(1, shape.tile)), Math.ceil(TARGET_WORKGROUPS / chunks.length), 65535)));
+  const tiledGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / Math.max(1, shape.tile)), Math.ceil(shape.groups / chunks.length), 65535)));
   const laneGroups = chunks.map((c) => Math.max(1, Math.min(Math.ceil(c.rows / LANES_WG), Math.ceil(TARGET_LANES / LANES_WG / chunks.length))));
   const chunkGroups = kernel === 'lanes' ? laneGroups : tiledGroups;
   const partialsPerGroup = kernel === 'lanes' ? LANES_WG : 1;
@@ -65,8 +63,8 @@ export function partialPlan(chunks: readonly { rows: number }[], shape: Shape, k
     chunkGroups,
     partialBases: prefix(partials),
     partialCount: partials.reduce((a, b) => a + b, 0),
-    chunkEmGroups: tiledGroups,
-    emPartialBases: prefix(tiledGroups),
-    emPartialCount: tiledGroups.reduce((a, b) => a + b, 0),
+    chunkEmGroups: chunkGroups,
+    emPartialBases: prefix(partials),
+    emPartialCount: partials.reduce((a, b) => a + b, 0),
   };
 }

@@ -4,9 +4,10 @@
 // declarations (host/wgsl-bindings.ts), so the host never binds by bare number.
 import { STREAMS } from '../src/math/streams.ts';
 import { LANES_WG } from './kernel-plan.ts';
-import { type Shape, shapeConsts } from './layout.ts';
+import { type Shape, shapeConsts, updateConsts } from './layout.ts';
 import type { Specialisation } from './specialise.ts';
-import { modeParams, pairParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
+import { piecewiseGramParams, piecewisePointParams } from './struct-layout.ts';
+import { modeParams, pairParams, scoreErrorParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
 
 /** Where a binding sits; `when` names the flag under whose `#if` the WGSL declares it. */
 export interface BindingSlot {
@@ -90,6 +91,15 @@ export const emPass: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
   specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags({ ...p, explicitNoise: false }) }),
 };
 
+/** The EM pass with one sample per invocation, for software adapters (the lane kernel's rule, host/kernel-plan.ts). */
+export const emLanes: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
+  entry: 'emLanes',
+  files: ['philox.wgsl', 'pass_io.wgsl', 'em_lanes.wgsl'],
+  structs: [passParams.wgsl],
+  bindings: PASS_IO,
+  specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags({ ...p, explicitNoise: false }) }),
+};
+
 export const reducePartials: Program<'partials' | 'totals' | 'params', Shape> = {
   entry: 'reducePartials',
   files: ['reduce.wgsl'],
@@ -113,7 +123,7 @@ export const gdUpdate: Program<keyof typeof UPDATE_IO, { shape: Shape; tied: boo
   files: ['update.wgsl'],
   structs: [updateParams.wgsl],
   bindings: UPDATE_IO,
-  specialise: (p) => ({ consts: shapeConsts(p.shape), flags: { TIED: p.tied, PROJECT: p.project } }),
+  specialise: (p) => ({ consts: updateConsts(p.shape), flags: { TIED: p.tied, PROJECT: p.project } }),
 };
 
 export const emUpdate: Program<keyof typeof UPDATE_IO, Shape> = {
@@ -121,7 +131,7 @@ export const emUpdate: Program<keyof typeof UPDATE_IO, Shape> = {
   files: ['update.wgsl'],
   structs: [updateParams.wgsl],
   bindings: UPDATE_IO,
-  specialise: (shape) => ({ consts: shapeConsts(shape), flags: { TIED: false, PROJECT: false } }),
+  specialise: (shape) => ({ consts: updateConsts(shape), flags: { TIED: false, PROJECT: false } }),
 };
 
 /** Invocations per workgroup of the sampler and of the pairwise distance sums. */
@@ -154,7 +164,7 @@ const sampleConsts = (p: SampleSpec) => ({
 
 export const sampleSteps: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
   entry: 'sampleSteps',
-  files: ['philox.wgsl', 'sample_step.wgsl'],
+  files: ['philox.wgsl', 'sample_run.wgsl', 'sample_step.wgsl', 'sample_loop.wgsl'],
   structs: [sampleParams.wgsl],
   bindings: SAMPLE_IO,
   specialise: sampleConsts,
@@ -164,14 +174,14 @@ export const sampleSteps: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
       : undefined,
 };
 
-/** The N(0, I) start of a sampler run (it binds only `samples` and `params`). */
-export const sampleStart: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
+/** The N(0, I) start of every sampler run, the mixture's and the piecewise model's (it binds only `samples` and `params`). */
+export const sampleStart: Program<'samples' | 'stepTable' | 'params' | 'status', SampleSpec> = {
   entry: 'sampleStart',
-  files: ['philox.wgsl', 'sample_step.wgsl'],
+  files: ['philox.wgsl', 'sample_run.wgsl'],
   structs: [sampleParams.wgsl],
-  bindings: SAMPLE_IO,
-  // The start does not depend on Heun: one pipeline for every method.
-  specialise: (p) => sampleConsts({ ...p, heun: false }),
+  bindings: { samples: SAMPLE_IO.samples, stepTable: SAMPLE_IO.stepTable, params: SAMPLE_IO.params, status: SAMPLE_IO.status },
+  // The start depends on d only (K and Heun are ignored): one pipeline for every method and score.
+  specialise: (p) => ({ consts: { D: p.d, D4: p.d4, WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 }, flags: {} }),
 };
 
 /** The pairwise distance sums' specialisation (host/energy-distance.ts pairForm): d/4, the rows of B per tile, the rows of A
@@ -192,6 +202,18 @@ export const pairDistanceSums: Program<'rowsA' | 'rowsB' | 'partials' | 'params'
   specialise: (p) => ({ consts: { D4: p.d4, TB: p.tile, WG: PAIR_WG, ROWS: p.rows, UNROLL: p.unrolled ? 1 : 0 }, flags: { TILED: p.tiled } }),
 };
 
+/** Invocations per workgroup of the score error's draws (one draw each). */
+export const SCORE_ERROR_WG = 64;
+
+/** The score error's per-draw e_n (host/score-error.ts): specialised on d only; K and K* are run-time values. */
+export const scoreErrors: Program<'model' | 'truth' | 'errors' | 'params', { readonly d: number }> = {
+  entry: 'scoreErrors',
+  files: ['philox.wgsl', 'score_error.wgsl'],
+  structs: [scoreErrorParams.wgsl],
+  bindings: { model: slot(0, 0), truth: slot(0, 1), errors: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D: p.d, D4: Math.ceil(p.d / 4), WG: SCORE_ERROR_WG, STREAM: STREAMS.metrics }, flags: {} }),
+};
+
 /** Invocations per workgroup of the nearest-centre counts (one sample each). */
 export const MODE_WG = 64;
 
@@ -202,4 +224,72 @@ export const modeCounts: Program<'samples' | 'centres' | 'partials' | 'params', 
   structs: [modeParams.wgsl],
   bindings: { samples: slot(0, 0), centres: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
   specialise: (p) => ({ consts: { D4: p.d4, WG: MODE_WG }, flags: {} }),
+};
+
+/** The piecewise moments' vec4 blocks per row (shaders/piecewise_points.wgsl): phi(u) in PF4, [phi, y] padded to EW (a
+ * multiple of the Gram pass's TH column blocks). */
+export const PIECEWISE_TH = 4;
+export function piecewiseBlocks(d: number, degree: 1 | 2): { readonly d4: number; readonly pf4: number; readonly ew: number } {
+  const d4 = Math.ceil(d / 4);
+  const pf4 = degree * d4 + 1;
+  return { d4, pf4, ew: Math.ceil((pf4 + d4) / PIECEWISE_TH) * PIECEWISE_TH };
+}
+
+/** phi's feature f as a scalar slot of the padded row: u, then u * u (degree 2) from block D4, the constant at block PF4 - 1. */
+export function piecewisePhiSlot(f: number, d: number, degree: 1 | 2): number {
+  const { d4, pf4 } = piecewiseBlocks(d, degree);
+  return f < d ? f : degree === 2 && f < 2 * d ? 4 * d4 + (f - d) : 4 * (pf4 - 1);
+}
+
+/** Invocations per workgroup of the piecewise passes. */
+export const PIECEWISE_WG = 64;
+
+/** The piecewise moments' specialisation: the dimension, the degree, unrolled loops over d/4 or run-time ones. */
+export interface PiecewiseMomentSpec {
+  readonly d: number;
+  readonly degree: 1 | 2;
+  readonly unrolled: boolean;
+}
+
+const piecewiseConsts = (p: PiecewiseMomentSpec) => {
+  const { d4, pf4, ew } = piecewiseBlocks(p.d, p.degree);
+  return { D: p.d, D4: d4, PF4: pf4, EW: ew, TH: PIECEWISE_TH, WG: PIECEWISE_WG };
+};
+
+/** Noisy points, nearest cells and the rows of the Gram pass (host/piecewise-moments.ts). */
+export const piecewisePoints: Program<'data' | 'cells' | 'points' | 'assignment' | 'params', PiecewiseMomentSpec> = {
+  entry: 'piecewisePoints',
+  files: ['philox.wgsl', 'piecewise_cells.wgsl', 'piecewise_points.wgsl'],
+  structs: [piecewisePointParams.wgsl],
+  bindings: { data: slot(0, 0), cells: slot(0, 1), points: slot(0, 2), assignment: slot(0, 3), params: slot(0, 4) },
+  specialise: (p) => ({
+    consts: { ...piecewiseConsts(p), STREAM: STREAMS.piecewise, UNROLL: p.unrolled ? 1 : 0 },
+    flags: { QUADRATIC: p.degree === 2 },
+  }),
+};
+
+/** Per-segment outer-product sums of one cell's rows (host/piecewise-moments.ts); its TH-block loops are always unrolled. */
+export const piecewiseGram: Program<'points' | 'order' | 'segments' | 'partials' | 'params', PiecewiseMomentSpec> = {
+  entry: 'piecewiseGram',
+  files: ['piecewise_gram.wgsl'],
+  structs: [piecewiseGramParams.wgsl],
+  bindings: { points: slot(0, 0), order: slot(0, 1), segments: slot(0, 2), partials: slot(0, 3), params: slot(0, 4) },
+  specialise: (p) => ({ consts: { ...piecewiseConsts({ ...p, unrolled: true }), UNROLL: 1 }, flags: {} }),
+};
+
+/** The piecewise sampler's specialisation (host/piecewise-sampler.ts): as the moments', plus Heun's second score. */
+export interface PiecewiseSampleSpec extends PiecewiseMomentSpec {
+  readonly heun: boolean;
+}
+
+/** piecewise_sample.wgsl with sample_run.wgsl's bindings: the cells of every level, their coefficients, the level table. */
+export const piecewiseSteps: Program<'samples' | 'cells' | 'stepTable' | 'params' | 'status' | 'coef' | 'levels', PiecewiseSampleSpec> = {
+  entry: 'sampleSteps',
+  files: ['philox.wgsl', 'sample_run.wgsl', 'piecewise_cells.wgsl', 'piecewise_sample.wgsl', 'sample_loop.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: { samples: slot(0, 0), cells: slot(0, 1), stepTable: slot(0, 2), params: slot(0, 3), status: slot(0, 4), coef: slot(0, 5), levels: slot(0, 6) },
+  specialise: (p) => ({
+    consts: { ...piecewiseConsts(p), WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 },
+    flags: { HEUN: p.heun, QUADRATIC: p.degree === 2 },
+  }),
 };

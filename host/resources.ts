@@ -17,12 +17,19 @@ export interface DataChunk {
   readonly base: number;
 }
 
-interface UploadedData {
+/** Data on the GPU: rows padded to d4 vec4, in chunks of at most rowsPerChunk rows (one storage binding each). */
+export interface DataOnGpu {
+  readonly rows: number;
+  readonly cols: number;
+  readonly d4: number;
+  readonly chunks: readonly DataChunk[];
+}
+
+/** The upload of a matrix passed to a call (not a handle), kept for the next call with the same content. */
+interface CachedData extends DataOnGpu {
   readonly source: Matrix;
   /** Content hash at upload: a caller may have edited the matrix in place since. */
   readonly hash: number;
-  readonly d4: number;
-  readonly chunks: DataChunk[];
 }
 
 export interface ShapeResources {
@@ -38,7 +45,7 @@ export interface ShapeResources {
   /** Per chunk: the DDPM pass's uniforms and workgroup count. */
   readonly chunkUniforms: GPUBuffer[];
   readonly chunkGroups: number[];
-  /** Per chunk, for the EM pass (always tiled). */
+  /** Per chunk, for the EM pass (the DDPM pass's kernel form: tiled or lanes). */
   readonly emUniforms: GPUBuffer[];
   readonly chunkEmGroups: number[];
   readonly emReduceUniform: GPUBuffer;
@@ -71,26 +78,51 @@ export interface UpdateSettings {
 export interface ResourcePlan {
   readonly maxChunkRows: number;
   readonly kernelFor: (shape: Shape) => KernelKind;
+  /** The shape of K centres in d dimensions, with the tiled kernel's tuned sizes (default: shapeFor's own). */
+  readonly shapeFor?: (k: number, d: number) => Shape;
 }
 
 export class GpuResources {
-  private data: UploadedData | undefined;
+  /** The last matrix passed as data, uploaded. */
+  private cached: CachedData | undefined;
+  /** The data of the last prepare: the cached matrix or a dataset handle's upload. */
+  private active: DataOnGpu | undefined;
   private current: ShapeResources | undefined;
   /** Staging buffers of copies recorded into encoders not yet read back. */
   private staging: GPUBuffer[] = [];
 
   constructor(private readonly device: GPUDevice, private readonly plan: ResourcePlan) {}
 
-  /** The chunks of the data uploaded by the last prepare. */
+  /** The chunks of the data of the last prepare. */
   get chunks(): readonly DataChunk[] {
-    if (!this.data) throw new Error('GpuResources.chunks before prepare');
-    return this.data.chunks;
+    if (!this.active) throw new Error('GpuResources.chunks before prepare');
+    return this.active.chunks;
   }
 
-  /** Data on the GPU and the buffers of its shape, with the uniforms of this pass written. */
-  prepare(data: Matrix, k: number, pass: PassSettings): ShapeResources {
-    const shape = shapeFor(k, data.cols, this.device.limits, this.plan.maxChunkRows);
-    this.uploadData(data, shape);
+  /** The data in chunks on the GPU (a dataset handle's copy); the caller releases it with destroyData. */
+  upload(data: Matrix): DataOnGpu {
+    // Rows per chunk depend on d alone, so one upload serves every K.
+    const shape = shapeFor(1, data.cols, this.device.limits, this.plan.maxChunkRows);
+    const chunks = chunkRows(data.rows, shape.rowsPerChunk).map(({ rows, base }) => ({
+      buffer: createBuffer(this.device, 16 * shape.d4 * rows, STORAGE_RW, padRows(data, base, rows, shape.d4)),
+      rows,
+      base,
+    }));
+    return { rows: data.rows, cols: data.cols, d4: shape.d4, chunks };
+  }
+
+  destroyData(data: DataOnGpu): void {
+    data.chunks.forEach((c) => c.buffer.destroy());
+    if (this.active === data) this.active = undefined;
+  }
+
+  /**
+   * The data on the GPU (a matrix is uploaded unless it is the last one, unchanged; an upload is used as it
+   * is) and the buffers of its shape, with the uniforms of this pass written.
+   */
+  prepare(data: Matrix | DataOnGpu, k: number, pass: PassSettings): ShapeResources {
+    const shape = this.plan.shapeFor?.(k, data.cols) ?? shapeFor(k, data.cols, this.device.limits, this.plan.maxChunkRows);
+    this.active = 'data' in data ? this.cachedUpload(data) : data;
     const chunks = this.chunks;
     const kernel = this.plan.kernelFor(shape);
     const plan = partialPlan(chunks, shape, kernel);
@@ -103,7 +135,9 @@ export class GpuResources {
       res.emPartialCount === plan.emPartialCount &&
       sameNumbers(res.chunkGroups, plan.chunkGroups) &&
       sameNumbers(res.chunkEmGroups, plan.chunkEmGroups);
-    if (!res || !samePlan || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length) {
+    // The shape's tile and workgroup size pick the DDPM and EM pipelines, so a new tuned choice rebuilds too.
+    const sameSizes = res !== undefined && res.shape.tile === shape.tile && res.shape.wg === shape.wg;
+    if (!res || !samePlan || !sameSizes || res.shape.k !== shape.k || res.shape.d !== shape.d || res.kernel !== kernel || res.chunkUniforms.length !== chunks.length) {
       this.destroyShapeResources();
       res = this.createShapeResources(shape, chunks.length, kernel, plan);
       this.current = res;
@@ -129,7 +163,7 @@ export class GpuResources {
   }
 
   /** An explicit noise matrix, chunked like the data; undefined for seeded noise. The caller destroys the buffers. */
-  uploadNoise(noise: NoiseSpec, data: Matrix): GPUBuffer[] | undefined {
+  uploadNoise(noise: NoiseSpec, data: { readonly rows: number; readonly cols: number }): GPUBuffer[] | undefined {
     if (noise.kind !== 'matrix') return undefined;
     const z = noise.z;
     if (z.rows !== data.rows || z.cols !== data.cols) {
@@ -174,20 +208,20 @@ export class GpuResources {
   }
 
   dispose(): void {
-    this.data?.chunks.forEach((c) => c.buffer.destroy());
+    if (this.cached) this.destroyData(this.cached);
+    this.cached = undefined;
+    this.destroyShapeResources();
+    this.releaseStaging();
   }
 
-  private uploadData(data: Matrix, shape: Shape): void {
+  private cachedUpload(data: Matrix): DataOnGpu {
     const hash = contentHash(data.data);
-    if (this.data && this.data.source === data && this.data.d4 === shape.d4 && this.data.hash === hash) return;
-    this.data?.chunks.forEach((c) => c.buffer.destroy());
-    this.data = undefined;
-    const chunks = chunkRows(data.rows, shape.rowsPerChunk).map(({ rows, base }) => ({
-      buffer: createBuffer(this.device, 16 * shape.d4 * rows, STORAGE_RW, padRows(data, base, rows, shape.d4)),
-      rows,
-      base,
-    }));
-    this.data = { source: data, hash, d4: shape.d4, chunks };
+    const c = this.cached;
+    if (c && c.source === data && c.rows === data.rows && c.cols === data.cols && c.hash === hash) return c;
+    if (c) this.destroyData(c);
+    this.cached = undefined;
+    this.cached = { ...this.upload(data), source: data, hash };
+    return this.cached;
   }
 
   private createShapeResources(shape: Shape, chunkCount: number, kernel: KernelKind, plan: PartialPlan): ShapeResources {

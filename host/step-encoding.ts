@@ -5,7 +5,7 @@ import { foldWorkgroups } from './dispatch.ts';
 import type { KernelKind } from './kernel-plan.ts';
 import { requireTile, type Shape } from './layout.ts';
 import type { CompiledProgram, PipelineCache } from './pipelines.ts';
-import { ddpmLanes, ddpmTiled, emPass, emUpdate, gdUpdate, type PassIo, reducePartials } from './programs.ts';
+import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type PassIo, reducePartials } from './programs.ts';
 import type { DataChunk, ShapeResources } from './resources.ts';
 
 export interface StepContext {
@@ -52,8 +52,9 @@ export function encodeGdStep(pass: GPUComputePassEncoder, ctx: StepContext, res:
 /** One EM or gradient-EM step (the update's mode is in its uniforms): the EM pass per chunk, the reduction, the update. */
 export function encodeEmStep(pass: GPUComputePassEncoder, ctx: StepContext, res: ShapeResources, chunks: readonly DataChunk[]): void {
   const { pipelines } = ctx;
-  requireTile(res.shape, ctx.limits);
-  const em = pipelines.get(emPass, { shape: res.shape, subgroups: ctx.subgroups });
+  // The EM pass takes the DDPM pass's kernel form: one sample per lane on software adapters.
+  if (res.kernel === 'tiled') requireTile(res.shape, ctx.limits);
+  const em = pipelines.get(res.kernel === 'lanes' ? emLanes : emPass, { shape: res.shape, subgroups: ctx.subgroups });
   pass.setPipeline(em.pipeline);
   chunks.forEach((c, i) => {
     pipelines.bind(pass, em, { data: c.buffer, centres: res.centres, partials: res.partials, params: res.emUniforms[i] });

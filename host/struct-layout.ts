@@ -77,6 +77,36 @@ export const sampleParams = defineStruct('SampleParams', [
   ['seedHi', 'u32'],
 ] as const);
 
+/** Per dispatch of the score error's draws (shaders/score_error.wgsl). */
+export const scoreErrorParams = defineStruct('ScoreErrorParams', [
+  ['draws', 'u32'],
+  ['firstDraw', 'u32'],
+  ['k', 'u32'],
+  ['kTrue', 'u32'],
+  ['a', 'f32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+] as const);
+
+/** Per dispatch of the piecewise moments' first pass (shaders/piecewise_points.wgsl): a chunk of rows, one noise draw. */
+export const piecewisePointParams = defineStruct('PiecewisePointParams', [
+  ['rows', 'u32'],
+  ['chunkBase', 'u32'],
+  ['cells', 'u32'],
+  ['step', 'u32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+  ['a', 'f32'],
+  ['sigma', 'f32'],
+  ['invSigma', 'f32'],
+] as const);
+
+/** Per dispatch of the piecewise Gram pass (shaders/piecewise_gram.wgsl): a run of segments. */
+export const piecewiseGramParams = defineStruct('PiecewiseGramParams', [
+  ['segments', 'u32'],
+  ['firstSegment', 'u32'],
+] as const);
+
 /** Per dispatch of the pairwise distance sums (shaders/energy_distance.wgsl). */
 export const pairParams = defineStruct('PairParams', [
   ['rowsA', 'u32'],

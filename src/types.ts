@@ -3,6 +3,8 @@
 // algorithms do not know where they run").
 
 import type { Matrix } from './matrix.ts';
+import type { CellMoments, MomentOptions, PiecewiseModel } from './piecewise/types.ts';
+import type { Estimate } from './sampling/estimate.ts';
 import type { SampleProgress, SamplerOptions } from './sampling/types.ts';
 
 export { matrix, toRows, type Matrix } from './matrix.ts';
@@ -74,24 +76,50 @@ export interface GdResult {
   readonly nIter: number;
 }
 
+/**
+ * Data a backend holds once (Backend.dataset): later calls name the handle instead of passing the matrix, so
+ * no call checks, hashes or uploads the data again. A handle works only with the backend that made it.
+ */
+export interface Dataset {
+  readonly kind: 'dataset';
+  readonly rows: number;
+  readonly cols: number;
+  /** The kind of backend that made it (for messages). */
+  readonly backend: 'gpu' | 'cpu';
+  readonly disposed: boolean;
+  /** Releases what the backend holds for it (the GPU copy); later calls with it throw. Safe to call twice. */
+  dispose(): void;
+}
+
+/** What the data-taking Backend methods accept: the data itself (checked and, on the GPU, uploaded per call) or a handle. */
+export type DataInput = Matrix | Dataset;
+
 /** The one interface that every algorithm uses. Centres are always unscaled (mu). */
 export interface Backend {
   readonly name: 'gpu' | 'cpu';
   /** Human-readable adapter description ("CPU float64 reference" for the CPU). */
   readonly adapter: string;
+  /**
+   * Takes the data once: checks it (shape, finite values) and keeps a copy (on the GPU: uploads it), so that
+   * the calls below can name the handle. Later edits of `x` are not seen. Dispose the handle when done.
+   */
+  dataset(x: Matrix): Dataset;
   /** Loss and gradient at scale t (docs/math.md sections 4 and 5). */
-  lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient>;
+  lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient>;
   /** H GD steps at scale t: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1). */
-  gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult>;
+  gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult>;
   /** One EM step on the clean data (docs/math.md section 9). */
-  emStep(data: Matrix, centres: Matrix): Promise<Matrix>;
+  emStep(data: DataInput, centres: Matrix): Promise<Matrix>;
   /** One gradient-EM step with step size eta (docs/math.md section 9). */
-  gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix>;
+  gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix>;
   /**
    * n samples by reverse diffusion, the probability-flow ODE or Langevin dynamics with the score of the
-   * mixture (1/K) sum_i N(a_t mu_i, I) given by `centres` (docs/math.md section 11).
+   * mixture (1/K) sum_i N(a_t mu_i, I) given by K x d `centres` (docs/math.md section 11), or of a piecewise
+   * model (docs/math.md section 13).
    */
-  sample(centres: Matrix, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix>;
+  sample(score: Matrix | PiecewiseModel, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix>;
+  /** The piecewise fit's per-cell sums over the noisy data at one level (docs/math.md section 13). */
+  cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments>;
   /** The energy distance between two sample sets of the same d (docs/math.md section 11). */
   energyDistance(x: Matrix, y: Matrix): Promise<number>;
   /**
@@ -99,6 +127,11 @@ export interface Backend {
    * largest |fraction - 1/K| (docs/math.md section 11). Same d; both non-empty and finite.
    */
   modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }>;
+  /**
+   * eps_sc^2(t) = E_{q_t} ||s_theta - grad log q_t||^2 of the mixture score of `centres` against the true mixture of
+   * `trueCentres`, by `samples` stratified Monte Carlo draws from Philox `seed` (docs/math.md section 11).
+   */
+  scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Promise<Estimate>;
   /** Release device resources. */
   dispose(): void;
 }

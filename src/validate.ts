@@ -136,11 +136,24 @@ export function untiedCentres(m: Matrix): Matrix {
 // Checks every Backend applies in the same words, so that the GPU engine and the CPU reference refuse
 // the same problems.
 
-/** Shapes of data and centres; returns K (2 when tied). */
-export function checkProblem(data: Matrix, centres: Matrix, tied: boolean): number {
-  if (data.rows < 1 || data.cols < 1) {
+/** The data of Backend.dataset, checked once for every later call: its shape and finite values. */
+export function checkData(data: Matrix): void {
+  requireDataShape(data);
+  if (data.data.length !== data.rows * data.cols) {
+    throw new InputError(`the data says ${data.rows} x ${data.cols} but holds ${data.data.length} values: build it with matrix(rows, cols, values)`);
+  }
+  requireFinite(data, 'the data');
+}
+
+function requireDataShape(data: { readonly rows: number; readonly cols: number }): void {
+  if (!Number.isSafeInteger(data.rows) || !Number.isSafeInteger(data.cols) || data.rows < 1 || data.cols < 1) {
     throw new InputError(`the data is ${data.rows} x ${data.cols}: at least one sample with at least one coordinate is needed`);
   }
+}
+
+/** Shapes of data (a matrix or a dataset handle) and centres; returns K (2 when tied). */
+export function checkProblem(data: { readonly rows: number; readonly cols: number }, centres: Matrix, tied: boolean): number {
+  requireDataShape(data);
   if (centres.cols !== data.cols) {
     throw new InputError(`centres have ${centres.cols} columns but the data has ${data.cols}: both must have d columns`);
   }
@@ -269,4 +282,24 @@ export function checkSampleSets(x: Matrix, y: Matrix, what = 'the energy distanc
   if (x.cols !== y.cols) {
     throw new InputError(`${what}: the sample sets have ${x.cols} and ${y.cols} columns; both need one column per dimension d`);
   }
+}
+
+/** The score error's inputs (docs/math.md section 11): K >= 1 and K* >= 1 finite centres of one d, t >= 0, 2 K* <= samples < 2^32. */
+export function checkScoreErrorRequest(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): void {
+  const d = trueCentres.cols;
+  if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
+    throw new InputError(
+      `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
+    );
+  }
+  requireFinite(centres, "the score error's centres");
+  requireFinite(trueCentres, "the score error's true centres");
+  if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
+  const Kt = trueCentres.rows;
+  if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
+    throw new InputError(
+      `the score error needs an integer sample count of at least 2 K* = ${2 * Kt} (two per true component, for the standard error), below 2^32; got ${samples}`,
+    );
+  }
+  requireSeed(seed, "the score error's seed");
 }

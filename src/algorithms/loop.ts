@@ -6,39 +6,12 @@
 // a run resumed from a checkpoint makes exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
 import { centreError } from '../metrics.ts';
-import { matrix, type Backend, type Matrix } from '../types.ts';
+import { matrix, type Backend, type Dataset, type Matrix } from '../types.ts';
 import { gradientEmCosine, powerIterationCosines } from './connections.ts';
-import { averageLogLikelihood, cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row, symmetricMeans } from './host-math.ts';
+import { averageLogLikelihood, cosine, maxRowChange, row, symmetricMeans } from './host-math.ts';
+import { directionGap, stopMet, type StopRule } from './stop-rules.ts';
 
-/** When a stage ends before its step limit. */
-export type StopRule =
-  /** Largest centre-row change per step, averaged over a chunk, at most tol (unscaled units). */
-  | { readonly kind: 'change'; readonly tol: number }
-  /**
-   * The power-iteration plateau (stage 1, docs/math.md section 8.2): after minSteps, every row kept its direction
-   * (1 - |cos| with one chunk ago at most tol) and its norm (relative change at most normTol). The norm
-   * saturates only once the m* component dominates: near ||m|| = ||m*|| for docs/math.md section 4's L
-   * (section 9; the paper's constants put it at sqrt(2/3) ||m*||, Lemma 8).
-   */
-  | { readonly kind: 'direction'; readonly tol: number; readonly normTol: number; readonly minSteps: number }
-  /**
-   * Stage 1 against the spectral estimate (docs/math.md sections 8.2 and 9): `direction` is the unit top
-   * eigenvector v of the centred data's covariance - I (power iteration on the host), which stage 1
-   * approaches because its step is a power-iteration step (Lemma 8). The gap is sin(angle(m, v)). After
-   * minSteps the stage stops once the gap is at most tol (the statistical error of v itself, so going
-   * further cannot improve the estimate of mu*'s direction), or once the gap fell by less than SPECTRAL_PROGRESS
-   * over the last `patience` chunks (the fresh-noise fluctuation or Lemma 8's bias dominates); with changeTol, also only
-   * once the centre moves by at most changeTol per step (stage-1-only schedules must settle the norm too).
-   */
-  | {
-      readonly kind: 'spectral';
-      readonly direction: Float64Array;
-      readonly tol: number;
-      readonly patience: number;
-      readonly minSteps: number;
-      readonly changeTol?: number;
-    }
-  | { readonly kind: 'none' };
+export { directionGap, SPECTRAL_PROGRESS, spectralStop, type StopRule } from './stop-rules.ts';
 
 export type Stage =
   | {
@@ -207,49 +180,6 @@ function halfDifference(m: Matrix): Float64Array {
   return a.map((v, i) => (v - b[i]!) / 2);
 }
 
-/** sin(angle) between row 0 of m and a unit vector v: the gap of the spectral stop rule. */
-export function directionGap(m: Matrix, v: ArrayLike<number>): number {
-  const c = cosine(row(m, 0), v);
-  return Math.sqrt(Math.max(0, 1 - c * c));
-}
-
-/**
- * The least relative fall of the gap over `patience` chunks that counts as progress: real stage-1 progress
- * is orders of magnitude faster (schedules.ts, stage1Lr; docs/experiments.md, 'Stopping rules and
- * averaging'), so a smaller fall is the fresh-noise fluctuation.
- */
-export const SPECTRAL_PROGRESS = 0.05;
-
-/**
- * Whether the spectral rule holds, given the gaps of the stage's chunks so far (oldest first, the current
- * one last): a gap at most tol, or no new low over the last `patience` chunks.
- */
-export function spectralStop(gaps: readonly number[], tol: number, patience: number): boolean {
-  const now = gaps[gaps.length - 1];
-  if (now === undefined) return false;
-  if (now <= tol) return true;
-  if (gaps.length <= patience) return false;
-  const earlier = Math.min(...gaps.slice(0, gaps.length - patience));
-  return Math.min(...gaps.slice(gaps.length - patience)) > (1 - SPECTRAL_PROGRESS) * earlier;
-}
-
-function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, stepInStage: number, gaps: readonly number[]): boolean {
-  switch (rule.kind) {
-    case 'spectral':
-      return (
-        stepInStage >= rule.minSteps &&
-        spectralStop(gaps, rule.tol, rule.patience) &&
-        (rule.changeTol === undefined || maxRowChange(before, after) / chunk <= rule.changeTol)
-      );
-    case 'change':
-      return maxRowChange(before, after) / chunk <= rule.tol;
-    case 'direction':
-      return stepInStage >= rule.minSteps && 1 - minRowAbsCosine(before, after) <= rule.tol && maxRelativeNormChange(before, after) <= rule.normTol;
-    case 'none':
-      return false;
-  }
-}
-
 /** The current stage's rows at the end of the history (none when the stage has just begun). */
 function stageRows(history: readonly HistoryRow[], name: string, stepsBefore: number): HistoryRow[] {
   if (stepsBefore <= 0) return [];
@@ -279,6 +209,44 @@ export async function runStages(
   if (!Number.isSafeInteger(options.logEvery) || options.logEvery < 1) {
     throw new InputError(`the log interval must be a positive integer, got ${options.logEvery}`);
   }
+  // The backend takes the data once; every call of the run names it (no per-call check, hash or upload).
+  const data = backend.dataset(problem.data);
+  try {
+    return await runStagesOn(backend, data, problem, stages, init, options);
+  } finally {
+    data.dispose();
+  }
+}
+
+/** Where a GD chunk ended: its centres, and the loss and gradient norm of its last step. */
+interface ChunkEnd {
+  readonly centres: Matrix;
+  readonly loss: number;
+  readonly gradNorm: number;
+}
+
+/**
+ * GD chunks of a stage, each { centres, loss, gradNorm } at its end: one Backend call for `steps` steps with a
+ * log point per chunk. Splitting a stage into calls at chunk ends gives the same numbers (both backends
+ * continue from the centres they report), so a batch of chunks equals the chunks run one call each.
+ */
+async function gdChunks(backend: Backend, data: Dataset, problem: Problem, stage: Stage & { kind: 'gd' }, centres: Matrix, startStep: number, steps: number, logEvery: number, noiseSeed: number): Promise<ChunkEnd[]> {
+  const out: ChunkEnd[] = [];
+  await backend.gdSteps(data, centres, {
+    noiseScale: stage.noiseScale,
+    tied: problem.tied,
+    lr: stage.lr,
+    steps,
+    logEvery,
+    startStep,
+    noise: { kind: 'seed', seed: noiseSeed, mode: 'fresh' },
+    projectRadius: stage.projectRadius,
+    onProgress: (p) => out.push({ centres: p.centres, loss: p.last.loss, gradNorm: p.last.gradNorm }),
+  });
+  return out;
+}
+
+async function runStagesOn(backend: Backend, data: Dataset, problem: Problem, stages: readonly Stage[], init: Matrix, options: LoopOptions): Promise<LoopResult> {
   const start = performance.now();
   const r = options.resume;
   if (r && (r.stageIndex < 0 || r.stageIndex > stages.length)) {
@@ -310,26 +278,19 @@ export async function runStages(
     const stage = stages[stageIndex]!;
     let done = stepInStage >= stage.maxSteps;
     let converged = false;
+    // A stage without a stopping rule runs to its limit: its chunks go to the backend as one call, unless a
+    // caller must act between chunks (onChunk pauses or yields; connections call the backend).
+    const batched = stage.stop.kind === 'none' && !options.onChunk && !options.connections;
+    let pending: ChunkEnd[] = [];
     while (!done) {
       const chunk = Math.min(options.logEvery, stage.maxSteps - stepInStage);
       const before = centres;
       let loss: number;
       let gradNorm: number;
       if (stage.kind === 'gd') {
-        const res = await backend.gdSteps(problem.data, centres, {
-          noiseScale: stage.noiseScale,
-          tied: problem.tied,
-          lr: stage.lr,
-          steps: chunk,
-          logEvery: chunk,
-          startStep: globalStep,
-          noise: { kind: 'seed', seed: options.noiseSeed, mode: 'fresh' },
-          projectRadius: stage.projectRadius,
-        });
-        centres = res.centres;
-        const last = res.history[res.history.length - 1]!;
-        loss = last.loss;
-        gradNorm = last.gradNorm;
+        const steps = batched ? stage.maxSteps - stepInStage : chunk;
+        if (pending.length === 0) pending = await gdChunks(backend, data, problem, stage, centres, globalStep, steps, options.logEvery, options.noiseSeed);
+        ({ centres, loss, gradNorm } = pending.shift()!);
       } else {
         if (problem.tied) throw new Error('runStages: EM stages take untied centres');
         let prev = centres;
@@ -337,8 +298,8 @@ export async function runStages(
           prev = centres;
           centres =
             stage.kind === 'em'
-              ? await backend.emStep(problem.data, centres)
-              : await backend.gradientEmStep(problem.data, centres, stage.lr);
+              ? await backend.emStep(data, centres)
+              : await backend.gradientEmStep(data, centres, stage.lr);
         }
         loss = -averageLogLikelihood(problem.data, centres);
         gradNorm = maxRowChange(prev, centres);

@@ -6,6 +6,8 @@ import { noiseRowInto, seedKey, STREAM_TRAINING_NOISE } from '../math/philox.ts'
 import {
   matrix,
   type Backend,
+  type Dataset,
+  type DataInput,
   type DdpmOptions,
   type GdOptions,
   type GdResult,
@@ -14,9 +16,13 @@ import {
   type Matrix,
   type NoiseSpec,
 } from '../types.ts';
+import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { emStep, gradientEmStep } from './reference.ts';
-import { energyDistance, modeWeights } from '../sampling/metrics.ts';
+import type { Estimate } from '../sampling/estimate.ts';
+import { energyDistance, modeWeights, scoreError } from '../sampling/metrics.ts';
 import { sampleReference } from '../sampling/reference.ts';
+import { cellMoments, type CellMoments, type MomentOptions } from '../piecewise/moments.ts';
+import type { PiecewiseModel } from '../piecewise/types.ts';
 import type { SampleProgress, SamplerOptions } from '../sampling/types.ts';
 import { checkGdOptions, checkProblem, checkStepSize } from '../validate.ts';
 
@@ -196,8 +202,20 @@ function unscaled(m: Float64Array, rows: number, cols: number, a: number): Matri
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapter = 'CPU float64 reference';
+  /** The handles' copies of their data (nothing to release but the copy itself). */
+  private readonly datasets = new DatasetRegistry<Matrix>('cpu', () => undefined);
 
-  async lossAndGradient(data: Matrix, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+  dataset(x: Matrix): Dataset {
+    return this.datasets.create(x, (m) => matrix(m.rows, m.cols, m.data.slice()));
+  }
+
+  /** The data of a call: the handle's copy, or the matrix given. */
+  private dataOf(data: DataInput): Matrix {
+    return isDataset(data) ? this.datasets.payload(data) : data;
+  }
+
+  async lossAndGradient(input: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
+    const data = this.dataOf(input);
     checkProblem(data, centres, options.tied);
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const noise = noiseSource(options.noise, data, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
@@ -213,7 +231,8 @@ export class CpuBackend implements Backend {
     return { loss, gradScaled, gradCentres };
   }
 
-  async gdSteps(data: Matrix, centres: Matrix, options: GdOptions): Promise<GdResult> {
+  async gdSteps(input: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult> {
+    const data = this.dataOf(input);
     checkProblem(data, centres, options.tied);
     const { a, sigma } = forwardCoefficients(options.noiseScale);
     const { steps, lr } = options;
@@ -230,6 +249,7 @@ export class CpuBackend implements Backend {
     // Fixed noise reuses one counter step; matrix noise is validated once (docs/math.md section 7).
     const fixedNoise =
       spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0) : null;
+    let reported: Matrix | undefined;
     for (let i = 0; i < steps; i++) {
       const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
       const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, grad, scratch);
@@ -241,34 +261,47 @@ export class CpuBackend implements Backend {
       if ((i + 1) % logEvery === 0 || i === steps - 1) {
         const last: HistoryEntry = { step: startStep + i, loss, gradNorm: frobenius(grad) };
         history.push(last);
-        options.onProgress?.({ done: i + 1, total: steps, centres: unscaled(m, K, d, a), last });
+        reported = unscaled(m, K, d, a);
+        // Go on from the reported centres as a new call would, so that a run split into calls at log points equals one call.
+        for (let q = 0; q < m.length; q++) m[q] = a * reported.data[q]!;
+        options.onProgress?.({ done: i + 1, total: steps, centres: reported, last });
       }
     }
-    return { centres: unscaled(m, K, d, a), history, nIter: steps };
+    return { centres: reported ?? unscaled(m, K, d, a), history, nIter: steps };
   }
 
-  async emStep(data: Matrix, centres: Matrix): Promise<Matrix> {
+  async emStep(input: DataInput, centres: Matrix): Promise<Matrix> {
+    const data = this.dataOf(input);
     checkProblem(data, centres, false);
     return emStep(data, centres);
   }
 
-  async gradientEmStep(data: Matrix, centres: Matrix, lr: number): Promise<Matrix> {
+  async gradientEmStep(input: DataInput, centres: Matrix, lr: number): Promise<Matrix> {
+    const data = this.dataOf(input);
     checkProblem(data, centres, false);
     checkStepSize(lr);
     return gradientEmStep(data, centres, lr);
   }
 
   async sample(
-    centres: Matrix,
+    score: Matrix | PiecewiseModel,
     n: number,
     options: SamplerOptions,
     onProgress?: (p: SampleProgress) => void,
   ): Promise<Matrix> {
-    return sampleReference(centres, n, options, onProgress);
+    return sampleReference(score, n, options, onProgress);
+  }
+
+  async cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments> {
+    return cellMoments(data, cells, options);
   }
 
   async energyDistance(x: Matrix, y: Matrix): Promise<number> {
     return energyDistance(x, y);
+  }
+
+  async scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Promise<Estimate> {
+    return scoreError(centres, trueCentres, t, samples, seed);
   }
 
   async modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }> {
@@ -276,7 +309,8 @@ export class CpuBackend implements Backend {
   }
 
   dispose(): void {
-    // Nothing to release: the CPU backend holds no device resources.
+    // No device resources: only the handles' copies, dropped here.
+    this.datasets.disposeAll();
   }
 }
 

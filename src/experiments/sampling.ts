@@ -179,8 +179,11 @@ const learnedVsTrue: Experiment = async (backend, o, log) => {
       const dEm = await distanceOf(em.means, false);
       const errDdpm = centreError(ddpm.means, truth).max;
       const errEm = centreError(em.means, truth).max;
-      rows.push({ experiment: 'learned-vs-true', setting, method: `reverse, ddpm ${schedule} centres`, value: dDdpm, valueName: 'distance', steps: ddpm.nIter, seconds: secDdpm, em: dEm, note: `centre error ${num(errDdpm)} (EM ${num(errEm)})` });
-      rows.push({ experiment: 'learned-vs-true', setting, method: 'reverse, em centres', value: dEm, valueName: 'distance', steps: em.nIter, seconds: se, note: `centre error ${num(errEm)}` });
+      // The score error eps_sc^2 at t = 0.1, where the sampler's last steps read the score (docs/math.md section 11).
+      const scoreErr = async (centres: Matrix) => (await backend.scoreError(centres, truth, 0.1, quick ? 4096 : 65536, 77)).value;
+      const [epsDdpm, epsEm] = [await scoreErr(ddpm.means), await scoreErr(em.means)];
+      rows.push({ experiment: 'learned-vs-true', setting, method: `reverse, ddpm ${schedule} centres`, value: dDdpm, valueName: 'distance', steps: ddpm.nIter, seconds: secDdpm, em: dEm, note: `centre error ${num(errDdpm)} (EM ${num(errEm)}), score error at t = 0.1 ${num(epsDdpm)} (EM ${num(epsEm)})` });
+      rows.push({ experiment: 'learned-vs-true', setting, method: 'reverse, em centres', value: dEm, valueName: 'distance', steps: em.nIter, seconds: se, note: `centre error ${num(errEm)}, score error at t = 0.1 ${num(epsEm)}` });
       rows.push({ experiment: 'learned-vs-true', setting, method: 'reverse, true centres', value: dTrue, valueName: 'distance', steps: NaN, seconds: NaN });
       rows.push({ experiment: 'learned-vs-true', setting, method: 'direct, true centres (null)', value: dTrueDirect, valueName: 'distance', steps: NaN, seconds: NaN, note: `mean over ${reps} fresh sets of n` });
       for (const [label, v] of [[`ddpm ${schedule}`, dDdpm], ['em', dEm], ['truth', dTrue], ['truth, direct', dTrueDirect]] as const) {

@@ -1,4 +1,5 @@
 // The page's WebGPU device: navigator.gpu, timed by timestamp queries where the adapter has them.
+import { localTuneStore } from '../../host/autotune.ts';
 import { acquireDevice } from '../../host/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
 import { GpuTimer } from '../../host/gpu-timer.ts';
@@ -20,6 +21,7 @@ export async function openGpu(): Promise<Gpu> {
   if (!('gpu' in navigator) || !navigator.gpu) throw new Error(NO_WEBGPU);
   const acquired = await acquireDevice();
   const { acquired: timed, timer } = GpuTimer.wrap(acquired);
-  const backend = new GpuBackend({ acquired: timed, sources: WGSL_SOURCES });
+  // The tiled kernel's tuned sizes persist in localStorage (docs/kernels.md, 'The autotuner').
+  const backend = new GpuBackend({ acquired: timed, sources: WGSL_SOURCES, tuneStore: localTuneStore });
   return { backend, timer, isSoftware: acquired.isSoftware, timestamps: acquired.hasTimestamps };
 }

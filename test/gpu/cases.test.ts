@@ -55,13 +55,13 @@ afterAll(() => {
 });
 
 /** Compares one GPU evaluation with the CPU reference under the derived bound; `z` is the noise the reference used. */
-async function compare(c: EngineCase, data: Matrix, centres: Matrix, z: Matrix, gpuOptions: DdpmOptions, label: string): Promise<void> {
+async function compare(c: EngineCase, data: Matrix, centres: Matrix, z: Matrix, gpuOptions: DdpmOptions, label: string, on: GpuBackend = gpu): Promise<void> {
   const started = performance.now();
-  const got: LossGradient = await gpu.lossAndGradient(data, centres, gpuOptions);
+  const got: LossGradient = await on.lossAndGradient(data, centres, gpuOptions);
   const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
   const seconds = (performance.now() - started) / 1000;
   const { a } = forwardCoefficients(c.t);
-  const depth = summationDepth(gpu, c.tied ? 2 : c.k, c.d, c.n);
+  const depth = summationDepth(on, c.tied ? 2 : c.k, c.d, c.n);
   const bound = gradientBound(data, scaledCentres(centres, c.t, c.tied), c.t, z, depth, c.tied);
 
   // The analysis is first order in u: it needs max c u << 1 and logit errors << 1 (here <= 1e-2, so the
@@ -125,6 +125,32 @@ describe("lossAndGradient with seeded fixed noise: against the reference at the 
       // at the probe's z isolates the gradient from the noise's transcendental rounding (gpu-philox.test.ts).
       const z = await noiseProbe(gpu, data, c.seed, step);
       await compare(c, data, centres, z, { noiseScale: c.t, tied: c.tied, noise: { kind: 'seed', seed: c.seed, mode: 'fixed', step } }, 'seed');
+    });
+  }
+});
+
+// The autotuner's candidates (host/autotune.ts) change the tile, the workgroup and the number of workgroups, and with them
+// the partition of the sums: summationDepth reads the backend's own shape, so each bound follows its candidate.
+describe('lossAndGradient with non-default tiled sizes (autotuner candidates) against the reference', () => {
+  const sizes = [
+    { tile: 8, wg: 32, groups: 3 }, // few workgroups walking many small tiles: the deepest per-thread chains
+    { tile: 48, wg: 256, groups: 4096 }, // a tile not a power of two, more threads than 4 x 4 blocks (48 fits 32 KiB at K = 16, d = 64)
+  ];
+  for (const tune of sizes) {
+    describe(`tile ${tune.tile}, workgroup ${tune.wg}, groups ${tune.groups}`, () => {
+      let sized: GpuBackend;
+      beforeAll(async () => {
+        sized = await createGpuBackend({ kernel: 'tiled', tune });
+      });
+      afterAll(() => sized?.dispose());
+      for (const id of ['K3-d5-N1000-t0.05', 'K2tied-d5-N64-t0.5', 'K16-d64-N65-t3', 'K33-d3-N64-t0.05']) {
+        it(id, async () => {
+          const c = caseById(id);
+          const { data, centres, z } = makeProblem(c);
+          expect(sized.shapeOf(c.tied ? 2 : c.k, c.d)).toMatchObject({ tile: tune.tile, wg: tune.wg, groups: tune.groups });
+          await compare(c, data, centres, z, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } }, `Z ${tune.tile}/${tune.wg}/${tune.groups}`, sized);
+        });
+      }
     });
   }
 });

@@ -22,6 +22,8 @@ const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] 
   { name: 'tiled kernel, subgroups where the adapter has them', options: { kernel: 'tiled' } },
   { name: 'tiled kernel, subgroup fallback', options: { kernel: 'tiled', subgroups: false } },
   { name: 'lane kernel', options: { kernel: 'lanes' } },
+  // An autotuner candidate (host/autotune.ts): its partition of the sums is in the bound through summationDepth.
+  { name: 'tiled kernel, tile 16, workgroup 128, 5 groups', options: { kernel: 'tiled', tune: { tile: 16, wg: 128, groups: 5 } } },
 ];
 const backends: GpuBackend[] = [];
 

@@ -565,14 +565,14 @@ export function normalBound(u1: number, u2: number, trig: 'cos' | 'sin'): number
   return rr * COS_SIN_ERROR + Math.abs(t) * dr + rr * angleError(u2, angle) + ulp32(rr * (Math.abs(t) + COS_SIN_ERROR));
 }
 
-/** Per-entry spec bounds (normalBound) on |z_gpu - z_cpu| of the N x d training noise of (seed, step). */
-export function noiseBound(seed: number, step: number, rows: number, cols: number): Float64Array {
+/** Per-entry spec bounds (normalBound) on |z_gpu - z_cpu| of the N x d noise of (seed, step) on `stream` (the training noise by default). */
+export function noiseBound(seed: number, step: number, rows: number, cols: number, stream = STREAM_TRAINING_NOISE): Float64Array {
   const [k0, k1] = seedKey(seed);
   const out = new Float64Array(rows * cols);
   const words = new Uint32Array(4);
   for (let n = 0; n < rows; n++) {
     for (let c4 = 0; 4 * c4 < cols; c4++) {
-      philoxInto(n, c4, step, STREAM_TRAINING_NOISE, k0, k1, words);
+      philoxInto(n, c4, step, stream, k0, k1, words);
       for (let lane = 0; lane < 4 && 4 * c4 + lane < cols; lane++) {
         const pair = lane >> 1;
         const u1 = uniformFromWord(words[2 * pair]!);

@@ -3,7 +3,6 @@
 // one chain adds). Computed from the engine's own pure plan (host/kernel-plan.ts).
 import type { GpuBackend } from '../../host/engine.ts';
 import { chunkRows, LANES_WG, partialPlan } from '../../host/kernel-plan.ts';
-import { shapeFor } from '../../host/layout.ts';
 
 export interface SummationDepth {
   /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */
@@ -20,9 +19,10 @@ export interface SummationDepth {
 
 /** The depth of the sums of `gpu`'s DDPM pass (or EM pass) over N rows at (K, d), as the engine plans them. */
 export function summationDepth(gpu: GpuBackend, k: number, d: number, n: number, pass: 'ddpm' | 'em' = 'ddpm'): SummationDepth {
-  const shape = shapeFor(k, d, gpu.limits, gpu.maxChunkRows);
+  // The backend's own shape: a fixed or tuned tile, workgroup and group count change the partition of the sums.
+  const shape = gpu.shapeOf(k, d);
   const chunks = chunkRows(n, shape.rowsPerChunk);
-  const kernel = pass === 'em' ? 'tiled' : gpu.kernelFor(k, d);
+  const kernel = gpu.kernelFor(k, d);
   const plan = partialPlan(chunks, shape, kernel);
   const groups = pass === 'em' ? plan.chunkEmGroups : plan.chunkGroups;
   let samplesPerAccumulator = 0;

@@ -1,0 +1,69 @@
+// The EM pass for software adapters: one sample per invocation with the loops
+// over the K centres and the d/4 coordinate blocks unrolled, as in
+// ddpm_lanes.wgsl (a CPU adapter turns constant indices into plain vector
+// loads). The math is that of em_pass.wgsl (docs/math.md section 9), per sample:
+//   w = softmax(mu_j . x - ||mu_j||^2/2),  sums += w_j x,  colsum w_j,  log sum exp.
+// Each invocation writes its own partial (the DDPM pass's layout) and
+// reduce.wgsl adds them in a fixed order.
+
+@compute @workgroup_size(WG)
+fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let lane = gid.x;
+  let lanes = nwg.x * WG;
+  var halfNorm: array<f32, KP>;
+#unroll j K
+  {
+    var h = 0.0;
+#unroll c D4
+    h += dot(centres[{j} * D4 + {c}], centres[{j} * D4 + {c}]);
+#endunroll
+    halfNorm[{j}] = 0.5 * h;
+  }
+#endunroll
+  var sums: array<vec4<f32>, KP * D4>;   // W^T X for this invocation's samples
+  var colsum: array<f32, KP>;
+  var logLikelihood = 0.0;
+  var x: array<vec4<f32>, D4>;
+  var w: array<f32, KP>;
+  for (var row = lane; row < params.rows; row += lanes) {
+#unroll c D4
+    x[{c}] = data[row * D4 + {c}];
+#endunroll
+    // Max-subtracted softmax of the logits (never overflows), as softmaxRow in tile.wgsl.
+    var mx = -3.0e38;
+#unroll j K
+    {
+      var logit = -halfNorm[{j}];
+#unroll c D4
+      logit += dot(centres[{j} * D4 + {c}], x[{c}]);
+#endunroll
+      w[{j}] = logit;
+      mx = max(mx, logit);
+    }
+#endunroll
+    var total = 0.0;
+#unroll j K
+    w[{j}] = exp(w[{j}] - mx);
+    total += w[{j}];
+#endunroll
+    logLikelihood += mx + log(total);
+    let inv = 1.0 / total;
+#unroll j K
+    w[{j}] *= inv;
+    colsum[{j}] += w[{j}];
+#endunroll
+#unroll j K
+#unroll c D4
+    sums[{j} * D4 + {c}] += w[{j}] * x[{c}];
+#endunroll
+#endunroll
+  }
+  let base = (params.partialBase + lane) * PARTIAL_STRIDE4;
+  for (var e = 0u; e < KP * D4; e++) {
+    partials[base + e] = sums[e];
+  }
+  for (var jb = 0u; jb < K4; jb++) {
+    partials[base + KP * D4 + jb] = vec4<f32>(colsum[4u * jb], colsum[4u * jb + 1u], colsum[4u * jb + 2u], colsum[4u * jb + 3u]);
+  }
+  partials[base + KP * D4 + K4] = vec4<f32>(logLikelihood, 0.0, 0.0, 0.0);
+}
