@@ -3,13 +3,25 @@
 // 'ddpm-gmm/node' or 'ddpm-gmm/browser', which re-export all of this.
 export { DdpmGmm, defaultSchedule, METHODS, mixtureSamples, type DdpmGmmOptions, type FitOutput, type Method, type RestartResult } from './estimator.ts';
 export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
-export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
+export { MODEL_FORMAT, MODEL_KINDS, MODEL_VERSION, type ModelFile, type ModelKind, type PiecewiseModelFile } from './model-file.ts';
+export {
+  loadModel,
+  PIECEWISE_DEFAULTS,
+  PiecewiseScoreModel,
+  type LevelInterpolation,
+  type LoadOptions,
+  type PiecewiseDegree,
+  type PiecewiseLevel,
+  type PiecewiseLevelReport,
+  type PiecewiseModel,
+  type PiecewiseScoreModelOptions,
+} from './piecewise-estimator.ts';
 export { VERSION } from './version.ts';
 export { CpuBackend } from './cpu/backend.ts';
 export { BACKEND_CHOICES, describeBackend, openBackend, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 export { DeviceError, DivergenceError, InputError } from './errors.ts';
 export { matrix, toRows } from './types.ts';
-export type { Backend, DdpmOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec } from './types.ts';
+export type { Backend, Dataset, DataInput, DdpmOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec } from './types.ts';
 export { fitEm, fitSchedule, kmeansPlusPlus, SCHEDULES, seededRows, warmStart } from './algorithms/index.ts';
 export type { HistoryRow, LoopOptions, ScheduleName, ScheduleOptions } from './algorithms/index.ts';
 export { generateMixture, trueCentres, type Mixture, type MixtureSpec } from './generate.ts';

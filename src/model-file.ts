@@ -1,25 +1,34 @@
-// The versioned model file that DdpmGmm.toJSON writes and DdpmGmm.fromJSON reads: plain JSON, so that a
-// model fitted in Node loads in a browser or in other tools. Reading checks every field and names the fix,
-// since a model file is user input. Keys this version does not know are ignored: the CLI adds the
-// history and its settings under extra keys.
+// The versioned model file that DdpmGmm and PiecewiseScoreModel write with toJSON and read with fromJSON: plain
+// JSON, so that a model fitted in Node loads in a browser or in other tools. One reader (readModelFile)
+// recognises both kinds; reading checks every field and names the fix, since a model file is user input.
+// Top-level keys this version does not know are ignored: the CLI adds the history and its settings under extra keys.
 import { SCHEDULES, type ScheduleName } from './algorithms/schedules.ts';
 import type { BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
 import { METHODS, type Method } from './methods.ts';
+import type { PiecewiseModel } from './piecewise/types.ts';
+import { checkPiecewiseModel } from './piecewise/validate.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
 
 export const MODEL_FORMAT = 'ddpm-gmm-model';
-/** The newest model file version this ddpm-gmm reads and the one it writes. */
-export const MODEL_VERSION = 1;
+/**
+ * The newest model file version this ddpm-gmm reads. Version 2 added the key `model`: 'student' (version 1's
+ * fields) or 'piecewise'. A student model is still written as version 1, which every ddpm-gmm reads; a
+ * piecewise model is version 2, so that an older ddpm-gmm says to upgrade instead of calling the file damaged.
+ */
+export const MODEL_VERSION = 2;
+/** The two score models: the paper's student (a balanced spherical mixture) and the piecewise model. */
+export type ModelKind = 'student' | 'piecewise';
+export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
 
 /**
- * Version 1 of the model file. The model is the balanced spherical mixture (1/K) sum_i N(mu_i, I) of
+ * The student's model file (version 1). The model is the balanced spherical mixture (1/K) sum_i N(mu_i, I) of
  * docs/math.md section 1: the means are its only parameters (equal weights and identity covariances are fixed).
  */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;
-  readonly version: typeof MODEL_VERSION;
+  readonly version: 1;
   /** 'ddpm-gmm <version>' of the writer. */
   readonly createdBy: string;
   /** K. */
@@ -52,7 +61,7 @@ export interface FittedModel {
 export function createModelFile(m: FittedModel): ModelFile {
   return {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: 1,
     createdBy: `ddpm-gmm ${VERSION}`,
     nComponents: m.means.rows,
     dimension: m.means.cols,
@@ -66,6 +75,54 @@ export function createModelFile(m: FittedModel): ModelFile {
 }
 
 const HOW_TO_WRITE = "write one with DdpmGmm.toJSON() or 'ddpm-gmm fit --out model.json'";
+
+/** The piecewise model's file (version 2): the model's own fields under `score`, matrices as arrays of rows. */
+export interface PiecewiseModelFile {
+  readonly format: typeof MODEL_FORMAT;
+  readonly version: 2;
+  readonly model: 'piecewise';
+  readonly createdBy: string;
+  /** d. */
+  readonly dimension: number;
+  /** The PiecewiseModel: kind, d, degree, interpolation, levels [{ t, cells, coef, ... }] and any further fields. */
+  readonly score: Record<string, unknown>;
+  /** The backend that ran the fit; null when not known. */
+  readonly backendUsed: BackendInfo | null;
+}
+
+/** A fitted piecewise model's fields, as its estimator holds them. */
+export interface FittedPiecewise {
+  readonly score: PiecewiseModel;
+  readonly backendUsed: BackendInfo | null;
+}
+
+/** What readModelFile found: either kind, with the writer's name. */
+export type ModelFileContents =
+  | (FittedModel & { readonly kind: 'student'; readonly createdBy: string })
+  | (FittedPiecewise & { readonly kind: 'piecewise'; readonly createdBy: string });
+
+function isMatrix(v: unknown): v is Matrix {
+  return isRecord(v) && v['data'] instanceof Float64Array && typeof v['rows'] === 'number' && typeof v['cols'] === 'number';
+}
+
+/** Every field of the model and its levels, matrices as rows: fields added to PiecewiseModel later survive the file. */
+function jsonFields(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, isMatrix(v) ? toRows(v) : v]));
+}
+
+/** The model file of a fitted piecewise model. */
+export function createPiecewiseModelFile(m: FittedPiecewise): PiecewiseModelFile {
+  const score = { ...jsonFields(m.score), levels: m.score.levels.map((level) => jsonFields(level)) };
+  return {
+    format: MODEL_FORMAT,
+    version: 2,
+    model: 'piecewise',
+    createdBy: `ddpm-gmm ${VERSION}`,
+    dimension: m.score.d,
+    score,
+    backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
+  };
+}
 
 /** A value as a message shows it: short, and saying what kind of thing it is. */
 function shown(v: unknown): string {
@@ -90,10 +147,23 @@ function wholeNumber(o: Record<string, unknown>, key: string, min: number): numb
 }
 
 /**
- * Reads a model file: the parsed JSON, or its text. Throws an InputError that names the field for
- * anything that is not a version-1 ddpm-gmm model with consistent shapes and finite means.
+ * Reads a student model file (DdpmGmm.fromJSON): the parsed JSON, or its text. Throws an InputError that names
+ * the field for anything that is not a ddpm-gmm student model with consistent shapes and finite means, and
+ * says where a piecewise model file goes.
  */
 export function parseModelFile(json: unknown): FittedModel & { readonly createdBy: string } {
+  const file = readModelFile(json);
+  if (file.kind !== 'student') {
+    throw new InputError("this is a piecewise model file, a score with no mixture components to predict or score with: sample from it with PiecewiseScoreModel.fromJSON, loadModel or 'ddpm-gmm sample'");
+  }
+  return file;
+}
+
+/**
+ * Reads a model file of either kind: the parsed JSON, or its text. Throws an InputError that names the field
+ * for anything that is not a ddpm-gmm model of a version this reads, with consistent shapes and finite numbers.
+ */
+export function readModelFile(json: unknown): ModelFileContents {
   let o: unknown = json;
   if (typeof json === 'string') {
     try {
@@ -117,6 +187,15 @@ export function parseModelFile(json: unknown): FittedModel & { readonly createdB
     );
   }
   if (createdBy === undefined) throw new InputError(`the model file's createdBy must be a string such as "ddpm-gmm ${VERSION}", got ${shown(o['createdBy'])}`);
+  const kind = version === 1 ? 'student' : o['model'];
+  if (!MODEL_KINDS.includes(kind as ModelKind)) {
+    throw new InputError(`the model file's model must be ${MODEL_KINDS.map((k) => `"${k}"`).join(' or ')} (version ${version} names its kind), got ${shown(o['model'])}; the file is damaged: ${HOW_TO_WRITE}`);
+  }
+  if (kind === 'piecewise') return { kind, ...readPiecewise(o), createdBy };
+  return { kind: 'student', ...readStudent(o), createdBy };
+}
+
+function readStudent(o: Record<string, unknown>): FittedModel {
   const k = wholeNumber(o, 'nComponents', 1);
   const d = wholeNumber(o, 'dimension', 1);
   const rows = o['means'];
@@ -150,8 +229,51 @@ export function parseModelFile(json: unknown): FittedModel & { readonly createdB
     converged: o['converged'],
     nIter,
     backendUsed: parseBackendInfo(o['backendUsed']),
-    createdBy,
   };
+}
+
+/** Rows of `cols` finite numbers, as a Matrix; `what` names the field. */
+function rowsOf(v: unknown, what: string, cols: number): Matrix {
+  if (!Array.isArray(v) || v.length < 1) throw new InputError(`${what} must be a non-empty array of rows of ${cols} numbers, got ${shown(v)}; the file is damaged: ${HOW_TO_WRITE}`);
+  const m = matrix(v.length, cols);
+  v.forEach((r: unknown, i) => {
+    if (!Array.isArray(r) || r.length !== cols) throw new InputError(`${what} row ${i + 1} (1-based) must be an array of ${cols} numbers, got ${shown(r)}; the file is damaged`);
+    r.forEach((x: unknown, c) => {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new InputError(`${what} row ${i + 1}, column ${c + 1} (1-based) is ${shown(x)}, not a finite number; refit the model`);
+      m.data[i * cols + c] = x;
+    });
+  });
+  return m;
+}
+
+/** A field of a level: cells and coef as matrices; another array of rows as a matrix too; the rest as written. */
+function levelField(key: string, v: unknown, what: string, d: number): unknown {
+  if (key === 'cells' || key === 'coef') return rowsOf(v, `${what}'s ${key}`, d);
+  if (Array.isArray(v) && v.length > 0 && v.every(Array.isArray)) return rowsOf(v, `${what}'s ${key}`, (v[0] as unknown[]).length);
+  return v;
+}
+
+function readPiecewise(o: Record<string, unknown>): FittedPiecewise {
+  const d = wholeNumber(o, 'dimension', 1);
+  const s = o['score'];
+  if (!isRecord(s)) throw new InputError(`the piecewise model file's score must be an object (the model's levels), got ${shown(s)}; the file is damaged: ${HOW_TO_WRITE}`);
+  if (s['kind'] !== 'piecewise') throw new InputError(`the piecewise model file's score.kind must be "piecewise", got ${shown(s['kind'])}; the file is damaged`);
+  if (s['d'] !== d) throw new InputError(`the model file says dimension = ${d} but its score has d = ${shown(s['d'])}; the file is inconsistent: ${HOW_TO_WRITE}`);
+  const levels = s['levels'];
+  if (!Array.isArray(levels) || levels.length < 1) throw new InputError(`the piecewise model file's score.levels must be a non-empty array of levels, got ${shown(levels)}; the file is damaged`);
+  const parsed = levels.map((level: unknown, l) => {
+    const what = `the model file's level ${l + 1} (1-based)`;
+    if (!isRecord(level)) throw new InputError(`${what} must be an object { t, cells, coef }, got ${shown(level)}; the file is damaged`);
+    if (typeof level['t'] !== 'number') throw new InputError(`${what}'s t must be a number > 0, got ${shown(level['t'])}; the file is damaged`);
+    return Object.fromEntries(Object.entries({ cells: undefined, coef: undefined, ...level }).map(([k, v]) => [k, levelField(k, v, what, d)]));
+  });
+  const score = { ...s, levels: parsed } as unknown as PiecewiseModel;
+  try {
+    checkPiecewiseModel(score);
+  } catch (e) {
+    throw e instanceof InputError ? new InputError(`the model file does not describe a valid piecewise model: ${e.message}`) : e;
+  }
+  return { score, backendUsed: parseBackendInfo(o['backendUsed']) };
 }
 
 function parseBackendInfo(v: unknown): BackendInfo | null {

@@ -1,7 +1,9 @@
 // What DdpmGmm.sample and `ddpm-gmm sample` accept, and the defaults they fill in (docs/math.md section 11;
 // the measurements behind the defaults are in docs/experiments.md, 'Sampling').
 import { InputError } from './errors.ts';
-import type { Matrix } from './matrix.ts';
+import { matrix, type Matrix } from './matrix.ts';
+import type { PiecewiseModel } from './piecewise/types.ts';
+import { checkPiecewiseModel } from './piecewise/validate.ts';
 import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/types.ts';
 import { checkSampleRequest, requireSeed } from './validate.ts';
 
@@ -14,9 +16,9 @@ export interface SampleOptions {
   readonly method?: SampleMethod;
   /** reverse: 'exponential' (default) or 'euler-maruyama'; ode: 'heun' (default). */
   readonly integrator?: Integrator;
-  /** reverse, ode: the horizon T (default 8 + ln max(1, max_i ||mu_i||)). */
+  /** reverse, ode: the horizon T (default 8 + ln max(1, max_i ||mu_i||); a piecewise model: its ladder's top level). */
   readonly horizon?: number;
-  /** reverse, ode: where the run stops (default 0). */
+  /** reverse, ode: where the run stops (default 0; below a piecewise ladder's smallest level the score is that level's). */
   readonly tMin?: number;
   /** reverse, ode: default max(100, ceil(2 sqrt(n))); langevin: default 1000. */
   readonly steps?: number;
@@ -82,13 +84,23 @@ const NOT_FOR: Record<SampleMethod, readonly (keyof SampleOptions)[]> = {
 
 /**
  * Fills in the defaults and checks the request up front (docs/math.md section 11's checks), so that a bad
- * option fails before a backend is opened. `means` are the K x d centres whose score is sampled.
+ * option fails before a backend is opened. `score` is the K x d centres whose score is sampled, or a
+ * piecewise model (docs/math.md section 13): its horizon defaults to the ladder's top level T, and tMin
+ * keeps the default 0, where the score below the smallest level is that level's (the setting measured in
+ * docs/experiments.md, 'The piecewise score model').
  */
-export function resolveSampleOptions(means: Matrix, n: number, options: SampleOptions): SamplePlan {
+export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, options: SampleOptions): SamplePlan {
   const method = options.method ?? SAMPLE_DEFAULTS.method;
   if (!SAMPLE_METHODS.includes(method)) {
     throw new InputError(`the sample method must be one of ${SAMPLE_METHODS.map((m) => `'${m}'`).join(', ')} (got ${String(method)})`);
   }
+  const piecewise = (score as { kind?: unknown }).kind === 'piecewise' ? (score as PiecewiseModel) : undefined;
+  if (piecewise && method === 'direct') {
+    throw new InputError("a piecewise model is a score, not a mixture, so it has no direct draw: use method 'reverse' (the default), 'ode' or 'langevin'");
+  }
+  if (piecewise) checkPiecewiseModel(piecewise);
+  // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as host/piecewise-sampler.ts does.
+  const means = piecewise ? matrix(1, piecewise.d) : (score as Matrix);
   for (const key of NOT_FOR[method]) {
     if (options[key] !== undefined) throw new InputError(`the ${method} sampler has no ${key} option: drop it, or choose a method that uses it`);
   }
@@ -111,7 +123,7 @@ export function resolveSampleOptions(means: Matrix, n: number, options: SampleOp
     plan = {
       method,
       integrator: options.integrator ?? SAMPLE_DEFAULTS.integrator[method],
-      horizon: options.horizon ?? defaultHorizon(means),
+      horizon: options.horizon ?? (piecewise ? piecewise.levels[0]!.t : defaultHorizon(means)),
       tMin: options.tMin ?? SAMPLE_DEFAULTS.tMin,
       steps: options.steps ?? defaultSteps(n),
       grid: options.grid ?? SAMPLE_DEFAULTS.grid,

@@ -8,10 +8,12 @@ import { fingerprintOf, readCheckpoint, writeCheckpoint } from '../algorithms/ch
 import { SCHEDULES, type HistoryRow, type LoopState, type ScheduleName } from '../algorithms/index.ts';
 import { DdpmGmm, defaultSchedule, METHODS, type FitOutput, type Method } from '../estimator.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
+import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { checkWritableLocation, writeTextFile } from '../io/files.ts';
 import { toRows, type Matrix } from '../types.ts';
 import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
+import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { planModelOutput, writeModelOutput } from './model-output.ts';
@@ -20,7 +22,7 @@ import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
-export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--method ddpm|em|gradient-em|power]
+export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] [--method ddpm|em|gradient-em|power]
                [--schedule two-stage|projected|warm|annealed|single] [--restarts N]
                [--init INIT.npy | --init-seed S] [--noise-seed S] [--t T] [--lr ETA] [--steps H] [--tol TOL]
                [--average-steps A] [--log-every L] [--truth MU.npy] [--history FILE.csv] [--connections]
@@ -30,6 +32,8 @@ export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--method ddpm|
 
 Learns K centres of the balanced mixture (1/K) sum_i N(mu_i, I) from X (N x d) with the estimator's
 defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
+  --model           student (default): the paper's student, the flags below; piecewise: the piecewise
+                    score model, whose flags follow at the end
   --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
   --schedule        ddpm schedule: default two-stage for K = 2, warm with --init, annealed otherwise;
                     single is the paper's Algorithm 1 as written (see below)
@@ -67,7 +71,9 @@ Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one
   --tied               the symmetric student 1/2 N(m, I) + 1/2 N(-m, I) about the origin (K = 2;
                        centre the data first); means are reported as m, -m
   --noise fresh|fixed  new Philox noise every step (default), or step 0's noise on every step
-  --log-every L        record loss and gradient norm every L steps (default H/20)`;
+  --log-every L        record loss and gradient norm every L steps (default H/20)
+
+${FIT_PIECEWISE_USAGE}`;
 
 const FLAGS: FlagSpec = {
   data: { type: 'string' },
@@ -97,11 +103,18 @@ const FLAGS: FlagSpec = {
   tol: { type: 'string' },
   'average-steps': { type: 'string' },
   connections: { type: 'boolean' },
+  model: { type: 'string' },
+  ...Object.fromEntries(PIECEWISE_FLAGS.map((f) => [f, { type: 'string' as const }])),
 };
 
 export async function fitCommand(argv: string[]): Promise<void> {
   const v = parseFlags('fit', argv, FLAGS);
   if (boolFlag(v, 'help')) return printLines([FIT_USAGE]);
+  const kind = stringFlag(v, 'model') ?? 'student';
+  if (!MODEL_KINDS.includes(kind as ModelKind)) throw new InputError(`--model must be ${MODEL_KINDS.map((m) => `'${m}'`).join(' or ')}, got '${kind}'`);
+  if (kind === 'piecewise') return fitPiecewiseCommand(v);
+  const piecewiseFlag = PIECEWISE_FLAGS.find((f) => v[f] !== undefined);
+  if (piecewiseFlag) throw new InputError(`--${piecewiseFlag} is a flag of the piecewise model: add --model piecewise, or drop --${piecewiseFlag}`);
   if (stringFlag(v, 'schedule') === 'single') return fitSingleCommand(v);
   for (const flag of ['tied', 'noise']) {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is a flag of the paper's Algorithm 1: add --schedule single (see 'ddpm-gmm fit --help')`);

@@ -17,7 +17,8 @@ Learns the centres of a Gaussian mixture by gradient descent on the DDPM objecti
 or on a float64 CPU reference.
 
 Commands:
-  fit        learn K centres from a data file (ddpm-gmm fit --data X.npy --k 3 --out model.json)
+  fit        learn K centres from a data file (ddpm-gmm fit --data X.npy --k 3 --out model.json),
+             or the piecewise score model (ddpm-gmm fit --model piecewise --data X.npy --out model.json)
   predict    label new data with a fitted model (ddpm-gmm predict --model model.json --data X.npy)
   sample     draw samples from a fitted model by its score (ddpm-gmm sample --model model.json --n 1000 --out S.npy)
   generate   write a seeded synthetic mixture and its true centres

@@ -30,8 +30,13 @@ const FLAGS: FlagSpec = {
   json: { type: 'boolean' },
 };
 
-/** Reads and checks a model file, naming it in every error; `options` go to DdpmGmm.fromJSON (e.g. the backend). */
+/** Reads and checks a student model file, naming it in every error; `options` go to DdpmGmm.fromJSON (e.g. the backend). */
 export function readModel(path: string, options: Parameters<typeof DdpmGmm.fromJSON>[1] = {}): DdpmGmm {
+  return readModelWith(path, (json) => DdpmGmm.fromJSON(json, options));
+}
+
+/** Reads a model file's JSON and hands it to `load`, naming the file (--model) in every error. */
+export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   const label = `model file (--model) '${path}'`;
   let text: string;
   try {
@@ -49,7 +54,7 @@ export function readModel(path: string, options: Parameters<typeof DdpmGmm.fromJ
     throw new InputError(`${label} is not valid JSON (${e instanceof Error ? e.message : String(e)}); give a file written by 'ddpm-gmm fit --out model.json'`);
   }
   try {
-    return DdpmGmm.fromJSON(json, options);
+    return load(json);
   } catch (e) {
     throw e instanceof InputError ? new InputError(`${label}: ${e.message}`) : e;
   }

@@ -1,4 +1,5 @@
-// ddpm-gmm sample: n samples from a fitted model (a file that `fit --out` wrote) through DdpmGmm.sample: reverse
+// ddpm-gmm sample: n samples from a fitted model (a file that `fit --out` wrote, of either kind: loadModel) through
+// DdpmGmm.sample or PiecewiseScoreModel.sample: reverse
 // diffusion, the probability-flow ODE or Langevin dynamics with the learned score, or a direct draw
 // (docs/math.md section 11). Every flag is checked before the backend opens, and the samples are written
 // only when the run has finished (atomically), so a bad flag or a divergent run leaves no file behind.
@@ -13,7 +14,9 @@ import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFla
 import { readFiniteMatrix } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, printJson, printLines } from './output.ts';
-import { readModel } from './predict.ts';
+import { readModelWith } from './predict.ts';
+import type { DdpmGmm } from '../estimator.ts';
+import { loadModel, PiecewiseScoreModel } from '../piecewise-estimator.ts';
 import { Progress } from './progress.ts';
 
 export const SAMPLE_USAGE = `Usage: ddpm-gmm sample --model MODEL.json --n N --out S.npy|S.csv
@@ -21,20 +24,22 @@ export const SAMPLE_USAGE = `Usage: ddpm-gmm sample --model MODEL.json --n N --o
                       [--horizon T] [--t-min T] [--steps S] [--grid geometric|uniform]
                       [--step-size EPS] [--start Y0.npy] [--seed S] [--backend auto|gpu|cpu] [--json]
 
-Draws N samples (N x d) from the mixture (1/K) sum_i N(mu_i, I) of a model written by 'ddpm-gmm fit --out',
-by its score (docs/math.md section 11):
+Draws N samples (N x d) from a model written by 'ddpm-gmm fit --out', by its score (docs/math.md section 11):
+the student's mixture (1/K) sum_i N(mu_i, I), or a piecewise model (fit --model piecewise, section 13).
   --method      reverse (default): the reverse SDE from N(0, I) at the horizon T down to --t-min;
                 ode: the probability-flow ODE (Heun); langevin: Langevin dynamics on the clean score
                 (mode weights follow the start); direct: a uniform component, then N(mu_i, I), on the host
+                (the student only: a piecewise model is a score, with no mixture to draw from)
   --integrator  reverse: exponential (default) or euler-maruyama; ode: heun
-  --horizon T   default 8 + ln max(1, max_i |mu_i|)       --t-min T   default 0
+  --horizon T   default 8 + ln max(1, max_i |mu_i|); piecewise: the ladder's top level
+  --t-min T     default 0; piecewise: below the ladder's smallest level the score is that level's
   --steps S     reverse, ode: default max(100, ceil(2 sqrt(N))); langevin: default 1000
   --grid        geometric (default: finer near t = 0) or uniform
   --step-size   langevin: eps (default 0.01)              --start FILE  langevin: N x d starting points
   --seed S      Philox seed of the start and the noise (default 0)
   --backend     auto (default), gpu or cpu: where the sampler runs (not used by --method direct)
   --out FILE    the samples, .npy (float64) or .csv, written only when the run has finished
-  --json        print {n, d, nComponents, method, settings, out, backend, ..., seconds}
+  --json        print {n, d, model, nComponents (student), method, settings, out, backend, ..., seconds}
 Progress goes to stderr. A run whose samples become NaN or infinite stops with exit code 4, naming
 the step; take more --steps (or a smaller --step-size).`;
 
@@ -150,7 +155,12 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     if (input !== undefined && resolve(outPath) === resolve(input)) throw new InputError(`--out '${outPath}' is the ${flag} file; give another name`);
   }
 
-  const model = readModel(modelPath, { backend: method === 'direct' ? 'cpu' : await prepareBackend(backendChoice, log), log });
+  const backend = method === 'direct' ? 'cpu' : await prepareBackend(backendChoice, log);
+  const model = readModelWith(modelPath, (json) => loadModel(json, { backend, log }));
+  const piecewise = model instanceof PiecewiseScoreModel ? model.model! : undefined;
+  if (piecewise && method === 'direct') {
+    throw new InputError(`--method direct draws from a mixture, but the model (--model) '${modelPath}' is a piecewise score: use --method reverse (the default), ode or langevin`);
+  }
   const d = model.dimension!;
   let start: Matrix | undefined;
   if (startPath !== undefined) {
@@ -161,7 +171,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     if (start.rows !== n) throw new InputError(`Langevin start (--start) file '${startPath}' has ${start.rows} rows but --n is ${n}; give one starting row per sample`);
   }
   const request: SampleOptions = { ...options, ...(start !== undefined ? { start } : {}) };
-  const plan = resolveSampleOptions(model.means!, n, request);
+  const plan = resolveSampleOptions(piecewise ?? (model as DdpmGmm).means!, n, request);
 
   const total = plan.method === 'direct' ? 1 : plan.steps;
   const progress = new Progress({ total, label: `sample (${method})`, json });
@@ -182,14 +192,15 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const info = model.sampledOn;
   const settings = settingsOf(plan, startPath);
   if (json) {
-    return printJson({ n, d, nComponents: model.nComponents, method, settings, out: outPath, ...(info ? backendJson(info) : { backend: null }), seconds });
+    const kind = piecewise ? { model: 'piecewise', degree: piecewise.degree, levels: piecewise.levels.length } : { model: 'student', nComponents: (model as DdpmGmm).nComponents };
+    return printJson({ n, d, ...kind, method, settings, out: outPath, ...(info ? backendJson(info) : { backend: null }), seconds });
   }
   const shown = Object.entries(settings)
     .filter(([k]) => k !== 'method')
     .map(([k, val]) => `${k} ${typeof val === 'number' ? fmt(val) : String(val)}`)
     .join(', ');
   await printLines([
-    `model: K = ${model.nComponents}, d = ${d}; ${info ? `sampled on ${backendText(info)}` : 'drawn on the host'}`,
+    `model: ${piecewise ? `piecewise, degree ${piecewise.degree}, ${piecewise.levels.length} levels` : `K = ${(model as DdpmGmm).nComponents}`}, d = ${d}; ${info ? `sampled on ${backendText(info)}` : 'drawn on the host'}`,
     `method: ${method}${shown ? ` (${shown})` : ''}`,
     `wrote ${n} x ${d} samples to ${outPath} in ${fmt(seconds)} s`,
   ]);

@@ -12,7 +12,7 @@ export interface PageForm {
 }
 
 export function pageForm(form: HTMLFormElement): PageForm {
-  const FIELDS: (keyof Settings)[] = ['k', 'd', 'n', 'separation', 'seed', 'method', 'schedule', 't', 'lr', 'steps', 'noiseSeed', 'emIterations'];
+  const FIELDS: (keyof Settings)[] = ['k', 'd', 'n', 'separation', 'seed', 'model', 'method', 'schedule', 't', 'lr', 'steps', 'noiseSeed', 'emIterations', 'degree', 'levels', 'cells'];
 
   function field(name: string): HTMLInputElement | HTMLSelectElement {
     const el = form.elements.namedItem(name);
@@ -31,6 +31,9 @@ export function pageForm(form: HTMLFormElement): PageForm {
    * own noise scales and step sizes, EM has neither, gradient EM only a step size (docs/experiments.md, "The schedules").
    */
   function methodChanged(): void {
+    // The student's fields and the piecewise model's: only the selected model's are shown.
+    const piecewise = field('model').value === 'piecewise';
+    for (const el of form.querySelectorAll<HTMLElement>('[data-model]')) el.hidden = el.dataset.model !== (piecewise ? 'piecewise' : 'student');
     const paper = isPaperSchedule(field('schedule').value as Schedule);
     const method = field('method').value as Method;
     const ddpm = method === 'ddpm';
@@ -63,5 +66,6 @@ export function pageForm(form: HTMLFormElement): PageForm {
 
   field('schedule').addEventListener('change', methodChanged);
   field('method').addEventListener('change', methodChanged);
+  field('model').addEventListener('change', methodChanged);
   return { field, fillForm, methodChanged, readForm, source };
 }

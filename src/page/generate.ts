@@ -3,7 +3,9 @@
 // 2-D projection at about FRAMES values of stopAfter (each a prefix of the same run, recomputed: cheap at
 // this n), then the energy distance of the final particles to a data subsample beside direct draws' distance.
 import uPlot from 'uplot';
+import { InputError } from '../errors.ts';
 import { mixtureSamples } from '../estimator.ts';
+import type { PiecewiseModel } from '../piecewise/types.ts';
 import { resolveSampleOptions } from '../sample-options.ts';
 import type { DiffusionSampler } from '../sampling/types.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
@@ -11,8 +13,10 @@ import type { Projection } from './pca.ts';
 
 /** Animation frames per run (stopAfter values spread over the S steps, the last one S). */
 export const FRAMES = 20;
-/** Default particle count (the generate=N URL parameter and the button). */
+/** Default particle count (the generate=N URL parameter and the panel's input). */
 export const GENERATE_DEFAULT_N = 1000;
+/** Most particles: the animation re-runs about FRAMES / 2 prefixes of the run and draws every particle per frame. */
+export const GENERATE_MAX_N = 100_000;
 /** Data rows the energy distances are measured against (evenly spread, as the scatter's). */
 const DATA_ROWS = 2000;
 
@@ -27,8 +31,17 @@ export interface GenerateResult {
   readonly dataRows: number;
   /** Energy distance of the final particles to the data subsample. */
   readonly energyDistance: number;
-  /** Energy distance of n direct draws from the learned mixture (seed 1) to the same subsample. */
-  readonly directEnergyDistance: number;
+  /** Energy distance of n direct draws from the learned mixture (seed 1) to the same subsample; null for a piecewise model, which has none. */
+  readonly directEnergyDistance: number | null;
+}
+
+/** The particle count typed in the panel or given as generate=N (`what` names where), or an InputError saying what to give. */
+export function particleCount(text: string, what: string): number {
+  const n = text.trim() === '' ? GENERATE_DEFAULT_N : Number(text);
+  if (!Number.isSafeInteger(n) || n < 1 || n > GENERATE_MAX_N) {
+    throw new InputError(`${what} takes a whole number of particles from 1 to ${GENERATE_MAX_N} (got '${text}'), e.g. ${GENERATE_DEFAULT_N}`);
+  }
+  return n;
 }
 
 /** stopAfter values 1..S for `frames` frames, increasing, the last S. */
@@ -117,12 +130,13 @@ export class GeneratePlot {
 }
 
 /**
- * n particles by the estimator's default reverse-diffusion sampler for `centres`, shown at FRAMES prefixes
- * (stopAfter) between animation frames; `onFrame` gets each frame's stopAfter. Returns the distances.
+ * n particles by the estimator's default reverse-diffusion sampler for the student's `centres` or a piecewise
+ * model, shown at FRAMES prefixes (stopAfter) between animation frames; `onFrame` gets each frame's stopAfter.
+ * Returns the distances.
  */
 export async function generate(
   backend: Backend,
-  centres: Matrix,
+  centres: Matrix | PiecewiseModel,
   data: Matrix,
   n: number,
   plot: GeneratePlot,
@@ -140,6 +154,6 @@ export async function generate(
   }
   const ref = subsample(data, DATA_ROWS);
   const energyDistance = await backend.energyDistance(last!, ref);
-  const directEnergyDistance = await backend.energyDistance(mixtureSamples(centres, n, 1), ref);
+  const directEnergyDistance = 'kind' in centres ? null : await backend.energyDistance(mixtureSamples(centres, n, 1), ref);
   return { n, steps: plan.steps, horizon: plan.horizon, frames, dataRows: ref.rows, energyDistance, directEnergyDistance };
 }

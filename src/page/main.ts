@@ -8,17 +8,20 @@ import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
 import { openGpu, type Gpu } from './device.ts';
 import { buildResult, type RunResult } from './export.ts';
 import { pageForm } from './form.ts';
-import { generate, GENERATE_DEFAULT_N, GeneratePlot, type GenerateResult } from './generate.ts';
+import { generate, GENERATE_DEFAULT_N, GENERATE_MAX_N, GeneratePlot, type GenerateResult, particleCount } from './generate.ts';
 import { principalProjection } from './pca.ts';
+import { cellsInData, drawCells, fitOnPage, levelLine, type PiecewiseResult } from './piecewise.ts';
+import type { PiecewiseModel } from '../piecewise/types.ts';
 import { Plots } from './plots.ts';
 import { fileData, generatedData, parseMatrixBytes, type PageData } from './problem.ts';
 import { Session } from './session.ts';
 import { DEFAULTS, parseSettings, rawFromParams, type Settings, toParams } from './settings.ts';
 import { startOf } from './start.ts';
+import { fmt, statusLines } from './status.ts';
 
 interface PageApi {
   state: string;
-  result?: RunResult | BenchFigures;
+  result?: RunResult | PiecewiseResult | BenchFigures;
   error?: string;
   adapter?: string;
 }
@@ -41,6 +44,9 @@ const exportBtn = $<HTMLButtonElement>('export');
 const fileInput = $<HTMLInputElement>('file');
 const generateBtn = $<HTMLButtonElement>('generate');
 const generateStatus = $('generate-status');
+const generateCount = $<HTMLInputElement>('generate-n');
+generateCount.value = String(GENERATE_DEFAULT_N);
+generateCount.max = String(GENERATE_MAX_N);
 
 function setState(state: string): void {
   api.state = state;
@@ -106,6 +112,8 @@ let longestTaskMs = 0;
 let generated: GenerateResult | undefined;
 let generating = false;
 let generatePlot: GeneratePlot | undefined;
+/** The piecewise run (settings model=piecewise): its data, fitted model and result once the fit has ended. */
+let piecewise: { input: PageData; model?: PiecewiseModel; result?: PiecewiseResult } | undefined;
 
 // The longest main-thread task while training: the page's own measure of responsiveness.
 if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
@@ -118,11 +126,8 @@ if (PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
   }).observe({ type: 'longtask' });
 }
 
-function fmt(v: number | null | undefined, digits = 4): string {
-  return v === null || v === undefined ? '-' : Number(v.toPrecision(digits)).toString();
-}
-
-function result(): RunResult | undefined {
+function result(): RunResult | PiecewiseResult | undefined {
+  if (piecewise?.result) return generated ? { ...piecewise.result, generate: generated } : piecewise.result;
   if (!session || !gpu) return undefined;
   const r = buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs });
   return generated ? { ...r, generate: generated } : r;
@@ -151,50 +156,25 @@ function draw(): void {
   updateButtons();
   if (!s) return;
   plots?.update();
-  const r = result()!;
-  const m = s.settings.method;
-  const unit = m === 'ddpm' ? 'step' : 'iteration';
-  const last = s.points[s.points.length - 1]!;
-  const name = m === 'ddpm' ? `DDPM-GD, ${s.settings.schedule} schedule` : m === 'em' ? 'EM' : 'gradient EM';
-  // The stopping rules may end a run before its limit, so the limit is "at most".
-  const lines = [
-    `${s.status}: ${unit} ${s.stepsDone} / at most ${s.stepLimit} (${name}), N = ${s.input.data.rows}, d = ${s.input.data.cols}, K = ${s.settings.k}`,
-  ];
-  if (m === 'ddpm') {
-    const stage = s.plan.stages.find((st) => st.name === last.stage);
-    const scale = stage?.kind === 'gd' ? `, t = ${fmt(stage.noiseScale, 3)}, step size ${fmt(stage.lr, 3)}` : '';
-    // A stage without a stopping rule (an averaging tail) runs to its limit: "rule met" would say nothing there.
-    const hasRule = (name: string) => s.plan.stages.find((st) => st.name === name)?.stop.kind !== 'none';
-    const ended = s.stages.map((st) => `${st.name} ${st.steps} steps${st.converged && hasRule(st.name) ? ' (rule met)' : ''}`).join('; ');
-    lines.push(`stage: ${last.stage ?? 'starting'}${scale}${ended ? `   ended: ${ended}` : ''}`);
-    lines.push(`loss ${fmt(last.loss)}   |dL/dm| ${fmt(last.gradNorm)}`);
-  }
-  if (r.error) {
-    const angle = last.angle !== null ? `; angle |cos| ${fmt(last.angle)} (initially ${fmt(s.points[0]!.angle)})` : '';
-    lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})${angle}`);
-  } else lines.push('centre error: - (no true centres for a file)');
-  if (r.em) lines.push(`EM beside it: iteration ${r.em.iterations} / ${s.settings.emIterations}, error max ${fmt(r.em.error?.max)}`);
-  lines.push(`throughput ${r.timing.sampleGradsPerSec.toExponential(3)} sample-grads/s; ${fmt(r.timing.msPerStepWall)} ms/${unit} wall` +
-    (r.timing.msPerStepGpu !== null ? `, ${fmt(r.timing.msPerStepGpu)} ms/${unit} GPU (timestamp queries)` : gpu?.timestamps ? '' : ' (no timestamp queries on this adapter)'));
-  lines.push(`elapsed ${fmt(r.timing.elapsedSeconds, 3)} s; longest main-thread task ${fmt(longestTaskMs, 3)} ms`);
-  statusEl.textContent = lines.join('\n');
+  statusEl.textContent = statusLines(s, result() as RunResult, gpu?.timestamps ?? false, longestTaskMs).join('\n');
 }
 
 function updateButtons(): void {
-  const st = session?.status;
+  const st = piecewise ? (piecewise.model ? 'done' : 'running') : session?.status;
   startBtn.disabled = !gpu || st === 'running' || st === 'paused';
   startBtn.textContent = st === 'done' || st === 'error' ? 'Start again' : 'Start';
-  pauseBtn.disabled = st !== 'running' && st !== 'paused';
+  pauseBtn.disabled = piecewise !== undefined || (st !== 'running' && st !== 'paused');
   pauseBtn.textContent = st === 'paused' ? 'Resume' : 'Pause';
-  exportBtn.disabled = !session || session.stepsDone === 0;
-  // The current centres, while the GPU is not training (sampling shares its queue).
-  generateBtn.disabled = !gpu || !session || generating || st === 'running';
+  exportBtn.disabled = !piecewise?.result && (!session || session.stepsDone === 0);
+  // The current centres or piecewise model, while the GPU is not training (sampling shares its queue).
+  generateBtn.disabled = !gpu || (!session && !piecewise) || generating || st === 'running';
 }
 
 /** The Generate panel with the session's current centres: n particles, FRAMES frames, then the distances. */
 async function runGenerate(n: number): Promise<void> {
-  const run = session;
+  const run = piecewise?.model ? piecewise : session;
   if (!gpu || !run || generating) return;
+  const score = run instanceof Session ? run.centres : run.model!;
   generating = true;
   generated = undefined;
   updateButtons();
@@ -203,14 +183,14 @@ async function runGenerate(n: number): Promise<void> {
   try {
     generatePlot?.destroy();
     const projection = principalProjection(run.input.data);
-    generatePlot = new GeneratePlot($('plot-generate'), projection, run.input.data, run.centres);
-    const g = await generate(gpu.backend, run.centres, run.input.data, n, generatePlot, (done, total) => {
+    generatePlot = new GeneratePlot($('plot-generate'), projection, run.input.data, 'kind' in score ? cellsInData(score) : score);
+    const g = await generate(gpu.backend, score, run.input.data, n, generatePlot, (done, total) => {
       generateStatus.textContent = `reverse diffusion: step ${done} / ${total}, n = ${n} particles`;
     });
-    if (run !== session) return;
+    if (run !== session && run !== piecewise) return;
     generated = g;
     generateStatus.textContent = `n = ${g.n}, ${g.steps} steps (T = ${fmt(g.horizon, 3)}), ${g.frames} frames\n` +
-      `energy distance to ${g.dataRows} data rows:\n  generated ${fmt(g.energyDistance)}\n  direct draws from the learned mixture ${fmt(g.directEnergyDistance)}`;
+      `energy distance to ${g.dataRows} data rows:\n  generated ${fmt(g.energyDistance)}\n  direct draws from the learned mixture ${g.directEnergyDistance === null ? '- (a piecewise model is a score: no mixture to draw from)' : fmt(g.directEnergyDistance)}`;
     api.result = result();
     setState('generated');
   } catch (e) {
@@ -223,7 +203,11 @@ async function runGenerate(n: number): Promise<void> {
 }
 
 generateBtn.addEventListener('click', () => {
-  runGenerate(GENERATE_DEFAULT_N).catch(fail);
+  try {
+    runGenerate(particleCount(generateCount.value, 'The particle count')).catch(fail);
+  } catch (e) {
+    fail(e);
+  }
 });
 
 function dataFor(s: Settings): PageData {
@@ -245,6 +229,7 @@ async function startRun(s: Settings): Promise<void> {
   generateStatus.textContent = '';
   generatePlot?.destroy();
   generatePlot = undefined;
+  if (s.model === 'piecewise') return fitPiecewise(s, input);
   const run = new Session(gpu.backend, gpu.timer, s, input, start, render);
   session = run;
   plots = new Plots(run, principalProjection(input.data), {
@@ -264,6 +249,33 @@ async function startRun(s: Settings): Promise<void> {
   finishRun(run);
 }
 
+/** The piecewise model on the page's backend: a status line per level, then its cells in the scatter's view. */
+async function fitPiecewise(s: Settings, input: PageData): Promise<void> {
+  const run: NonNullable<typeof piecewise> = { input };
+  piecewise = run;
+  history.replaceState(null, '', `?${toParams(s).toString()}`);
+  setState('running');
+  updateButtons();
+  statusEl.textContent = `piecewise fit: starting, N = ${input.data.rows}, d = ${input.data.cols}`;
+  let fitted: Awaited<ReturnType<typeof fitOnPage>>;
+  try {
+    fitted = await fitOnPage(gpu!.backend, s, input, (report) => (statusEl.textContent = levelLine(report, s.degree)));
+  } catch (e) {
+    if (piecewise === run) piecewise = undefined; // a failed fit leaves no run behind, so that Start is enabled again
+    updateButtons();
+    throw e;
+  }
+  const { model, result: r } = fitted;
+  if (run !== piecewise) return; // reset or replaced meanwhile
+  Object.assign(run, { model, result: r });
+  drawCells($('plot-scatter'), principalProjection(input.data), input.data, model);
+  $('scatter-note').textContent = `${input.data.cols > 2 ? `First two principal components of the data (d = ${input.data.cols}). ` : ''}Data coloured by their cell at the lowest level (t = ${model.levels.at(-1)!.t}); black: the cell centres.`;
+  statusEl.textContent = `${levelLine(r.levels.at(-1)!, s.degree)}\ndone in ${fmt(r.seconds, 3)} s on ${r.adapter}${r.notes.length ? `\n${r.notes.length} note(s): ${r.notes[0]}` : ''}`;
+  api.result = result();
+  setState('done');
+  updateButtons();
+}
+
 function finishRun(run: Session): void {
   if (run !== session) return; // reset or replaced meanwhile
   draw();
@@ -279,6 +291,7 @@ function finishRun(run: Session): void {
 async function stopRun(): Promise<void> {
   const run = session;
   session = undefined;
+  piecewise = undefined;
   if (run) {
     await run.pause();
     run.cancel();
@@ -333,7 +346,7 @@ exportBtn.addEventListener('click', () => {
   const blob = new Blob([JSON.stringify(r, null, 2)], { type: 'application/json' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = `ddpm-gmm-${r.settings.method}-k${r.settings.k}-d${r.data.cols}.json`;
+  a.download = `ddpm-gmm-${r.settings.model === 'piecewise' ? 'piecewise' : r.settings.method}-k${r.settings.k}-d${r.data.cols}.json`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 });
@@ -382,13 +395,17 @@ async function main(): Promise<void> {
   const count = params.get('generate');
   let particles: number | undefined;
   if (count !== null) {
-    particles = count === '' ? GENERATE_DEFAULT_N : Number(count);
-    if (!Number.isSafeInteger(particles) || particles < 1) return fail(new InputError(`generate=N takes a positive integer particle count (got '${count}'), e.g. generate=${GENERATE_DEFAULT_N}`));
+    try {
+      particles = particleCount(count, 'generate=N');
+    } catch (e) {
+      return fail(e);
+    }
+    generateCount.value = String(particles);
   }
   if (settings.autorun) {
     await startRun(settings);
-    // generate=N: after a run that ended, the Generate panel with its centres (state 'generated' when done).
-    if (particles !== undefined && session?.status === 'done') await runGenerate(particles);
+    // generate=N: after a run that ended, the Generate panel with its centres or model (state 'generated' when done).
+    if (particles !== undefined && (session?.status === 'done' || piecewise?.model)) await runGenerate(particles);
   }
 }
 

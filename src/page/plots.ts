@@ -20,7 +20,7 @@ function size(el: HTMLElement): { width: number; height: number } {
 }
 
 /** Filled circles at every [x, y] of a faceted series: uPlot's own point drawing follows series 0's index range, which mode 2 leaves empty. */
-function dots(diameter: number): uPlot.Series.PathBuilder {
+export function dots(diameter: number): uPlot.Series.PathBuilder {
   return (u, seriesIdx) => {
     const facet = (u.data as unknown as ([number[], number[]] | null)[])[seriesIdx];
     const path = new Path2D();

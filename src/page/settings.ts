@@ -5,6 +5,8 @@
 import type { ScheduleName } from '../algorithms/schedules.ts';
 import { InputError } from '../errors.ts';
 import type { Method as EstimatorMethod } from '../estimator.ts';
+import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
+import { PIECEWISE_DEFAULTS } from '../piecewise-estimator.ts';
 
 /** The estimator's methods that train centres from a start (power iteration has no start and no steps to watch). */
 export type Method = Exclude<EstimatorMethod, 'power'>;
@@ -43,19 +45,29 @@ export interface Settings {
   readonly noiseSeed: number;
   /** Iterations of the side-by-side EM run on the same data (0: none). */
   readonly emIterations: number;
+  /** The score model: the paper's student (the method and schedule above) or the piecewise model (docs/math.md section 13). */
+  readonly model: ModelKind;
+  /** Piecewise: the degree (1 or 2), the ladder's levels and the cells J (PiecewiseScoreModel's defaults). */
+  readonly degree: 1 | 2;
+  readonly levels: number;
+  readonly cells: number;
   readonly autorun: boolean;
 }
 
 export const DEFAULTS: Settings = {
   k: 4, d: 2, n: 4096, separation: 8, seed: 1,
-  method: 'ddpm', schedule: 'warm', t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30, autorun: false,
+  method: 'ddpm', schedule: 'warm', t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30,
+  model: 'student', degree: PIECEWISE_DEFAULTS.degree, levels: PIECEWISE_DEFAULTS.levels, cells: PIECEWISE_DEFAULTS.cells, autorun: false,
 };
 
 /** URL parameter of each setting (the headless contract; docs/browser.md). */
 export const PARAM_NAMES: Record<keyof Settings, string> = {
   k: 'k', d: 'd', n: 'n', separation: 'sep', seed: 'seed', method: 'method', schedule: 'schedule',
   t: 't', lr: 'lr', steps: 'steps', noiseSeed: 'noise', emIterations: 'em', autorun: 'autorun',
+  model: 'model', degree: 'degree', levels: 'levels', cells: 'cells',
 };
+/** Settings only a piecewise run uses: a student run's link leaves them out. */
+const PIECEWISE_ONLY: readonly (keyof Settings)[] = ['model', 'degree', 'levels', 'cells'];
 
 const METHODS: readonly Method[] = ['ddpm', 'em', 'gradient-em'];
 const SCHEDULES: readonly Schedule[] = ['warm', 'single', ...PAPER_SCHEDULES];
@@ -123,6 +135,10 @@ export function parseSettings(raw: RawSettings): Settings {
     steps: optional('steps', 'The step limit', int(1), 'an integer >= 1'),
     noiseSeed: num('noiseSeed', 'The noise seed', int(0), 'an integer >= 0'),
     emIterations: num('emIterations', 'The EM iterations', int(0), 'an integer >= 0'),
+    model: pick('model', MODEL_KINDS),
+    degree: num('degree', 'The piecewise degree', (v) => v === 1 || v === 2, '1 (affine) or 2 (with diagonal quadratic terms)') as 1 | 2,
+    levels: num('levels', 'The ladder levels', int(2), 'an integer >= 2'),
+    cells: num('cells', 'The number of cells J', int(1), 'an integer >= 1'),
     autorun: autorunText === '1' || autorunText === 'true',
   };
 }
@@ -132,6 +148,7 @@ export function toParams(s: Settings): URLSearchParams {
   const p = new URLSearchParams();
   for (const key of Object.keys(PARAM_NAMES) as (keyof Settings)[]) {
     const v = s[key];
+    if (s.model === 'student' && PIECEWISE_ONLY.includes(key)) continue;
     if (key === 'autorun') {
       if (v) p.set(PARAM_NAMES[key], '1');
     } else if (v !== undefined) p.set(PARAM_NAMES[key], String(v));

@@ -45,12 +45,19 @@ describe('the packed package in a fresh project', () => {
 
   it("a Node ESM script imports ddpm-gmm and ddpm-gmm/node and fits on the GPU engine through backend 'auto'", async () => {
     const { stdout } = await run(process.execPath, ['fit-node.mjs'], { cwd: project });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as { backendUsed: { kind: string }; maxError: number; reloadedPredictsTheSame: boolean };
+    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      backendUsed: { kind: string };
+      maxError: number;
+      reloadedPredictsTheSame: boolean;
+      piecewise: { backendUsed: { kind: string }; rows: number; reloadedSamplesTheSame: boolean };
+    };
     // This machine has no GPU but SwiftShader: 'auto' must still pick the GPU engine over the CPU reference.
     expect(out.backendUsed.kind).toBe('gpu');
     expect(out.reloadedPredictsTheSame).toBe(true);
     // Separation 8 and N/K = 1000 points per centre: the estimation error is about sqrt(d / (N/K)) = 0.06.
     expect(out.maxError).toBeLessThan(0.25);
+    // The piecewise model from '.' fits with the GPU engine's cell sums, and its file samples the same bits.
+    expect(out.piecewise).toEqual({ backendUsed: expect.objectContaining({ kind: 'gpu' }), rows: 200, reloadedSamplesTheSame: true });
   });
 
   it("the installed bin runs the compiled CLI", async () => {

@@ -1,5 +1,5 @@
 // A user's TypeScript, type-checked against the published declarations (never run).
-import { DdpmGmm, InputError, type BackendInfo, type Matrix, type ModelFile, matrix } from 'ddpm-gmm';
+import { DdpmGmm, InputError, loadModel, PiecewiseScoreModel, type BackendInfo, type Matrix, type ModelFile, type PiecewiseModelFile, matrix } from 'ddpm-gmm';
 import { createGpuBackend, readMatrixFile } from 'ddpm-gmm/node';
 import { createBrowserGpuBackend } from 'ddpm-gmm/browser';
 
@@ -19,6 +19,18 @@ export async function fit(path: string): Promise<{ labels: Int32Array; model: Mo
   const gpu = await createGpuBackend();
   gpu.dispose();
   return { labels, model: gmm.toJSON(), used: gmm.backendUsed };
+}
+
+export async function fitPiecewise(data: Matrix): Promise<PiecewiseModelFile> {
+  const pw = new PiecewiseScoreModel({ degree: 2, levels: 8, cells: 6, backend: 'auto' });
+  await pw.fit(data);
+  const samples: Matrix = await pw.sample(100, { method: 'ode' });
+  // @ts-expect-error the degree is 1 or 2.
+  new PiecewiseScoreModel({ degree: 3 });
+  const again: DdpmGmm | PiecewiseScoreModel = loadModel(pw.toJSON());
+  again.dispose();
+  if (samples.rows !== 100) throw new InputError('rows');
+  return pw.toJSON();
 }
 
 export const browserOpener: () => Promise<{ readonly adapter: string }> = createBrowserGpuBackend;
