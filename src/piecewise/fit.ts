@@ -45,6 +45,8 @@ export interface PiecewiseFitOptions {
   readonly smallCells?: 'merge' | 'refuse';
   /** 'hard' (default): the nearest cell's polynomial; 'soft': softmax gates of width tau_t, one joint least squares per level (CPU only). */
   readonly assignment?: CellAssignment;
+  /** What the ridge shrinks each level's coefficients toward: 'level-above' (the level above's polynomial of the nearest cell) or 'zero'. Default 'zero'. */
+  readonly shrink?: 'level-above' | 'zero';
   /** Soft only: s0^2 in tau_t = a_t^2 s0^2 + sigma_t^2; 'within-cell' (default): the clean data's mean squared distance to its top-level cell centre per coordinate. */
   readonly tau?: 'within-cell' | number;
   readonly onProgress?: (p: PiecewiseProgress) => void;
@@ -153,6 +155,7 @@ interface Resolved {
   readonly smallCells: 'merge' | 'refuse';
   readonly assignment: CellAssignment;
   readonly tau: 'within-cell' | number;
+  readonly shrink: 'level-above' | 'zero';
 }
 
 function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
@@ -185,7 +188,9 @@ function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
   if (assignment !== 'hard' && assignment !== 'soft') throw new InputError(`the cell assignment must be 'hard' or 'soft', got ${String(assignment)}`);
   const tau = o.tau ?? 'within-cell';
   if (tau !== 'within-cell' && (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 0)) throw new InputError(`tau must be 'within-cell' or a finite s0^2 >= 0, got ${String(tau)}`);
-  return { degree, times, draws, seed, interpolation, ridge, reassign, kmeansIterations, smallCells, assignment, tau };
+  const shrink = o.shrink ?? 'zero';
+  if (shrink !== 'level-above' && shrink !== 'zero') throw new InputError(`shrink must be 'level-above' or 'zero', got ${String(shrink)}`);
+  return { degree, times, draws, seed, interpolation, ridge, reassign, kmeansIterations, smallCells, assignment, tau, shrink };
 }
 
 /** Top-level centres in data coordinates: the given ones, or k-means++ and Lloyd on the data. */
@@ -213,8 +218,25 @@ export function withinCellVariance(data: Matrix, cells: Matrix): number {
 
 type Split = { train: Matrix; heldOut: Matrix | undefined };
 
+/**
+ * The prior of a level's cells (docs/math.md section 13): for each cell, the coefficients of the level above's
+ * cell whose centre, carried by the ratio a_t / a_above, is nearest, with the offset row scaled by that ratio
+ * (the offset -C^{-1} (c - a mu) moves with a_t as the centres and means do). (J p) x d.
+ */
+export function levelPrior(above: PiecewiseLevel, cells: Matrix, ratio: number, p: number): Float64Array {
+  const d = cells.cols;
+  const carried = scaled(above.cells, ratio);
+  const prior = new Float64Array(cells.rows * p * d);
+  for (let j = 0; j < cells.rows; j++) {
+    const i = nearestCell(cells.data, j * d, carried);
+    prior.set(above.coef.data.subarray(i * p * d, (i + 1) * p * d), j * p * d);
+    for (let c = 0; c < d; c++) prior[(j * p + p - 1) * d + c] = ratio * prior[(j * p + p - 1) * d + c]!;
+  }
+  return prior;
+}
+
 /** One soft level (docs/math.md section 13): the joint moments, cells of effective count below 2 p merged, the ridge, the solve. */
-function softLevel(split: Split, cells: Matrix, tau: number, opts: MomentOptions, heldOpts: MomentOptions, r: Resolved, where: string, notes: string[]) {
+function softLevel(split: Split, cells: Matrix, tau: number, opts: MomentOptions, heldOpts: MomentOptions, r: Resolved, where: string, notes: string[], above: { level: PiecewiseLevel; ratio: number } | undefined) {
   const d = cells.cols;
   const p = featureCount(d, r.degree);
   let fitted = cells;
@@ -233,13 +255,14 @@ function softLevel(split: Split, cells: Matrix, tau: number, opts: MomentOptions
     let lambda = r.ridge as number;
     let heldOutLoss = NaN;
     let all = train;
+    const prior = above === undefined ? undefined : levelPrior(above.level, fitted, above.ratio, p);
     if (split.heldOut !== undefined) {
       const held = softMoments(split.heldOut, fitted, tau, heldOpts);
-      ({ lambda, heldOutLoss } = chooseJointRidge(train, held, p, d));
+      ({ lambda, heldOutLoss } = chooseJointRidge(train, held, p, d, prior));
       if (!Number.isFinite(heldOutLoss)) throw new InputError(`${where}: no ridge value made the soft system solvable; use fewer cells`);
       all = addJointMoments(train, held);
     }
-    const coef = solveJoint(all, p, d, lambda);
+    const coef = solveJoint(all, p, d, lambda, prior);
     if (coef === null) throw new InputError(`${where}: the soft system is singular at the fixed ridge ${lambda}; pass ridge 'held-out' or a larger lambda such as 1e-6`);
     const level: PiecewiseLevel = { t: opts.t, cells: fitted, coef: matrix(fitted.rows * p, d, coef), tau };
     return { level, report: { t: opts.t, cells: fitted.rows, lambda, heldOutLoss, loss: jointLoss(all, coef, d), notes } };
@@ -268,6 +291,8 @@ export async function fitPiecewise(data: Matrix, options: PiecewiseFitOptions, m
     const notes: string[] = [];
     // The warm start: the level above's cells carried by a_t (docs/math.md section 13).
     if (l > 0) cells = scaled(cells, Math.exp(times[l - 1]! - t));
+    // The shrinkage target: the level above's polynomials, carried to this level (none at the top).
+    const above = r.shrink === 'level-above' && l > 0 ? { level: levels[l - 1]!, ratio: Math.exp(times[l - 1]! - t) } : undefined;
     const opts: MomentOptions = { t, degree, seed, draws, firstStep: l * draws };
     // The level fits on `fitted`: `cells` refined by Lloyd on this level's noisy points, less merged cells. The
     // next level starts from `cells` again, so neither a refinement nor a merge compounds down the ladder.
@@ -275,7 +300,7 @@ export async function fitPiecewise(data: Matrix, options: PiecewiseFitOptions, m
     if (r.assignment === 'soft') {
       const a = Math.exp(-t);
       const tau = a * a * s0sq + -Math.expm1(-2 * t);
-      const { level, report } = softLevel(split, fitted, tau, opts, { ...opts, firstStep: (L + l) * draws }, r, where, notes);
+      const { level, report } = softLevel(split, fitted, tau, opts, { ...opts, firstStep: (L + l) * draws }, r, where, notes, above);
       levels.push(level);
       reports.push({ level: l, levels: L, ...report });
       options.onProgress?.(reports[reports.length - 1]!);
@@ -299,15 +324,16 @@ export async function fitPiecewise(data: Matrix, options: PiecewiseFitOptions, m
     let lambda: number;
     let heldOutLoss = NaN;
     let all = train;
+    const prior = above === undefined ? undefined : levelPrior(above.level, fitted, above.ratio, p);
     if (split.heldOut !== undefined) {
       // Held-out draws take counter steps after every level's fit draws: (L + l) R + r.
       const held = await moments(split.heldOut, fitted, { ...opts, firstStep: (L + l) * draws });
-      const choice = chooseRidge(train, held, p, d);
+      const choice = chooseRidge(train, held, p, d, prior);
       if (!Number.isFinite(choice.heldOutLoss)) throw new InputError(`${where}: no ridge value made every cell's system solvable; use fewer cells`);
       ({ lambda, heldOutLoss } = choice);
       all = addMoments(train, held);
     } else lambda = r.ridge as number;
-    const coef = solveCells(all, p, d, lambda);
+    const coef = solveCells(all, p, d, lambda, prior);
     if (coef === null) throw new InputError(`${where}: a cell's system is singular at the fixed ridge ${lambda}; pass ridge 'held-out' or a larger lambda such as 1e-6`);
     for (let j = 0; j < fitted.rows; j++) {
       if (!gramIsRegular(all, j, p)) notes.push(`${where}: cell ${j + 1} (1-based, ${all.counts[j]} points) has a singular Gram matrix; the ridge lambda = ${lambda} made it solvable`);

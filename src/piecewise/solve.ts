@@ -6,6 +6,8 @@ import { choleskyInto, choleskySolveInPlace } from './linalg.ts';
 
 /** The relative ridge values tried by the held-out rule, smallest first. */
 export const RIDGE_CANDIDATES: readonly number[] = [1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1];
+/** With a prior (shrinkage toward the level above) the rule also tries these larger values: the prior may win outright. */
+export const PRIOR_CANDIDATES: readonly number[] = [...RIDGE_CANDIDATES, 0.3, 1, 3, 10, 100];
 
 /** Cell moments summed: a + b (the same cells). */
 export function addMoments(a: CellMoments, b: CellMoments): CellMoments {
@@ -20,10 +22,11 @@ export function gramIsRegular(m: CellMoments, j: number, p: number): boolean {
 }
 
 /**
- * B_j for every cell: (G_j + lambda mean(diag G_j) I) B_j = X_j, into (J p) x d. Returns null when a
- * system is not positive definite even with the ridge (an empty cell, or lambda too small for a singular G_j).
+ * B_j for every cell: (G_j + mu_j I) B_j = X_j + mu_j P_j with mu_j = lambda mean(diag G_j), into (J p) x d;
+ * P the (J p) x d prior (the level above's coefficients), or 0 when absent. Returns null when a system is not
+ * positive definite even with the ridge (an empty cell, or lambda too small for a singular G_j).
  */
-export function solveCells(m: CellMoments, p: number, d: number, lambda: number): Float64Array | null {
+export function solveCells(m: CellMoments, p: number, d: number, lambda: number, prior?: Float64Array): Float64Array | null {
   const J = m.counts.length;
   const coef = new Float64Array(J * p * d);
   const A = new Float64Array(p * p);
@@ -37,6 +40,7 @@ export function solveCells(m: CellMoments, p: number, d: number, lambda: number)
     if (!choleskyInto(A, p, L)) return null;
     const B = coef.subarray(j * p * d, (j + 1) * p * d);
     B.set(m.cross.subarray(j * p * d, (j + 1) * p * d));
+    if (prior !== undefined) for (let i = 0; i < p * d; i++) B[i] = B[i]! + ((lambda * trace) / p) * prior[j * p * d + i]!;
     choleskySolveInPlace(L, p, B, d);
   }
   return coef;
@@ -72,11 +76,12 @@ export interface RidgeChoice {
   readonly heldOutLoss: number;
 }
 
-/** The candidate whose fit on `train` has the smallest loss on `heldOut` (ties: the smaller lambda). */
-export function chooseRidge(train: CellMoments, heldOut: CellMoments, p: number, d: number): RidgeChoice {
-  let best: RidgeChoice = { lambda: RIDGE_CANDIDATES[RIDGE_CANDIDATES.length - 1]!, heldOutLoss: Infinity };
-  for (const lambda of RIDGE_CANDIDATES) {
-    const coef = solveCells(train, p, d, lambda);
+/** The candidate whose fit on `train` (toward `prior`, if given) has the smallest loss on `heldOut` (ties: the smaller lambda). */
+export function chooseRidge(train: CellMoments, heldOut: CellMoments, p: number, d: number, prior?: Float64Array): RidgeChoice {
+  const candidates = prior === undefined ? RIDGE_CANDIDATES : PRIOR_CANDIDATES;
+  let best: RidgeChoice = { lambda: candidates[candidates.length - 1]!, heldOutLoss: Infinity };
+  for (const lambda of candidates) {
+    const coef = solveCells(train, p, d, lambda, prior);
     if (coef === null) continue;
     const loss = momentLoss(heldOut, coef, p, d);
     if (loss < best.heldOutLoss) best = { lambda, heldOutLoss: loss };

@@ -6,6 +6,7 @@ import { fitPiecewise, type MomentsFunction } from '../../src/piecewise/fit.ts';
 import { gaussianMixture, generateGaussianMixture } from '../../src/piecewise/gmm.ts';
 import { choleskyInto } from '../../src/piecewise/linalg.ts';
 import { cellMoments, type MomentOptions } from '../../src/piecewise/moments.ts';
+import { solveCells } from '../../src/piecewise/solve.ts';
 import type { PiecewiseLevel } from '../../src/piecewise/types.ts';
 
 const MU = [1, -2];
@@ -106,5 +107,18 @@ describe('the degree-1 fit on one anisotropic Gaussian', () => {
     expect(merged.notes.some((n) => /merged \d+ cell\(s\) with fewer than 6 points \(cell \d+: \d+/.test(n))).toBe(true);
     for (const l of merged.model.levels) expect(l.cells.rows).toBeLessThan(8);
     await expect(fitPiecewise(small, { ...opts, smallCells: 'refuse' })).rejects.toThrow(/level \d+ of 4 \(1-based, t = [\d.]+\): cell \d+ \(1-based\) has \d+ noisy points, fewer than 2 p = 6/);
+  });
+});
+
+describe('the ridge toward a prior', () => {
+  it('is the ridge toward 0 with a zero prior, and tends to the prior as lambda grows', () => {
+    const m = cellMoments(DATA, matrix(2, 2, Float64Array.from([0, -2, 2, -2])), { t: 0.1, degree: 1, seed: 1, draws: 2, firstStep: 0 });
+    const zero = new Float64Array(2 * 3 * 2);
+    expect(solveCells(m, 3, 2, 1e-3, zero)).toEqual(solveCells(m, 3, 2, 1e-3));
+    // (G + mu I) B = X + mu P gives B - P = (G + mu I)^{-1} (X - G P), of order ||X - G P|| / mu: with mu = 1e10
+    // times the mean diagonal (about N R / 2 = 4000 points times E u^2) it is below 1e-6 of the entries here.
+    const prior = Float64Array.from({ length: 12 }, (_, i) => i - 5.5);
+    const B = solveCells(m, 3, 2, 1e10, prior)!;
+    B.forEach((v, i) => expect(v).toBeCloseTo(prior[i]!, 6));
   });
 });
