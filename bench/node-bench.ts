@@ -7,6 +7,7 @@
 //   npm run bench [-- --n 1048576 --d 64 --k 16 --steps 10 --warmup 2 --cpu-rows 8192]
 //   npm run bench -- --sweep [--n N --steps S --warmup W]: the tiled kernel's sizes instead (bench/sweep.ts)
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureFmaCeiling } from '../host/fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
@@ -70,15 +71,21 @@ log(`Generating the standard problem N = ${N}, d = ${d}, K = ${K} ...`);
 const data = noiseMatrix(11, 0, N, d, 1);
 const centres = matrix(K, d, noiseMatrix(12, 0, K, d, 1).data.map((v) => 2 * v));
 
+const loadAtStart = loadavg()[0]!;
 const gpu = await createGpuBackend({ log });
 log(`Adapter: ${gpu.adapter}`);
 log('Measuring the adapter FMA ceiling ...');
-const fmaCeilingGflops = await measureFmaCeiling(gpu);
-log(`  ${fmaCeilingGflops.toFixed(2)} GFLOP/s`);
+const ceilingBefore = await measureFmaCeiling(gpu);
+log(`  ${ceilingBefore.toFixed(2)} GFLOP/s`);
 log(`Timing ${warmup} warm-up + ${steps} GD steps on the GPU engine ...`);
 const all = await stepTimes(gpu, data, centres, warmup + steps);
 const gpuTimes = all.slice(warmup);
 const secondsPerStep = median(gpuTimes);
+// The ceiling is the adapter's capacity: a low reading means other load on the cores, so it is measured on both
+// sides of the steps and the higher kept (both are in the JSON; far apart, the run was loaded).
+const ceilingAfter = await measureFmaCeiling(gpu);
+const fmaCeilingGflops = Math.max(ceilingBefore, ceilingAfter);
+log(`  FMA ceiling after the steps ${ceilingAfter.toFixed(2)} GFLOP/s`);
 
 // What limits it: the same evaluation on a subsample with Philox noise and with an explicit noise matrix
 // (read from memory like the data), interleaved; the difference is the cost of drawing the noise.
@@ -123,6 +130,9 @@ const result = {
   flopsPerSample,
   gflops,
   fmaCeilingGflops,
+  fmaCeilingReadings: [ceilingBefore, ceilingAfter],
+  // One-minute load averages at the start and the end: above about 1 on this 2-core machine, other work shared the cores.
+  loadAverage: [loadAtStart, loadavg()[0]!],
   fractionOfCeiling: gflops / fmaCeilingGflops,
   noiseShareOfStep,
   cpuReference: { rows: cpuRows, secondsPerStep: cpuSecondsPerStep, sampleGradsPerSec: cpuSampleGradsPerSec },
