@@ -1,70 +1,25 @@
 // The measurement behind the piecewise fit's shrinkage target (docs/experiments.md, 'The piecewise score model'):
-// each level's ridge toward 0 against toward the level above's polynomials, and more noise draws R, on the
-// piecewise experiment's mixtures: the score error at several t and the energy distance of reverse-diffusion
-// samples to held-out data, with the paper's student as the reference on the isotropic one. CPU float64, one run.
+// each level's ridge toward 0 against toward the level above's polynomials, and more noise draws R, through
+// bench/piecewise-study.ts.
 //
 //   node bin/run-ts.js bench/piecewise-shrink.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
-import { fitSchedule } from '../src/algorithms/index.ts';
-import { CpuBackend } from '../src/cpu/backend.ts';
-import { DivergenceError } from '../src/errors.ts';
-import { trueCentres } from '../src/generate.ts';
-import { matrix, type Matrix } from '../src/matrix.ts';
-import { fitPiecewise, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, sphericalMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
-import type { PiecewiseModel } from '../src/piecewise/types.ts';
-import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
-import { sampleReference } from '../src/sampling/reference.ts';
+import type { PiecewiseFitOptions } from '../src/piecewise/fit.ts';
+import { runStudy } from './piecewise-study.ts';
 
-const MIXTURES: Record<string, GaussianMixture> = {
-  a: sphericalMixture(trueCentres(3, 2, 6, 21)),
-  b: gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]),
-  c: gaussianMixture([0.75, 0.25], matrix(2, 4, Float64Array.from([0, 0, 0, 0, 4, 0, 2, 0])), [
-    ...[3, 0.8, 0, 0, 0.8, 1, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.2, 0.3],
-    ...[0.4, 0, 0, 0, 0, 2, -0.6, 0, 0, -0.6, 1, 0, 0, 0, 0, 0.6],
-  ]),
-};
-const N = Number(process.argv[2] ?? 16000);
-const which = process.argv[3] ?? 'abc';
-const filter = new RegExp(process.argv[4] ?? '.');
-const n = 3000;
-const TIMES = [0.01, 0.03, 0.1, 0.3, 1, 3];
-const LADDER = { horizon: 8, tMin: 0.01, levels: 16, draws: 4, seed: 1 } as const;
-const SAMPLER = { method: 'reverse', integrator: 'exponential', horizon: 8, tMin: 0, steps: 200, grid: 'geometric', seed: 3 } as const;
-
-for (const key of which) {
-  const mix = MIXTURES[key]!;
-  const K = mix.means.rows;
-  const data = generateGaussianMixture(mix, N, 31).data;
-  const held = generateGaussianMixture(mix, n, 9000).data;
-  const show = (name: string, model: PiecewiseModel | GaussianMixture | Matrix, seconds: number, extra = ''): void => {
-    const errs = TIMES.map((t) => scoreError(model, mix, t, 3000, 1).value.toExponential(2));
-    let D = 'diverged';
-    try {
-      D = energyDistance(sampleReference(model, n, SAMPLER), held).toFixed(4);
-    } catch (e) {
-      if (!(e instanceof DivergenceError)) throw e;
-    }
-    console.log(`(${key}) ${name.padEnd(28)} ${seconds.toFixed(1).padStart(5)} s  D ${D}  eps^2 at t = ${TIMES.join(', ')}: ${errs.join(' ')} ${extra}`);
-  };
-  console.log(`(${key}) N = ${N}, n = ${n}; direct vs held-out D ${energyDistance(sampleGaussianMixture(mix, n, 9), held).toFixed(4)}`);
-  if (filter.test('truth')) show('truth (exact score)', mix, 0);
-  if (key === 'a' && filter.test('student')) {
-    const t0 = performance.now();
-    const st = await fitSchedule(new CpuBackend(), data, 'annealed', { k: K, seed: 1 });
-    show('student (annealed)', st.means, (performance.now() - t0) / 1000);
-  }
-  const variants: [string, PiecewiseFitOptions][] = [];
-  for (const degree of [1, 2] as const) {
-    for (const shrink of ['zero', 'level-above'] as const) {
-      variants.push([`hard deg ${degree} ${shrink} R=4`, { cells: 4 * K, degree, shrink }]);
-      variants.push([`hard deg ${degree} ${shrink} R=16`, { cells: 4 * K, degree, shrink, draws: 16 }]);
-    }
-  }
-  for (const shrink of ['zero', 'level-above'] as const) variants.push([`soft deg 1 ${shrink} R=4`, { cells: 4 * K, assignment: 'soft', shrink }]);
-  for (const [name, o] of variants) {
-    if (!filter.test(name)) continue;
-    const t0 = performance.now();
-    const fit = await fitPiecewise(data, { ...LADDER, ...o });
-    show(name, fit.model, (performance.now() - t0) / 1000, `lambdas ${fit.reports.map((r) => r.lambda).join(' ')}`);
-  }
-}
+await runStudy(
+  {
+    variants: (K) => {
+      const variants: [string, PiecewiseFitOptions][] = [];
+      for (const degree of [1, 2] as const) {
+        for (const shrink of ['zero', 'level-above'] as const) {
+          variants.push([`hard deg ${degree} ${shrink} R=4`, { cells: 4 * K, degree, shrink }]);
+          variants.push([`hard deg ${degree} ${shrink} R=16`, { cells: 4 * K, degree, shrink, draws: 16 }]);
+        }
+      }
+      for (const shrink of ['zero', 'level-above'] as const) variants.push([`soft deg 1 ${shrink} R=4`, { cells: 4 * K, assignment: 'soft', shrink }]);
+      return variants;
+    },
+    extra: (fit) => `lambdas ${fit.reports.map((r) => r.lambda).join(' ')}`,
+  },
+  process.argv.slice(2),
+);

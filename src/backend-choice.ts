@@ -57,3 +57,28 @@ export async function openBackend(choice: BackendChoice, log: (message: string) 
     return new CpuBackend();
   }
 }
+
+/**
+ * The backend an estimator runs on: a Backend it was given, left to its owner, or one opened from a named choice on
+ * first use and released by dispose().
+ */
+export class BackendSlot {
+  private own: Backend | undefined;
+
+  constructor(
+    private readonly choice: () => BackendChoice | Backend | undefined,
+    private readonly log?: (message: string) => void,
+  ) {}
+
+  async get(): Promise<Backend> {
+    const b = this.choice() ?? 'auto';
+    if (typeof b !== 'string') return b;
+    this.own ??= await openBackend(b, this.log);
+    return this.own;
+  }
+
+  dispose(): void {
+    this.own?.dispose();
+    this.own = undefined;
+  }
+}

@@ -16,7 +16,7 @@ import {
   type ScheduleOptions,
 } from './algorithms/index.ts';
 import { seededUniform } from './algorithms/seeding.ts';
-import { describeBackend, openBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
+import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
 import { philoxNormals } from './generate.ts';
 import { STREAMS } from './math/streams.ts';
@@ -101,7 +101,7 @@ export class DdpmGmm {
   /** Every restart of the last fit, in order; restarts[bestRestart] is the one kept. */
   restarts: RestartResult[] = [];
   bestRestart = 0;
-  private ownBackend: Backend | undefined;
+  private readonly backendSlot = new BackendSlot(() => this.options.backend, (m) => this.options.log?.(m));
 
   constructor(private readonly options: DdpmGmmOptions) {
     requireCentreCount(options.nComponents, 'nComponents');
@@ -159,7 +159,7 @@ export class DdpmGmm {
     const noiseSeed = o.noiseSeed ?? 0;
     requireSeed(seed + nInit - 1, 'seed + nInit - 1 (the last restart seed)');
     requireSeed(noiseSeed + nInit - 1, 'noiseSeed + nInit - 1 (the last restart noise seed)');
-    const backend = await this.openedBackend();
+    const backend = await this.backendSlot.get();
     this.backendUsed = describeBackend(backend);
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
@@ -257,7 +257,7 @@ export class DdpmGmm {
       options.onProgress?.({ done: 1, total: 1 });
       return out;
     }
-    const backend = await this.openedBackend();
+    const backend = await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
     return backend.sample(means, n, plan, options.onProgress);
   }
@@ -303,16 +303,9 @@ export class DdpmGmm {
 
   /** Releases the backend fit() opened from a named choice; a Backend passed in is left to its owner. */
   dispose(): void {
-    this.ownBackend?.dispose();
-    this.ownBackend = undefined;
+    this.backendSlot.dispose();
   }
 
-  private async openedBackend(): Promise<Backend> {
-    const b = this.options.backend ?? 'auto';
-    if (typeof b !== 'string') return b;
-    this.ownBackend ??= await openBackend(b, this.options.log);
-    return this.ownBackend;
-  }
 
   /** One run of the method from the given seeds. */
   private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number): Promise<FitOutput> {

@@ -2,7 +2,7 @@
 // construct with the options, fit(X), score(x, t), sample(n, options) with the same sampler and defaults,
 // toJSON() / PiecewiseScoreModel.fromJSON() through the one model file (src/model-file.ts), dispose(). The fit runs
 // its per-cell reduction on the backend (Backend.cellMoments: the GPU engine or the float64 reference).
-import { describeBackend, openBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
+import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { CpuBackend } from './cpu/backend.ts';
 import { InputError } from './errors.ts';
 import { DdpmGmm, type DdpmGmmOptions } from './estimator.ts';
@@ -49,7 +49,7 @@ export class PiecewiseScoreModel {
   backendUsed: BackendInfo | undefined;
   /** Which backend ran the last sample(). */
   sampledOn: BackendInfo | undefined;
-  private ownBackend: Backend | undefined;
+  private readonly backendSlot = new BackendSlot(() => this.options.backend, (m) => this.options.log?.(m));
 
   constructor(private readonly options: PiecewiseScoreModelOptions = {}) {
     const o = options;
@@ -77,7 +77,7 @@ export class PiecewiseScoreModel {
   /** Fits the ladder to X (N x d), level by level from the horizon down; the cell sums run on the backend. */
   async fit(X: Matrix): Promise<PiecewiseModel> {
     const { backend: _b, log: _l, onProgress, cells, ...rest } = this.options;
-    const backend = await this.openedBackend();
+    const backend = await this.backendSlot.get();
     this.backendUsed = describeBackend(backend);
     const fit = await fitPiecewise(
       X,
@@ -110,7 +110,7 @@ export class PiecewiseScoreModel {
     if (plan.method === 'direct') throw new InputError("a piecewise model has no direct draw: use method 'reverse', 'ode' or 'langevin'");
     // Soft cells are evaluated by the CPU reference only (the GPU sampler refuses them).
     const soft = model.levels.some((l) => l.tau !== undefined);
-    const backend = soft ? new CpuBackend() : await this.openedBackend();
+    const backend = soft ? new CpuBackend() : await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
     return backend.sample(model, n, plan, options.onProgress);
   }
@@ -132,16 +132,9 @@ export class PiecewiseScoreModel {
 
   /** Releases the backend this estimator opened from a named choice; a Backend passed in is left to its owner. */
   dispose(): void {
-    this.ownBackend?.dispose();
-    this.ownBackend = undefined;
+    this.backendSlot.dispose();
   }
 
-  private async openedBackend(): Promise<Backend> {
-    const b = this.options.backend ?? 'auto';
-    if (typeof b !== 'string') return b;
-    this.ownBackend ??= await openBackend(b, this.options.log);
-    return this.ownBackend;
-  }
 
   private fitted(): PiecewiseModel {
     if (!this.model) throw new InputError('the piecewise model is not fitted yet: call fit(X) first, or load one with PiecewiseScoreModel.fromJSON');

@@ -294,8 +294,13 @@ export function checkScoreErrorRequest(centres: Matrix, trueCentres: Matrix, t: 
   }
   requireFinite(centres, "the score error's centres");
   requireFinite(trueCentres, "the score error's true centres");
+  checkScoreErrorDraws(t, samples, trueCentres.rows, seed);
+}
+
+/** The score error's time t >= 0, its 2 K* <= samples < 2^32 draws (two per true component) and its seed. */
+export function checkScoreErrorDraws(t: number, samples: number, trueComponents: number, seed: number): void {
   if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
-  const Kt = trueCentres.rows;
+  const Kt = trueComponents;
   if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
     throw new InputError(
       `the score error needs an integer sample count of at least 2 K* = ${2 * Kt} (two per true component, for the standard error), below 2^32; got ${samples}`,

@@ -6,7 +6,7 @@ import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../piecewise/gmm.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleSets, requireFinite, requireSeed } from '../validate.ts';
+import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
 import type { Estimate } from './estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from './score-source.ts';
@@ -61,26 +61,19 @@ export function scoreError(model: ScoreSource, truth: Matrix | GaussianMixture, 
   const trueCentres = general ? truth.means : truth;
   const d = trueCentres.cols;
   const modelIsMatrix = !isPiecewise(model) && !isGaussianMixture(model);
-  if (modelIsMatrix || !general) {
-    const centres = modelIsMatrix ? model : matrix(1, checkScoreSource(model, 'the score error\'s model'));
-    if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
-      throw new InputError(
-        `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
-      );
+  if (modelIsMatrix) {
+    // Centres against centres, or against a general mixture's means: the same checks as the GPU's.
+    checkScoreErrorRequest(model, trueCentres, t, samples, seed);
+  } else if (!general) {
+    // A piecewise or general model against centres: the centres' checks, with the model's d.
+    checkScoreErrorRequest(matrix(1, checkScoreSource(model, "the score error's model")), trueCentres, t, samples, seed);
+  } else {
+    if (checkScoreSource(model, "the score error's model") !== d) {
+      throw new InputError(`the score error's model and true mixture need the same d (got ${scoreDimension(model)} and ${d})`);
     }
-    if (modelIsMatrix) requireFinite(centres, "the score error's centres");
-    requireFinite(trueCentres, "the score error's true centres");
-  } else if (checkScoreSource(model, "the score error's model") !== d) {
-    throw new InputError(`the score error's model and true mixture need the same d (got ${scoreDimension(model)} and ${d})`);
+    checkScoreErrorDraws(t, samples, trueCentres.rows, seed);
   }
-  if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
   const Kt = trueCentres.rows;
-  if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
-    throw new InputError(
-      `the score error needs an integer sample count of at least 2 K* = ${2 * Kt} (two per true component, for the standard error), below 2^32; got ${samples}`,
-    );
-  }
-  requireSeed(seed, "the score error's seed");
   const [k0, k1] = seedKey(seed);
   const a = Math.exp(-t);
   const ev = scoreEvaluator(model);
