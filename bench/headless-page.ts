@@ -10,7 +10,7 @@ import { build } from 'vite';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm' };
 
 export interface HeadlessPage {
   /** e.g. http://127.0.0.1:41234 */
@@ -21,7 +21,7 @@ export interface HeadlessPage {
   close(): Promise<void>;
 }
 
-function serve(dir: string): Promise<Server> {
+function serve(dir: string, isolated: boolean): Promise<Server> {
   const s = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const file = normalize(join(dir, path === '/' ? 'index.html' : path));
@@ -29,7 +29,9 @@ function serve(dir: string): Promise<Server> {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    // Cross-origin isolation gives the page SharedArrayBuffer, which WASM threads need (TensorFlow.js's wasm backend).
+    const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation });
     createReadStream(file).pipe(res);
   });
   return new Promise((ok) => s.listen(0, '127.0.0.1', () => ok(s)));
@@ -40,6 +42,10 @@ export interface HeadlessOptions {
   readonly root?: string;
   /** Extra HTML entry points of a multi-page build, by name. */
   readonly pages?: Readonly<Record<string, string>>;
+  /** Serve with COOP/COEP headers, so that pages are cross-origin isolated. */
+  readonly crossOriginIsolated?: boolean;
+  /** Minify the build (default true); off for TensorFlow.js's threaded WASM, whose worker re-evaluates a function's source text. */
+  readonly minify?: boolean;
 }
 
 /** Builds a page with Vite into a temporary folder, serves it on a free port and launches Chromium. */
@@ -59,8 +65,8 @@ export async function startHeadlessPage(options: HeadlessOptions = {}): Promise<
   try {
     const root = options.root ?? ROOT;
     const input = options.pages ? { index: join(root, 'index.html'), ...options.pages } : undefined;
-    await build({ root, configFile: options.root ? false : undefined, logLevel: 'error', build: { outDir: dir, emptyOutDir: true, rollupOptions: input ? { input } : undefined } });
-    server = await serve(dir);
+    await build({ root, configFile: options.root ? false : undefined, logLevel: 'error', build: { outDir: dir, emptyOutDir: true, minify: options.minify ?? true, rollupOptions: input ? { input } : undefined } });
+    server = await serve(dir, options.crossOriginIsolated ?? false);
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('The static server has no port.');
     browser = await puppeteer.launch({
