@@ -72,7 +72,7 @@ const SLOW_COMPILE_PAIRS = 384;
 
 export const ddpmLanes: Program<PassIo, PassSpec> = {
   entry: 'ddpmLanes',
-  files: ['philox.wgsl', 'pass_io.wgsl', 'ddpm_lanes.wgsl'],
+  files: ['philox.wgsl', 'pass_io.wgsl', 'lanes_softmax.wgsl', 'ddpm_lanes.wgsl'],
   structs: [passParams.wgsl],
   bindings: PASS_IO,
   specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags(p) }),
@@ -94,7 +94,7 @@ export const emPass: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
 /** The EM pass with one sample per invocation, for software adapters (the lane kernel's rule, host/kernel-plan.ts). */
 export const emLanes: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
   entry: 'emLanes',
-  files: ['philox.wgsl', 'pass_io.wgsl', 'em_lanes.wgsl'],
+  files: ['philox.wgsl', 'pass_io.wgsl', 'lanes_softmax.wgsl', 'em_lanes.wgsl'],
   structs: [passParams.wgsl],
   bindings: PASS_IO,
   specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags({ ...p, explicitNoise: false }) }),

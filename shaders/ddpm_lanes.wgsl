@@ -13,16 +13,7 @@
 fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let lane = gid.x;
   let lanes = nwg.x * WG;
-  var halfNorm: array<f32, KP>;
-#unroll j K
-  {
-    var h = 0.0;
-#unroll c D4
-    h += dot(centres[{j} * D4 + {c}], centres[{j} * D4 + {c}]);
-#endunroll
-    halfNorm[{j}] = 0.5 * h;
-  }
-#endunroll
+  var halfNorm = laneHalfNorms();
   var sums: array<vec4<f32>, KP * D4>;   // W^T R + C^T X for this invocation's samples
   var colsum: array<f32, KP>;
   var squaredResiduals = 0.0;
@@ -41,26 +32,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
 #endunroll
     // Logits m_j . x - ||m_j||^2 / 2 and their max-subtracted softmax (docs/math.md section 3).
-    var mx = -3.0e38;
-#unroll j K
-    {
-      var logit = -halfNorm[{j}];
-#unroll c D4
-      logit += dot(centres[{j} * D4 + {c}], x[{c}]);
-#endunroll
-      w[{j}] = logit;
-      mx = max(mx, logit);
-    }
-#endunroll
-    var total = 0.0;
-#unroll j K
-    w[{j}] = exp(w[{j}] - mx);
-    total += w[{j}];
-#endunroll
-    let inv = 1.0 / total;
-#unroll j K
-    w[{j}] *= inv;
-#endunroll
+    laneResponsibilities(&x, &halfNorm, &w);
     // r = mbar - x + z / sigma_t, and ||r||^2 for the loss (docs/math.md section 4).
 #unroll c D4
     {

@@ -10,16 +10,7 @@
 fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let lane = gid.x;
   let lanes = nwg.x * WG;
-  var halfNorm: array<f32, KP>;
-#unroll j K
-  {
-    var h = 0.0;
-#unroll c D4
-    h += dot(centres[{j} * D4 + {c}], centres[{j} * D4 + {c}]);
-#endunroll
-    halfNorm[{j}] = 0.5 * h;
-  }
-#endunroll
+  var halfNorm = laneHalfNorms();
   var sums: array<vec4<f32>, KP * D4>;   // W^T X for this invocation's samples
   var colsum: array<f32, KP>;
   var logLikelihood = 0.0;
@@ -30,26 +21,8 @@ fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     x[{c}] = data[row * D4 + {c}];
 #endunroll
     // Max-subtracted softmax of the logits (never overflows), as softmaxRow in tile.wgsl.
-    var mx = -3.0e38;
+    logLikelihood += laneResponsibilities(&x, &halfNorm, &w);
 #unroll j K
-    {
-      var logit = -halfNorm[{j}];
-#unroll c D4
-      logit += dot(centres[{j} * D4 + {c}], x[{c}]);
-#endunroll
-      w[{j}] = logit;
-      mx = max(mx, logit);
-    }
-#endunroll
-    var total = 0.0;
-#unroll j K
-    w[{j}] = exp(w[{j}] - mx);
-    total += w[{j}];
-#endunroll
-    logLikelihood += mx + log(total);
-    let inv = 1.0 / total;
-#unroll j K
-    w[{j}] *= inv;
     colsum[{j}] += w[{j}];
 #endunroll
 #unroll j K
