@@ -9,7 +9,7 @@ import type { PiecewiseModel } from '../piecewise/types.ts';
 import { resolveSampleOptions } from '../sample-options.ts';
 import type { DiffusionSampler } from '../sampling/types.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
-import type { Projection } from './pca.ts';
+import { type Projection, projectRows } from './pca.ts';
 
 /** Animation frames per run (stopAfter values spread over the S steps, the last one S). */
 export const FRAMES = 20;
@@ -71,8 +71,8 @@ export class GeneratePlot {
 
   constructor(el: HTMLElement, private readonly projection: Projection, data: Matrix, centres: Matrix) {
     el.replaceChildren();
-    this.dataXY = this.rows(subsample(data, DATA_ROWS));
-    this.centresXY = this.rows(centres);
+    this.dataXY = projectRows(this.projection, subsample(data, DATA_ROWS));
+    this.centresXY = projectRows(this.projection, centres);
     const dot = (fill: string, diameter: number): uPlot.Series => ({
       stroke: fill, fill, points: { show: false },
       paths: (u, idx) => {
@@ -106,22 +106,12 @@ export class GeneratePlot {
     }, this.data([[], []]), el);
   }
 
-  private rows(m: Matrix): [number[], number[]] {
-    const out: [number[], number[]] = [[], []];
-    for (let j = 0; j < m.rows; j++) {
-      const [x, y] = this.projection.project(m, j);
-      out[0].push(x);
-      out[1].push(y);
-    }
-    return out;
-  }
-
   private data(particles: [number[], number[]]): uPlot.AlignedData {
     return [null, this.dataXY, particles, this.centresXY] as unknown as uPlot.AlignedData;
   }
 
   show(particles: Matrix): void {
-    this.plot.setData(this.data(this.rows(particles)));
+    this.plot.setData(this.data(projectRows(this.projection, particles)));
   }
 
   destroy(): void {

@@ -8,6 +8,17 @@ export interface Projection {
   readonly label: string;
 }
 
+/** Every row of m in plot coordinates, as uPlot's two series [xs, ys]. */
+export function projectRows(projection: Projection, m: Matrix): [number[], number[]] {
+  const out: [number[], number[]] = [[], []];
+  for (let j = 0; j < m.rows; j++) {
+    const [x, y] = projection.project(m, j);
+    out[0].push(x);
+    out[1].push(y);
+  }
+  return out;
+}
+
 /** Principal axes from at most `maxRows` evenly spaced rows; power iteration with deflation (d x d covariance). */
 export function principalProjection(data: Matrix, maxRows = 20000): Projection {
   const d = data.cols;

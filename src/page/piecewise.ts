@@ -7,7 +7,7 @@ import { PiecewiseScoreModel, type PiecewiseLevelReport, type PiecewiseModel } f
 import { nearestCell } from '../piecewise/types.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import type { GenerateResult } from './generate.ts';
-import type { Projection } from './pca.ts';
+import { type Projection, projectRows } from './pca.ts';
 import { dots } from './plots.ts';
 import type { PageData } from './problem.ts';
 import type { Settings } from './settings.ts';
@@ -59,12 +59,7 @@ export function drawCells(el: HTMLElement, projection: Projection, data: Matrix,
     g[0].push(x);
     g[1].push(y);
   }
-  const centres: [number[], number[]] = [[], []];
-  for (let j = 0; j < J; j++) {
-    const [x, y] = projection.project(cells, j);
-    centres[0].push(x);
-    centres[1].push(y);
-  }
+  const centres = projectRows(projection, cells);
   const pc = projection.label.startsWith('first');
   const series: uPlot.Series[] = [{}, ...groups.map((_, j) => ({ stroke: PALETTE[j % PALETTE.length], fill: PALETTE[j % PALETTE.length], paths: dots(3), points: { show: false } })), { stroke: '#000', fill: '#000', paths: dots(9), points: { show: false } }];
   return new uPlot({

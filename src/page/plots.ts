@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Matrix } from '../types.ts';
-import type { Projection } from './pca.ts';
+import { type Projection, projectRows } from './pca.ts';
 import type { Session } from './session.ts';
 
 const DDPM = '#1f6feb';
@@ -115,7 +115,7 @@ export class Plots {
       this.dataXY[0].push(x);
       this.dataXY[1].push(y);
     }
-    this.truthXY = truth ? this.projectRows(truth) : null;
+    this.truthXY = truth ? projectRows(this.projection, truth) : null;
     const k = session.init.rows;
     const points = (fill: string, stroke: string, pt: number): uPlot.Series => ({ stroke, fill, width: 1.5, paths: dots(pt), points: { show: false } });
     const series: uPlot.Series[] = [
@@ -137,16 +137,6 @@ export class Plots {
     }, this.scatterData(), els.scatter);
   }
 
-  private projectRows(m: Matrix): [number[], number[]] {
-    const out: [number[], number[]] = [[], []];
-    for (let j = 0; j < m.rows; j++) {
-      const [x, y] = this.projection.project(m, j);
-      out[0].push(x);
-      out[1].push(y);
-    }
-    return out;
-  }
-
   private scatterData(): uPlot.AlignedData {
     const s = this.session;
     const k = s.init.rows;
@@ -164,11 +154,11 @@ export class Plots {
     const facets: [number[], number[]][] = [
       this.dataXY,
       this.truthXY ?? empty,
-      this.projectRows(s.init),
+      projectRows(this.projection, s.init),
       ...Array.from({ length: k }, (_, j) => path(s.trajectory, j)),
-      this.projectRows(s.centres),
+      projectRows(this.projection, s.centres),
       ...Array.from({ length: k }, (_, j) => (em ? path(s.emTrajectory, j) : empty)),
-      em ? this.projectRows(s.emCentres) : empty,
+      em ? projectRows(this.projection, s.emCentres) : empty,
     ];
     // uPlot's faceted mode (mode 2) takes one [xs, ys] pair per series after a null x slot.
     return [null, ...facets] as unknown as uPlot.AlignedData;

@@ -1,27 +1,13 @@
 // ddpm-gmm fit --model piecewise and sample end to end (spawned from the sources through bin/dev.js, --backend cpu):
 // the model file that fit writes is the estimator's, sample reads it and draws what the library draws, and each bad
 // input is one line on stderr, exit code 2, and no file written.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatrixFile } from '../../src/io/files.ts';
 import { PiecewiseScoreModel } from '../../src/piecewise-estimator.ts';
-
-const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js');
-const run = promisify(execFile);
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+import { cli } from '../support/cli.ts';
 
 let dir = '';
 const fitArgs = ['fit', '--model', 'piecewise', '--data', 'x.npy', '--levels', '5', '--cells', '4', '--draws', '2', '--backend', 'cpu'];

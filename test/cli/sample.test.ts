@@ -1,28 +1,14 @@
 // ddpm-gmm sample end to end (spawned from the sources through bin/dev.js, --backend cpu): it writes n x d
 // samples, reports progress on stderr unless --json, and refuses each bad input with one line, exit code 2
 // (4 for a divergent run) and no output file.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DdpmGmm } from '../../src/estimator.ts';
 import { readMatrixFile, writeMatrixFile } from '../../src/io/files.ts';
 import { matrix } from '../../src/types.ts';
-
-const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js'); // the sources through tsx; test/package runs the compiled bin
-const run = promisify(execFile);
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+import { cli } from '../support/cli.ts';
 
 let dir = '';
 const D = 4;
