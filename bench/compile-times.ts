@@ -1,13 +1,15 @@
 // Compile time and per-sample cost of the DDPM kernels by shape (docs/performance.md, 'Compile times'): for each
 // (K, d, kernel) a fresh backend (so a fresh pipeline cache) times its first lossAndGradient on 64 rows, which
-// compiles the pass, then the median of 3 evaluations on `--rows` rows. The lane kernel is timed only where it is
-// allowed (K d/4 <= 512). `--wg 64` runs the tiled kernel with 64 invocations per workgroup instead of its default.
+// compiles the pass, then the median of 3 evaluations on `--rows` rows. The lane kernel runs in each plan of
+// `--plans` (host/kernel-plan.ts); 'unrolled' only up to K d/4 = 512 pairs, where it compiled before. `--wg 64`
+// also runs the tiled kernel with 64 invocations per workgroup instead of its default.
 //
-//   node bin/run-ts.js bench/compile-times.ts [--rows 16384] [--shapes 16x64,32x64,64x64,32x128,2tx1024] [--wg 64]
+//   node bin/run-ts.js bench/compile-times.ts [--rows 16384] [--shapes 16x64,32x64,64x64,32x128,2tx1024]
+//     [--plans unrolled,shared-norms,centre-loop] [--wg 64] [--no-tiled]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createGpuBackend } from '../host/index.ts';
-import { MAX_UNROLLED_PAIRS } from '../host/kernel-plan.ts';
+import { type LanePlan, lanePlanFor } from '../host/kernel-plan.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/types.ts';
 
@@ -16,6 +18,8 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '16384' },
     shapes: { type: 'string', default: '16x64,32x64,64x64,32x128,2tx1024' },
     wg: { type: 'string' },
+    plans: { type: 'string', default: 'unrolled,shared-norms,centre-loop' },
+    'no-tiled': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/compile-times.json' },
   },
 });
@@ -25,13 +29,15 @@ const results: Record<string, unknown>[] = [];
 for (const spec of values.shapes!.split(',')) {
   const tied = spec.includes('t');
   const [k, d] = spec.replace('t', '').split('x').map(Number) as [number, number];
-  const runs: { kernel: 'lanes' | 'tiled'; wg?: number }[] = [{ kernel: 'tiled' }];
-  if ((tied ? 1 : k) * Math.ceil(d / 4) <= MAX_UNROLLED_PAIRS) runs.unshift({ kernel: 'lanes' });
+  const pairs = (tied ? 2 : k) * Math.ceil(d / 4);
+  const plans = (values.plans!.split(',') as LanePlan[]).filter((p) => p !== 'unrolled' || pairs <= 512);
+  const runs: { kernel: 'lanes' | 'tiled'; plan?: LanePlan; wg?: number }[] = plans.map((plan) => ({ kernel: 'lanes', plan }));
+  if (!values['no-tiled']) runs.push({ kernel: 'tiled' });
   if (values.wg) runs.push({ kernel: 'tiled', wg: Number(values.wg) });
   let defaultTile = 0;
   for (const run of runs) {
     const tune = run.wg ? { wg: run.wg, tile: defaultTile } : 'off';
-    const gpu = await createGpuBackend({ kernel: run.kernel, tune, tuneCache: false });
+    const gpu = await createGpuBackend({ kernel: run.kernel, lanePlan: run.plan, tune, tuneCache: false });
     const shape = gpu.shapeOf(tied ? 2 : k, d);
     if (run.kernel === 'tiled' && !run.wg) defaultTile = shape.tile;
     const data = noiseMatrix(1, 0, rows, d, 1);
@@ -49,9 +55,11 @@ for (const spec of values.shapes!.split(',')) {
     }
     const usPerSample = (1e6 * median(times)) / rows;
     gpu.dispose();
-    const row = { shape: spec, k, d, tied, kernel: run.kernel, tile: shape.tile, wg: shape.wg, compileSeconds, usPerSample };
+    const byRule = run.plan !== undefined && run.plan === lanePlanFor(shape);
+    const row = { shape: spec, k, d, tied, kernel: run.kernel, plan: run.plan, byRule, tile: shape.tile, wg: shape.wg, compileSeconds, usPerSample };
     results.push(row);
-    console.log(`${spec.padEnd(8)} ${run.kernel.padEnd(6)} tile ${String(shape.tile).padStart(2)} wg ${String(shape.wg).padStart(3)}  compile ${compileSeconds.toFixed(1).padStart(6)} s   ${usPerSample.toFixed(2)} us/sample`);
+    const form = run.kernel === 'lanes' ? `lanes ${run.plan!.padEnd(12)}${byRule ? ' (rule)' : '       '}` : `tiled tile ${String(shape.tile).padStart(2)} wg ${String(shape.wg).padStart(3)}`.padEnd(26);
+    console.log(`${spec.padEnd(8)} ${form}  compile ${compileSeconds.toFixed(1).padStart(6)} s   ${usPerSample.toFixed(2)} us/sample`);
   }
 }
 mkdirSync('bench/results', { recursive: true });

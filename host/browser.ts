@@ -16,7 +16,7 @@ export async function createBrowserGpuBackend(options: GpuBackendOptions = {}): 
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new DeviceError(NO_BROWSER_WEBGPU);
   const acquired = await acquireDevice({ ...options, gpu });
-  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log,
+  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, lanePlan: options.lanePlan, subgroups: options.subgroups, log: options.log,
     tune: options.tune, tuneStore: options.tuneCache === false ? undefined : localTuneStore,
   });
 }

@@ -15,7 +15,7 @@ import { energyDistanceOnGpu } from './energy-distance.ts';
 import { modeWeightsOnGpu } from './mode-weights.ts';
 import { scoreErrorOnGpu } from './score-error.ts';
 import type { Estimate } from '../src/sampling/estimate.ts';
-import { type DdpmKernel, type KernelKind, kernelFor } from './kernel-plan.ts';
+import { type DdpmKernel, type KernelKind, kernelFor, type LanePlan, lanePlanFor, MAX_UNROLLED_SAMPLER_PAIRS } from './kernel-plan.ts';
 import { adapterKey, textHash, TileTuner, type TuneOption, type TuneStore } from './autotune.ts';
 import { type Shape, shapeFor, type TileConfig, tileConfigProblem } from './layout.ts';
 import { ddpmTiled } from './programs.ts';
@@ -51,6 +51,8 @@ export interface GpuBackendInit {
   readonly maxChunkRows?: number;
   /** Which DDPM kernel (host/kernel-plan.ts); 'auto' by default. */
   readonly kernel?: DdpmKernel;
+  /** The lane kernel's plan at every shape, instead of the rule by size (host/kernel-plan.ts); for tests and benchmarks. */
+  readonly lanePlan?: LanePlan;
   /** Use subgroup operations where the adapter has them (default true); false forces the fallback. */
   readonly subgroups?: boolean;
   /** Notes for the user, such as a long first compilation. */
@@ -102,11 +104,11 @@ export class GpuBackend implements Backend {
     this.pipelines = new PipelineCache(this.device, init.sources, init.log ?? (() => undefined));
     this.resources = new GpuResources(this.device, {
       maxChunkRows: this.maxChunkRows,
-      kernelFor: (shape) => kernelFor(shape, this.kernelChoice, this.isSoftware),
+      kernelFor: () => kernelFor(this.kernelChoice, this.isSoftware),
       shapeFor: (k, d) => this.shapeOf(k, d),
     });
     const subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
-    this.steps = { pipelines: this.pipelines, limits: this.device.limits, subgroups };
+    this.steps = { pipelines: this.pipelines, limits: this.device.limits, subgroups, lanePlan: init.lanePlan };
     const adapter = adapterKey(init.acquired.adapterInfo, this.limits, subgroups);
     const timing = { device: this.device, steps: this.steps, maxChunkRows: this.maxChunkRows, read: this.read.bind(this) };
     this.tiles = new TileTuner({
@@ -125,8 +127,14 @@ export class GpuBackend implements Backend {
   }
 
   /** The DDPM kernel this backend runs for K centres in d dimensions (K = 2 when tied). */
-  kernelFor(k: number, d: number): KernelKind {
-    return kernelFor(shapeFor(k, d, this.limits, this.maxChunkRows), this.kernelChoice, this.isSoftware);
+  kernelFor(_k: number, _d: number): KernelKind {
+    return kernelFor(this.kernelChoice, this.isSoftware);
+  }
+
+  /** How much of the lane kernel is unrolled for K centres in d dimensions (host/kernel-plan.ts); undefined with the tiled kernel. */
+  lanePlanOf(k: number, d: number): LanePlan | undefined {
+    if (this.kernelFor(k, d) !== 'lanes') return undefined;
+    return this.steps.lanePlan ?? lanePlanFor(shapeFor(k, d, this.limits, this.maxChunkRows));
   }
 
   /** The sizes this backend's passes use for K centres in d dimensions: with the tiled kernel, its fixed or tuned tile and workgroup. */
@@ -336,8 +344,8 @@ export class GpuBackend implements Backend {
   }
 
   private samplerContext(): SamplerContext {
-    // The lane kernel's rule (host/kernel-plan.ts) picks unrolled loops: software adapters, K d/4 <= 512.
-    const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes';
+    // Unrolled loops on software adapters up to K d/4 = 512 (host/kernel-plan.ts).
+    const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes' && k * Math.ceil(d / 4) <= MAX_UNROLLED_SAMPLER_PAIRS;
     return { device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, unrolled, software: this.isSoftware, read: this.read.bind(this) };
   }
 

@@ -2,18 +2,22 @@
 import { DeviceError } from '../src/errors.ts';
 import { acquireDevice, NO_ADAPTER_HELP, type AcquireOptions } from './device.ts';
 import { type DdpmKernel, GpuBackend } from './engine.ts';
+import type { LanePlan } from './kernel-plan.ts';
 import type { TuneOption } from './autotune.ts';
 import { nodeGpuEntry } from './node-gpu.ts';
 import { nodeTuneStore } from './tune-store.ts';
 import { WGSL_SOURCES } from './shader-sources.ts';
 
 export { GpuBackend, type DdpmKernel } from './engine.ts';
+export type { LanePlan } from './kernel-plan.ts';
 export type { TuneOption } from './autotune.ts';
 
 export interface GpuBackendOptions extends AcquireOptions {
   /** Rows per chunk of the data (default: as many as the device's buffer limits allow). */
   readonly maxChunkRows?: number;
   readonly kernel?: DdpmKernel;
+  /** The lane kernel's plan at every shape, instead of the rule by size (host/kernel-plan.ts); for tests and benchmarks. */
+  readonly lanePlan?: LanePlan;
   readonly subgroups?: boolean;
   /** The tiled kernel's tile and workgroup sizes: 'auto' (default) times candidates once per adapter and shape class on hardware adapters; 'on' on any adapter; 'off'; or fixed sizes (docs/kernels.md, 'The autotuner'). */
   readonly tune?: TuneOption;
@@ -26,7 +30,7 @@ export async function createGpuBackend(options: GpuBackendOptions = {}): Promise
   const gpu = options.gpu ?? (await nodeGpuEntry(options.log));
   if (!gpu) throw new DeviceError(NO_ADAPTER_HELP);
   const acquired = await acquireDevice({ ...options, gpu });
-  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, subgroups: options.subgroups, log: options.log,
+  return new GpuBackend({ acquired, sources: WGSL_SOURCES, maxChunkRows: options.maxChunkRows, kernel: options.kernel, lanePlan: options.lanePlan, subgroups: options.subgroups, log: options.log,
     tune: options.tune, tuneStore: nodeTuneStore(options.tuneCache),
   });
 }

@@ -2,7 +2,6 @@
 // split into chunks (one storage binding each), and how many workgroups each
 // chunk dispatches and where they write their partials. Pure: the engine runs
 // this plan, and the tests derive their summation depths from it.
-import { InputError } from '../src/errors.ts';
 import type { Shape } from './layout.ts';
 
 /** 'tiled' (workgroup tiles, for GPUs), 'lanes' (one sample per invocation, unrolled, for software adapters), or 'auto'. */
@@ -13,20 +12,37 @@ export type KernelKind = Exclude<DdpmKernel, 'auto'>;
 const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
 export const LANES_WG = 16;
-/** Most unrolled (centre, coordinate block) pairs K d/4 of the lane kernel: above it SwiftShader's compiler has crashed the process (docs/kernels.md, 'The shader files'). */
-export const MAX_UNROLLED_PAIRS = 512;
+/**
+ * How much of the lane kernel is unrolled. SwiftShader's first compilation grows faster than the unrolled code, and
+ * what makes it shorter also makes the code slower (docs/performance.md, 'Compile times'). By the (centre,
+ * coordinate block) pairs K d/4:
+ * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; up to 384 pairs, and up to 512 while
+ *   d <= 256 (about 20 s of compilation at 512 pairs, for 3x less time per sample than the plans below);
+ * - 'shared-norms': the same with the half norms ||m_j||^2/2 in workgroup memory, up to 512 pairs at larger d
+ *   (tied d = 1024: 8 s of compilation instead of 26 s, 1.4x the time per sample);
+ * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1), so the code stops growing with K: about
+ *   2 s of compilation above 512 pairs, at 1.7x the tiled kernel's speed here.
+ */
+export const LANE_PLANS = ['unrolled', 'shared-norms', 'centre-loop'] as const;
+export type LanePlan = (typeof LANE_PLANS)[number];
+export const UNROLLED_PAIRS = 384;
+export const UNROLLED_PAIRS_SMALL_D = 512;
+export const SMALL_D4 = 64;
+export const SHARED_NORM_PAIRS = 512;
 
-/** The lane kernel on software adapters unless its unrolled code would be too large (see ddpm_lanes.wgsl). */
-export function kernelFor(shape: Shape, choice: DdpmKernel, isSoftware: boolean): KernelKind {
+export function lanePlanFor(shape: Shape): LanePlan {
   const pairs = shape.k * shape.d4;
-  if (choice === 'lanes' && pairs > MAX_UNROLLED_PAIRS) {
-    throw new InputError(
-      `the lane kernel unrolls K x d/4 = ${shape.k} x ${shape.d4} = ${pairs} (centre, block) pairs, over its limit of ${MAX_UNROLLED_PAIRS} ` +
-        `(SwiftShader's compiler crashes above it); use kernel 'auto' or 'tiled' for this shape`,
-    );
-  }
+  if (pairs <= UNROLLED_PAIRS || (pairs <= UNROLLED_PAIRS_SMALL_D && shape.d4 <= SMALL_D4)) return 'unrolled';
+  return pairs <= SHARED_NORM_PAIRS ? 'shared-norms' : 'centre-loop';
+}
+
+/** The samplers, the score error and the piecewise passes unroll their loops over K and d/4 on software adapters up to this K d/4. */
+export const MAX_UNROLLED_SAMPLER_PAIRS = 512;
+
+/** The lane kernel on software adapters (at every shape, by its plan above); the tiled kernel on GPUs. */
+export function kernelFor(choice: DdpmKernel, isSoftware: boolean): KernelKind {
   if (choice !== 'auto') return choice;
-  return isSoftware && pairs <= MAX_UNROLLED_PAIRS ? 'lanes' : 'tiled';
+  return isSoftware ? 'lanes' : 'tiled';
 }
 
 export interface ChunkRows {

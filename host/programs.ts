@@ -3,7 +3,7 @@
 // The pipeline cache checks these names and numbers against the WGSL's own
 // declarations (host/wgsl-bindings.ts), so the host never binds by bare number.
 import { STREAMS } from '../src/math/streams.ts';
-import { LANES_WG } from './kernel-plan.ts';
+import { LANES_WG, type LanePlan } from './kernel-plan.ts';
 import { type Shape, shapeConsts, updateConsts } from './layout.ts';
 import type { Specialisation } from './specialise.ts';
 import { piecewiseGramParams, piecewisePointParams } from './struct-layout.ts';
@@ -66,20 +66,29 @@ export const ddpmTiled: Program<PassIo, PassSpec> = {
   specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags(p) }),
 };
 
-/** From this many coordinate blocks (d = 256), or unrolled pairs, the lane kernel's first compilation is slow (docs/kernels.md, 'The shader files'). */
-const SLOW_COMPILE_D4 = 64;
-const SLOW_COMPILE_PAIRS = 384;
+/** A lane kernel's specialisation: the pass's, and how much of it is unrolled (host/kernel-plan.ts). */
+export interface LaneSpec extends PassSpec {
+  readonly plan: LanePlan;
+}
 
-export const ddpmLanes: Program<PassIo, PassSpec> = {
+function laneSpecialisation(p: LaneSpec): Specialisation {
+  const consts = { ...shapeConsts(p.shape), WG: LANES_WG, ...(p.plan === 'centre-loop' ? { BLOCK_K: 1 } : {}) };
+  return { consts, flags: { ...passFlags(p), SHARED_NORMS: p.plan !== 'unrolled' } };
+}
+
+/** From this many unrolled pairs, or coordinate blocks (d = 256, the sampler), a first compilation on SwiftShader takes 10 s or more (docs/performance.md, 'Compile times'). */
+const SLOW_COMPILE_PAIRS = 384;
+const SLOW_COMPILE_D4 = 64;
+
+export const ddpmLanes: Program<PassIo, LaneSpec> = {
   entry: 'ddpmLanes',
   files: ['philox.wgsl', 'pass_io.wgsl', 'lanes_softmax.wgsl', 'ddpm_lanes.wgsl'],
   structs: [passParams.wgsl],
   bindings: PASS_IO,
-  specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags(p) }),
-  // The unrolled code grows with d/4 and K d/4, and a CPU compiler's time grows faster than the code.
-  compileNote: ({ shape }) =>
-    shape.d4 >= SLOW_COMPILE_D4 || shape.k * shape.d4 >= SLOW_COMPILE_PAIRS
-      ? `compiling the lane kernel for d = ${4 * shape.d4}, K = ${shape.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`
+  specialise: laneSpecialisation,
+  compileNote: ({ shape, plan }) =>
+    plan === 'unrolled' && shape.k * shape.d4 > SLOW_COMPILE_PAIRS
+      ? `compiling the lane kernel for d = ${shape.d}, K = ${shape.k} on a software adapter: the first compilation at this size takes about 20 s (once per process)`
       : undefined,
 };
 
@@ -92,12 +101,12 @@ export const emPass: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
 };
 
 /** The EM pass with one sample per invocation, for software adapters (the lane kernel's rule, host/kernel-plan.ts). */
-export const emLanes: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
+export const emLanes: Program<PassIo, Omit<LaneSpec, 'explicitNoise'>> = {
   entry: 'emLanes',
   files: ['philox.wgsl', 'pass_io.wgsl', 'lanes_softmax.wgsl', 'em_lanes.wgsl'],
   structs: [passParams.wgsl],
   bindings: PASS_IO,
-  specialise: (p) => ({ consts: { ...shapeConsts(p.shape), WG: LANES_WG }, flags: passFlags({ ...p, explicitNoise: false }) }),
+  specialise: (p) => laneSpecialisation({ ...p, explicitNoise: false }),
 };
 
 export const reducePartials: Program<'partials' | 'totals' | 'params', Shape> = {

@@ -39,6 +39,8 @@ export function preprocess(fileName: string, text: string, flags: Readonly<Recor
  * turn loads into plain vector loads instead of per-lane gathers. Nests.
  * With the constant UNROLL = 0 the block becomes one run-time loop instead (the same body, `{VAR}` the
  * loop index): hardware GPUs and large shapes, where unrolled code only costs compile time.
+ * With a constant BLOCK_<COUNT> below COUNT (and dividing it) it is unrolled in part: a run-time loop over
+ * blocks of BLOCK_<COUNT> copies, which bounds the code (and a CPU compiler's time) on large shapes.
  */
 export function expandUnroll(fileName: string, text: string, consts: Readonly<Record<string, number>>): string {
   const open = /^[ \t]*#unroll[ \t]+(\w+)[ \t]+(\w+)[ \t]*$/m;
@@ -64,8 +66,14 @@ export function expandUnroll(fileName: string, text: string, consts: Readonly<Re
   const body = text.slice(bodyStart, t.index);
   const placeholder = new RegExp(`\\{${name}\\}`, 'g');
   let expanded = '';
+  const block = consts[`BLOCK_${countText}`];
   if (consts.UNROLL === 0) expanded = `for (var unroll_${name} = 0u; unroll_${name} < ${count}u; unroll_${name}++) {\n${body.replace(placeholder, `unroll_${name}`)}}\n`;
-  else for (let i = 0; i < count; i++) expanded += body.replace(placeholder, `${i}u`);
+  else if (block !== undefined && block < count) {
+    if (!(block >= 1 && count % block === 0)) throw new Error(`${fileName}: BLOCK_${countText} = ${block} does not divide ${countText} = ${count}`);
+    let copies = '';
+    for (let i = 0; i < block; i++) copies += body.replace(placeholder, `(block_${name} + ${i}u)`);
+    expanded = `for (var block_${name} = 0u; block_${name} < ${count}u; block_${name} += ${block}u) {\n${copies}}\n`;
+  } else for (let i = 0; i < count; i++) expanded += body.replace(placeholder, `${i}u`);
   const rest = text.slice(t.index + t[0].length);
   return expandUnroll(fileName, text.slice(0, m.index) + expandUnroll(fileName, expanded, consts) + rest, consts);
 }

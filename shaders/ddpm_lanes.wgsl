@@ -1,8 +1,10 @@
 // The DDPM training pass for software adapters (SwiftShader and the like):
-// one sample per invocation, with every loop over the K centres and the d/4
+// one sample per invocation, with the loops over the K centres and the d/4
 // coordinate blocks unrolled (#unroll), so that each index into `centres` and
 // into the private arrays is a constant. A CPU adapter turns those into plain
-// vector loads, where a run-time index costs a per-lane gather. The math is
+// vector loads, where a run-time index costs a per-lane gather. The noise loop
+// is not unrolled, and on large shapes the loops over K are run-time loops
+// (BLOCK_K = 1, the 'centre-loop' plan of host/kernel-plan.ts). The math is
 // that of tile.wgsl + ddpm_pass.wgsl (docs/math.md sections 3 to 5), per sample:
 //   x = a x0 + sigma z,  w = softmax(m_j . x - ||m_j||^2/2),  r = mbar - x + z/sigma,
 //   C_j = w_j (m_j . r - sum_i w_i m_i . r),  sums += w_j r + C_j x,  colsum C, ||r||^2.
@@ -10,10 +12,16 @@
 // reduce.wgsl adds them in a fixed order.
 
 @compute @workgroup_size(WG)
-fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) local: u32) {
   let lane = gid.x;
   let lanes = nwg.x * WG;
+#if ${SHARED_NORMS}
+  shareHalfNorms(local);
+  var halfNorm: array<f32, KP>;  // not read: the half norms are in workgroup memory (lanes_softmax.wgsl)
+#else
   var halfNorm = laneHalfNorms();
+#endif
   var sums: array<vec4<f32>, KP * D4>;   // W^T R + C^T X for this invocation's samples
   var colsum: array<f32, KP>;
   var squaredResiduals = 0.0;
@@ -22,15 +30,14 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var w: array<f32, KP>;
   var coef: array<f32, KP>;
   for (var row = lane; row < params.rows; row += lanes) {
-    // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4).
+    // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4). A run-time loop, not
+    // unrolled: on SwiftShader this halved the first compilation and was no slower (docs/performance.md).
     let noiseOfRow = rowNoise(row);
-#unroll c D4
-    {
-      let z = blockNoise(noiseOfRow, {c});
-      x[{c}] = params.a * data[row * D4 + {c}] + params.sigma * z;
-      r[{c}] = params.invSigma * z;
+    for (var c = 0u; c < D4; c++) {
+      let z = blockNoise(noiseOfRow, c);
+      x[c] = params.a * data[row * D4 + c] + params.sigma * z;
+      r[c] = params.invSigma * z;
     }
-#endunroll
     // Logits m_j . x - ||m_j||^2 / 2 and their max-subtracted softmax (docs/math.md section 3).
     laneResponsibilities(&x, &halfNorm, &w);
     // r = mbar - x + z / sigma_t, and ||r||^2 for the loss (docs/math.md section 4).

@@ -7,10 +7,16 @@
 // reduce.wgsl adds them in a fixed order.
 
 @compute @workgroup_size(WG)
-fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+           @builtin(local_invocation_index) local: u32) {
   let lane = gid.x;
   let lanes = nwg.x * WG;
+#if ${SHARED_NORMS}
+  shareHalfNorms(local);
+  var halfNorm: array<f32, KP>;  // not read: the half norms are in workgroup memory (lanes_softmax.wgsl)
+#else
   var halfNorm = laneHalfNorms();
+#endif
   var sums: array<vec4<f32>, KP * D4>;   // W^T X for this invocation's samples
   var colsum: array<f32, KP>;
   var logLikelihood = 0.0;

@@ -2,6 +2,26 @@
 // centres and the d/4 blocks so every index is a constant (docs/math.md section 3):
 //   w_j = softmax_j(m_j . x - ||m_j||^2 / 2), the largest logit subtracted first, so nothing overflows.
 
+// The half norms live in one of two places, by the lane plan (host/kernel-plan.ts). 'unrolled': a private array
+// filled once per invocation (laneHalfNorms), read at constant indices. 'shared-norms' and 'centre-loop': workgroup
+// memory (shareHalfNorms); on SwiftShader this keeps the first compilation of large shapes short, at some cost per
+// sample (docs/performance.md, 'Compile times').
+#if ${SHARED_NORMS}
+var<workgroup> sharedHalfNorms: array<f32, KP>;
+
+// The workgroup's invocations share the K half norms out, then wait for all of them. Call in uniform control flow.
+fn shareHalfNorms(local: u32) {
+  for (var j = local; j < K; j += WG) {
+    var h = 0.0;
+#unroll c D4
+    h += dot(centres[j * D4 + {c}], centres[j * D4 + {c}]);
+#endunroll
+    sharedHalfNorms[j] = 0.5 * h;
+  }
+  workgroupBarrier();
+}
+#endif
+
 // ||m_j||^2 / 2 for every centre, once per invocation.
 fn laneHalfNorms() -> array<f32, KP> {
   var halfNorm: array<f32, KP>;
@@ -17,13 +37,18 @@ fn laneHalfNorms() -> array<f32, KP> {
   return halfNorm;
 }
 
-// w <- the softmax of x's logits; returns log sum_j exp(logit_j) (EM's log-likelihood term).
+// w <- the softmax of x's logits; returns log sum_j exp(logit_j) (EM's log-likelihood term). With SHARED_NORMS,
+// halfNorm is not read (the norms are in sharedHalfNorms).
 fn laneResponsibilities(x: ptr<function, array<vec4<f32>, D4>>, halfNorm: ptr<function, array<f32, KP>>,
                         w: ptr<function, array<f32, KP>>) -> f32 {
   var mx = -3.0e38;
 #unroll j K
   {
+#if ${SHARED_NORMS}
+    var logit = -sharedHalfNorms[{j}];
+#else
     var logit = -(*halfNorm)[{j}];
+#endif
 #unroll c D4
     logit += dot(centres[{j} * D4 + {c}], (*x)[{c}]);
 #endunroll

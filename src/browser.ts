@@ -6,6 +6,6 @@ import { registerGpuOpener } from './backend-choice.ts';
 export * from './index.ts';
 export { createBrowserGpuBackend, NO_BROWSER_WEBGPU } from '../host/browser.ts';
 export { GpuBackend, type DdpmKernel } from '../host/engine.ts';
-export type { GpuBackendOptions } from '../host/index.ts';
+export type { GpuBackendOptions, LanePlan } from '../host/index.ts';
 
 registerGpuOpener('browser', (log) => createBrowserGpuBackend({ log }));

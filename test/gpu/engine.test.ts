@@ -7,7 +7,8 @@ import { acquireDevice } from '../../host/device.ts';
 import { measureFmaCeiling } from '../../host/fma-peak.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { shapeFor } from '../../host/layout.ts';
-import { ddpmLanes, ddpmTiled, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/programs.ts';
+import { LANE_PLANS } from '../../host/kernel-plan.ts';
+import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/programs.ts';
 import { specialiseFiles } from '../../host/specialise.ts';
 import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
@@ -111,25 +112,52 @@ describe('both backends number the steps the same way', () => {
   });
 });
 
-describe("the lane kernel's size limit", () => {
-  it('auto picks the tiled kernel above K d/4 = 512 on a software adapter; a forced lane kernel there is an InputError, not a crash', async () => {
+describe("the lane kernel's plans", () => {
+  it('software adapters run the lane kernel at every shape, its plan by size; hardware adapters the tiled kernel', async () => {
     const auto = await createGpuBackend();
     try {
-      // On a hardware adapter auto always picks the tiled kernel.
-      const expected = auto.isSoftware ? 'lanes' : 'tiled';
-      expect(auto.kernelFor(32, 64)).toBe(expected); // 32 x 16 = 512 pairs
-      expect(auto.kernelFor(64, 32)).toBe(expected); // 64 x 8 = 512
-      expect(auto.kernelFor(48, 64)).toBe('tiled'); // 768: SwiftShader's compiler crashed here
-      expect(auto.kernelFor(64, 64)).toBe('tiled'); // 1024: and here
+      if (!auto.isSoftware) {
+        expect(auto.kernelFor(64, 64)).toBe('tiled');
+        expect(auto.lanePlanOf(64, 64)).toBeUndefined();
+        return;
+      }
+      expect(auto.kernelFor(64, 64)).toBe('lanes');
+      expect(auto.lanePlanOf(16, 64)).toBe('unrolled'); // 16 x 16 = 256 pairs
+      expect(auto.lanePlanOf(24, 64)).toBe('unrolled'); // 384
+      expect(auto.lanePlanOf(32, 64)).toBe('unrolled'); // 512 at d = 64
+      expect(auto.lanePlanOf(4, 512)).toBe('shared-norms'); // 512 at d = 512
+      expect(auto.lanePlanOf(2, 1024)).toBe('shared-norms'); // tied d = 1024: 2 x 256
+      expect(auto.lanePlanOf(64, 64)).toBe('centre-loop'); // 1024: SwiftShader's compiler once crashed on this unrolled
+      expect(auto.lanePlanOf(1024, 4)).toBe('centre-loop');
     } finally {
       auto.dispose();
     }
-    const lanes = backends[2]!;
-    const data = matrix(70, 64, new Float64Array(70 * 64).fill(0.5));
-    const centres = matrix(64, 64, new Float64Array(64 * 64).fill(0.1));
-    await expect(lanes.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(
-      /lane kernel unrolls K x d\/4 = 64 x 16 = 1024 .* over its limit of 512 .* use kernel 'auto' or 'tiled'/,
-    );
+  });
+
+  it('the three plans give the same bits: loss, gradient, GD steps with fresh noise, EM steps', async () => {
+    // The plans change where the half norms live and whether the loops over K run at run time, never the order of
+    // any sum, so their float32 results are identical, not merely close.
+    // K = 20 is more centres than a workgroup has invocations (16), so some invocations share out two half norms.
+    const problems = [makeProblem(caseById('K3-d5-N1000-t0.05')), { data: noiseMatrix(7, 0, 600, 9, 1), centres: noiseMatrix(8, 0, 20, 9, 1) }];
+    const results = [];
+    for (const lanePlan of LANE_PLANS) {
+      const gpu = await createGpuBackend({ kernel: 'lanes', lanePlan });
+      try {
+        const perProblem = [];
+        for (const { data, centres } of problems) {
+          const lg = await gpu.lossAndGradient(data, centres, { noiseScale: 0.3, tied: false, noise: { kind: 'seed', seed: 4, mode: 'fixed' } });
+          const gd = await gpu.gdSteps(data, centres, { noiseScale: 0.3, tied: false, lr: 0.05, steps: 3, logEvery: 3, noise: { kind: 'seed', seed: 4, mode: 'fresh' } });
+          const em = await gpu.emStep(data, centres);
+          perProblem.push({ loss: lg.loss, grad: [...lg.gradScaled.data], gd: [...gd.centres.data], em: [...em.data] });
+        }
+        results.push(perProblem);
+      } finally {
+        gpu.dispose();
+      }
+    }
+    expect(results[0]![1]!.grad.some((v) => v !== 0)).toBe(true);
+    expect(results[1]).toEqual(results[0]);
+    expect(results[2]).toEqual(results[0]);
   });
 });
 
@@ -175,11 +203,12 @@ describe('bindings by name, checked against the WGSL when a pipeline is built', 
     for (const explicitNoise of [false, true]) {
       for (const subgroups of [false, true]) {
         check(ddpmTiled, { shape, explicitNoise, subgroups });
-        check(ddpmLanes, { shape, explicitNoise, subgroups });
+        for (const plan of LANE_PLANS) check(ddpmLanes, { shape, explicitNoise, subgroups, plan });
       }
     }
     for (const tied of [false, true]) for (const project of [false, true]) check(gdUpdate, { shape, tied, project });
     check(emPass, { shape, subgroups: true });
+    for (const plan of LANE_PLANS) check(emLanes, { shape, subgroups: true, plan });
     check(emUpdate, shape);
     check(reducePartials, shape);
   });
