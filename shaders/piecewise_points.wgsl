@@ -24,14 +24,12 @@ fn piecewisePoints(@builtin(local_invocation_index) lid: u32,
     var x: array<vec4<f32>, D4>;
     var y: array<vec4<f32>, D4>;
     var yy = vec4<f32>(0.0);
-#unroll c D4
-    {
-      let z = cellPadding({c}, noiseBlockFromRow(noise, key, {c}));
-      x[{c}] = params.a * data[row * D4 + {c}] + params.sigma * z;
-      y[{c}] = -z * params.invSigma;
-      yy += y[{c}] * y[{c}];
+    for (var c = 0u; c < D4; c++) {  // not unrolled: see the noise loop of ddpm_lanes.wgsl
+      let z = cellPadding(c, noiseBlockFromRow(noise, key, c));
+      x[c] = params.a * data[row * D4 + c] + params.sigma * z;
+      y[c] = -z * params.invSigma;
+      yy += y[c] * y[c];
     }
-#endunroll
     let j = nearestCell(x, 0u, params.cells);
     assignment[row] = j;
     let base = row * EW;

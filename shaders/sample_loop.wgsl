@@ -33,14 +33,13 @@ fn sampleSteps(@builtin(local_invocation_index) lid: u32,
       y[{c}] = y[{c}] + cb.y * (f[{c}] + fp[{c}]);
 #endunroll
 #else
-      // xi_k: Philox counter step k + 1 (the start took step 0).
+      // xi_k: Philox counter step k + 1 (the start took step 0). A run-time loop even where the rest is unrolled:
+      // on SwiftShader an unrolled generator compiled slower and ran no faster (docs/performance.md, 'Compile times').
       let noise = noiseRowState(key, sample, step + 1u, STREAM);
-#unroll c D4
-      {
-        let xi = samplePadding({c}, noiseBlockFromRow(noise, key, {c}));
-        y[{c}] = y[{c}] + (ca.z * y[{c}] + ca.w * (f[{c}] - y[{c}]) + cb.x * xi);
+      for (var c = 0u; c < D4; c++) {
+        let xi = samplePadding(c, noiseBlockFromRow(noise, key, c));
+        y[c] = y[c] + (ca.z * y[c] + ca.w * (f[c] - y[c]) + cb.x * xi);
       }
-#endunroll
 #endif
       var bad = false;
 #unroll c D4

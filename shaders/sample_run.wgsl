@@ -35,8 +35,8 @@ fn sampleStart(@builtin(local_invocation_index) lid: u32,
   let key = vec2<u32>(params.seedLo, params.seedHi);
   for (var row = lanes.x; row < params.rows; row += lanes.y) {
     let start = noiseRowState(key, params.chunkBase + row, 0u, STREAM);
-#unroll c D4
-    samples[row * D4 + {c}] = samplePadding({c}, noiseBlockFromRow(start, key, {c}));
-#endunroll
+    for (var c = 0u; c < D4; c++) {  // not unrolled: see the noise loop of sample_loop.wgsl
+      samples[row * D4 + c] = samplePadding(c, noiseBlockFromRow(start, key, c));
+    }
   }
 }
