@@ -19,9 +19,9 @@ export const LANES_WG = 16;
  * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; up to 384 pairs, and up to 512 while
  *   d <= 256 (about 20 s of compilation at 512 pairs, for 3x less time per sample than the plans below);
  * - 'shared-norms': the same with the half norms ||m_j||^2/2 in workgroup memory, up to 512 pairs at larger d
- *   (tied d = 1024: 8 s of compilation instead of 26 s, 1.4x the time per sample);
+ *   (tied d = 1024: 8-9 s of compilation instead of 25 s, 1.2-1.4x the time per sample);
  * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1), so the code stops growing with K: about
- *   2 s of compilation above 512 pairs, at 1.7x the tiled kernel's speed here.
+ *   2 s of compilation above 512 pairs, at 1.4-2x the tiled kernel's speed here.
  */
 export const LANE_PLANS = ['unrolled', 'shared-norms', 'centre-loop'] as const;
 export type LanePlan = (typeof LANE_PLANS)[number];
