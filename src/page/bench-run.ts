@@ -19,7 +19,7 @@ export interface BenchSpec {
 export interface BenchFigures extends BenchSpec {
   readonly adapter: string;
   readonly kernel: 'tiled' | 'lanes';
-  /** Median wall milliseconds per step (one step per submission, timed between read-backs). */
+  /** Median wall milliseconds per step (one step per submission, timed between read-backs; a read-back of several steps shares its interval among them). */
   readonly msPerStepWall: number;
   /** Median GPU milliseconds per step from timestamp queries; null without them. */
   readonly msPerStepGpu: number | null;
@@ -41,6 +41,29 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Below this gap, progress reports came from one read-back (the engine batches the log points of small steps). */
+const SAME_READBACK_MS = 0.5;
+
+/**
+ * Wall milliseconds per step from the arrival times of the per-step progress reports. Reports that arrive together
+ * came from one read-back of several steps: that read-back's interval is shared equally among its steps, so a
+ * burst does not give one long step and several of zero.
+ */
+export function perStepWall(start: number, arrivals: readonly number[]): number[] {
+  const perStep: number[] = [];
+  let burstStart = start;
+  let i = 0;
+  while (i < arrivals.length) {
+    let j = i + 1;
+    while (j < arrivals.length && arrivals[j]! - arrivals[j - 1]! < SAME_READBACK_MS) j++;
+    const share = (arrivals[i]! - burstStart) / (j - i);
+    for (let s = i; s < j; s++) perStep.push(share);
+    burstStart = arrivals[j - 1]!;
+    i = j;
+  }
+  return perStep;
+}
+
 export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | undefined, spec: BenchSpec, log: (m: string) => void = () => {}): Promise<BenchFigures> {
   const { n, d, k, steps, warmup } = spec;
   // The data and centres of bench/node-bench.ts: Philox normals (seed 11) and 2 x normals (seed 12).
@@ -50,17 +73,14 @@ export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | unde
   const fmaCeilingGflops = await measureFmaCeiling(backend);
   await timer?.reset();
   log(`  timing ${warmup} warm-up + ${steps} steps ...`);
-  const wall: number[] = [];
-  let last = performance.now();
+  const arrivals: number[] = [];
+  const start = performance.now();
   await backend.gdSteps(data, centres, {
     noiseScale, tied: false, lr, steps: warmup + steps, logEvery: 1,
     noise: { kind: 'seed', seed: 1, mode: 'fresh' },
-    onProgress: () => {
-      const now = performance.now();
-      wall.push(now - last);
-      last = now;
-    },
+    onProgress: () => void arrivals.push(performance.now()),
   });
+  const wall = perStepWall(start, arrivals);
   // logEvery = 1: one compute pass per step, so pass i is step i.
   const gpu = timer ? (await timer.read()).passSeconds.slice(warmup).map((s) => 1000 * s) : [];
   const msPerStepWall = median(wall.slice(warmup));
