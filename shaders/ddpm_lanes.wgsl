@@ -31,7 +31,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var coef: array<f32, KP>;
   for (var row = lane; row < params.rows; row += lanes) {
     // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4). A run-time loop, not
-    // unrolled: on SwiftShader this halved the first compilation and was no slower (docs/performance.md).
+    // unrolled: on SwiftShader this halved the first compilation and ran faster (docs/performance.md).
     let noiseOfRow = rowNoise(row);
     for (var c = 0u; c < D4; c++) {
       let z = blockNoise(noiseOfRow, c);
