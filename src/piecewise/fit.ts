@@ -11,7 +11,7 @@ import { matrix, type Matrix } from '../matrix.ts';
 import { requireFinite, requireSeed } from '../validate.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from './moments.ts';
 import { addJointMoments, chooseJointRidge, jointLoss, softMoments, solveJoint } from './soft.ts';
-import { addMoments, chooseRidge, gramIsRegular, momentLoss, solveCells } from './solve.ts';
+import { addMoments, cellGaussianPrior, chooseRidge, gramIsRegular, momentLoss, pooledPrior, solveCells, type Prior } from './solve.ts';
 import { featureCount, nearestCell, type CellAssignment, type LevelInterpolation, type PiecewiseDegree, type PiecewiseLevel, type PiecewiseModel } from './types.ts';
 import { checkCount, checkDegree, checkLadder } from './validate.ts';
 
@@ -45,12 +45,22 @@ export interface PiecewiseFitOptions {
   readonly smallCells?: 'merge' | 'refuse';
   /** 'hard' (default): the nearest cell's polynomial; 'soft': softmax gates of width tau_t, one joint least squares per level (CPU only). */
   readonly assignment?: CellAssignment;
-  /** What the ridge shrinks each level's coefficients toward: 'level-above' (the level above's polynomial of the nearest cell) or 'zero'. Default 'zero'. */
-  readonly shrink?: 'level-above' | 'zero';
+  /**
+   * What the ridge shrinks each level's coefficients toward: 'zero' (default); 'level-above' (the level above's
+   * polynomial of the nearest cell); 'cell-gaussian' (the score of the Gaussian with the cell's own mean and covariance
+   * of x_t, hard cells only); 'pooled' (one slope shared by the level's cells, hard cells only).
+   */
+  readonly shrink?: Shrink;
+  /** The ridge on the slope rows (the d rows of u) relative to the other rows: 0 leaves the slope unpenalised. Default 1. */
+  readonly slopeRidge?: number;
   /** Soft only: s0^2 in tau_t = a_t^2 s0^2 + sigma_t^2; 'within-cell' (default): the clean data's mean squared distance to its top-level cell centre per coordinate. */
   readonly tau?: 'within-cell' | number;
   readonly onProgress?: (p: PiecewiseProgress) => void;
 }
+
+/** The ridge's shrinkage target (docs/math.md section 13). */
+export type Shrink = 'zero' | 'level-above' | 'cell-gaussian' | 'pooled';
+const SHRINKS: readonly Shrink[] = ['zero', 'level-above', 'cell-gaussian', 'pooled'];
 
 /** What one level did: its time, cells, ridge and losses, and anything the run should say. */
 export interface PiecewiseLevelReport {
@@ -155,7 +165,8 @@ interface Resolved {
   readonly smallCells: 'merge' | 'refuse';
   readonly assignment: CellAssignment;
   readonly tau: 'within-cell' | number;
-  readonly shrink: 'level-above' | 'zero';
+  readonly shrink: Shrink;
+  readonly slopeRidge: number;
 }
 
 function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
@@ -189,8 +200,11 @@ function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
   const tau = o.tau ?? 'within-cell';
   if (tau !== 'within-cell' && (typeof tau !== 'number' || !Number.isFinite(tau) || tau < 0)) throw new InputError(`tau must be 'within-cell' or a finite s0^2 >= 0, got ${String(tau)}`);
   const shrink = o.shrink ?? 'zero';
-  if (shrink !== 'level-above' && shrink !== 'zero') throw new InputError(`shrink must be 'level-above' or 'zero', got ${String(shrink)}`);
-  return { degree, times, draws, seed, interpolation, ridge, reassign, kmeansIterations, smallCells, assignment, tau, shrink };
+  if (!SHRINKS.includes(shrink)) throw new InputError(`shrink must be one of ${SHRINKS.map((x) => `'${x}'`).join(', ')}, got ${String(shrink)}`);
+  if ((shrink === 'cell-gaussian' || shrink === 'pooled') && assignment === 'soft') throw new InputError(`shrink '${shrink}' is for hard cells; the soft assignment takes 'zero' or 'level-above'`);
+  const slopeRidge = o.slopeRidge ?? 1;
+  if (typeof slopeRidge !== 'number' || !Number.isFinite(slopeRidge) || slopeRidge < 0) throw new InputError(`slopeRidge must be a finite number >= 0, got ${String(slopeRidge)}`);
+  return { degree, times, draws, seed, interpolation, ridge, reassign, kmeansIterations, smallCells, assignment, tau, shrink, slopeRidge };
 }
 
 /** Top-level centres in data coordinates: the given ones, or k-means++ and Lloyd on the data. */
@@ -235,6 +249,11 @@ export function levelPrior(above: PiecewiseLevel, cells: Matrix, ratio: number, 
   return prior;
 }
 
+/** The ridge's weight per feature row: slopeRidge on the d slope rows, 1 on the others; undefined when all are 1. */
+function rowWeights(p: number, d: number, slopeRidge: number): Float64Array | undefined {
+  return slopeRidge === 1 ? undefined : Float64Array.from({ length: p }, (_, f) => (f < d ? slopeRidge : 1));
+}
+
 /** One soft level (docs/math.md section 13): the joint moments, cells of effective count below 2 p merged, the ridge, the solve. */
 function softLevel(split: Split, cells: Matrix, tau: number, opts: MomentOptions, heldOpts: MomentOptions, r: Resolved, where: string, notes: string[], above: { level: PiecewiseLevel; ratio: number } | undefined) {
   const d = cells.cols;
@@ -258,11 +277,11 @@ function softLevel(split: Split, cells: Matrix, tau: number, opts: MomentOptions
     const prior = above === undefined ? undefined : levelPrior(above.level, fitted, above.ratio, p);
     if (split.heldOut !== undefined) {
       const held = softMoments(split.heldOut, fitted, tau, heldOpts);
-      ({ lambda, heldOutLoss } = chooseJointRidge(train, held, p, d, prior));
-      if (!Number.isFinite(heldOutLoss)) throw new InputError(`${where}: no ridge value made the soft system solvable; use fewer cells`);
+      ({ lambda, heldOutLoss } = chooseJointRidge(train, held, p, d, prior, rowWeights(p, d, r.slopeRidge)));
+      if (!Number.isFinite(heldOutLoss)) throw new InputError(`${where}: no ridge value made the soft system solvable; use fewer cells${r.slopeRidge === 0 ? ', or a slopeRidge > 0 (overlapping gates make the slopes collinear)' : ''}`);
       all = addJointMoments(train, held);
     }
-    const coef = solveJoint(all, p, d, lambda, prior);
+    const coef = solveJoint(all, p, d, lambda, prior, rowWeights(p, d, r.slopeRidge));
     if (coef === null) throw new InputError(`${where}: the soft system is singular at the fixed ridge ${lambda}; pass ridge 'held-out' or a larger lambda such as 1e-6`);
     const level: PiecewiseLevel = { t: opts.t, cells: fitted, coef: matrix(fitted.rows * p, d, coef), tau };
     return { level, report: { t: opts.t, cells: fitted.rows, lambda, heldOutLoss, loss: jointLoss(all, coef, d), notes } };
@@ -324,16 +343,21 @@ export async function fitPiecewise(data: Matrix, options: PiecewiseFitOptions, m
     let lambda: number;
     let heldOutLoss = NaN;
     let all = train;
-    const prior = above === undefined ? undefined : levelPrior(above.level, fitted, above.ratio, p);
+    // The shrinkage target: fixed (the level above) or computed from the moments the system is solved on.
+    const prior: Prior | undefined =
+      r.shrink === 'cell-gaussian' ? (m) => cellGaussianPrior(m, p, d)
+      : r.shrink === 'pooled' ? (m) => pooledPrior(m, p, d)
+      : above === undefined ? undefined : levelPrior(above.level, fitted, above.ratio, p);
+    const weights = rowWeights(p, d, r.slopeRidge);
     if (split.heldOut !== undefined) {
       // Held-out draws take counter steps after every level's fit draws: (L + l) R + r.
       const held = await moments(split.heldOut, fitted, { ...opts, firstStep: (L + l) * draws });
-      const choice = chooseRidge(train, held, p, d, prior);
+      const choice = chooseRidge(train, held, p, d, prior, weights);
       if (!Number.isFinite(choice.heldOutLoss)) throw new InputError(`${where}: no ridge value made every cell's system solvable; use fewer cells`);
       ({ lambda, heldOutLoss } = choice);
       all = addMoments(train, held);
     } else lambda = r.ridge as number;
-    const coef = solveCells(all, p, d, lambda, prior);
+    const coef = solveCells(all, p, d, lambda, prior, weights);
     if (coef === null) throw new InputError(`${where}: a cell's system is singular at the fixed ridge ${lambda}; pass ridge 'held-out' or a larger lambda such as 1e-6`);
     for (let j = 0; j < fitted.rows; j++) {
       if (!gramIsRegular(all, j, p)) notes.push(`${where}: cell ${j + 1} (1-based, ${all.counts[j]} points) has a singular Gram matrix; the ridge lambda = ${lambda} made it solvable`);

@@ -121,18 +121,19 @@ export function addJointMoments(a: JointMoments, b: JointMoments): JointMoments 
 }
 
 /**
- * The (J p) x d coefficients of (G + lambda D) B = X, D block-diagonal with cell j's block tr(G_jj) / p I (the
- * hard fit's relative ridge per cell); null when not positive definite.
+ * The (J p) x d coefficients of (G + lambda D) B = X + lambda D P, D block-diagonal with cell j's block
+ * tr(G_jj) / p W (the hard fit's relative ridge per cell, W = diag(weights) per feature row, default I; P the
+ * prior, default 0); null when not positive definite.
  */
-export function solveJoint(m: JointMoments, p: number, d: number, lambda: number, prior?: Float64Array): Float64Array | null {
+export function solveJoint(m: JointMoments, p: number, d: number, lambda: number, prior?: Float64Array, weights?: Float64Array): Float64Array | null {
   const P = m.cross.length / d;
   const A = Float64Array.from(m.gram);
   const B = Float64Array.from(m.cross);
   for (let j = 0; j < P / p; j++) {
     let trace = 0;
     for (let f = 0; f < p; f++) trace += m.gram[(j * p + f) * (P + 1)]!;
-    for (let f = 0; f < p; f++) A[(j * p + f) * (P + 1)] = A[(j * p + f) * (P + 1)]! + (lambda * trace) / p;
-    if (prior !== undefined) for (let i = j * p * d; i < (j + 1) * p * d; i++) B[i] = B[i]! + ((lambda * trace) / p) * prior[i]!;
+    for (let f = 0; f < p; f++) A[(j * p + f) * (P + 1)] = A[(j * p + f) * (P + 1)]! + ((lambda * trace) / p) * (weights?.[f] ?? 1);
+    if (prior !== undefined) for (let i = j * p * d; i < (j + 1) * p * d; i++) B[i] = B[i]! + ((lambda * trace) / p) * (weights?.[Math.floor(i / d) % p] ?? 1) * prior[i]!;
   }
   const L = new Float64Array(P * P);
   if (!choleskyInto(A, P, L)) return null;
@@ -157,11 +158,11 @@ export function jointLoss(m: JointMoments, coef: Float64Array, d: number): numbe
 }
 
 /** The ridge candidate (RIDGE_CANDIDATES) whose fit on `train` has the smallest loss on `heldOut`. */
-export function chooseJointRidge(train: JointMoments, heldOut: JointMoments, p: number, d: number, prior?: Float64Array): { lambda: number; heldOutLoss: number } {
+export function chooseJointRidge(train: JointMoments, heldOut: JointMoments, p: number, d: number, prior?: Float64Array, weights?: Float64Array): { lambda: number; heldOutLoss: number } {
   const candidates = prior === undefined ? RIDGE_CANDIDATES : PRIOR_CANDIDATES;
   let best = { lambda: candidates[candidates.length - 1]!, heldOutLoss: Infinity };
   for (const lambda of candidates) {
-    const coef = solveJoint(train, p, d, lambda, prior);
+    const coef = solveJoint(train, p, d, lambda, prior, weights);
     if (coef === null) continue;
     const loss = jointLoss(heldOut, coef, d);
     if (loss < best.heldOutLoss) best = { lambda, heldOutLoss: loss };
