@@ -46,6 +46,8 @@ function variants(K: number): [string, PiecewiseFitOptions][] {
     variants.push([`hard deg ${degree} cell-gaussian`, { cells: J, degree, shrink: 'cell-gaussian' }]);
     variants.push([`hard deg ${degree} pooled`, { cells: J, degree, shrink: 'pooled' }]);
   }
+  // Fewer cells: on the balanced isotropic mixture the Voronoi cells of the K means are its exact boundaries.
+  for (const degree of [1, 2] as const) for (const m of [1, 2]) variants.push([`hard deg ${degree} J=${m}K`, { cells: m * K, degree }]);
   variants.push([`soft deg 1 default`, { cells: J, assignment: 'soft' }]);
   variants.push([`soft deg 1 slopeRidge 0.01`, { cells: J, assignment: 'soft', slopeRidge: 0.01 }]);
   return variants;
