@@ -15,7 +15,7 @@ import { energyDistanceOnGpu } from './energy-distance.ts';
 import { modeWeightsOnGpu } from './mode-weights.ts';
 import { scoreErrorOnGpu } from './score-error.ts';
 import type { Estimate } from '../src/sampling/estimate.ts';
-import { type DdpmKernel, type KernelKind, kernelFor, type LanePlan, lanePlanFor, MAX_UNROLLED_SAMPLER_PAIRS } from './kernel-plan.ts';
+import { type DdpmKernel, type KernelKind, kernelFor, type LanePlan, MAX_UNROLLED_SAMPLER_PAIRS, resolveLanePlan } from './kernel-plan.ts';
 import { adapterKey, textHash, TileTuner, type TuneOption, type TuneStore } from './autotune.ts';
 import { type Shape, shapeFor, type TileConfig, tileConfigProblem } from './layout.ts';
 import { ddpmTiled } from './programs.ts';
@@ -134,7 +134,7 @@ export class GpuBackend implements Backend {
   /** How much of the lane kernel is unrolled for K centres in d dimensions (host/kernel-plan.ts); undefined with the tiled kernel. */
   lanePlanOf(k: number, d: number): LanePlan | undefined {
     if (this.kernelFor(k, d) !== 'lanes') return undefined;
-    return this.steps.lanePlan ?? lanePlanFor(shapeFor(k, d, this.limits, this.maxChunkRows));
+    return resolveLanePlan(shapeFor(k, d, this.limits, this.maxChunkRows), this.steps.lanePlan);
   }
 
   /** The sizes this backend's passes use for K centres in d dimensions: with the tiled kernel, its fixed or tuned tile and workgroup. */

@@ -2,6 +2,7 @@
 // split into chunks (one storage binding each), and how many workgroups each
 // chunk dispatches and where they write their partials. Pure: the engine runs
 // this plan, and the tests derive their summation depths from it.
+import { InputError } from '../src/errors.ts';
 import type { Shape } from './layout.ts';
 
 /** 'tiled' (workgroup tiles, for GPUs), 'lanes' (one sample per invocation, unrolled, for software adapters), or 'auto'. */
@@ -13,27 +14,47 @@ const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
 export const LANES_WG = 16;
 /**
- * How much of the lane kernel is unrolled. SwiftShader's first compilation grows faster than the unrolled code, and
- * what makes it shorter also makes the code slower (docs/performance.md, 'Compile times'). By the (centre,
- * coordinate block) pairs K d/4:
- * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; up to 384 pairs, and up to 512 while
- *   d <= 256 (about 20 s of compilation at 512 pairs, for 3x less time per sample than the plans below);
- * - 'shared-norms': the same with the half norms ||m_j||^2/2 in workgroup memory, up to 512 pairs at larger d
- *   (tied d = 1024: 8-9 s of compilation instead of 25 s, 1.2-1.4x the time per sample);
- * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1), so the code stops growing with K: about
- *   2 s of compilation above 512 pairs, at 1.4-2x the tiled kernel's speed here.
+ * How the lane kernel is compiled. SwiftShader's first compilation of unrolled code grows faster than the code
+ * (docs/performance.md, 'Compile times'). By the (centre, coordinate block) pairs K d/4:
+ * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; up to 384 pairs (about 10 s of
+ *   compilation at 384, 20 s at 512);
+ * - 'paced': the same code, with the workgroup meeting a barrier once per row. On SwiftShader this compiles
+ *   the same unrolled code in 2-5 s, at 1.1-1.4x the time per sample. Up to 512 pairs at any shape, and up to
+ *   1024 pairs while K <= 128 and d <= 128: at 1024 pairs with d = 256 or more, or K = 256 or more, and at 2048
+ *   pairs, SwiftShader's compiler crashed the process (SIGSEGV);
+ * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1) and the half norms live in workgroup
+ *   memory, so the code stops growing with K: a few seconds of compilation at any shape, 5x slower per sample
+ *   than 'paced' at 64 x 64 but still 1.4-2x faster than the tiled kernel here.
  */
-export const LANE_PLANS = ['unrolled', 'shared-norms', 'centre-loop'] as const;
+export const LANE_PLANS = ['unrolled', 'paced', 'centre-loop'] as const;
 export type LanePlan = (typeof LANE_PLANS)[number];
 export const UNROLLED_PAIRS = 384;
-export const UNROLLED_PAIRS_SMALL_D = 512;
-export const SMALL_D4 = 64;
-export const SHARED_NORM_PAIRS = 512;
+export const PACED_PAIRS = 512;
+export const PACED_PAIRS_SMALL = 1024;
+export const PACED_MAX_K = 128;
+export const PACED_MAX_D4 = 32;
 
-export function lanePlanFor(shape: Shape): LanePlan {
+export function lanePlanFor(shape: Pick<Shape, 'k' | 'd4'>): LanePlan {
   const pairs = shape.k * shape.d4;
-  if (pairs <= UNROLLED_PAIRS || (pairs <= UNROLLED_PAIRS_SMALL_D && shape.d4 <= SMALL_D4)) return 'unrolled';
-  return pairs <= SHARED_NORM_PAIRS ? 'shared-norms' : 'centre-loop';
+  if (pairs <= UNROLLED_PAIRS) return 'unrolled';
+  if (pairs <= PACED_PAIRS || (pairs <= PACED_PAIRS_SMALL && shape.k <= PACED_MAX_K && shape.d4 <= PACED_MAX_D4)) return 'paced';
+  return 'centre-loop';
+}
+
+/**
+ * The plan a shape runs: the rule above, or the caller's. A forced 'unrolled' or 'paced' where the rule takes the
+ * centre loop is refused: SwiftShader's compiler crashes the whole process on such code, with no error to catch.
+ */
+export function resolveLanePlan(shape: Pick<Shape, 'k' | 'd4'>, forced?: LanePlan): LanePlan {
+  const rule = lanePlanFor(shape);
+  if (forced === undefined) return rule;
+  if (forced !== 'centre-loop' && rule === 'centre-loop') {
+    throw new InputError(
+      `lanePlan '${forced}' unrolls K x d/4 = ${shape.k} x ${shape.d4} = ${shape.k * shape.d4} (centre, block) pairs, where SwiftShader's compiler ` +
+        `has crashed the process; use lanePlan 'centre-loop' or leave lanePlan unset for this shape`,
+    );
+  }
+  return forced;
 }
 
 /** The samplers, the score error and the piecewise passes unroll their loops over K and d/4 on software adapters up to this K d/4. */

@@ -73,7 +73,7 @@ export interface LaneSpec extends PassSpec {
 
 function laneSpecialisation(p: LaneSpec): Specialisation {
   const consts = { ...shapeConsts(p.shape), WG: LANES_WG, ...(p.plan === 'centre-loop' ? { BLOCK_K: 1 } : {}) };
-  return { consts, flags: { ...passFlags(p), SHARED_NORMS: p.plan !== 'unrolled' } };
+  return { consts, flags: { ...passFlags(p), SHARED_NORMS: p.plan === 'centre-loop', ROW_BARRIER: p.plan === 'paced' } };
 }
 
 /** From this many unrolled pairs, or coordinate blocks (d = 256, the sampler), a first compilation on SwiftShader takes 10 s or more (docs/performance.md, 'Compile times'). */
@@ -88,7 +88,7 @@ export const ddpmLanes: Program<PassIo, LaneSpec> = {
   specialise: laneSpecialisation,
   compileNote: ({ shape, plan }) =>
     plan === 'unrolled' && shape.k * shape.d4 > SLOW_COMPILE_PAIRS
-      ? `compiling the lane kernel for d = ${shape.d}, K = ${shape.k} on a software adapter: the first compilation at this size takes about 20 s (once per process)`
+      ? `compiling the unrolled lane kernel for d = ${shape.d}, K = ${shape.k} on a software adapter: the first compilation at this size takes 10 to 20 s (once per process)`
       : undefined,
 };
 

@@ -2,7 +2,7 @@
 // pass: the pass over the data per chunk, the fixed-order reduction of the
 // partials, and the update (docs/math.md sections 4 to 6 and 9).
 import { foldWorkgroups } from './dispatch.ts';
-import { type KernelKind, type LanePlan, lanePlanFor } from './kernel-plan.ts';
+import { type KernelKind, type LanePlan, resolveLanePlan } from './kernel-plan.ts';
 import { requireTile, type Shape } from './layout.ts';
 import type { CompiledProgram, PipelineCache } from './pipelines.ts';
 import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type PassIo, reducePartials } from './programs.ts';
@@ -27,7 +27,7 @@ export interface GdStep {
 /** The DDPM pass's program for this shape and kernel. */
 export function ddpmProgram(ctx: StepContext, shape: Shape, kernel: KernelKind, explicitNoise: boolean): CompiledProgram<PassIo> {
   const spec = { shape, explicitNoise, subgroups: ctx.subgroups };
-  if (kernel === 'lanes') return ctx.pipelines.get(ddpmLanes, { ...spec, plan: ctx.lanePlan ?? lanePlanFor(shape) });
+  if (kernel === 'lanes') return ctx.pipelines.get(ddpmLanes, { ...spec, plan: resolveLanePlan(shape, ctx.lanePlan) });
   requireTile(shape, ctx.limits);
   return ctx.pipelines.get(ddpmTiled, spec);
 }
@@ -57,7 +57,7 @@ export function encodeEmStep(pass: GPUComputePassEncoder, ctx: StepContext, res:
   // The EM pass takes the DDPM pass's kernel form: one sample per lane on software adapters.
   if (res.kernel === 'tiled') requireTile(res.shape, ctx.limits);
   const spec = { shape: res.shape, subgroups: ctx.subgroups };
-  const em = res.kernel === 'lanes' ? pipelines.get(emLanes, { ...spec, plan: ctx.lanePlan ?? lanePlanFor(res.shape) }) : pipelines.get(emPass, spec);
+  const em = res.kernel === 'lanes' ? pipelines.get(emLanes, { ...spec, plan: resolveLanePlan(res.shape, ctx.lanePlan) }) : pipelines.get(emPass, spec);
   pass.setPipeline(em.pipeline);
   chunks.forEach((c, i) => {
     pipelines.bind(pass, em, { data: c.buffer, centres: res.centres, partials: res.partials, params: res.emUniforms[i] });

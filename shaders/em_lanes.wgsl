@@ -22,7 +22,19 @@ fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   var logLikelihood = 0.0;
   var x: array<vec4<f32>, D4>;
   var w: array<f32, KP>;
+#if ${ROW_BARRIER}
+  // Every invocation of the workgroup walks the same number of rounds and meets a barrier in each: on SwiftShader
+  // this cut the first compilation of the unrolled code several-fold at no cost per sample (docs/performance.md,
+  // 'Compile times'). A barrier needs uniform control flow, hence the rounds and the test inside.
+  let rounds = (params.rows + lanes - 1u) / lanes;
+  for (var round = 0u; round < rounds; round++) {
+    workgroupBarrier();
+    let row = lane + round * lanes;
+    if (row < params.rows) {
+#else
   for (var row = lane; row < params.rows; row += lanes) {
+    {
+#endif
 #unroll c D4
     x[{c}] = data[row * D4 + {c}];
 #endunroll
@@ -36,6 +48,7 @@ fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     sums[{j} * D4 + {c}] += w[{j}] * x[{c}];
 #endunroll
 #endunroll
+    }
   }
   let base = (params.partialBase + lane) * PARTIAL_STRIDE4;
   for (var e = 0u; e < KP * D4; e++) {

@@ -2,10 +2,9 @@
 // centres and the d/4 blocks so every index is a constant (docs/math.md section 3):
 //   w_j = softmax_j(m_j . x - ||m_j||^2 / 2), the largest logit subtracted first, so nothing overflows.
 
-// The half norms live in one of two places, by the lane plan (host/kernel-plan.ts). 'unrolled': a private array
-// filled once per invocation (laneHalfNorms), read at constant indices. 'shared-norms' and 'centre-loop': workgroup
-// memory (shareHalfNorms); on SwiftShader this keeps the first compilation of large shapes short, at some cost per
-// sample (docs/performance.md, 'Compile times').
+// The half norms live in one of two places, by the lane plan (host/kernel-plan.ts). 'unrolled' and 'paced': a
+// private array filled once per invocation (laneHalfNorms), read at constant indices. 'centre-loop': workgroup
+// memory (shareHalfNorms), read at the centre loop's run-time index.
 #if ${SHARED_NORMS}
 var<workgroup> sharedHalfNorms: array<f32, KP>;
 

@@ -13,7 +13,7 @@ import { specialiseFiles } from '../../host/specialise.ts';
 import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { emStep } from '../../src/cpu/reference.ts';
-import { DeviceError } from '../../src/errors.ts';
+import { DeviceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
 import { caseById, emBound, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from '../support/cases.ts';
@@ -124,20 +124,34 @@ describe("the lane kernel's plans", () => {
       expect(auto.kernelFor(64, 64)).toBe('lanes');
       expect(auto.lanePlanOf(16, 64)).toBe('unrolled'); // 16 x 16 = 256 pairs
       expect(auto.lanePlanOf(24, 64)).toBe('unrolled'); // 384
-      expect(auto.lanePlanOf(32, 64)).toBe('unrolled'); // 512 at d = 64
-      expect(auto.lanePlanOf(4, 512)).toBe('shared-norms'); // 512 at d = 512
-      expect(auto.lanePlanOf(2, 1024)).toBe('shared-norms'); // tied d = 1024: 2 x 256
-      expect(auto.lanePlanOf(64, 64)).toBe('centre-loop'); // 1024: SwiftShader's compiler once crashed on this unrolled
-      expect(auto.lanePlanOf(1024, 4)).toBe('centre-loop');
+      expect(auto.lanePlanOf(32, 64)).toBe('paced'); // 512
+      expect(auto.lanePlanOf(2, 1024)).toBe('paced'); // tied d = 1024: 2 x 256
+      expect(auto.lanePlanOf(64, 64)).toBe('paced'); // 1024 at K <= 128, d <= 128
+      expect(auto.lanePlanOf(16, 256)).toBe('centre-loop'); // 1024 at d = 256: paced code crashed SwiftShader's compiler
+      expect(auto.lanePlanOf(256, 16)).toBe('centre-loop'); // 1024 at K = 256: so did this
+      expect(auto.lanePlanOf(128, 64)).toBe('centre-loop'); // 2048: and this
     } finally {
       auto.dispose();
     }
   });
 
-  it('the three plans give the same bits: loss, gradient, GD steps with fresh noise, EM steps', async () => {
-    // The plans change where the half norms live and whether the loops over K run at run time, never the order of
-    // any sum, so their float32 results are identical, not merely close.
-    // K = 20 is more centres than a workgroup has invocations (16), so some invocations share out two half norms.
+  it('a forced plan that would crash the compiler is an InputError, not a crash', async () => {
+    const gpu = await createGpuBackend({ kernel: 'lanes', lanePlan: 'paced' });
+    try {
+      expect(() => gpu.lanePlanOf(16, 256)).toThrow(/lanePlan 'paced' unrolls K x d\/4 = 16 x 64 = 1024 .* use lanePlan 'centre-loop' or leave lanePlan unset/);
+      const data = matrix(300, 256, new Float64Array(300 * 256).fill(0.5));
+      const centres = matrix(16, 256, new Float64Array(16 * 256).fill(0.1));
+      await expect(gpu.lossAndGradient(data, centres, { noiseScale: 0.5, tied: false, noise: { kind: 'seed', seed: 1, mode: 'fixed' } })).rejects.toThrow(InputError);
+    } finally {
+      gpu.dispose();
+    }
+  });
+
+  it('the plans give the same bits: loss, gradient, GD steps with fresh noise, EM steps', async () => {
+    // The plans change where the half norms live, whether the loops over K run at run time and whether the rows
+    // are paced by a barrier, never the order of any sum, so their float32 results are identical, not merely close.
+    // K = 20 is more centres than a workgroup has invocations (16), so some invocations share out two half norms;
+    // N = 600 is not a multiple of the 256 invocations, so the paced plan's last round has idle invocations.
     const problems = [makeProblem(caseById('K3-d5-N1000-t0.05')), { data: noiseMatrix(7, 0, 600, 9, 1), centres: noiseMatrix(8, 0, 20, 9, 1) }];
     const results = [];
     for (const lanePlan of LANE_PLANS) {
@@ -156,8 +170,7 @@ describe("the lane kernel's plans", () => {
       }
     }
     expect(results[0]![1]!.grad.some((v) => v !== 0)).toBe(true);
-    expect(results[1]).toEqual(results[0]);
-    expect(results[2]).toEqual(results[0]);
+    for (let i = 1; i < LANE_PLANS.length; i++) expect(results[i]).toEqual(results[0]);
   });
 });
 
