@@ -25,6 +25,9 @@ const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] 
   { name: 'lane kernel', options: { kernel: 'lanes' } },
   // An autotuner candidate (host/autotune.ts): its partition of the sums is in the bound through summationDepth.
   { name: 'tiled kernel, tile 16, workgroup 128, 5 groups', options: { kernel: 'tiled', tune: { tile: 16, wg: 128, groups: 5 } } },
+  // The lane kernel's other plans (host/kernel-plan.ts), forced at every shape: the same sums, so the same bound.
+  { name: 'lane kernel, paced plan', options: { kernel: 'lanes', lanePlan: 'paced' } },
+  { name: 'lane kernel, centre-loop plan', options: { kernel: 'lanes', lanePlan: 'centre-loop' } },
 ];
 const backends: GpuBackend[] = [];
 
