@@ -1,11 +1,11 @@
 // The GPU backend: the Backend interface over the WGSL kernels. Centres stay
 // on the GPU during training; several steps go into one command buffer; the
 // loss and centres are read back only every logEvery steps and at the end.
-import { checkGdOptions, checkProblem, checkStepSize } from '../src/validate.ts';
+import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
 import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
-import type { Backend, Dataset, DataInput, DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
+import type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
 import { DatasetRegistry, isDataset } from '../src/dataset.ts';
 import { matrix } from '../src/types.ts';
 import { createBuffer, unpad } from './buffers.ts';
@@ -307,6 +307,47 @@ export class GpuBackend implements Backend {
 
   emStep(data: DataInput, centres: Matrix): Promise<Matrix> {
     return this.exclusive(() => this.emLike(this.dataOf(data), centres, 0, 0));
+  }
+
+  async emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
+    requirePositiveInteger(steps, 'EM steps');
+    return this.exclusive(async () => {
+      const input = this.dataOf(data);
+      const k = this.checkCentres(input, centres, false);
+      await this.tune(k, input.cols);
+      const res = this.resources.prepare(input, k, { a: 1, sigma: 1, noise: { kind: 'seed', seed: 0, mode: 'fixed' }, steps: 0 });
+      this.resources.writeScaledCentres(res, centres, 1, false);
+      this.resources.writeUpdate(res, { rows: input.rows, lr: 0, apply: true, radius: 0, emMode: 0 });
+      // The steps stay on the GPU (the centres in float32, as emStep's read-back and upload leave them); the centres
+      // before the last step are copied aside. One read-back for all of them, at most MAX_STEPS_PER_SUBMIT per submission.
+      let done = 0;
+      while (steps - done > MAX_STEPS_PER_SUBMIT) {
+        const encoder = this.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        for (let s = 0; s < MAX_STEPS_PER_SUBMIT; s++) encodeEmStep(pass, this.steps, res, this.resources.chunks);
+        pass.end();
+        this.device.queue.submit([encoder.finish()]);
+        done += MAX_STEPS_PER_SUBMIT;
+      }
+      const encoder = this.device.createCommandEncoder();
+      const bytes = centresBytes(res);
+      const before = createBuffer(this.device, bytes, COPY_SRC | COPY_DST);
+      try {
+        let pass = encoder.beginComputePass();
+        for (let s = done; s < steps - 1; s++) encodeEmStep(pass, this.steps, res, this.resources.chunks);
+        pass.end();
+        encoder.copyBufferToBuffer(res.centres, 0, before, 0, bytes);
+        pass = encoder.beginComputePass();
+        encodeEmStep(pass, this.steps, res, this.resources.chunks);
+        pass.end();
+        const [last, previous] = await this.read(encoder, [{ buffer: res.centres, bytes }, { buffer: before, bytes }]);
+        const after = unpad(new Float32Array(last), k, input.cols, res.shape.d4);
+        // One step: the centres before it are the caller's own (in float64, as the loop's emStep path has them).
+        return { centres: after, previous: steps === 1 ? centres : unpad(new Float32Array(previous), k, input.cols, res.shape.d4) };
+      } finally {
+        before.destroy();
+      }
+    });
   }
 
   async gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix> {

@@ -21,7 +21,7 @@ export { CpuBackend } from './cpu/backend.ts';
 export { BACKEND_CHOICES, describeBackend, openBackend, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 export { DeviceError, DivergenceError, InputError } from './errors.ts';
 export { matrix, toRows } from './types.ts';
-export type { Backend, Dataset, DataInput, DdpmOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec } from './types.ts';
+export type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, Matrix, NoiseSpec } from './types.ts';
 export { fitEm, fitSchedule, kmeansPlusPlus, SCHEDULES, seededRows, warmStart } from './algorithms/index.ts';
 export type { HistoryRow, LoopOptions, ScheduleName, ScheduleOptions } from './algorithms/index.ts';
 export { generateMixture, trueCentres, type Mixture, type MixtureSpec } from './generate.ts';

@@ -68,6 +68,12 @@ export interface GdProgress {
   readonly last: HistoryEntry;
 }
 
+/** What Backend.emSteps returns. */
+export interface EmSteps {
+  readonly centres: Matrix;
+  readonly previous: Matrix;
+}
+
 export interface GdResult {
   /** Unscaled centres mu = m / a_t, K x d (1 x d tied). */
   readonly centres: Matrix;
@@ -110,6 +116,11 @@ export interface Backend {
   gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult>;
   /** One EM step on the clean data (docs/math.md section 9). */
   emStep(data: DataInput, centres: Matrix): Promise<Matrix>;
+  /**
+   * `steps` EM steps in one call, the same numbers as `steps` calls of emStep: the centres after the last step,
+   * and after the one before it (the given centres when steps = 1), for the loop's stopping rule.
+   */
+  emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps>;
   /** One gradient-EM step with step size eta (docs/math.md section 9). */
   gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix>;
   /**

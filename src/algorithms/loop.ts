@@ -294,12 +294,14 @@ async function runStagesOn(backend: Backend, data: Dataset, problem: Problem, st
       } else {
         if (problem.tied) throw new Error('runStages: EM stages take untied centres');
         let prev = centres;
-        for (let s = 0; s < chunk; s++) {
-          prev = centres;
-          centres =
-            stage.kind === 'em'
-              ? await backend.emStep(data, centres)
-              : await backend.gradientEmStep(data, centres, stage.lr);
+        if (stage.kind === 'em') {
+          // One call for the chunk: the same numbers as a call per step, without a read-back per step.
+          ({ centres, previous: prev } = await backend.emSteps(data, centres, chunk));
+        } else {
+          for (let s = 0; s < chunk; s++) {
+            prev = centres;
+            centres = await backend.gradientEmStep(data, centres, stage.lr);
+          }
         }
         loss = -averageLogLikelihood(problem.data, centres);
         gradNorm = maxRowChange(prev, centres);

@@ -9,6 +9,7 @@ import {
   type Dataset,
   type DataInput,
   type DdpmOptions,
+  type EmSteps,
   type GdOptions,
   type GdResult,
   type HistoryEntry,
@@ -24,7 +25,7 @@ import { sampleReference } from '../sampling/reference.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from '../piecewise/moments.ts';
 import type { PiecewiseModel } from '../piecewise/types.ts';
 import type { SampleProgress, SamplerOptions } from '../sampling/types.ts';
-import { checkGdOptions, checkProblem, checkStepSize } from '../validate.ts';
+import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
@@ -274,6 +275,15 @@ export class CpuBackend implements Backend {
     const data = this.dataOf(input);
     checkProblem(data, centres, false);
     return emStep(data, centres);
+  }
+
+  async emSteps(input: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
+    const data = this.dataOf(input);
+    checkProblem(data, centres, false);
+    requirePositiveInteger(steps, 'EM steps');
+    let [previous, current] = [centres, centres];
+    for (let s = 0; s < steps; s++) [previous, current] = [current, emStep(data, current)];
+    return { centres: current, previous };
   }
 
   async gradientEmStep(input: DataInput, centres: Matrix, lr: number): Promise<Matrix> {

@@ -77,6 +77,38 @@ describe('EM and gradient-EM steps (docs/math.md section 9)', () => {
   }
 });
 
+describe('several EM steps in one call (Backend.emSteps)', () => {
+  const bits = (m: Matrix) => Array.from(m.data);
+
+  it('gives the bits of as many emStep calls, and the centres before the last step, on both backends', async () => {
+    const c = caseById('K8-d16-N1000-t0.05');
+    const { data, centres } = makeProblem(c);
+    // 67 steps pass MAX_STEPS_PER_SUBMIT (64) in host/engine.ts, so two submissions come before the read-back.
+    for (const backend of [gpu, cpu]) {
+      const handle = backend.dataset(data);
+      try {
+        for (const steps of [1, 3, 67]) {
+          const oneCall = await backend.emSteps(handle, centres, steps);
+          let [previous, current] = [centres, centres];
+          for (let s = 0; s < steps; s++) [previous, current] = [current, await backend.emStep(handle, current)];
+          expect(bits(oneCall.centres)).toEqual(bits(current));
+          expect(bits(oneCall.previous)).toEqual(bits(previous));
+        }
+      } finally {
+        handle.dispose();
+      }
+    }
+  });
+
+  it('refuses a step count that is not a positive integer', async () => {
+    const { data, centres } = makeProblem(caseById('K8-d16-N1000-t0.05'));
+    for (const backend of [gpu, cpu]) {
+      await expect(backend.emSteps(data, centres, 0)).rejects.toThrow(/EM steps must be a positive integer, got 0/);
+      await expect(backend.emSteps(data, centres, 2.5)).rejects.toThrow(InputError);
+    }
+  });
+});
+
 describe('50-step GD trajectories (docs/math.md section 6, Algorithm 1)', () => {
   const c = caseById('K3-d5-N1000-t0.05');
   const { data, centres, z } = makeProblem(c);
