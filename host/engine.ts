@@ -2,7 +2,7 @@
 // on the GPU during training; several steps go into one command buffer; the
 // loss and centres are read back only every logEvery steps and at the end.
 import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
-import { DeviceError, DivergenceError, InputError } from '../src/errors.ts';
+import { DeviceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
 import type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
@@ -22,13 +22,14 @@ import { ddpmTiled } from './programs.ts';
 import { secondsPerStep, timingPlan } from './tune-timing.ts';
 import { PipelineCache } from './pipelines.ts';
 import { type ReadTarget, submitAndRead } from './readback.ts';
-import { type DataOnGpu, GpuResources, type ShapeResources } from './resources.ts';
+import { centresBytes, type DataOnGpu, GpuResources } from './resources.ts';
+import { divergence, firstNonFinite } from './gd-history.ts';
 import { sampleOnGpu, type SamplerContext } from './sampler.ts';
 import { cellMomentsOnGpu } from './piecewise-moments.ts';
 import { samplePiecewiseOnGpu } from './piecewise-sampler.ts';
 import type { CellMoments, MomentOptions, PiecewiseModel } from '../src/piecewise/types.ts';
 import { isPiecewise } from '../src/sampling/score-source.ts';
-import { encodeEmStep, encodeGdStep, type StepContext } from './step-encoding.ts';
+import { encodeEmSteps, encodeGdStep, type StepContext } from './step-encoding.ts';
 
 export type { DdpmKernel } from './kernel-plan.ts';
 
@@ -305,68 +306,50 @@ export class GpuBackend implements Backend {
     return { centres: current, history, nIter: steps };
   }
 
-  emStep(data: DataInput, centres: Matrix): Promise<Matrix> {
-    return this.exclusive(() => this.emLike(this.dataOf(data), centres, 0, 0));
+  async emStep(data: DataInput, centres: Matrix): Promise<Matrix> {
+    return (await this.exclusive(() => this.emRun(this.dataOf(data), centres, 0, 0, 1))).centres;
   }
 
   async emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
     requirePositiveInteger(steps, 'EM steps');
-    return this.exclusive(async () => {
-      const input = this.dataOf(data);
-      const k = this.checkCentres(input, centres, false);
-      await this.tune(k, input.cols);
-      const res = this.resources.prepare(input, k, { a: 1, sigma: 1, noise: { kind: 'seed', seed: 0, mode: 'fixed' }, steps: 0 });
-      this.resources.writeScaledCentres(res, centres, 1, false);
-      this.resources.writeUpdate(res, { rows: input.rows, lr: 0, apply: true, radius: 0, emMode: 0 });
-      // The steps stay on the GPU (the centres in float32, as emStep's read-back and upload leave them); the centres
-      // before the last step are copied aside. One read-back for all of them, at most MAX_STEPS_PER_SUBMIT per submission.
-      let done = 0;
-      while (steps - done > MAX_STEPS_PER_SUBMIT) {
-        const encoder = this.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        for (let s = 0; s < MAX_STEPS_PER_SUBMIT; s++) encodeEmStep(pass, this.steps, res, this.resources.chunks);
-        pass.end();
-        this.device.queue.submit([encoder.finish()]);
-        done += MAX_STEPS_PER_SUBMIT;
-      }
-      const encoder = this.device.createCommandEncoder();
-      const bytes = centresBytes(res);
-      const before = createBuffer(this.device, bytes, COPY_SRC | COPY_DST);
-      try {
-        let pass = encoder.beginComputePass();
-        for (let s = done; s < steps - 1; s++) encodeEmStep(pass, this.steps, res, this.resources.chunks);
-        pass.end();
-        encoder.copyBufferToBuffer(res.centres, 0, before, 0, bytes);
-        pass = encoder.beginComputePass();
-        encodeEmStep(pass, this.steps, res, this.resources.chunks);
-        pass.end();
-        const [last, previous] = await this.read(encoder, [{ buffer: res.centres, bytes }, { buffer: before, bytes }]);
-        const after = unpad(new Float32Array(last), k, input.cols, res.shape.d4);
-        // One step: the centres before it are the caller's own (in float64, as the loop's emStep path has them).
-        return { centres: after, previous: steps === 1 ? centres : unpad(new Float32Array(previous), k, input.cols, res.shape.d4) };
-      } finally {
-        before.destroy();
-      }
-    });
+    return this.exclusive(() => this.emRun(this.dataOf(data), centres, 0, 0, steps));
   }
 
   async gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix> {
     checkStepSize(lr);
-    return this.exclusive(() => this.emLike(this.dataOf(data), centres, 1, lr));
+    return (await this.exclusive(() => this.emRun(this.dataOf(data), centres, 1, lr, 1))).centres;
   }
 
-  private async emLike(data: Matrix | DataOnGpu, centres: Matrix, mode: 0 | 1, lr: number): Promise<Matrix> {
+  /**
+   * `steps` EM (mode 0) or gradient-EM (mode 1) steps with the centres kept on the GPU between them, in float32 as a
+   * read-back and upload per step would leave them: one read-back, with the centres before the last step.
+   */
+  private async emRun(data: Matrix | DataOnGpu, centres: Matrix, mode: 0 | 1, lr: number, steps: number): Promise<EmSteps> {
     const k = this.checkCentres(data, centres, false);
     await this.tune(k, data.cols);
     const res = this.resources.prepare(data, k, { a: 1, sigma: 1, noise: { kind: 'seed', seed: 0, mode: 'fixed' }, steps: 0 });
     this.resources.writeScaledCentres(res, centres, 1, false);
     this.resources.writeUpdate(res, { rows: data.rows, lr, apply: true, radius: 0, emMode: mode });
+    let left = steps;
+    for (; left > MAX_STEPS_PER_SUBMIT; left -= MAX_STEPS_PER_SUBMIT) {
+      const encoder = this.device.createCommandEncoder();
+      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, MAX_STEPS_PER_SUBMIT);
+      this.device.queue.submit([encoder.finish()]);
+    }
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    encodeEmStep(pass, this.steps, res, this.resources.chunks);
-    pass.end();
-    const [m] = await this.read(encoder, [{ buffer: res.centres, bytes: centresBytes(res) }]);
-    return unpad(new Float32Array(m), k, data.cols, res.shape.d4);
+    const bytes = centresBytes(res);
+    const before = steps > 1 ? createBuffer(this.device, bytes, COPY_SRC | COPY_DST) : undefined;
+    try {
+      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, left - 1);
+      if (before) encoder.copyBufferToBuffer(res.centres, 0, before, 0, bytes);
+      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, 1);
+      const read = await this.read(encoder, [{ buffer: res.centres, bytes }, ...(before ? [{ buffer: before, bytes }] : [])]);
+      const unpadded = (b: ArrayBuffer) => unpad(new Float32Array(b), k, data.cols, res.shape.d4);
+      // One step: the centres before it are the caller's own, in float64.
+      return { centres: unpadded(read[0]!), previous: before ? unpadded(read[1]!) : centres };
+    } finally {
+      before?.destroy();
+    }
   }
 
   sample(score: Matrix | PiecewiseModel, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix> {
@@ -427,18 +410,4 @@ export class GpuBackend implements Backend {
     this.resources.releaseStaging();
     return out;
   }
-}
-
-/** Bytes of the KP x D4 vec4 of the centres (and of the gradient). */
-function centresBytes(res: ShapeResources): number {
-  return 16 * 4 * res.shape.k4 * res.shape.d4;
-}
-
-function firstNonFinite(history: Float32Array, steps: number): number {
-  for (let s = 0; s < steps; s++) if (!Number.isFinite(history[2 * s]) || !Number.isFinite(history[2 * s + 1])) return s;
-  return -1;
-}
-
-function divergence(step: number, lr: number): DivergenceError {
-  return new DivergenceError(step, `Training diverged at step ${step} (the loss became NaN or infinite): use a smaller step size, for example --lr ${lr / 10}.`);
 }

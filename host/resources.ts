@@ -225,17 +225,17 @@ export class GpuResources {
   }
 
   private createShapeResources(shape: Shape, chunkCount: number, kernel: KernelKind, plan: PartialPlan): ShapeResources {
-    const centresBytes = 16 * 4 * shape.k4 * shape.d4;
+    const bytes = centresBytes({ shape });
     const storage = (bytes: number) => createBuffer(this.device, bytes, STORAGE_RW);
     const uniform = (bytes: number) => createBuffer(this.device, bytes, UNIFORM | COPY_DST);
     const perChunk = () => Array.from({ length: chunkCount }, () => uniform(passParams.byteSize));
     return {
       shape,
       kernel,
-      centres: storage(centresBytes),
+      centres: storage(bytes),
       partials: storage(16 * shape.partialStride4 * Math.max(plan.partialCount, plan.emPartialCount)),
       totals: storage(16 * shape.partialStride4),
-      gradient: storage(centresBytes),
+      gradient: storage(bytes),
       stepState: storage(16),
       reduceUniform: uniform(reduceParams.byteSize),
       updateUniform: uniform(updateParams.byteSize),
@@ -269,4 +269,9 @@ function contentHash(values: Float64Array): number {
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Bytes of the KP x D4 vec4 of the centres (and of the gradient). */
+export function centresBytes(res: { readonly shape: Shape }): number {
+  return 16 * 4 * res.shape.k4 * res.shape.d4;
 }

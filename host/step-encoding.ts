@@ -70,6 +70,14 @@ export function encodeEmStep(pass: GPUComputePassEncoder, ctx: StepContext, res:
   pass.dispatchWorkgroups(1);
 }
 
+/** `count` EM or gradient-EM steps in one compute pass; the centres stay on the GPU between them. */
+export function encodeEmSteps(encoder: GPUCommandEncoder, ctx: StepContext, res: ShapeResources, chunks: readonly DataChunk[], count: number): void {
+  if (count === 0) return;
+  const pass = encoder.beginComputePass();
+  for (let s = 0; s < count; s++) encodeEmStep(pass, ctx, res, chunks);
+  pass.end();
+}
+
 /** The fixed-order sum of the partials; `counts` holds how many there are. */
 function encodeReduce(pass: GPUComputePassEncoder, ctx: StepContext, res: ShapeResources, counts: GPUBuffer): void {
   const reduce = ctx.pipelines.get(reducePartials, res.shape);
