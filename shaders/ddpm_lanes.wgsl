@@ -29,19 +29,10 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var r: array<vec4<f32>, D4>;
   var w: array<f32, KP>;
   var coef: array<f32, KP>;
-#if ${ROW_BARRIER}
-  // Every invocation of the workgroup walks the same number of rounds and meets a barrier in each: on SwiftShader
-  // this cut the first compilation of the unrolled code several-fold, at 1.1-1.5x the time per sample (docs/performance.md,
-  // 'Compile times'). A barrier needs uniform control flow, hence the rounds and the test inside.
-  let rounds = (params.rows + lanes - 1u) / lanes;
-  for (var round = 0u; round < rounds; round++) {
-    workgroupBarrier();
+  for (var round = 0u; round < laneRounds(lanes); round++) {
+    paceRound();
     let row = lane + round * lanes;
     if (row < params.rows) {
-#else
-  for (var row = lane; row < params.rows; row += lanes) {
-    {
-#endif
     // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4). A run-time loop, not
     // unrolled: on SwiftShader this halved the first compilation and ran faster (docs/performance.md).
     let noiseOfRow = rowNoise(row);

@@ -21,6 +21,20 @@ fn shareHalfNorms(local: u32) {
 }
 #endif
 
+// The lane kernels walk the rows in rounds: in each, every invocation of the dispatch takes one row (or none, in
+// the last). With ROW_BARRIER (the 'paced' plan) the workgroup meets a barrier at the start of each round; on
+// SwiftShader this cut the first compilation of the unrolled code several-fold, at 1.1-1.5x the time per sample
+// (docs/performance.md, 'Compile times'). A barrier needs uniform control flow, hence whole rounds for everyone.
+fn laneRounds(lanes: u32) -> u32 {
+  return (params.rows + lanes - 1u) / lanes;
+}
+
+fn paceRound() {
+#if ${ROW_BARRIER}
+  workgroupBarrier();
+#endif
+}
+
 // ||m_j||^2 / 2 for every centre, once per invocation.
 fn laneHalfNorms() -> array<f32, KP> {
   var halfNorm: array<f32, KP>;
