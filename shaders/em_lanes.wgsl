@@ -11,12 +11,7 @@ fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
            @builtin(local_invocation_index) local: u32) {
   let lane = gid.x;
   let lanes = nwg.x * WG;
-#if ${SHARED_NORMS}
-  shareHalfNorms(local);
-  var halfNorm: array<f32, KP>;  // not read: the half norms are in workgroup memory (lanes_softmax.wgsl)
-#else
-  var halfNorm = laneHalfNorms();
-#endif
+  var halfNorm = laneHalfNorms(local);
   var sums: array<vec4<f32>, KP * D4>;   // W^T X for this invocation's samples
   var colsum: array<f32, KP>;
   var logLikelihood = 0.0;
@@ -41,12 +36,5 @@ fn emLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 #endunroll
     }
   }
-  let base = (params.partialBase + lane) * PARTIAL_STRIDE4;
-  for (var e = 0u; e < KP * D4; e++) {
-    partials[base + e] = sums[e];
-  }
-  for (var jb = 0u; jb < K4; jb++) {
-    partials[base + KP * D4 + jb] = vec4<f32>(colsum[4u * jb], colsum[4u * jb + 1u], colsum[4u * jb + 2u], colsum[4u * jb + 3u]);
-  }
-  partials[base + KP * D4 + K4] = vec4<f32>(logLikelihood, 0.0, 0.0, 0.0);
+  writeLanePartial(lane, &sums, &colsum, logLikelihood);
 }

@@ -35,9 +35,13 @@ fn paceRound() {
 #endif
 }
 
-// ||m_j||^2 / 2 for every centre, once per invocation.
-fn laneHalfNorms() -> array<f32, KP> {
+// ||m_j||^2 / 2 for every centre, once per invocation. With SHARED_NORMS they go to workgroup memory instead and
+// the array returned stays 0 (not read). Call in uniform control flow.
+fn laneHalfNorms(local: u32) -> array<f32, KP> {
   var halfNorm: array<f32, KP>;
+#if ${SHARED_NORMS}
+  shareHalfNorms(local);
+#else
 #unroll j K
   {
     var h = 0.0;
@@ -47,7 +51,21 @@ fn laneHalfNorms() -> array<f32, KP> {
     halfNorm[{j}] = 0.5 * h;
   }
 #endunroll
+#endif
   return halfNorm;
+}
+
+// One invocation's partial, in the layout reduce.wgsl adds: the KP x D4 sums, the K column sums, then one scalar
+// (the loss or the log-likelihood).
+fn writeLanePartial(lane: u32, sums: ptr<function, array<vec4<f32>, KP * D4>>, colsum: ptr<function, array<f32, KP>>, scalar: f32) {
+  let base = (params.partialBase + lane) * PARTIAL_STRIDE4;
+  for (var e = 0u; e < KP * D4; e++) {
+    partials[base + e] = (*sums)[e];
+  }
+  for (var jb = 0u; jb < K4; jb++) {
+    partials[base + KP * D4 + jb] = vec4<f32>((*colsum)[4u * jb], (*colsum)[4u * jb + 1u], (*colsum)[4u * jb + 2u], (*colsum)[4u * jb + 3u]);
+  }
+  partials[base + KP * D4 + K4] = vec4<f32>(scalar, 0.0, 0.0, 0.0);
 }
 
 // w <- the softmax of x's logits; returns log sum_j exp(logit_j) (EM's log-likelihood term). With SHARED_NORMS,
