@@ -7,7 +7,7 @@ import { CpuBackend } from './cpu/backend.ts';
 import { InputError } from './errors.ts';
 import { DdpmGmm, type DdpmGmmOptions } from './estimator.ts';
 import { createPiecewiseModelFile, readModelFile, type PiecewiseModelFile } from './model-file.ts';
-import { fitPiecewise, type PiecewiseFitOptions, type PiecewiseLevelReport } from './piecewise/fit.ts';
+import { fitPiecewise, LADDER_DEFAULTS, type PiecewiseFitOptions, type PiecewiseLevelReport } from './piecewise/fit.ts';
 import { piecewiseScore } from './piecewise/score.ts';
 import type { PiecewiseModel } from './piecewise/types.ts';
 import { checkCount, checkDegree, checkLadder } from './piecewise/validate.ts';
@@ -22,7 +22,7 @@ export type { LevelInterpolation, PiecewiseDegree, PiecewiseLevel, PiecewiseMode
  * The fit's settings and defaults (docs/math.md section 13; measured in docs/experiments.md, 'The piecewise
  * score model'): J = 8 cells is 4K for the K = 2-3 mixtures measured there, where J = K was too coarse.
  */
-export const PIECEWISE_DEFAULTS = { cells: 8, degree: 1, levels: 16, horizon: 8, tMin: 0.01, draws: 4, seed: 0, interpolation: 'linear' } as const;
+export const PIECEWISE_DEFAULTS = { cells: 8, degree: 1, ...LADDER_DEFAULTS, seed: 0, interpolation: 'linear' } as const;
 
 export interface PiecewiseScoreModelOptions extends Omit<PiecewiseFitOptions, 'cells' | 'onProgress'> {
   /** J cells (default 8), or J x d top-level centres in data coordinates. */

@@ -23,13 +23,13 @@ export interface PiecewiseFitOptions {
   readonly cells: number | Matrix;
   /** Default 1. */
   readonly degree?: PiecewiseDegree;
-  /** Ladder levels L >= 2, geometric from horizon to tMin. Default 16. */
+  /** Ladder levels L >= 2, geometric from horizon to tMin. Default 32. */
   readonly levels?: number;
   /** T, the top level. Default 8. */
   readonly horizon?: number;
   /** The bottom level, > 0. Default 0.01. */
   readonly tMin?: number;
-  /** R, noise draws per data row and level. Default 4. */
+  /** R, noise draws per data row and level. Default 2. */
   readonly draws?: number;
   /** Philox seed of the draws (STREAMS.piecewise) and of k-means++. Default 0. */
   readonly seed?: number;
@@ -57,6 +57,13 @@ export interface PiecewiseFitOptions {
   readonly tau?: 'within-cell' | number;
   readonly onProgress?: (p: PiecewiseProgress) => void;
 }
+
+/**
+ * The ladder's defaults (PIECEWISE_DEFAULTS of the estimator, the CLI and the page spread them). 32 levels at 2 draws
+ * cost the passes of 16 at 4; at 16 even the exact score read at the levels and interpolated in t shifts the modes'
+ * weights (docs/experiments.md, 'The piecewise score model').
+ */
+export const LADDER_DEFAULTS = { levels: 32, horizon: 8, tMin: 0.01, draws: 2 } as const;
 
 /** The ridge's shrinkage target (docs/math.md section 13). */
 export type Shrink = 'zero' | 'level-above' | 'cell-gaussian' | 'pooled';
@@ -174,9 +181,9 @@ function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
   requireFinite(data, 'the data of the piecewise fit');
   const degree = o.degree ?? 1;
   checkDegree(degree);
-  const levels = o.levels ?? 16;
-  const times = ladderTimes(o.horizon ?? 8, o.tMin ?? 0.01, levels);
-  const draws = o.draws ?? 4;
+  const levels = o.levels ?? LADDER_DEFAULTS.levels;
+  const times = ladderTimes(o.horizon ?? LADDER_DEFAULTS.horizon, o.tMin ?? LADDER_DEFAULTS.tMin, levels);
+  const draws = o.draws ?? LADDER_DEFAULTS.draws;
   checkCount(draws, 'the noise draws per row R');
   // Counter steps reach 2 L R (held-out draws after the fit's): a 32-bit Philox word (docs/math.md section 7).
   if (2 * levels * draws >= 4294967296) throw new InputError(`levels x draws = ${levels * draws} is too large: 2 L R must stay below 2^32`);

@@ -30,6 +30,21 @@ export function sampleReference(
   // A model is checked on its own; n, the options and a Langevin start against a stand-in 1 x d of zeros.
   const d = other ? checkScoreSource(score, "the sampler's score") : score.cols;
   checkSampleRequest(other ? matrix(1, d) : score, n, options);
+  return sampleWithEvaluator(() => scoreEvaluator(score), d, n, options, onProgress);
+}
+
+/**
+ * The sampler's loop over any score: `evaluator()` makes one ScoreEvaluator per concurrent time (Heun holds two).
+ * For scores that are not a ScoreSource, such as the diagnostics of bench/piecewise-ladder.ts; the request is
+ * taken as checked (sampleReference checks it).
+ */
+export function sampleWithEvaluator(
+  evaluator: () => ScoreEvaluator,
+  d: number,
+  n: number,
+  options: SamplerOptions,
+  onProgress?: (p: SampleProgress) => void,
+): Matrix {
   const steps = stepsToRun(options);
   const [k0, k1] = seedKey(options.seed);
   const words = new Uint32Array(4);
@@ -44,8 +59,8 @@ export function sampleReference(
       y.data.set(padded.subarray(0, d), r * d);
     }
   }
-  const now = scoreEvaluator(score);
-  const next = scoreEvaluator(score);
+  const now = evaluator();
+  const next = evaluator();
   const work = { s: new Float64Array(d), p: new Float64Array(d), sp: new Float64Array(d) };
   const heun = options.method === 'ode';
   const every = Math.max(1, Math.floor(steps.length / PROGRESS_REPORTS));
