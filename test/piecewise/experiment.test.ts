@@ -20,5 +20,15 @@ describe('the piecewise experiment', () => {
     const piecewise = d(/^anisotropic K=3 d=2 N=800/, /^piecewise degree 1/);
     expect(student).toBeGreaterThan(3 * piecewise);
     expect(r.curves.some((c) => c.experiment.startsWith('piecewise, score error'))).toBe(true);
+    // The floor of any model that learns the weights: the true components with the training set's own weights,
+    // one row per mixture and N, whose note gives the weights (fractions of N = 800, so they sum to 1).
+    const oracles = r.rows.filter((x) => x.method.startsWith("truth's components"));
+    const studentRows = r.rows.filter((x) => /^student \(/.test(x.method) && x.valueName === 'distance');
+    expect(oracles.map((x) => x.setting)).toEqual(studentRows.map((x) => x.setting));
+    for (const o of oracles) {
+      expect(Number.isFinite(o.value)).toBe(true);
+      const w = /weights ([\d. /]+)/.exec(o.note!)![1]!.split(' / ').map(Number);
+      expect(Math.abs(w.reduce((x, y) => x + y, 0) - 1)).toBeLessThan(1e-3); // 4 decimals each, K <= 3 of them
+    }
   });
 });
