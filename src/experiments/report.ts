@@ -17,6 +17,26 @@ export function table(rows: Row[]): string[] {
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
+/** An upper bound on the width of one legend character at font-size 11 (sans-serif), so that no label is clipped. */
+const LEGEND_CHAR_PX = 6.5;
+
+/**
+ * The ticks of a log10 axis over [lo, hi] (log10 units): at 1, 2 and 5 times the powers of ten when the data
+ * span at most three decades, so that a panel whose values lie within a factor of a few is not squeezed into
+ * one band, and at the decades otherwise. The first and last tick bound the axis.
+ */
+export function logAxis(lo: number, hi: number): { at: number; text: string }[] {
+  const fine = hi - lo <= 3;
+  const marks = fine ? [1, 2, 5] : [1];
+  const all: { at: number; text: string }[] = [];
+  for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi) + 1; e++) for (const m of marks) all.push({ at: e + Math.log10(m), text: `${m}e${e}` });
+  const eps = 1e-9;
+  const first = all.length - 1 - [...all].reverse().findIndex((x) => x.at <= lo + eps);
+  let last = all.findIndex((x) => x.at >= hi - eps);
+  if (last <= first) last = first + 1;
+  return all.slice(first, last + 1);
+}
+
 function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
@@ -28,9 +48,12 @@ function escape(s: string): string {
 export function svgFigure(curves: Curve[]): string {
   const groups = new Map<string, Curve[]>();
   for (const c of curves) if (c.points.length > 0) groups.set(c.experiment, [...(groups.get(c.experiment) ?? []), c]);
+  // One colour per method across every panel, and a legend as wide as its longest label.
+  const colours = new Map<string, string>();
+  for (const c of [...groups.values()].flat()) if (!colours.has(c.label)) colours.set(c.label, COLOURS[colours.size % COLOURS.length]!);
   const panelW = 520;
   const panelH = 300;
-  const pad = { l: 60, r: 170, t: 30, b: 40 };
+  const pad = { l: 60, r: Math.max(170, 20 + Math.ceil(LEGEND_CHAR_PX * Math.max(0, ...[...colours.keys()].map((l) => l.length)))), t: 30, b: 40 };
   const width = panelW + pad.l + pad.r;
   const height = Math.max(1, groups.size) * (panelH + pad.t + pad.b);
   const parts: string[] = [];
@@ -47,18 +70,18 @@ export function svgFigure(curves: Curve[]): string {
     // Log panels: decades of the error. Linear panels (cosines): from min(0, lowest) to 1 in tenths.
     const f = linear ? (y: number): number => y : (y: number): number => Math.log10(Math.max(y, 1e-6));
     const ys = pts.map((p) => f(p[1]));
-    const yLo = linear ? Math.min(0, Math.floor(Math.min(...ys) * 10) / 10) : Math.floor(Math.min(...ys));
-    const yHi = linear ? Math.max(1, Math.ceil(Math.max(...ys) * 10) / 10) : Math.ceil(Math.max(...ys, yLo + 1));
+    const logTicks = linear ? [] : logAxis(Math.min(...ys), Math.max(...ys));
+    const yLo = linear ? Math.min(0, Math.floor(Math.min(...ys) * 10) / 10) : logTicks[0]!.at;
+    const yHi = linear ? Math.max(1, Math.ceil(Math.max(...ys) * 10) / 10) : logTicks.at(-1)!.at;
     const X = (x: number): number => pad.l + ((g(x) - xLo) / (xMax - xLo)) * panelW;
     const Y = (y: number): number => y0 + panelH - ((f(y) - yLo) / (yHi - yLo)) * panelH;
     const yLabel = cs[0]!.yLabel ?? 'largest matched centre error';
     const xLabel = cs[0]!.xLabel ?? 'step';
     parts.push(`<text x="${pad.l}" y="${y0 - 10}" font-size="14" font-weight="bold">${escape(name)}: ${escape(yLabel)} vs ${escape(xLabel)}</text>`);
     parts.push(`<rect x="${pad.l}" y="${y0}" width="${panelW}" height="${panelH}" fill="none" stroke="#999"/>`);
-    const ticks = linear ? Array.from({ length: Math.round((yHi - yLo) * 5) + 1 }, (_, i) => yLo + i / 5) : Array.from({ length: yHi - yLo + 1 }, (_, i) => yLo + i);
-    for (const e of ticks) {
+    const ticks = linear ? Array.from({ length: Math.round((yHi - yLo) * 5) + 1 }, (_, i) => ({ at: yLo + i / 5, text: (yLo + i / 5).toFixed(1) })) : logTicks;
+    for (const { at: e, text } of ticks) {
       const y = y0 + panelH - ((e - yLo) / (yHi - yLo)) * panelH;
-      const text = linear ? e.toFixed(1) : `1e${e}`;
       parts.push(`<line x1="${pad.l}" x2="${pad.l + panelW}" y1="${y}" y2="${y}" stroke="#eee"/><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">${text}</text>`);
     }
     for (let i = 0; i <= 4; i++) {
@@ -68,7 +91,7 @@ export function svgFigure(curves: Curve[]): string {
     }
     parts.push(`<text x="${pad.l + panelW / 2}" y="${y0 + panelH + 32}" font-size="12" text-anchor="middle">${escape(xLabel)}</text>`);
     cs.forEach((c, i) => {
-      const colour = COLOURS[i % COLOURS.length];
+      const colour = colours.get(c.label)!;
       const path = c.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(' ');
       const dash = c.label.startsWith('em') ? ' stroke-dasharray="5,3"' : '';
       parts.push(`<path d="${path}" fill="none" stroke="${colour}" stroke-width="1.6"${dash}/>`);
