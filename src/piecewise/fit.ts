@@ -148,7 +148,7 @@ function withoutRows(cells: Matrix, drop: ReadonlySet<number>): Matrix {
 /** The held-out split: rows n with n mod 5 = 4 (a fifth, spread over any ordering of the file) and the rest. */
 export function heldOutSplit(data: Matrix): { train: Matrix; heldOut: Matrix } {
   const d = data.cols;
-  const nHeld = Math.floor((data.rows + 1) / 5);
+  const nHeld = Math.floor(data.rows / 5); // n = 4, 9, ... below N
   const train = matrix(data.rows - nHeld, d);
   const heldOut = matrix(nHeld, d);
   let [i, h] = [0, 0];

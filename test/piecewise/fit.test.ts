@@ -2,7 +2,7 @@
 // the degree-1 model is well specified; the injectable moments; the run's notes on merged and singular cells.
 import { describe, expect, it } from 'vitest';
 import { matrix, type Matrix } from '../../src/matrix.ts';
-import { fitPiecewise, type MomentsFunction } from '../../src/piecewise/fit.ts';
+import { fitPiecewise, heldOutSplit, type MomentsFunction } from '../../src/piecewise/fit.ts';
 import { gaussianMixture, generateGaussianMixture } from '../../src/piecewise/gmm.ts';
 import { choleskyInto } from '../../src/piecewise/linalg.ts';
 import { cellMoments, type MomentOptions } from '../../src/piecewise/moments.ts';
@@ -107,6 +107,22 @@ describe('the degree-1 fit on one anisotropic Gaussian', () => {
     expect(merged.notes.some((n) => /merged \d+ cell\(s\) with fewer than 6 points \(cell \d+: \d+/.test(n))).toBe(true);
     for (const l of merged.model.levels) expect(l.cells.rows).toBeLessThan(8);
     await expect(fitPiecewise(small, { ...opts, smallCells: 'refuse' })).rejects.toThrow(/level \d+ of 4 \(1-based, t = [\d.]+\): cell \d+ \(1-based\) has \d+ noisy points, fewer than 2 p = 6/);
+  });
+});
+
+describe('the held-out split', () => {
+  it('holds out the rows n mod 5 = 4 for every N mod 5, and fits at N = 4 mod 5', async () => {
+    for (const rows of [4, 5, 8, 9, 10, 11, 1024]) {
+      const data = matrix(rows, 2, Float64Array.from({ length: 2 * rows }, (_, i) => i));
+      const { train, heldOut } = heldOutSplit(data);
+      const held = [...Array(rows).keys()].filter((n) => n % 5 === 4);
+      expect(heldOut.rows).toBe(held.length);
+      expect(train.rows + heldOut.rows).toBe(rows);
+      expect([...heldOut.data]).toEqual(held.flatMap((n) => [2 * n, 2 * n + 1]));
+    }
+    // 1024 = 4 mod 5: the held-out count was once taken as floor((N + 1) / 5), one row too many.
+    const fit = await fitPiecewise(matrix(1024, 2, DATA.data.slice(0, 2048)), OPTIONS);
+    expect(fit.model.levels).toHaveLength(OPTIONS.levels);
   });
 });
 
