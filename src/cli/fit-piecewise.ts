@@ -14,7 +14,7 @@ import { Progress } from './progress.ts';
 export const FIT_PIECEWISE_USAGE = `The piecewise score model (docs/math.md section 13): cells and a polynomial score per cell at each
 level of a ladder of times, fitted by least squares on the DDPM objective; 'ddpm-gmm sample' reads its model file:
   ddpm-gmm fit --model piecewise --data X.npy [--degree 1|2] [--levels L] [--cells J] [--draws R]
-               [--horizon T] [--t-min T] [--seed S] [--interpolation linear|nearest]
+               [--horizon T] [--t-min T] [--seed S] [--interpolation linear|nearest] [--ridge held-out|LAMBDA]
                [--backend auto|gpu|cpu] [--csv-index drop|keep|error] [--out model.json] [--json]
   --degree         1: affine per cell (default); 2: with diagonal quadratic terms
   --levels L       ladder levels, geometric from --horizon (default ${PIECEWISE_DEFAULTS.horizon}) down to --t-min (default ${PIECEWISE_DEFAULTS.tMin});
@@ -23,11 +23,13 @@ level of a ladder of times, fitted by least squares on the DDPM objective; 'ddpm
   --draws R        noise draws per data row and level (default ${PIECEWISE_DEFAULTS.draws})
   --seed S         Philox seed of the draws and of k-means++ (default ${PIECEWISE_DEFAULTS.seed})
   --interpolation  how the score is read between levels: linear in t (default) or the nearest level
+  --ridge          held-out (default: lambda chosen per level on a fifth of the rows, N >= 10) or a fixed
+                   relative lambda >= 0, such as 1e-6
   --backend        where the per-cell sums run: auto (default), gpu or cpu
   --out FILE.json  the model file, for 'ddpm-gmm sample' and PiecewiseScoreModel.fromJSON`;
 
 /** The flags of a piecewise fit; any other fit flag belongs to the student and is refused. */
-export const PIECEWISE_FLAGS = ['degree', 'levels', 'cells', 'draws', 'seed', 'horizon', 't-min', 'interpolation'] as const;
+export const PIECEWISE_FLAGS = ['degree', 'levels', 'cells', 'draws', 'seed', 'horizon', 't-min', 'interpolation', 'ridge'] as const;
 const SHARED = ['model', 'data', 'csv-index', 'backend', 'out', 'json', 'help'];
 
 function integerFlag(v: FlagValues, name: string, allowed?: readonly number[]): number | undefined {
@@ -36,6 +38,15 @@ function integerFlag(v: FlagValues, name: string, allowed?: readonly number[]): 
   if (allowed && !allowed.includes(n)) throw new InputError(`--${name} must be ${allowed.join(' or ')}, got ${n}`);
   if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`--${name} must be a positive whole number, got ${n}`);
   return n;
+}
+
+/** --ridge: 'held-out' or a relative lambda >= 0 (docs/math.md section 13). */
+function ridgeFlag(v: FlagValues): 'held-out' | number | undefined {
+  const text = stringFlag(v, 'ridge');
+  if (text === undefined || text === 'held-out') return text;
+  const lambda = Number(text);
+  if (text.trim() === '' || !Number.isFinite(lambda) || lambda < 0) throw new InputError(`--ridge must be 'held-out' or a relative lambda >= 0 such as 1e-6, got '${text}'`);
+  return lambda;
 }
 
 function summary(r: PiecewiseLevelReport): string {
@@ -61,7 +72,8 @@ export async function fitPiecewiseCommand(v: FlagValues): Promise<void> {
   if (interpolation !== undefined && interpolation !== 'linear' && interpolation !== 'nearest') {
     throw new InputError(`--interpolation must be 'linear' or 'nearest', got '${interpolation}'`);
   }
-  const settings = { degree, levels, cells, draws, seed, horizon, tMin, interpolation: interpolation as 'linear' | 'nearest' | undefined };
+  const ridge = ridgeFlag(v);
+  const settings = { degree, levels, cells, draws, seed, horizon, tMin, interpolation: interpolation as 'linear' | 'nearest' | undefined, ridge };
   const dataPath = stringFlag(v, 'data');
   if (dataPath === undefined) throw new InputError("'fit' needs --data; see 'ddpm-gmm fit --help'");
   const outPath = stringFlag(v, 'out');

@@ -195,7 +195,7 @@ function resolve(data: Matrix, o: PiecewiseFitOptions): Resolved {
   if (ridge !== 'held-out' && (typeof ridge !== 'number' || !Number.isFinite(ridge) || ridge < 0)) {
     throw new InputError(`the ridge must be 'held-out' or a finite relative lambda >= 0, got ${String(ridge)}`);
   }
-  if (ridge === 'held-out' && data.rows < 10) throw new InputError(`the held-out ridge rule needs N >= 10 rows (a fifth held out), got ${data.rows}; pass a fixed ridge such as 1e-6`);
+  if (ridge === 'held-out' && data.rows < 10) throw new InputError(`the held-out ridge rule needs N >= 10 rows (a fifth held out), got ${data.rows}; pass a fixed ridge such as 1e-6 (ridge: 1e-6, or --ridge 1e-6)`);
   const reassign = o.reassign ?? 0;
   checkCount(reassign, 'the reassign iterations', 0);
   const kmeansIterations = o.kmeansIterations ?? 10;

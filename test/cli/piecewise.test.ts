@@ -56,6 +56,7 @@ describe('fit --model piecewise, then sample', () => {
     ['a file that is not a model', ['sample', '--model', 'x2.npy', '--n', '5', '--out', 'b8.npy', '--backend', 'cpu'], /model file \(--model\) 'x2\.npy' is not valid JSON/, 'b8.npy'],
     ['a JSON file that is not a model', ['sample', '--model', 'other.json', '--n', '5', '--out', 'b9.npy', '--backend', 'cpu'], /this is not a ddpm-gmm model file/, 'b9.npy'],
     ['a Langevin start of another d', ['sample', '--model', 'pw.json', '--n', '5', '--method', 'langevin', '--start', 'x2.npy', '--out', 'b10.npy', '--backend', 'cpu'], /has d = 2 columns but the model .* has d = 3/, 'b10.npy'],
+    ['a --ridge that is not a lambda', [...fitArgs, '--ridge', '-1', '--out', 'b11.json'], /--ridge must be 'held-out' or a relative lambda >= 0 such as 1e-6, got '-1'/, 'b11.json'],
     ['predict with a piecewise model', ['predict', '--model', 'pw.json', '--data', 'x.npy'], /a piecewise model file, a score with no mixture components to predict/],
   ];
   for (const [name, args, message, output] of bad) {
@@ -68,6 +69,19 @@ describe('fit --model piecewise, then sample', () => {
       if (output) expect(existsSync(join(dir, output))).toBe(false);
     });
   }
+
+  it('takes a fixed --ridge, into the fit and the file\'s settings, where the held-out rule has too few rows', async () => {
+    writeFileSync(join(dir, 'x9.csv'), '1,2,3\n4,5,6\n0,1,0\n2,2,2\n-1,0,1\n3,1,4\n1,5,9\n2,6,5\n3,5,8\n');
+    const nine = ['fit', '--model', 'piecewise', '--data', 'x9.csv', '--levels', '3', '--cells', '1', '--backend', 'cpu'];
+    const refused = await cli([...nine, '--out', 'r0.json'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/the held-out ridge rule needs N >= 10 rows .* --ridge 1e-6/);
+    const r = await cli([...nine, '--ridge', '1e-6', '--out', 'r1.json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const file = JSON.parse(readFileSync(join(dir, 'r1.json'), 'utf-8')) as { settings: { ridge: number }; reports: { lambda: number }[] };
+    expect(file.settings.ridge).toBe(1e-6);
+    for (const level of file.reports) expect(level.lambda).toBe(1e-6);
+  });
 
   it('sample reads the student\'s model file as before', async () => {
     const r = await cli(['sample', '--model', 'student.json', '--n', '20', '--out', 'st.npy', '--backend', 'cpu', '--json'], dir);
