@@ -17,24 +17,17 @@
 //     and as a multiple of the student's
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
-import { trueCentres } from '../src/generate.ts';
+import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
 import { matrix, type Matrix } from '../src/matrix.ts';
 import { fitPiecewise, ladderTimes } from '../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sphericalMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
+import { gaussianMixture, generateGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
 import { levelWeights, type LevelInterpolation, type PiecewiseLevel, type PiecewiseModel } from '../src/piecewise/types.ts';
 import { defaultSteps } from '../src/sample-options.ts';
 import { energyDistance, modeWeights } from '../src/sampling/metrics.ts';
 import { sampleWithEvaluator } from '../src/sampling/reference.ts';
 import { scoreEvaluator, type ScoreEvaluator, type ScoreSource } from '../src/sampling/score-source.ts';
 
-const MIXTURES: Record<string, GaussianMixture> = {
-  a: sphericalMixture(trueCentres(3, 2, 6, 21)),
-  b: gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]),
-  c: gaussianMixture([0.75, 0.25], matrix(2, 4, Float64Array.from([0, 0, 0, 0, 4, 0, 2, 0])), [
-    ...[3, 0.8, 0, 0, 0.8, 1, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.2, 0.3],
-    ...[0.4, 0, 0, 0, 0, 2, -0.6, 0, 0, -0.6, 1, 0, 0, 0, 0, 0.6],
-  ]),
-};
+const MIXTURES: Record<string, GaussianMixture> = PIECEWISE_MIXTURES;
 const [n, reps] = [4000, 8];
 const sampler = (seed: number) => ({ method: 'reverse', integrator: 'exponential', horizon: 8, tMin: 0, steps: defaultSteps(n), grid: 'geometric', seed }) as const;
 

@@ -4,15 +4,16 @@
 // (reassign), degree, and the level interpolation with the ladder's length. CPU float64.
 //
 //   node bin/run-ts.js bench/piecewise-options.ts [N, default 16000]
+import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
 import { fitPiecewise, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
+import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
 import { DivergenceError } from '../src/errors.ts';
-import { matrix, type Matrix } from '../src/matrix.ts';
+import type { Matrix } from '../src/matrix.ts';
 import type { PiecewiseModel } from '../src/piecewise/types.ts';
 import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
 import { sampleReference } from '../src/sampling/reference.ts';
 
-const MIX = gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]);
+const MIX = PIECEWISE_MIXTURES.b;
 const N = Number(process.argv[2] ?? 16000);
 const n = 3000;
 const data = generateGaussianMixture(MIX, N, 5).data;

@@ -7,22 +7,15 @@
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { DivergenceError } from '../src/errors.ts';
-import { trueCentres } from '../src/generate.ts';
-import { matrix, type Matrix } from '../src/matrix.ts';
+import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
+import type { Matrix } from '../src/matrix.ts';
 import { fitPiecewise, type PiecewiseFit, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, sphericalMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
+import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
 import type { PiecewiseModel } from '../src/piecewise/types.ts';
 import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
 import { sampleReference } from '../src/sampling/reference.ts';
 
-const MIXTURES: Record<string, GaussianMixture> = {
-  a: sphericalMixture(trueCentres(3, 2, 6, 21)),
-  b: gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]),
-  c: gaussianMixture([0.75, 0.25], matrix(2, 4, Float64Array.from([0, 0, 0, 0, 4, 0, 2, 0])), [
-    ...[3, 0.8, 0, 0, 0.8, 1, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.2, 0.3],
-    ...[0.4, 0, 0, 0, 0, 2, -0.6, 0, 0, -0.6, 1, 0, 0, 0, 0, 0.6],
-  ]),
-};
+const MIXTURES: Record<string, GaussianMixture> = PIECEWISE_MIXTURES;
 const n = 3000;
 const TIMES = [0.01, 0.03, 0.1, 0.3, 1, 3];
 const LADDER = { horizon: 8, tMin: 0.01, levels: 16, draws: 4, seed: 1 } as const;

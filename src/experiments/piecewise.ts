@@ -24,16 +24,23 @@ interface Case {
   readonly mixture: GaussianMixture;
 }
 
-/** (a) balanced isotropic; (b) unequal weights, anisotropic covariances, in d = 2 and d = 4. */
+/**
+ * The experiment's mixtures (docs/experiments.md, 'The piecewise score model'), for its benches too: (a) balanced
+ * isotropic; (b) unequal weights, anisotropic covariances, d = 2; (c) the same kind in d = 4.
+ */
+export const PIECEWISE_MIXTURES = {
+  a: sphericalMixture(trueCentres(3, 2, 6, 21)),
+  b: gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]),
+  c: gaussianMixture([0.75, 0.25], matrix(2, 4, Float64Array.from([0, 0, 0, 0, 4, 0, 2, 0])), [
+    ...[3, 0.8, 0, 0, 0.8, 1, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.2, 0.3],
+    ...[0.4, 0, 0, 0, 0, 2, -0.6, 0, 0, -0.6, 1, 0, 0, 0, 0, 0.6],
+  ]),
+} as const;
+
 function cases(quick: boolean): Case[] {
-  const iso: Case = { name: 'isotropic K=3 d=2', mixture: sphericalMixture(trueCentres(3, 2, 6, 21)) };
-  const aniso2: Case = {
-    name: 'anisotropic K=3 d=2',
-    mixture: gaussianMixture([0.6, 0.3, 0.1], matrix(3, 2, Float64Array.from([0, 0, 5, 1, -2, 5])), [2, 0.8, 0.8, 0.6, 0.3, 0, 0, 1.5, 1, -0.5, -0.5, 0.4]),
-  };
-  const s1 = [3, 0.8, 0, 0, 0.8, 1, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.2, 0.3];
-  const s2 = [0.4, 0, 0, 0, 0, 2, -0.6, 0, 0, -0.6, 1, 0, 0, 0, 0, 0.6];
-  const aniso4: Case = { name: 'anisotropic K=2 d=4', mixture: gaussianMixture([0.75, 0.25], matrix(2, 4, Float64Array.from([0, 0, 0, 0, 4, 0, 2, 0])), [...s1, ...s2]) };
+  const iso: Case = { name: 'isotropic K=3 d=2', mixture: PIECEWISE_MIXTURES.a };
+  const aniso2: Case = { name: 'anisotropic K=3 d=2', mixture: PIECEWISE_MIXTURES.b };
+  const aniso4: Case = { name: 'anisotropic K=2 d=4', mixture: PIECEWISE_MIXTURES.c };
   return quick ? [iso, aniso2] : [iso, aniso2, aniso4];
 }
 
