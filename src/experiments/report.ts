@@ -21,20 +21,24 @@ const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 const LEGEND_CHAR_PX = 6.5;
 
 /**
- * The ticks of a log10 axis over [lo, hi] (log10 units): at 1, 2 and 5 times the powers of ten when the data
- * span at most three decades, so that a panel whose values lie within a factor of a few is not squeezed into
- * one band, and at the decades otherwise. The first and last tick bound the axis.
+ * The ticks of a log10 axis over [lo, hi] (log10 units): at the decades when the data span more than three,
+ * otherwise at 1, 2 and 5 times the powers of ten, or at every integer multiple where those give fewer than four
+ * ticks, so that values within a factor of a few are not squeezed into one band. The first and last tick bound
+ * the axis.
  */
 export function logAxis(lo: number, hi: number): { at: number; text: string }[] {
-  const fine = hi - lo <= 3;
-  const marks = fine ? [1, 2, 5] : [1];
-  const all: { at: number; text: string }[] = [];
-  for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi) + 1; e++) for (const m of marks) all.push({ at: e + Math.log10(m), text: `${m}e${e}` });
-  const eps = 1e-9;
-  const first = all.length - 1 - [...all].reverse().findIndex((x) => x.at <= lo + eps);
-  let last = all.findIndex((x) => x.at >= hi - eps);
-  if (last <= first) last = first + 1;
-  return all.slice(first, last + 1);
+  const ticks = (marks: readonly number[]): { at: number; text: string }[] => {
+    const all: { at: number; text: string }[] = [];
+    for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi) + 1; e++) for (const m of marks) all.push({ at: e + Math.log10(m), text: `${m}e${e}` });
+    const eps = 1e-9;
+    const first = all.length - 1 - [...all].reverse().findIndex((x) => x.at <= lo + eps);
+    let last = all.findIndex((x) => x.at >= hi - eps);
+    if (last <= first) last = first + 1;
+    return all.slice(first, last + 1);
+  };
+  if (hi - lo > 3) return ticks([1]);
+  const coarse = ticks([1, 2, 5]);
+  return coarse.length >= 4 ? coarse : ticks([1, 2, 3, 4, 5, 6, 7, 8, 9]);
 }
 
 function escape(s: string): string {

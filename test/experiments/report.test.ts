@@ -1,5 +1,5 @@
 // The suite's figure (src/experiments/report.ts): one colour per method across panels, a legend wide enough for
-// its labels, and a log axis that spreads values within a factor of a few over 1-2-5 ticks.
+// its labels, and a log axis that spreads values within a factor of a few over 1-2-5 (or 1-9) ticks.
 import { describe, expect, it } from 'vitest';
 import { logAxis, svgFigure } from '../../src/experiments/report.ts';
 import type { Curve } from '../../src/experiments/suite.ts';
@@ -41,7 +41,11 @@ describe('logAxis', () => {
     expect(ticks.at(-1)!.at).toBeGreaterThanOrEqual(Math.log10(0.13));
   });
 
-  it('keeps to decades over a wide range, and widens a single value to two ticks', () => {
+  it('ticks every integer multiple within a factor of two', () => {
+    expect(logAxis(Math.log10(0.061), Math.log10(0.095)).map((t) => t.text)).toEqual(['6e-2', '7e-2', '8e-2', '9e-2', '1e-1']);
+  });
+
+  it('keeps to decades over a wide range, and widens a single value to a tick above', () => {
     expect(logAxis(-6, Math.log10(0.07)).map((t) => t.text)).toEqual(['1e-6', '1e-5', '1e-4', '1e-3', '1e-2', '1e-1']);
     expect(logAxis(-1, -1).map((t) => t.text)).toEqual(['1e-1', '2e-1']);
   });
