@@ -229,6 +229,10 @@ async function startRun(s: Settings): Promise<void> {
   generateStatus.textContent = '';
   generatePlot?.destroy();
   generatePlot = undefined;
+  // The loss, error, angle and throughput panels follow a student's training steps; a piecewise fit has none.
+  for (const panel of document.querySelectorAll<HTMLElement>('[data-run="student"]')) panel.hidden = s.model === 'piecewise';
+  const note = $('generate-note');
+  note.textContent = note.dataset[s.model] ?? '';
   if (s.model === 'piecewise') return fitPiecewise(s, input);
   const run = new Session(gpu.backend, gpu.timer, s, input, start, render);
   session = run;

@@ -158,6 +158,9 @@ describe('the browser page', () => {
     expect(await page.$eval('#status', (el) => el.textContent ?? '')).toMatch(/level 16 \/ 16, t = 0\.01, \d+ cells/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'piecewise-page.png'), fullPage: true });
+    // A piecewise fit has no training steps: the student's loss, error, angle and throughput panels are hidden.
+    expect(await page.$$eval('[data-run="student"]', (els) => els.map((e) => (e as HTMLElement).hidden))).toEqual([true, true, true, true]);
+    expect(await page.$eval('#generate-note', (el) => el.textContent ?? '')).toMatch(/the piecewise model's score .* no mixture to draw from directly/);
     await page.close();
     expect(result.model).toBe('piecewise');
     expect(result.levels.map((r) => r.level)).toEqual([...Array(levels).keys()]);
@@ -165,7 +168,7 @@ describe('the browser page', () => {
     const g = result.generate!;
     expect(g).toMatchObject({ n: 400, steps: 100, frames: 20, directEnergyDistance: null });
     // The null level against 2000 data rows is about 0.3 at this n (the student case above); noise stopped early gives D
-    // above 1, and so does a coarse ladder: 6 levels gave 0.77 here against 0.32 at the default 16 (float64, Node).
+    // above 1, and so does a coarse ladder: 6 levels gave 0.77 here against 0.32 at 16 (float64, Node).
     expect(g.energyDistance).toBeLessThan(0.6);
     console.log(`piecewise generate: D(generated, data) = ${g.energyDistance.toFixed(4)}`);
     // The page's model file is the Node estimator's on the Node engine, to float32 accuracy.
@@ -186,6 +189,7 @@ describe('the browser page', () => {
     const page = await open(WARM_URL);
     expect(await settled(page, ['done', 'error'])).toBe('done');
     const result = await page.evaluate(() => (window as unknown as PageWindow).ddpmGmm.result);
+    expect(await page.$$eval('[data-run="student"]', (els) => els.map((e) => (e as HTMLElement).hidden))).toEqual([false, false, false, false]);
     await page.close();
     const { k, d, n, separation, seed, steps } = WARM;
     // The library's defaults, not the page's own: t, the step size and the averaging tail come from the schedule.
