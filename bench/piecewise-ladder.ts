@@ -17,10 +17,10 @@
 //     and as a multiple of the student's
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
-import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
+import { PIECEWISE_MIXTURES, weightsFloor } from '../src/experiments/piecewise.ts';
 import { matrix, type Matrix } from '../src/matrix.ts';
 import { fitPiecewise, ladderTimes } from '../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
+import { generateGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
 import { levelWeights, type LevelInterpolation, type PiecewiseLevel, type PiecewiseModel } from '../src/piecewise/types.ts';
 import { defaultSteps } from '../src/sample-options.ts';
 import { energyDistance, modeWeights } from '../src/sampling/metrics.ts';
@@ -83,10 +83,8 @@ async function bands(N: number, seeds: readonly number[]): Promise<void> {
   const { data, labels } = generateGaussianMixture(mix, N, 31);
   const st = await fitSchedule(new CpuBackend(), data, 'annealed', { k: 3, seed: 1 });
   console.log(`(a) N = ${N}: truth ${JSON.stringify(measure(mix, () => scoreEvaluator(mix)))}; student ${JSON.stringify(measure(mix, () => scoreEvaluator(st.means)))}`);
-  const w = new Float64Array(3);
-  for (const l of labels) w[l] = w[l]! + 1 / N;
-  const oracle = gaussianMixture(w, mix.means, mix.covariances);
-  console.log(`  the true components with the training set's weights ${[...w].map((x) => x.toFixed(4)).join(' ')}: ${JSON.stringify(measure(mix, () => scoreEvaluator(oracle)))}`);
+  const oracle = weightsFloor(mix, labels);
+  console.log(`  the true components with the training set's weights ${[...oracle.weights].map((x) => x.toFixed(4)).join(' ')}: ${JSON.stringify(measure(mix, () => scoreEvaluator(oracle)))}`);
   const BANDS: [string, number, number][] = [['everywhere', 0, Infinity], ['t < 0.05', 0, 0.05], ['0.05 <= t < 0.3', 0.05, 0.3], ['0.3 <= t < 1.5', 0.3, 1.5], ['t >= 1.5', 1.5, Infinity]];
   for (const seed of seeds) {
     const pw = (await fitPiecewise(data, { cells: 12, seed })).model;
@@ -148,9 +146,8 @@ async function seeds(name: string, ns: readonly number[], dataSeeds: readonly nu
     for (const s of dataSeeds) {
       const { data, labels } = generateGaussianMixture(mix, N, s);
       const st = await fitSchedule(new CpuBackend(), data, 'annealed', { k: K, seed: 1 });
-      const w = new Float64Array(K);
-      for (const l of labels) w[l] = w[l]! + 1 / N;
-      const oracle = gaussianMixture(w, mix.means, mix.covariances);
+      const oracle = weightsFloor(mix, labels);
+      const w = oracle.weights;
       const models = new Map<string, PiecewiseModel>();
       for (const spec of configs) models.set(spec, spec === 'default' ? (await fitPiecewise(data, { cells: 4 * K, seed: 1 })).model : await fitConfig(data, spec, K, 1));
       const [Ds, Do] = [measure(mix, () => scoreEvaluator(st.means)).D, measure(mix, () => scoreEvaluator(oracle)).D];

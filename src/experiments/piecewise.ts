@@ -65,11 +65,11 @@ interface Method {
 
 const ORACLE = "truth's components, the training set's weights (reverse diffusion)";
 
-/** The fraction of each of the K labels. */
-function empiricalWeights(labels: Int32Array, K: number): Float64Array {
-  const w = new Float64Array(K);
+/** The weights' floor: the mixture's own components with the weights of a training set (the fraction of its labels). */
+export function weightsFloor(mixture: GaussianMixture, labels: Int32Array): GaussianMixture {
+  const w = new Float64Array(mixture.weights.length);
   for (const l of labels) w[l] = w[l]! + 1 / labels.length;
-  return w;
+  return gaussianMixture(w, mixture.means, mixture.covariances);
 }
 
 const piecewiseSampler = (n: number, seed: number): SamplerOptions => ({ method: 'reverse', integrator: 'exponential', horizon: LADDER.horizon, tMin: 0, steps: defaultSteps(n), grid: 'geometric', seed });
@@ -132,7 +132,7 @@ export const piecewiseExperiment: Experiment = async (backend, o, log) => {
       const setting = `${c.name} N=${N} n=${n}`;
       last = [];
       // What learning the weights costs at this N: the true components with the training set's own weights.
-      const oracle = gaussianMixture(empiricalWeights(labels, K), c.mixture.means, c.mixture.covariances);
+      const oracle = weightsFloor(c.mixture, labels);
       const oracleD: number[] = [];
       for (let r = 0; r < reps; r++) oracleD.push(await backend.energyDistance(sampleReference(oracle, n, piecewiseSampler(n, 40 + r)), heldOut[r]!));
       rows.push({ experiment: 'piecewise', setting, method: ORACLE, value: mean(oracleD), valueName: 'distance', steps: defaultSteps(n), seconds: NaN, note: `weights ${[...oracle.weights].map((w) => w.toFixed(4)).join(' / ')}` });
