@@ -18,7 +18,7 @@ import { GpuTimer } from '../host/gpu-timer.ts';
 import { nodeGpuEntry } from '../host/node-gpu.ts';
 import { WGSL_SOURCES } from '../host/shader-sources.ts';
 import { benchmarkPoint, type BenchFigures, type BenchSpec } from '../src/page/bench-run.ts';
-import { startHeadlessPage, type HeadlessPage } from './headless-page.ts';
+import { startHeadlessPage, type HeadlessPage } from '../scripts/headless-page.ts';
 import type { TfjsFigures } from './tfjs/tfjs-page.ts';
 
 const { values } = parseArgs({

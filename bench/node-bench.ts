@@ -9,7 +9,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { measureFmaCeiling } from '../host/fma-peak.ts';
+import { measureFmaCeiling } from './fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
 import { pytorchStep } from './pytorch.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';

@@ -8,13 +8,13 @@
 //   node bin/run-ts.js bench/piecewise-bench.ts [-- --n 262144 --d 64 --j 16 --degree 1 --repeats 3 --cpu-rows 4096]
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { measureFmaCeiling } from '../host/fma-peak.ts';
+import { measureFmaCeiling } from './fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
 import { cellMomentsOnGpu, type MomentTimings } from '../host/piecewise-moments.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/matrix.ts';
 import { cellMoments, type MomentOptions } from '../src/piecewise/moments.ts';
-import { featureCount } from '../src/piecewise/types.ts';
+import { featureCount } from '../src/piecewise/model.ts';
 
 const { values } = parseArgs({
   options: {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { createGpuBackend } from '../host/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { DdpmGmm } from '../src/estimator.ts';
-import { generateMixture } from '../src/generate.ts';
+import { generateMixture } from '../src/mixtures.ts';
 import { PiecewiseScoreModel } from '../src/piecewise-estimator.ts';
 import type { Backend } from '../src/types.ts';
 

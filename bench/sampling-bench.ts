@@ -7,17 +7,17 @@
 //    the two measured alternately in each repeat;
 //  - the energy distance's pairs per second on --ed-rows rows per set (median over repeats), with
 //    3d + 1 flops per pair (a subtraction and a multiply-add per coordinate, the square root counted as one)
-//    against the adapter's FMA ceiling (host/fma-peak.ts), measured just before it.
+//    against the adapter's FMA ceiling (bench/fma-peak.ts), measured just before it.
 // Writes bench/results/sampling-latest.json.
 //
 //   node bin/run-ts.js bench/sampling-bench.ts [--n 1048576 --d 64 --k 16 --steps 16 --gd-steps 6 --ed-rows 8192 --repeats 3]
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { measureFmaCeiling } from '../host/fma-peak.ts';
+import { measureFmaCeiling } from './fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
-import type { SamplerOptions } from '../src/sampling/types.ts';
+import type { SamplerOptions } from '../src/sampling/options.ts';
 import { matrix } from '../src/types.ts';
 
 const { values } = parseArgs({

@@ -13,7 +13,7 @@ import { fitSchedule } from '../src/algorithms/index.ts';
 import { warmStart } from '../src/algorithms/seeding.ts';
 import { openBackend, requireBackendChoice } from '../src/backend-choice.ts';
 import { EXPERIMENTS } from '../src/experiments/suite.ts';
-import { generateMixture } from '../src/generate.ts';
+import { generateMixture } from '../src/mixtures.ts';
 import type { Backend } from '../src/types.ts';
 import '../src/node.ts';
 

@@ -4,7 +4,7 @@
 import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
 import { DeviceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
+import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
 import type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
 import { DatasetRegistry, isDataset } from '../src/dataset.ts';
 import { matrix } from '../src/types.ts';
@@ -27,7 +27,7 @@ import { divergence, firstNonFinite } from './gd-history.ts';
 import { sampleOnGpu, type SamplerContext } from './sampler.ts';
 import { cellMomentsOnGpu } from './piecewise-moments.ts';
 import { samplePiecewiseOnGpu } from './piecewise-sampler.ts';
-import type { CellMoments, MomentOptions, PiecewiseModel } from '../src/piecewise/types.ts';
+import type { CellMoments, MomentOptions, PiecewiseModel } from '../src/piecewise/model.ts';
 import { isPiecewise } from '../src/sampling/score-source.ts';
 import { encodeEmSteps, encodeGdStep, type StepContext } from './step-encoding.ts';
 
@@ -66,7 +66,7 @@ export interface GpuBackendInit {
 
 /**
  * The engine's parts, for the test probes (test/gpu/probes.ts) and the benchmark's peak kernel
- * (host/fma-peak.ts). Internal: not part of the Backend API, and free to change with the engine.
+ * (bench/fma-peak.ts). Internal: not part of the Backend API, and free to change with the engine.
  */
 export interface EngineInternals {
   readonly device: GPUDevice;

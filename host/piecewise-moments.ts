@@ -8,7 +8,7 @@ import { DeviceError } from '../src/errors.ts';
 import { seedKey } from '../src/math/philox.ts';
 import type { Matrix } from '../src/matrix.ts';
 import { type CellMoments, checkMomentRequest, type MomentOptions } from '../src/piecewise/moments.ts';
-import { featureCount } from '../src/piecewise/types.ts';
+import { featureCount } from '../src/piecewise/model.ts';
 import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
 import { foldWorkgroups } from './dispatch.ts';
 import { chunkRows } from './kernel-plan.ts';

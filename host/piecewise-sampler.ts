@@ -5,9 +5,9 @@
 // the host). Langevin steps have t = 0, below the ladder, so they read the smallest level's score, as the CPU does.
 import { DeviceError, InputError } from '../src/errors.ts';
 import { type SamplerStep } from '../src/sampling/grid.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
+import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
 import { matrix, type Matrix } from '../src/matrix.ts';
-import { featureCount, levelWeights, type PiecewiseModel } from '../src/piecewise/types.ts';
+import { featureCount, levelWeights, type PiecewiseModel } from '../src/piecewise/model.ts';
 import { checkPiecewiseModel } from '../src/piecewise/validate.ts';
 import { checkSampleRequest } from '../src/validate.ts';
 import { createBuffer, STORAGE_RW } from './buffers.ts';

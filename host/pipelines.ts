@@ -30,7 +30,7 @@ export class PipelineCache {
     if (cached) return cached as CompiledProgram<B>;
     const note = program.compileNote?.(params);
     if (note !== undefined) this.log(note);
-    const sections = specialiseFiles(program.files, this.sources, spec);
+    const sections = specialiseFiles(program.files, program.sources ? { ...this.sources, ...program.sources } : this.sources, spec);
     checkBindings(program, spec.flags, sections);
     const module = this.device.createShaderModule({ code: moduleCode(sections, spec, program.structs), label: key });
     this.compilations.push(module.getCompilationInfo().then((info) => {

@@ -5,7 +5,7 @@
 import { DivergenceError } from '../src/errors.ts';
 import { seedKey } from '../src/math/philox.ts';
 import { type SamplerStep, stepsToRun } from '../src/sampling/grid.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/types.ts';
+import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
 import { matrix, type Matrix } from '../src/types.ts';
 import { checkSampleRequest } from '../src/validate.ts';
 import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
@@ -188,7 +188,7 @@ function stepTable(steps: readonly SamplerStep[], first: number, count: number):
   return out;
 }
 
-/** The first step the kernel found non-finite, with the CPU sampler's advice (src/sampling/reference.ts). */
+/** The first step the kernel found non-finite, with the CPU sampler's advice (src/sampling/cpu-sampler.ts). */
 function divergence(k: number, options: SamplerOptions, step: SamplerStep): DivergenceError {
   const fix =
     options.method === 'langevin'

@@ -18,10 +18,10 @@ import {
 import { seededUniform } from './algorithms/seeding.ts';
 import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
-import { philoxNormals } from './generate.ts';
+import { philoxNormals } from './mixtures.ts';
 import { STREAMS } from './math/streams.ts';
 import { METHODS, type Method } from './methods.ts';
-import { centreError } from './metrics.ts';
+import { centreError } from './centre-error.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Backend, type Matrix } from './types.ts';

@@ -9,14 +9,14 @@ import { DdpmGmm, type DdpmGmmOptions } from './estimator.ts';
 import { createPiecewiseModelFile, readModelFile, type PiecewiseModelFile } from './model-file.ts';
 import { fitPiecewise, LADDER_DEFAULTS, type PiecewiseFitOptions, type PiecewiseLevelReport } from './piecewise/fit.ts';
 import { piecewiseScore } from './piecewise/score.ts';
-import type { PiecewiseModel } from './piecewise/types.ts';
+import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkCount, checkDegree, checkLadder } from './piecewise/validate.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import type { Backend, Matrix } from './types.ts';
 import { requireFinite, requireSeed } from './validate.ts';
 
 export type { PiecewiseLevelReport } from './piecewise/fit.ts';
-export type { LevelInterpolation, PiecewiseDegree, PiecewiseLevel, PiecewiseModel } from './piecewise/types.ts';
+export type { LevelInterpolation, PiecewiseDegree, PiecewiseLevel, PiecewiseModel } from './piecewise/model.ts';
 
 /**
  * The fit's settings and defaults (docs/math.md section 13; measured in docs/experiments.md, 'The piecewise

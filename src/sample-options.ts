@@ -2,9 +2,9 @@
 // the measurements behind the defaults are in docs/experiments.md, 'Sampling').
 import { InputError } from './errors.ts';
 import { matrix, type Matrix } from './matrix.ts';
-import type { PiecewiseModel } from './piecewise/types.ts';
+import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/validate.ts';
-import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/types.ts';
+import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/options.ts';
 import { checkSampleRequest, requireSeed } from './validate.ts';
 
 /** 'direct' draws from the mixture itself; the others run a sampler on its score (docs/math.md section 11). */

@@ -3,9 +3,9 @@
 // algorithms do not know where they run").
 
 import type { Matrix } from './matrix.ts';
-import type { CellMoments, MomentOptions, PiecewiseModel } from './piecewise/types.ts';
+import type { CellMoments, MomentOptions, PiecewiseModel } from './piecewise/model.ts';
 import type { Estimate } from './sampling/estimate.ts';
-import type { SampleProgress, SamplerOptions } from './sampling/types.ts';
+import type { SampleProgress, SamplerOptions } from './sampling/options.ts';
 
 export { matrix, toRows, type Matrix } from './matrix.ts';
 

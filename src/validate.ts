@@ -2,7 +2,7 @@
 // validated with messages that name the fix). Each throws an InputError whose one-line message says what is wrong and
 // what to do. Rows and columns in messages are 1-based, and say so.
 import { InputError } from './errors.ts';
-import type { SamplerOptions } from './sampling/types.ts';
+import type { SamplerOptions } from './sampling/options.ts';
 import { matrix, type GdOptions, type Matrix } from './types.ts';
 
 /** Every entry finite; names the first bad entry by 1-based row and column. */

@@ -3,7 +3,7 @@
 // N d per iteration, no covariance stored).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { centred, norm, radiusEstimate, sampleMean, symmetricMeans } from './host-math.ts';
+import { centred, norm, radiusEstimate, sampleMean, symmetricMeans } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { randomDirection } from './seeding.ts';
 

@@ -9,7 +9,7 @@
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../math/philox.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
-import { cosine, dot } from './host-math.ts';
+import { cosine, dot } from './matrix-math.ts';
 
 /**
  * m* m*^T m at scaled m, with m* = a_t mu*; without the truth, m* m*^T is replaced by its data estimate

@@ -6,7 +6,7 @@ import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOpti
 
 export * from './baselines.ts';
 export * from './connections.ts';
-export * from './host-math.ts';
+export * from './matrix-math.ts';
 export * from './loop.ts';
 export * from './schedules.ts';
 export * from './seeding.ts';

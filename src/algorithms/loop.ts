@@ -5,10 +5,10 @@
 // is a pure function of the global step (docs/math.md section 7) and chunks are aligned to the step count, so
 // a run resumed from a checkpoint makes exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
-import { centreError } from '../metrics.ts';
+import { centreError } from '../centre-error.ts';
 import { matrix, type Backend, type Dataset, type Matrix } from '../types.ts';
 import { gradientEmCosine, powerIterationCosines } from './connections.ts';
-import { averageLogLikelihood, cosine, maxRowChange, row, symmetricMeans } from './host-math.ts';
+import { averageLogLikelihood, cosine, maxRowChange, row, symmetricMeans } from './matrix-math.ts';
 import { directionGap, stopMet, type StopRule } from './stop-rules.ts';
 
 export { directionGap, SPECTRAL_PROGRESS, spectralStop, type StopRule } from './stop-rules.ts';

@@ -6,7 +6,7 @@ import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { powerIteration } from './baselines.ts';
-import { centred, radiusEstimate, sampleMean } from './host-math.ts';
+import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 

@@ -1,7 +1,7 @@
 // The one home of seeded sampling: every seeded start (data rows, the warm start, k-means++, the random
 // direction of Theorem 7) draws from Philox (docs/math.md section 7) on its stream from math/streams.ts, so no
 // start correlates with the data or the training noise. Same seed, same start, on every backend.
-import { philoxNormals } from '../generate.ts';
+import { philoxNormals } from '../mixtures.ts';
 import { noiseBlock } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';

@@ -1,7 +1,7 @@
 // The stopping rules of the loop's stages (loop.ts): when a stage ends before its step limit, decided at each
 // chunk's end from the centres before and after it (docs/experiments.md, 'Stopping rules and averaging').
 import type { Matrix } from '../types.ts';
-import { cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row } from './host-math.ts';
+import { cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row } from './matrix-math.ts';
 
 /** When a stage ends before its step limit. */
 export type StopRule =

@@ -2,8 +2,8 @@
 // mixture, the paper's warm start (Theorem 16), Algorithm 1 as `fit --schedule single` runs it, and the
 // centre error against the truth.
 import { DivergenceError } from '../errors.ts';
-import { generateMixture } from '../generate.ts';
-import { centreError, minPairwiseDistance } from '../metrics.ts';
+import { generateMixture } from '../mixtures.ts';
+import { centreError, minPairwiseDistance } from '../centre-error.ts';
 import { toRows, type GdResult } from '../types.ts';
 import { requireLearningRate, requireNoiseScale, requireSteps } from '../validate.ts';
 import { warmStart } from '../algorithms/seeding.ts';

@@ -1,7 +1,7 @@
 // ddpm-gmm generate: a seeded balanced mixture and its true centres, both written atomically.
 import { resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { generateMixture } from '../generate.ts';
+import { generateMixture } from '../mixtures.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { fmt, printJson, printLines } from './output.ts';

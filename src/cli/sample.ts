@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { resolveSampleOptions, SAMPLE_METHODS, type SampleMethod, type SampleOptions, type SamplePlan } from '../sample-options.ts';
-import type { Integrator, TimeGrid } from '../sampling/types.ts';
+import type { Integrator, TimeGrid } from '../sampling/options.ts';
 import type { Matrix } from '../types.ts';
 import { requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFlag, type FlagSpec, type FlagValues } from './args.ts';

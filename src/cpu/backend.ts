@@ -21,10 +21,10 @@ import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { emStep, gradientEmStep } from './reference.ts';
 import type { Estimate } from '../sampling/estimate.ts';
 import { energyDistance, modeWeights, scoreError } from '../sampling/metrics.ts';
-import { sampleReference } from '../sampling/reference.ts';
+import { sampleReference } from '../sampling/cpu-sampler.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from '../piecewise/moments.ts';
-import type { PiecewiseModel } from '../piecewise/types.ts';
-import type { SampleProgress, SamplerOptions } from '../sampling/types.ts';
+import type { PiecewiseModel } from '../piecewise/model.ts';
+import type { SampleProgress, SamplerOptions } from '../sampling/options.ts';
 import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */

@@ -6,16 +6,16 @@
 // weights and anisotropic, different covariances.
 import { fitSchedule } from '../algorithms/index.ts';
 import { DivergenceError } from '../errors.ts';
-import { trueCentres } from '../generate.ts';
+import { trueCentres } from '../mixtures.ts';
 import { matrix, type Matrix } from '../matrix.ts';
-import { fitEmFull } from '../piecewise/em-full.ts';
+import { fitEmFull } from '../full-covariance/em.ts';
 import { fitPiecewise, LADDER_DEFAULTS } from '../piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, sphericalMixture, type GaussianMixture } from '../piecewise/gmm.ts';
-import type { CellAssignment, PiecewiseDegree, PiecewiseModel } from '../piecewise/types.ts';
+import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, sphericalMixture, type GaussianMixture } from '../full-covariance/mixture.ts';
+import type { CellAssignment, PiecewiseDegree, PiecewiseModel } from '../piecewise/model.ts';
 import { defaultSteps, resolveSampleOptions } from '../sample-options.ts';
 import { scoreError } from '../sampling/metrics.ts';
-import { sampleReference } from '../sampling/reference.ts';
-import type { SamplerOptions } from '../sampling/types.ts';
+import { sampleReference } from '../sampling/cpu-sampler.ts';
+import type { SamplerOptions } from '../sampling/options.ts';
 import { capped, timed, type Curve, type Experiment, type Row } from './common.ts';
 import { mean, num } from './sampling-support.ts';
 

@@ -2,7 +2,7 @@
 // interval, and the energy distance of a sampler to direct samples against the direct-vs-direct level
 // (docs/experiments.md, 'Sampling').
 import { mixtureSamples } from '../estimator.ts';
-import type { SamplerOptions } from '../sampling/types.ts';
+import type { SamplerOptions } from '../sampling/options.ts';
 import type { Backend, Matrix } from '../types.ts';
 
 import { timed } from './common.ts';

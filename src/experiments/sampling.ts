@@ -5,10 +5,10 @@
 // the seed counts so that all four together take well under a minute on a software adapter.
 import { fitEm, fitSchedule, kmeansPlusPlus, warmStart, type ScheduleName } from '../algorithms/index.ts';
 import { mixtureSamples } from '../estimator.ts';
-import { generateMixture, trueCentres } from '../generate.ts';
-import { centreError } from '../metrics.ts';
+import { generateMixture, trueCentres } from '../mixtures.ts';
+import { centreError } from '../centre-error.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../sample-options.ts';
-import type { Integrator, SamplerOptions } from '../sampling/types.ts';
+import type { Integrator, SamplerOptions } from '../sampling/options.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { capped, timed, type Curve, type Experiment, type Row } from './common.ts';
 import { fitLine, interval, mean, measure, nullLevel, num, REFERENCE, NULL_OFFSET, sd, type Measured, type NullLevel } from './sampling-support.ts';

@@ -17,8 +17,8 @@ import {
   type LoopResult,
 } from '../algorithms/index.ts';
 import { DivergenceError } from '../errors.ts';
-import { generateMixture } from '../generate.ts';
-import { centreError } from '../metrics.ts';
+import { generateMixture } from '../mixtures.ts';
+import { centreError } from '../centre-error.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { capped, timed, type Curve, type Experiment, type ExperimentResult, type Row, type SuiteOptions } from './common.ts';
 import { PIECEWISE_EXPERIMENTS } from './piecewise.ts';

@@ -4,7 +4,7 @@
 // `warmup`, wall time always and GPU time from timestamp queries when the device has them.
 import type { GpuTimer } from '../../host/gpu-timer.ts';
 import type { GpuBackend } from '../../host/engine.ts';
-import { measureFmaCeiling } from '../../host/fma-peak.ts';
+import { measureFmaCeiling } from '../../bench/fma-peak.ts';
 import { noiseMatrix } from '../math/philox.ts';
 import { matrix } from '../types.ts';
 

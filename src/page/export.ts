@@ -1,7 +1,7 @@
 // The result of a run as JSON: what "Export JSON" downloads and what the headless
 // contract publishes on window.ddpmGmm.result (docs/browser.md).
 import { toRows } from '../types.ts';
-import type { GenerateResult } from './generate.ts';
+import type { GenerateResult } from './particles.ts';
 import type { Session } from './session.ts';
 import type { Settings } from './settings.ts';
 
@@ -40,7 +40,7 @@ export interface RunResult {
     /** The longest main-thread task while training (Long Tasks API; 0 when none took over 50 ms). */
     readonly longestTaskMs: number;
   };
-  /** The Generate panel's last run with these centres (src/page/generate.ts); absent before one. */
+  /** The Generate panel's last run with these centres (src/page/particles.ts); absent before one. */
   readonly generate?: GenerateResult;
 }
 

@@ -4,9 +4,9 @@
 import uPlot from 'uplot';
 import type { PiecewiseModelFile } from '../model-file.ts';
 import { PiecewiseScoreModel, type PiecewiseLevelReport, type PiecewiseModel } from '../piecewise-estimator.ts';
-import { nearestCell } from '../piecewise/types.ts';
+import { nearestCell } from '../piecewise/model.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
-import type { GenerateResult } from './generate.ts';
+import type { GenerateResult } from './particles.ts';
 import { type Projection, projectRows } from './pca.ts';
 import { dots } from './plots.ts';
 import type { PageData } from './problem.ts';

@@ -2,7 +2,7 @@
 // parsed from their bytes with the same .npy and CSV readers as the CLI, so a bad file
 // gets the same message. The run's start and plan are in start.ts.
 import { InputError } from '../errors.ts';
-import { generateMixture } from '../generate.ts';
+import { generateMixture } from '../mixtures.ts';
 import { decodeMatrix, type DecodedMatrix } from '../io/matrix-bytes.ts';
 import type { Matrix } from '../types.ts';
 import { requireFinite } from '../validate.ts';

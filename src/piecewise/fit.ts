@@ -12,7 +12,7 @@ import { requireFinite, requireSeed } from '../validate.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from './moments.ts';
 import { addJointMoments, chooseJointRidge, jointLoss, softMoments, solveJoint } from './soft.ts';
 import { addMoments, cellGaussianPrior, chooseRidge, gramIsRegular, momentLoss, pooledPrior, solveCells, type Prior } from './solve.ts';
-import { featureCount, nearestCell, type CellAssignment, type LevelInterpolation, type PiecewiseDegree, type PiecewiseLevel, type PiecewiseModel } from './types.ts';
+import { featureCount, nearestCell, type CellAssignment, type LevelInterpolation, type PiecewiseDegree, type PiecewiseLevel, type PiecewiseModel } from './model.ts';
 import { checkCount, checkDegree, checkLadder } from './validate.ts';
 
 /** The per-cell moments of one level: cellMoments, or a GPU reduction with the same contract. */

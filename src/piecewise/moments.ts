@@ -3,12 +3,12 @@
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import type { Matrix } from '../matrix.ts';
-import { type CellMoments, featureCount, featuresInto, type MomentOptions, nearestCell } from './types.ts';
+import { type CellMoments, featureCount, featuresInto, type MomentOptions, nearestCell } from './model.ts';
 import { checkDegree } from './validate.ts';
 import { InputError } from '../errors.ts';
 import { requireFinite, requireNoiseScale, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 
-export type { CellMoments, MomentOptions } from './types.ts';
+export type { CellMoments, MomentOptions } from './model.ts';
 
 export function cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): CellMoments {
   checkMomentRequest(data, cells, options);

@@ -7,7 +7,7 @@ import type { Matrix } from '../matrix.ts';
 import { choleskyInto, choleskySolveInPlace } from './linalg.ts';
 import type { MomentOptions } from './moments.ts';
 import { PRIOR_CANDIDATES, RIDGE_CANDIDATES } from './solve.ts';
-import { featureCount, featuresInto } from './types.ts';
+import { featureCount, featuresInto } from './model.ts';
 
 /** Gates below this fraction of the largest are dropped (and the rest renormalised): ln(1e-6) in the logits. */
 export const SOFT_CUTOFF = 1e-6;

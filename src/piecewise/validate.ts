@@ -1,7 +1,7 @@
 // Up-front checks of the piecewise score model and its fit (docs/math.md section 13), in the words of
 // src/validate.ts: each throws a one-line InputError that says what is wrong and what to do.
 import { InputError } from '../errors.ts';
-import { featureCount, type PiecewiseModel } from './types.ts';
+import { featureCount, type PiecewiseModel } from './model.ts';
 
 /** 1 (affine) or 2 (with diagonal quadratic terms). */
 export function checkDegree(degree: unknown): asserts degree is 1 | 2 {

@@ -4,7 +4,7 @@
 import { InputError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
-import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../piecewise/gmm.ts';
+import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../full-covariance/mixture.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';

@@ -3,9 +3,9 @@
 // mixture with full covariances. One evaluator per concurrent time (Heun holds two).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../matrix.ts';
-import { mixtureAtTime, mixtureScoreRowInto as mixtureScoreRow, type GaussianMixture, type MixtureAtTime } from '../piecewise/gmm.ts';
+import { mixtureAtTime, mixtureScoreRowInto as mixtureScoreRow, type GaussianMixture, type MixtureAtTime } from '../full-covariance/mixture.ts';
 import { piecewiseEvaluator } from '../piecewise/score.ts';
-import type { PiecewiseModel } from '../piecewise/types.ts';
+import type { PiecewiseModel } from '../piecewise/model.ts';
 import { checkPiecewiseModel } from '../piecewise/validate.ts';
 import { requireFinite } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';

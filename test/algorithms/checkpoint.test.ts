@@ -7,7 +7,7 @@ import { checkpointOf, fingerprintOf, stateFromCheckpoint } from '../../src/algo
 import { fitSchedule, type LoopState } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import type { Backend } from '../../src/types.ts';
 
 let gpu: Backend;

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { correctedPowerStep, fitSchedule, powerIterationStep } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { matrix } from '../../src/types.ts';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitSchedule } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import type { Backend } from '../../src/types.ts';
 
 describe('the loop onChunk hook', () => {

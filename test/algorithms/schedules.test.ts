@@ -20,8 +20,8 @@ import {
 import { warmStart } from '../../src/algorithms/seeding.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
-import { generateMixture } from '../../src/generate.ts';
-import { centreError } from '../../src/metrics.ts';
+import { generateMixture } from '../../src/mixtures.ts';
+import { centreError } from '../../src/centre-error.ts';
 import { matrix, type Backend } from '../../src/types.ts';
 
 let gpu: Backend;
@@ -182,7 +182,7 @@ describe('the spectral stage-1 rule and Polyak-Ruppert averaging (CPU reference)
     const s1 = r.history.filter((h) => h.stage === 'stage 1');
     // A stage-1 step's signal-to-noise ratio is about a_t1 |mu*|^2 sqrt(N / d) (README.md); with the earlier
     // c1 = 0.5 (a_t1 = 1/16 here) this run stopped at cos 0.32, with c1 = 0.25 (a_t1 = 1/4) at 0.96
-    // (bench/stage1-sweep.ts --d 256 --norm 2 --n-per-d 16 --min-n 4000 --data-seed 26).
+    // (research/stage1-sweep.ts --d 256 --norm 2 --n-per-d 16 --min-n 4000 --data-seed 26).
     expect(r.plan.settings['t1']).toBeCloseTo(0.25 * Math.log(256), 12);
     expect(s1[s1.length - 1]!.angle!).toBeGreaterThan(0.9);
   });

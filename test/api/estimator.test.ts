@@ -6,8 +6,8 @@ import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DdpmGmm, METHODS } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
 import type { Backend, Matrix } from '../../src/types.ts';
-import { generateMixture } from '../../src/generate.ts';
-import { centreError } from '../../src/metrics.ts';
+import { generateMixture } from '../../src/mixtures.ts';
+import { centreError } from '../../src/centre-error.ts';
 import { matrix } from '../../src/types.ts';
 
 const backend = new CpuBackend();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DdpmGmm, MODEL_FORMAT, MODEL_VERSION, type ModelFile } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { matrix } from '../../src/types.ts';
 import { VERSION } from '../../src/version.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DdpmGmm } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { loadModel, MODEL_VERSION, PIECEWISE_DEFAULTS, PiecewiseScoreModel, type PiecewiseModel } from '../../src/index.ts';
 import { fitPiecewise } from '../../src/piecewise/fit.ts';
 import { piecewiseScore } from '../../src/piecewise/score.ts';

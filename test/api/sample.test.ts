@@ -6,11 +6,11 @@ import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DdpmGmm, mixtureSamples } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
-import { trueCentres } from '../../src/generate.ts';
+import { trueCentres } from '../../src/mixtures.ts';
 import { createModelFile } from '../../src/model-file.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../../src/sample-options.ts';
 import { energyDistance } from '../../src/sampling/metrics.ts';
-import type { SampleProgress } from '../../src/sampling/types.ts';
+import type { SampleProgress } from '../../src/sampling/options.ts';
 import { matrix, type Backend, type Matrix } from '../../src/types.ts';
 
 /** A fitted-model file with the given centres, as fit --out writes it. */

@@ -12,7 +12,7 @@ import { describeError } from '../../src/cli/run.ts';
 import { DeviceError, DivergenceError, InputError } from '../../src/errors.ts';
 import { serializeNpy } from '../../src/io/npy.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
-import { centreError } from '../../src/metrics.ts';
+import { centreError } from '../../src/centre-error.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { readMatrixFile, writeMatrixFile } from '../../src/io/files.ts';
 

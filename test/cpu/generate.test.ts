@@ -1,8 +1,8 @@
-// The synthetic mixture generator (src/generate.ts, docs/math.md section 1).
+// The synthetic mixture generator (src/mixtures.ts, docs/math.md section 1).
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { generateMixture, trueCentres } from '../../src/generate.ts';
-import { minPairwiseDistance } from '../../src/metrics.ts';
+import { generateMixture, trueCentres } from '../../src/mixtures.ts';
+import { minPairwiseDistance } from '../../src/centre-error.ts';
 
 describe('generateMixture', () => {
   it('scales the true centres so the minimum pairwise distance is exactly the separation', () => {

@@ -8,7 +8,7 @@ import { fitSchedule } from '../../src/algorithms/index.ts';
 import { warmStart } from '../../src/algorithms/seeding.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { matrix, type Backend, type Dataset, type GdOptions, type Matrix } from '../../src/types.ts';
 import { caseById, makeProblem } from '../support/cases.ts';
 

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice } from '../../host/device.ts';
-import { measureFmaCeiling } from '../../host/fma-peak.ts';
+import { measureFmaCeiling } from '../../bench/fma-peak.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { shapeFor } from '../../host/layout.ts';
 import { LANE_PLANS } from '../../host/kernel-plan.ts';
@@ -262,7 +262,7 @@ describe('bindings by name, checked against the WGSL when a pipeline is built', 
     });
   });
 
-  it("the benchmark's FMA peak (host/fma-peak.ts) runs through the internal hook", async () => {
+  it("the benchmark's FMA peak (bench/fma-peak.ts) runs through the internal hook", async () => {
     expect(await measureFmaCeiling(backends[0]!, 1, 64, 16)).toBeGreaterThan(0);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { PiecewiseScoreModel } from '../../src/piecewise-estimator.ts';
 
 let gpu: GpuBackend;

@@ -16,11 +16,11 @@ import { DeviceError, DivergenceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix, type Matrix } from '../../src/matrix.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from '../../src/piecewise/moments.ts';
-import type { LevelInterpolation, PiecewiseDegree, PiecewiseModel } from '../../src/piecewise/types.ts';
-import { featureCount } from '../../src/piecewise/types.ts';
+import type { LevelInterpolation, PiecewiseDegree, PiecewiseModel } from '../../src/piecewise/model.ts';
+import { featureCount } from '../../src/piecewise/model.ts';
 import { stepsToRun } from '../../src/sampling/grid.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { SamplerOptions } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { SamplerOptions } from '../../src/sampling/options.ts';
 import { momentBounds } from '../support/piecewise-bounds.ts';
 import { pieceStep, startWithBound } from '../support/piecewise-sampling-bounds.ts';
 

@@ -8,6 +8,7 @@ import { requireTile, shapeConsts } from '../../host/layout.ts';
 import { PASS_IO, type PassIo, type PassSpec, type Program, slot, TILED_PASS_FILES } from '../../host/programs.ts';
 import type { ShapeResources } from '../../host/resources.ts';
 import { passParams } from '../../host/struct-layout.ts';
+import { WGSL_SOURCES as PROBE_SOURCES } from './shaders/sources.ts';
 import { InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { type DdpmOptions, matrix, type Matrix } from '../../src/types.ts';
@@ -15,6 +16,7 @@ import { type DdpmOptions, matrix, type Matrix } from '../../src/types.ts';
 const philoxProbe: Program<'philoxInput' | 'philoxOutput', void> = {
   entry: 'philoxProbe',
   files: ['philox.wgsl', 'probe_philox.wgsl'],
+  sources: PROBE_SOURCES,
   structs: [],
   bindings: { philoxInput: slot(0, 0), philoxOutput: slot(0, 1) },
   specialise: () => ({ consts: {}, flags: {} }),
@@ -25,6 +27,7 @@ function tileProbe(entry: 'noiseProbe' | 'responsibilitiesProbe'): Program<PassI
   return {
     entry,
     files: [...TILED_PASS_FILES, 'ddpm_pass.wgsl', 'probe_tile.wgsl'],
+    sources: PROBE_SOURCES,
     structs: [passParams.wgsl],
     bindings: { ...PASS_IO, probeOut: slot(0, 6) },
     specialise: (p) => ({ consts: shapeConsts(p.shape), flags: { EXPLICIT_NOISE: p.explicitNoise, SUBGROUPS: p.subgroups } }),

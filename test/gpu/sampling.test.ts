@@ -15,7 +15,7 @@ import { checkBindings } from '../../host/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
-import type { SampleProgress, SamplerOptions } from '../../src/sampling/types.ts';
+import type { SampleProgress, SamplerOptions } from '../../src/sampling/options.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { worstRatio } from '../support/cases.ts';
 import { energyBound, pairSumDepth, samplerBound } from '../support/sampling-bounds.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HeadlessPage, startHeadlessPage } from '../../bench/headless-page.ts';
+import { type HeadlessPage, startHeadlessPage } from '../../scripts/headless-page.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');

@@ -2,12 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { renderShaderModule } from '../../scripts/embed-shaders.mjs';
+import { renderShaderModule, SHADER_MODULES } from '../../scripts/embed-shaders.mjs';
 
 describe('embedded WGSL', () => {
-  it('the generated host/shader-sources.ts matches shaders/*.wgsl', () => {
-    const current = readFileSync(new URL('../../host/shader-sources.ts', import.meta.url), 'utf8');
-    expect(current).toBe(renderShaderModule());
+  it.each(SHADER_MODULES.map((m) => [m.target, m.dir] as const))('the generated %s matches %s*.wgsl', (target, dir) => {
+    const current = readFileSync(new URL(`../../${target}`, import.meta.url), 'utf8');
+    expect(current).toBe(renderShaderModule(dir));
+  });
+
+  it('ships no test probe or benchmark kernel', () => {
+    expect(Object.keys(WGSL_SOURCES).filter((n) => /^probe_|fma_peak/.test(n))).toEqual([]);
   });
 
   it('holds every kernel file the engine loads', () => {

@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { matrix, type Matrix } from '../../src/matrix.ts';
 import { fitPiecewise, heldOutSplit, type MomentsFunction } from '../../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture } from '../../src/piecewise/gmm.ts';
+import { gaussianMixture, generateGaussianMixture } from '../../src/full-covariance/mixture.ts';
 import { choleskyInto } from '../../src/piecewise/linalg.ts';
 import { cellMoments, type MomentOptions } from '../../src/piecewise/moments.ts';
 import { solveCells } from '../../src/piecewise/solve.ts';
-import type { PiecewiseLevel } from '../../src/piecewise/types.ts';
+import type { PiecewiseLevel } from '../../src/piecewise/model.ts';
 
 const MU = [1, -2];
 const SIGMA = [4, 1.2, 1.2, 0.5];

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { matrix } from '../../src/matrix.ts';
-import { fitEmFull } from '../../src/piecewise/em-full.ts';
-import { gaussianMixture, gaussianMixtureScore, generateGaussianMixture, mixtureLogDensities, sampleGaussianMixture, sphericalMixture } from '../../src/piecewise/gmm.ts';
+import { fitEmFull } from '../../src/full-covariance/em.ts';
+import { gaussianMixture, gaussianMixtureScore, generateGaussianMixture, mixtureLogDensities, sampleGaussianMixture, sphericalMixture } from '../../src/full-covariance/mixture.ts';
 import { mixtureScore } from '../../src/sampling/score.ts';
 
 const MIX = gaussianMixture([0.7, 0.3], matrix(2, 2, Float64Array.from([0, 0, 6, 2])), [2, 0.8, 0.8, 1, 0.5, -0.2, -0.2, 1.5]);

@@ -4,16 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { fitSchedule, warmStart } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { matrix } from '../../src/matrix.ts';
-import { fitEmFull } from '../../src/piecewise/em-full.ts';
+import { fitEmFull } from '../../src/full-covariance/em.ts';
 import { fitPiecewise } from '../../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture, sphericalMixture } from '../../src/piecewise/gmm.ts';
+import { gaussianMixture, generateGaussianMixture, sphericalMixture } from '../../src/full-covariance/mixture.ts';
 import { piecewiseScore } from '../../src/piecewise/score.ts';
-import type { PiecewiseModel } from '../../src/piecewise/types.ts';
+import type { PiecewiseModel } from '../../src/piecewise/model.ts';
 import { scoreError } from '../../src/sampling/metrics.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { SamplerOptions } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { SamplerOptions } from '../../src/sampling/options.ts';
 
 const REVERSE: SamplerOptions = { method: 'reverse', integrator: 'exponential', horizon: 4, tMin: 0, steps: 40, grid: 'geometric', seed: 5 };
 

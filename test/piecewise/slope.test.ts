@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { matrix } from '../../src/matrix.ts';
 import { fitPiecewise, type PiecewiseFitOptions } from '../../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture } from '../../src/piecewise/gmm.ts';
+import { gaussianMixture, generateGaussianMixture } from '../../src/full-covariance/mixture.ts';
 
 const S2 = 0.5;
 const MU = [1, -2];

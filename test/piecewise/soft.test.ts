@@ -2,16 +2,16 @@
 // path, one cell equal to the hard fit, and on a separated isotropic mixture with J = K the exact model class,
 // whose score error falls with N where the hard cells' does not.
 import { describe, expect, it } from 'vitest';
-import { generateMixture } from '../../src/generate.ts';
+import { generateMixture } from '../../src/mixtures.ts';
 import { matrix } from '../../src/matrix.ts';
 import { fitPiecewise } from '../../src/piecewise/fit.ts';
-import { gaussianMixture, generateGaussianMixture } from '../../src/piecewise/gmm.ts';
+import { gaussianMixture, generateGaussianMixture } from '../../src/full-covariance/mixture.ts';
 import { piecewiseScore } from '../../src/piecewise/score.ts';
 import { SOFT_CUTOFF } from '../../src/piecewise/soft.ts';
-import type { PiecewiseModel } from '../../src/piecewise/types.ts';
+import type { PiecewiseModel } from '../../src/piecewise/model.ts';
 import { scoreError } from '../../src/sampling/metrics.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { SamplerOptions } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { SamplerOptions } from '../../src/sampling/options.ts';
 
 /** d = 1, cells at -1 and 2, experts s = 3 u + 1 and s = -u (u = x - c), gate width tau. */
 function twoCells(tau: number): PiecewiseModel {

@@ -5,7 +5,7 @@ import { InputError } from '../../src/errors.ts';
 import { matrix } from '../../src/matrix.ts';
 import { fitPiecewise, ladderTimes, type PiecewiseFitOptions } from '../../src/piecewise/fit.ts';
 import { piecewiseScore } from '../../src/piecewise/score.ts';
-import { levelWeights, type PiecewiseLevel, type PiecewiseModel } from '../../src/piecewise/types.ts';
+import { levelWeights, type PiecewiseLevel, type PiecewiseModel } from '../../src/piecewise/model.ts';
 
 const DATA = matrix(50, 2, Float64Array.from({ length: 100 }, (_, i) => Math.sin(i * 1.7) * 3));
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import { columnMoments, fromRows } from './support.ts';
 
 const EPS = Number.EPSILON;

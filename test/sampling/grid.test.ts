@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { packSteps, samplerSteps, STEP_FIELDS, STEP_STRIDE, timeGrid } from '../../src/sampling/grid.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import { mixtureScore } from '../../src/sampling/score.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { fromRows } from './support.ts';

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { energyDistance, modeWeights } from '../../src/sampling/metrics.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { DiffusionSampler } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { DiffusionSampler } from '../../src/sampling/options.ts';
 import type { Matrix } from '../../src/types.ts';
 import { directSamples, fromRows, meanAndError } from './support.ts';
 

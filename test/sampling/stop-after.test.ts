@@ -1,9 +1,9 @@
-// DiffusionSampler.stopAfter (src/sampling/types.ts): a run of its first j steps is the prefix of the full
+// DiffusionSampler.stopAfter (src/sampling/options.ts): a run of its first j steps is the prefix of the full
 // run, since the grid depends only on (T, tMin, S, grid) and step k draws Philox counter k + 1.
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { DiffusionSampler, SampleProgress, SamplerOptions } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { DiffusionSampler, SampleProgress, SamplerOptions } from '../../src/sampling/options.ts';
 import { fromRows } from './support.ts';
 
 const CENTRES = fromRows([[2, 0], [-1, 1.5], [0.5, -2]]);

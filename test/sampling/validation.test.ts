@@ -5,8 +5,8 @@ import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { timeGrid } from '../../src/sampling/grid.ts';
 import { energyDistance, modeWeights, scoreError } from '../../src/sampling/metrics.ts';
-import { sampleReference } from '../../src/sampling/reference.ts';
-import type { SampleProgress, SamplerOptions } from '../../src/sampling/types.ts';
+import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
+import type { SampleProgress, SamplerOptions } from '../../src/sampling/options.ts';
 import { matrix } from '../../src/types.ts';
 import { fromRows } from './support.ts';
 

@@ -18,7 +18,7 @@ import { noiseRowInto, philoxInto, seedKey, uniformFromWord } from '../../src/ma
 import { STREAMS } from '../../src/math/streams.ts';
 import type { Matrix } from '../../src/matrix.ts';
 import type { MomentOptions } from '../../src/piecewise/moments.ts';
-import { featureCount, nearestCell } from '../../src/piecewise/types.ts';
+import { featureCount, nearestCell } from '../../src/piecewise/model.ts';
 import { normalBound, U } from './cases.ts';
 
 export interface MomentBounds {

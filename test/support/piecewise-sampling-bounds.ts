@@ -16,7 +16,7 @@
 import { noiseRowInto, seedKey } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import type { SamplerStep } from '../../src/sampling/grid.ts';
-import { featureCount, featuresInto, levelWeights, nearestCell, type PiecewiseModel } from '../../src/piecewise/types.ts';
+import { featureCount, featuresInto, levelWeights, nearestCell, type PiecewiseModel } from '../../src/piecewise/model.ts';
 import { U } from './cases.ts';
 import { normalsWithBounds } from './piecewise-bounds.ts';
 

@@ -9,7 +9,7 @@ import { PAIR_WG } from '../../host/programs.ts';
 import { normalsFromWords, philoxInto, seedKey, uniformFromWord } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { type SamplerStep, stepsToRun } from '../../src/sampling/grid.ts';
-import type { SamplerOptions } from '../../src/sampling/types.ts';
+import type { SamplerOptions } from '../../src/sampling/options.ts';
 import type { Matrix } from '../../src/types.ts';
 import { normalBound, U } from './cases.ts';
 

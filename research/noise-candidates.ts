@@ -1,10 +1,10 @@
-// The noise generators and Gaussian transforms of shaders/noise-candidates/, side by side in one process
+// The noise generators and Gaussian transforms of research/shaders/noise-candidates/, side by side in one process
 // (docs/performance.md, 'The noise generator'). Each candidate replaces shaders/philox.wgsl in its own
 // GpuBackend; the standard problem's evaluation (K = 16, d = 64) on a subsample is timed with seeded noise
 // for every candidate and once with an explicit noise matrix, interleaved, `--repeats` rounds after a
 // warm-up. A candidate's share of the step is 1 - explicit / seeded (medians), as in bench/node-bench.ts.
 //
-//   node bin/run-ts.js bench/noise-candidates.ts [--rows 65536 --d 64 --k 16 --repeats 7 --only 'engine|Threefry']
+//   node bin/run-ts.js research/noise-candidates.ts [--rows 65536 --d 64 --k 16 --repeats 7 --only 'engine|Threefry']
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { acquireDevice } from '../host/device.ts';
@@ -26,9 +26,9 @@ const { values } = parseArgs({
 const rows = Number(values.rows), d = Number(values.d), K = Number(values.k), repeats = Number(values.repeats);
 const noiseScale = 0.5;
 
-const candidateFile = (name: string): string => readFileSync(new URL(`../shaders/noise-candidates/${name}`, import.meta.url), 'utf8');
+const candidateFile = (name: string): string => readFileSync(new URL(`./shaders/noise-candidates/${name}`, import.meta.url), 'utf8');
 
-/** A candidate: a header of constants, a generator and a transform from shaders/noise-candidates/; null = shaders/philox.wgsl. */
+/** A candidate: a header of constants, a generator and a transform from research/shaders/noise-candidates/; null = shaders/philox.wgsl. */
 const CANDIDATES: { name: string; files: string[] | null; header?: string }[] = [
   { name: 'engine (shaders/philox.wgsl)', files: null },
   { name: 'Philox4x32-10, split mulhi, Box-Muller', files: ['philox.wgsl', 'mulhi_split.wgsl', 'box_muller.wgsl'], header: 'const PHILOX_ROUNDS: u32 = 10u;' },

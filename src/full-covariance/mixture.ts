@@ -1,14 +1,14 @@
 // A general Gaussian mixture sum_i w_i N(mu_i, Sigma_i) with full covariances (docs/math.md section 13): seeded
 // draws, its exact score and log-density at forward time t, where q_t = sum_i w_i N(a_t mu_i, a_t^2 Sigma_i +
 // sigma_t^2 I) (docs/math.md section 2), all in float64. The truth of the piecewise experiments and the
-// model that full-covariance EM (em-full.ts) fits.
+// model that full-covariance EM (full-covariance/em.ts) fits.
 import { seededUniform } from '../algorithms/seeding.ts';
 import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { philoxNormals } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../matrix.ts';
-import { backSolveInPlace, choleskyInto, forwardSolveInPlace, logDetFromCholesky } from './linalg.ts';
+import { backSolveInPlace, choleskyInto, forwardSolveInPlace, logDetFromCholesky } from '../piecewise/linalg.ts';
 
 export interface GaussianMixture {
   readonly kind: 'gaussian-mixture';

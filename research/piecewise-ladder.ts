@@ -2,16 +2,16 @@
 // piecewise score model': 'The ladder'), in the experiment's protocol: D of n = 4000 reverse-diffusion samples
 // (T = 8, geometric, defaultSteps(n), seeds 40 + r) to 8 held-out sets (seeds 9000 + r), the data seed 31.
 //
-//   node bin/run-ts.js bench/piecewise-ladder.ts bands  [N, default 4000] [fit seeds, default 1]
+//   node bin/run-ts.js research/piecewise-ladder.ts bands  [N, default 4000] [fit seeds, default 1]
 //     the piecewise score (the fit's defaults, J = 4K) in one band of t and the exact score elsewhere, with the
 //     modes' weights of the first sample set (mixture (a)); and the truth with the training set's own weights
-//   node bin/run-ts.js bench/piecewise-ladder.ts exact  [mixture a|b|c, default a]
+//   node bin/run-ts.js research/piecewise-ladder.ts exact  [mixture a|b|c, default a]
 //     the exact score read only at the L levels of the ladder, between them linear in t, nearest in ln t, or
 //     'scaled' (each level read at x a_l / a_t, times a_t / a_l: exact for unit-covariance components)
-//   node bin/run-ts.js bench/piecewise-ladder.ts fits   [mixture] [Ns, default 4000,16000] [configs] [fit seeds, default 1,2,3]
+//   node bin/run-ts.js research/piecewise-ladder.ts fits   [mixture] [Ns, default 4000,16000] [configs] [fit seeds, default 1,2,3]
 //     piecewise fits, configs such as 'L16R4:linear,scaled L32R2deg2:linear L32R2soft:linear L32R2J1soft:linear'
 //     (L levels, R draws, J cells per component, default 4)
-//   node bin/run-ts.js bench/piecewise-ladder.ts seeds  [mixture] [Ns, default 4000,16000] [data seeds, default 31,32,33,34,35,36] [configs]
+//   node bin/run-ts.js research/piecewise-ladder.ts seeds  [mixture] [Ns, default 4000,16000] [data seeds, default 31,32,33,34,35,36] [configs]
 //     over several training sets: the student, the true components with the training set's own weights, and
 //     piecewise fits (fit seed 1; 'default' is the fit's defaults at J = 4K, or configs as for 'fits'), each as D
 //     and as a multiple of the student's
@@ -20,11 +20,11 @@ import { CpuBackend } from '../src/cpu/backend.ts';
 import { PIECEWISE_MIXTURES, weightsFloor } from '../src/experiments/piecewise.ts';
 import { matrix, type Matrix } from '../src/matrix.ts';
 import { fitPiecewise, ladderTimes } from '../src/piecewise/fit.ts';
-import { generateGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
-import { levelWeights, type LevelInterpolation, type PiecewiseLevel, type PiecewiseModel } from '../src/piecewise/types.ts';
+import { generateGaussianMixture, type GaussianMixture } from '../src/full-covariance/mixture.ts';
+import { levelWeights, type LevelInterpolation, type PiecewiseLevel, type PiecewiseModel } from '../src/piecewise/model.ts';
 import { defaultSteps } from '../src/sample-options.ts';
 import { energyDistance, modeWeights } from '../src/sampling/metrics.ts';
-import { sampleWithEvaluator } from '../src/sampling/reference.ts';
+import { sampleWithEvaluator } from '../src/sampling/cpu-sampler.ts';
 import { scoreEvaluator, type ScoreEvaluator, type ScoreSource } from '../src/sampling/score-source.ts';
 
 const MIXTURES: Record<string, GaussianMixture> = PIECEWISE_MIXTURES;
@@ -173,4 +173,4 @@ if (what === 'bands') await bands(Number(args[0] ?? 4000), list(args[1], '1'));
 else if (what === 'exact') exact(args[0] ?? 'a');
 else if (what === 'fits') await fits(args[0] ?? 'a', list(args[1], '4000,16000'), (args[2] ?? 'L16R4:linear L32R2:linear').split(' '), list(args[3], '1,2,3'));
 else if (what === 'seeds') await seeds(args[0] ?? 'a', list(args[1], '4000,16000'), list(args[2], '31,32,33,34,35,36'), (args[3] ?? 'default').split(' '));
-else throw new Error('usage: bench/piecewise-ladder.ts bands|exact|fits|seeds ... (see the header)');
+else throw new Error('usage: research/piecewise-ladder.ts bands|exact|fits|seeds ... (see the header)');

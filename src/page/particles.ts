@@ -5,9 +5,9 @@
 import uPlot from 'uplot';
 import { InputError } from '../errors.ts';
 import { mixtureSamples } from '../estimator.ts';
-import type { PiecewiseModel } from '../piecewise/types.ts';
+import type { PiecewiseModel } from '../piecewise/model.ts';
 import { resolveSampleOptions } from '../sample-options.ts';
-import type { DiffusionSampler } from '../sampling/types.ts';
+import type { DiffusionSampler } from '../sampling/options.ts';
 import { matrix, type Backend, type Matrix } from '../types.ts';
 import { type Projection, projectRows } from './pca.ts';
 

@@ -5,7 +5,7 @@
 // E[D^2] of the V-statistic is D_pop^2 plus the null's E[D^2], so the ratio E[D^2] / E[D^2_null] - 1 is the
 // sampler's bias in units of the sampling noise of n samples.
 //
-//   node bin/run-ts.js bench/sampler-defaults.ts [--k 3] [--d 2] [--separation 6] [--centre-seed 21]
+//   node bin/run-ts.js research/sampler-defaults.ts [--k 3] [--d 2] [--separation 6] [--centre-seed 21]
 //        [--n 4000] [--reps 40] [--steps 25,50,100,default] [--horizon default] [--method reverse|ode]
 //        [--backend cpu|gpu]
 //
@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { openBackend } from '../src/backend-choice.ts';
 import { mixtureSamples } from '../src/estimator.ts';
-import { trueCentres } from '../src/generate.ts';
+import { trueCentres } from '../src/mixtures.ts';
 import { defaultHorizon, defaultSteps } from '../src/sample-options.ts';
 
 const { values } = parseArgs({

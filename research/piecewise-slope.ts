@@ -1,27 +1,27 @@
 // The measurement behind the piecewise fit's slope options (docs/experiments.md, 'The piecewise score model'):
 // the ridge toward 0 on every row (the default) against a slope left unpenalised or lightly penalised
 // (`slopeRidge`), and against data-driven targets for the slope (`shrink: 'cell-gaussian'`, the cell's own
-// Gaussian score -C_j^{-1}; `shrink: 'pooled'`, one slope per level), through bench/piecewise-study.ts. After
+// Gaussian score -C_j^{-1}; `shrink: 'pooled'`, one slope per level), through research/piecewise-study.ts. After
 // each line: the mean diagonal of the fitted slopes over the cells and coordinates, averaged over the levels
 // with t <= 0.15 and with 0.15 < t <= 1 (for unit-covariance components the exact slope is -1 at every t), and
 // the lambdas chosen per level.
 //
-//   node bin/run-ts.js bench/piecewise-slope.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
+//   node bin/run-ts.js research/piecewise-slope.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
 //
-// `protocol` runs the piecewise experiment's protocol on mixture (a) instead (bench/piecewise-shrink-protocol.ts: D of
+// `protocol` runs the piecewise experiment's protocol on mixture (a) instead (research/piecewise-shrink-protocol.ts: D of
 // n = 4000 samples to 3 held-out sets, 3 sampler seeds, `defaultSteps(n)` steps, the student through the same sampler):
 //
-//   node bin/run-ts.js bench/piecewise-slope.ts protocol [Ns, default 4000,16000] [variants filter regex] [fit seeds, default 1]
+//   node bin/run-ts.js research/piecewise-slope.ts protocol [Ns, default 4000,16000] [variants filter regex] [fit seeds, default 1]
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
-import { trueCentres } from '../src/generate.ts';
+import { trueCentres } from '../src/mixtures.ts';
 import type { Matrix } from '../src/matrix.ts';
 import { fitPiecewise, type PiecewiseFit, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { generateGaussianMixture, sphericalMixture } from '../src/piecewise/gmm.ts';
-import { featureCount, type PiecewiseModel } from '../src/piecewise/types.ts';
+import { generateGaussianMixture, sphericalMixture } from '../src/full-covariance/mixture.ts';
+import { featureCount, type PiecewiseModel } from '../src/piecewise/model.ts';
 import { defaultSteps } from '../src/sample-options.ts';
 import { energyDistance } from '../src/sampling/metrics.ts';
-import { sampleReference } from '../src/sampling/reference.ts';
+import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 import { runStudy } from './piecewise-study.ts';
 
 function slopeDiagonal(fit: PiecewiseFit, lo: number, hi: number): number {

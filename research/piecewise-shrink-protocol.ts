@@ -2,17 +2,17 @@
 // D of n = 4000 reverse-diffusion samples to 3 held-out sets, the student sampled the same way as the reference,
 // for the ridge toward 0 and toward the level above, a fixed ridge 1e-8 and R = 16. CPU float64.
 //
-//   node bin/run-ts.js bench/piecewise-shrink-protocol.ts [Ns, default 1000,4000,16000,64000] [variants filter regex]
+//   node bin/run-ts.js research/piecewise-shrink-protocol.ts [Ns, default 1000,4000,16000,64000] [variants filter regex]
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
-import { trueCentres } from '../src/generate.ts';
+import { trueCentres } from '../src/mixtures.ts';
 import { fitPiecewise, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { generateGaussianMixture, sphericalMixture } from '../src/piecewise/gmm.ts';
+import { generateGaussianMixture, sphericalMixture } from '../src/full-covariance/mixture.ts';
 import { defaultSteps } from '../src/sample-options.ts';
 import { energyDistance } from '../src/sampling/metrics.ts';
-import { sampleReference } from '../src/sampling/reference.ts';
+import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 import type { Matrix } from '../src/matrix.ts';
-import type { PiecewiseModel } from '../src/piecewise/types.ts';
+import type { PiecewiseModel } from '../src/piecewise/model.ts';
 
 const mix = sphericalMixture(trueCentres(3, 2, 6, 21));
 const n = 4000, reps = 3;

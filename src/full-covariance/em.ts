@@ -6,8 +6,8 @@ import { kmeansPlusPlus } from '../algorithms/seeding.ts';
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../matrix.ts';
 import { requireFinite, requireSeed } from '../validate.ts';
-import { gaussianMixture, mixtureAtTime, type GaussianMixture } from './gmm.ts';
-import { forwardSolveInPlace } from './linalg.ts';
+import { gaussianMixture, mixtureAtTime, type GaussianMixture } from './mixture.ts';
+import { forwardSolveInPlace } from '../piecewise/linalg.ts';
 
 export interface EmFullOptions {
   /** Seed of k-means++ (restart r uses seed + r). Default 0. */

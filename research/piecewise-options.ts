@@ -3,15 +3,15 @@
 // distance of reverse-diffusion samples to held-out data, for cell counts J, Lloyd refinement per level
 // (reassign), degree, and the level interpolation with the ladder's length. CPU float64.
 //
-//   node bin/run-ts.js bench/piecewise-options.ts [N, default 16000]
+//   node bin/run-ts.js research/piecewise-options.ts [N, default 16000]
 import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
 import { fitPiecewise, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
+import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/full-covariance/mixture.ts';
 import { DivergenceError } from '../src/errors.ts';
 import type { Matrix } from '../src/matrix.ts';
-import type { PiecewiseModel } from '../src/piecewise/types.ts';
+import type { PiecewiseModel } from '../src/piecewise/model.ts';
 import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
-import { sampleReference } from '../src/sampling/reference.ts';
+import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 
 const MIX = PIECEWISE_MIXTURES.b;
 const N = Number(process.argv[2] ?? 16000);

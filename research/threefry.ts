@@ -1,5 +1,5 @@
 // Threefry4x32 (Salmon et al., SC'11; Random123's threefry.h), the CPU reference of the measured candidate
-// shaders/noise-candidates/threefry.wgsl. The engine's noise is Philox (philox.ts); see docs/performance.md.
+// research/shaders/noise-candidates/threefry.wgsl. The engine's noise is Philox (philox.ts); see docs/performance.md.
 
 /** Rotation amounts R[r mod 8] of round r: (word 1 or 3 in even rounds, word 3 or 1 in odd rounds). */
 const ROTATIONS: readonly (readonly [number, number])[] = [

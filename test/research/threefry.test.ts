@@ -1,6 +1,6 @@
-// Threefry4x32, the measured candidate generator (src/math/threefry.ts; docs/performance.md, 'The noise generator').
+// Threefry4x32, the measured candidate generator (research/threefry.ts; docs/performance.md, 'The noise generator').
 import { describe, expect, it } from 'vitest';
-import { threefry4x32 } from '../../src/math/threefry.ts';
+import { threefry4x32 } from '../../research/threefry.ts';
 import { THREEFRY_KAT } from '../support/kat-vectors.ts';
 
 const hex = (w: Uint32Array): string[] => Array.from(w, (v) => v.toString(16).padStart(8, '0'));

@@ -8,15 +8,15 @@
 // --data-seed takes a list: one row per seed. One row per run, printed as it finishes; --json prints them as
 // JSON lines instead.
 //
-//   node bin/run-ts.js bench/stage1-sweep.ts [--backend cpu] [--c1 0.25,0.5] [--gain 0.25] [--d 2,16,64,256,1024]
+//   node bin/run-ts.js research/stage1-sweep.ts [--backend cpu] [--c1 0.25,0.5] [--gain 0.25] [--d 2,16,64,256,1024]
 //        [--norm 2,3,5] [--n-per-d 400] [--min-n 20000] [--max-n 40960] [--data-seed 11] [--seed 1]
 //        [--schedule two-stage|projected|unprojected] [--full] [--json]
 import { parseArgs } from 'node:util';
 import { fitSchedule } from '../src/algorithms/index.ts';
 import { openBackend } from '../src/backend-choice.ts';
 import '../src/node.ts';
-import { generateMixture } from '../src/generate.ts';
-import { centreError } from '../src/metrics.ts';
+import { generateMixture } from '../src/mixtures.ts';
+import { centreError } from '../src/centre-error.ts';
 
 const { values } = parseArgs({
   options: {

@@ -9,7 +9,7 @@ import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from '../validate.ts';
 import { stepsToRun, type SamplerStep } from './grid.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
-import type { SampleProgress, SamplerOptions } from './types.ts';
+import type { SampleProgress, SamplerOptions } from './options.ts';
 
 /** Reports per run: about this many progress calls, and always one after the last step. */
 const PROGRESS_REPORTS = 20;
@@ -35,7 +35,7 @@ export function sampleReference(
 
 /**
  * The sampler's loop over any score: `evaluator()` makes one ScoreEvaluator per concurrent time (Heun holds two).
- * For scores that are not a ScoreSource, such as the diagnostics of bench/piecewise-ladder.ts; the request is
+ * For scores that are not a ScoreSource, such as the diagnostics of research/piecewise-ladder.ts; the request is
  * taken as checked (sampleReference checks it).
  */
 export function sampleWithEvaluator(

@@ -1,11 +1,12 @@
 // The adapter's measured float32 multiply-add ceiling: the benchmark's denominator
 // (docs/math.md section 12). Only the benchmarks call it (bench/, the page's bench
-// mode), so it lives beside the engine, not in the class users call.
-import { createBuffer, STORAGE_RW } from './buffers.ts';
-import type { GpuBackend } from './engine.ts';
-import { type Program, slot } from './programs.ts';
-import { defineStruct } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+// mode), so it and its kernel live in bench/, outside the package.
+import { createBuffer, STORAGE_RW } from '../host/buffers.ts';
+import type { GpuBackend } from '../host/engine.ts';
+import { type Program, slot } from '../host/programs.ts';
+import { defineStruct } from '../host/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../host/usage.ts';
+import { WGSL_SOURCES as BENCH_SOURCES } from './shaders/sources.ts';
 
 const peakParams = defineStruct('PeakParams', [
   ['iterations', 'u32'],
@@ -16,6 +17,7 @@ const peakParams = defineStruct('PeakParams', [
 const fmaPeak: Program<'sink' | 'peak', void> = {
   entry: 'fmaPeak',
   files: ['fma_peak.wgsl'],
+  sources: BENCH_SOURCES,
   structs: [peakParams.wgsl],
   bindings: { sink: slot(0, 0), peak: slot(0, 1) },
   specialise: () => ({ consts: {}, flags: {} }),

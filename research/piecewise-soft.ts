@@ -1,7 +1,7 @@
 // The measurement behind the soft assignment of the piecewise model (docs/experiments.md, 'The piecewise score
-// model'): hard against soft cells (gate width rule, cell count, degree), through bench/piecewise-study.ts.
+// model'): hard against soft cells (gate width rule, cell count, degree), through research/piecewise-study.ts.
 //
-//   node bin/run-ts.js bench/piecewise-soft.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
+//   node bin/run-ts.js research/piecewise-soft.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
 import type { PiecewiseFitOptions } from '../src/piecewise/fit.ts';
 import { runStudy } from './piecewise-study.ts';
 

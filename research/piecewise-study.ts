@@ -1,4 +1,4 @@
-// The shared runner of the piecewise model's option studies (bench/piecewise-soft.ts, bench/piecewise-shrink.ts;
+// The shared runner of the piecewise model's option studies (research/piecewise-soft.ts, research/piecewise-shrink.ts;
 // docs/experiments.md, 'The piecewise score model'): on the piecewise experiment's mixtures, each variant's fit, its
 // score error at several t and the energy distance of its reverse-diffusion samples to held-out data, with the exact
 // score and (on the isotropic mixture) the paper's student as references. CPU float64, one run.
@@ -10,10 +10,10 @@ import { DivergenceError } from '../src/errors.ts';
 import { PIECEWISE_MIXTURES } from '../src/experiments/piecewise.ts';
 import type { Matrix } from '../src/matrix.ts';
 import { fitPiecewise, type PiecewiseFit, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
-import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/piecewise/gmm.ts';
-import type { PiecewiseModel } from '../src/piecewise/types.ts';
+import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/full-covariance/mixture.ts';
+import type { PiecewiseModel } from '../src/piecewise/model.ts';
 import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
-import { sampleReference } from '../src/sampling/reference.ts';
+import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 
 const MIXTURES: Record<string, GaussianMixture> = PIECEWISE_MIXTURES;
 const n = 3000;

@@ -1,8 +1,8 @@
 // The measurement behind the piecewise fit's shrinkage target (docs/experiments.md, 'The piecewise score model'):
 // each level's ridge toward 0 against toward the level above's polynomials, and more noise draws R, through
-// bench/piecewise-study.ts.
+// research/piecewise-study.ts.
 //
-//   node bin/run-ts.js bench/piecewise-shrink.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
+//   node bin/run-ts.js research/piecewise-shrink.ts [N, default 16000] [mixtures, default abc] [variants filter regex]
 import type { PiecewiseFitOptions } from '../src/piecewise/fit.ts';
 import { runStudy } from './piecewise-study.ts';
 
