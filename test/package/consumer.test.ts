@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HeadlessPage, startHeadlessPage } from '../../scripts/headless-page.ts';
@@ -41,6 +41,14 @@ describe('the packed package in a fresh project', () => {
     expect(top).not.toContain('test');
     expect(readdirSync(join(pkg, 'bin'))).toEqual(['ddpm-gmm.js']);
     expect(readdirSync(join(project, 'node_modules'))).not.toContain('tsx');
+  });
+
+  it('ships no research: no study, generator candidate, Threefry, test probe or benchmark kernel', () => {
+    const pkg = join(project, 'node_modules', 'ddpm-gmm');
+    const files = (readdirSync(pkg, { recursive: true }) as string[]).map((f) => f.split(sep).join('/'));
+    expect(files.filter((f) => /(^|\/)(research|bench)(\/|$)|threefry|noise-candidates|probe_|fma[-_]peak/i.test(f))).toEqual([]);
+    // The engine's kernels ship, embedded.
+    expect(files).toContain('dist/host/shader-sources.js');
   });
 
   it("a Node ESM script imports ddpm-gmm and ddpm-gmm/node and fits on the GPU engine through backend 'auto'", async () => {
