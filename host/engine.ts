@@ -145,8 +145,8 @@ export class GpuBackend implements Backend {
     return shapeFor(k, d, this.limits, this.maxChunkRows, config);
   }
 
-  /** Software adapters run the tiled kernel 1.6-3x faster with 64 invocations per workgroup than with more
-   * (docs/performance.md, 'Compile times'): the default tile with that workgroup, where it fits. */
+  /** Software adapters run the tiled kernel faster with 64 invocations per workgroup than with more
+   * (docs/decisions/2026-11-25-tiled-64-invocations.md): the default tile with that workgroup, where it fits. */
   private softwareTiles(k: number, d: number): TileConfig | undefined {
     const config = { tile: shapeFor(k, d, this.limits, this.maxChunkRows).tile, wg: SOFTWARE_TILED_WG };
     return tileConfigProblem(k, d, this.limits, config) === undefined ? config : undefined;

@@ -14,17 +14,17 @@ const TARGET_LANES = 256;
 /** Workgroup size of the lane-per-sample kernel. */
 export const LANES_WG = 16;
 /**
- * How the lane kernel is compiled. SwiftShader's first compilation of unrolled code grows faster than the code
- * (docs/performance.md, 'Compile times'). By the (centre, coordinate block) pairs K d/4:
- * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; up to 384 pairs (about 10 s of
- *   compilation at 384, 20 s at 512);
- * - 'paced': the same code, with the workgroup meeting a barrier once per row. On SwiftShader this compiles
- *   the same unrolled code in 2-5 s, at 1.1-1.4x the time per sample. Up to 512 pairs at any shape, and up to
- *   1024 pairs while K <= 128 and d <= 128: at 1024 pairs with d = 256 or more, or K = 256 or more, and at 2048
- *   pairs, SwiftShader's compiler crashed the process (SIGSEGV);
+ * How the lane kernel is compiled. SwiftShader's first compilation of unrolled code grows faster than the code,
+ * so the plan goes by the (centre, coordinate block) pairs K d/4 (figures: docs/performance.md, 'Compile times'):
+ * - 'unrolled': every loop over K and d/4 unrolled, the fastest per sample; only while its first compilation
+ *   stays short;
+ * - 'paced': the same code, with the workgroup meeting a barrier once per row, which SwiftShader compiles far
+ *   faster for a small cost per sample (docs/decisions/2026-11-25-paced-lane-plan.md). Up to 512 pairs at any
+ *   shape, and up to 1024 pairs while K <= 128 and d <= 128: beyond those shapes (large d or K at 1024 pairs, or
+ *   2048 pairs) SwiftShader's compiler crashed the process (SIGSEGV);
  * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1) and the half norms live in workgroup
- *   memory, so the code stops growing with K: a few seconds of compilation at any shape, 5x slower per sample
- *   than 'paced' at 64 x 64 but still 1.4-2x faster than the tiled kernel here.
+ *   memory, so the code stops growing with K and compiles quickly at any shape; slower per sample than 'paced',
+ *   it still beats the tiled kernel on software adapters.
  */
 export const LANE_PLANS = ['unrolled', 'paced', 'centre-loop'] as const;
 export type LanePlan = (typeof LANE_PLANS)[number];

@@ -78,7 +78,7 @@ function laneSpecialisation(p: LaneSpec): Specialisation {
   return { consts, flags: { ...passFlags(p), SHARED_NORMS: p.plan === 'centre-loop', ROW_BARRIER: p.plan === 'paced' } };
 }
 
-/** From this many unrolled pairs, or coordinate blocks (d = 256, the sampler), a first compilation on SwiftShader takes 10 s or more (docs/performance.md, 'Compile times'). */
+/** From this many unrolled pairs, or coordinate blocks (d = 256, the sampler), a first compilation on SwiftShader is long enough to warn of (docs/performance.md, 'Compile times'). */
 const SLOW_COMPILE_PAIRS = 384;
 const SLOW_COMPILE_D4 = 64;
 

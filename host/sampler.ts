@@ -20,8 +20,8 @@ import { COPY_DST, UNIFORM } from './usage.ts';
 
 /** About this many progress reports per run (as the CPU sampler), each one submission. */
 const PROGRESS_REPORTS = 20;
-/** Fewest steps per submission: a dispatch pays a fixed cost per sample before its first step (on SwiftShader about
- * as much as a step), which a run of steps amortises. */
+/** Fewest steps per submission: a dispatch pays a fixed cost per sample before its first step, which a run of
+ * steps amortises (docs/performance.md, 'Sampling'). */
 const MIN_STEPS_PER_SUBMIT = 8;
 /** Most steps per submission: the size of the step table uploaded per batch. */
 const MAX_STEPS_PER_SUBMIT = 64;
@@ -30,8 +30,8 @@ const MAX_STEPS_PER_SUBMIT = 64;
 const FLOPS_PER_DISPATCH = 2 ** 36;
 /** The divergence flag's value while every sample is finite. */
 const NO_STEP = 0xffffffff;
-/** Workgroups per dispatch on a software adapter: each invocation there costs a fixed set-up (about 9 us on SwiftShader,
- * more than a step of one sample), so a few invocations walk all the rows, as the lane kernel's do (host/kernel-plan.ts). */
+/** Workgroups per dispatch on a software adapter: each invocation there costs a fixed set-up, more than a step of one
+ * sample (docs/performance.md, 'Sampling'), so a few invocations walk all the rows, as the lane kernel's do. */
 const SOFTWARE_GROUPS = 8;
 
 export interface SamplerContext {

@@ -12,7 +12,7 @@ export interface ProgressOptions {
 }
 
 const BAR_WIDTH = 24;
-/** A terminal redraw at most every 100 ms keeps the bar cheap. */
+/** A terminal redraw at most every REDRAW_MS keeps the bar cheap. */
 const REDRAW_MS = 100;
 
 export function formatSeconds(s: number): string {

@@ -37,7 +37,7 @@ export interface RunResult {
     readonly msPerStepWall: number;
     /** From timestamp queries; null when the adapter has none. */
     readonly msPerStepGpu: number | null;
-    /** The longest main-thread task while training (Long Tasks API; 0 when none took over 50 ms). */
+    /** The longest main-thread task while training (Long Tasks API; 0 when it reported none). */
     readonly longestTaskMs: number;
   };
   /** The Generate panel's last run with these centres (src/page/particles.ts); absent before one. */

@@ -135,7 +135,7 @@ function result(): RunResult | PiecewiseResult | undefined {
 
 /**
  * Plots redraw at most every PLOT_INTERVAL_MS: on a software adapter the canvas raster and
- * the WebGPU work share the same CPU cores, and redrawing every frame made steps 10x slower.
+ * the WebGPU work share the same CPU cores, and redrawing every frame starved the steps (docs/browser.md).
  */
 const PLOT_INTERVAL_MS = 250;
 let drawQueued = false;

@@ -44,7 +44,7 @@ export type SessionStatus = 'ready' | 'running' | 'paused' | 'done' | 'error';
 /** Wall time between frames: long enough to amortise a read-back, short enough for smooth plots. */
 const CHUNK_TARGET_MS = 30;
 
-/** The next animation frame, or 50 ms when the tab is hidden and frames stop. */
+/** The next animation frame, or a short timer when the tab is hidden and frames stop. */
 function nextFrame(): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, 50);
@@ -200,7 +200,7 @@ export class Session {
 
   /**
    * The plan through runStages, in the chunks of its log interval (the stopping rules are defined on it): the
-   * hook records each chunk, steps EM beside it, holds a paused run, and yields a frame whenever 30 ms have
+   * hook records each chunk, steps EM beside it, holds a paused run, and yields a frame whenever CHUNK_TARGET_MS have
    * passed since the last one.
    */
   private async runMain(): Promise<void> {
