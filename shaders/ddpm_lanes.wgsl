@@ -29,7 +29,7 @@ fn ddpmLanes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let row = lane + round * lanes;
     if (row < params.rows) {
     // x_t = a_t x0 + sigma_t z; r starts as z / sigma_t (docs/math.md sections 2 and 4). A run-time loop, not
-    // unrolled: on SwiftShader this halved the first compilation and ran faster (docs/performance.md).
+    // unrolled: it compiles faster and ran faster on SwiftShader (docs/decisions, the noise in a run-time loop).
     let noiseOfRow = rowNoise(row);
     for (var c = 0u; c < D4; c++) {
       let z = blockNoise(noiseOfRow, c);

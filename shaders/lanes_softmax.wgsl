@@ -23,7 +23,7 @@ fn shareHalfNorms(local: u32) {
 
 // The lane kernels walk the rows in rounds: in each, every invocation of the dispatch takes one row (or none, in
 // the last). With ROW_BARRIER (the 'paced' plan) the workgroup meets a barrier at the start of each round; on
-// SwiftShader this cut the first compilation of the unrolled code several-fold, at 1.1-1.5x the time per sample
+// SwiftShader this cuts the first compilation of the unrolled code, at some cost per sample
 // (docs/performance.md, 'Compile times'). A barrier needs uniform control flow, hence whole rounds for everyone.
 fn laneRounds(lanes: u32) -> u32 {
   return (params.rows + lanes - 1u) / lanes;

@@ -1,6 +1,6 @@
 // Comments say why; figures live in docs/performance.md, docs/experiments.md and docs/decisions/, where they
-// carry their date, machine and command and do not go stale unseen. This test fails when a comment in src/ or
-// host/ carries a measurement: a time, a throughput, a speed-up, a share of a ceiling or a load average.
+// carry their date, machine and command and do not go stale unseen. This test fails when a comment in src/,
+// host/ or shaders/ carries a measurement: a time, a throughput, a speed-up, a share of a ceiling or a load average.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 /** Generated from shaders/*.wgsl (scripts/); the WGSL comments are not TypeScript comments. */
 const GENERATED = new Set(['host/shader-sources.ts']);
 
-function sources(dir: string): string[] {
+function sources(dir: string, ext = '.ts'): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) return sources(p);
-    return p.endsWith('.ts') && !p.endsWith('.d.ts') ? [p] : [];
+    if (statSync(p).isDirectory()) return sources(p, ext);
+    return p.endsWith(ext) && !p.endsWith('.d.ts') ? [p] : [];
   });
 }
 
@@ -93,9 +93,10 @@ describe('comments', () => {
     ]) expect(measurementIn(text), text).toBeUndefined();
   });
 
-  it('in src/ and host/ carry no measurements', () => {
+  it('in src/, host/ and shaders/ carry no measurements', () => {
     const found: string[] = [];
-    for (const file of [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'host'))]) {
+    // WGSL comments are `//` lines too, which commentLines reads.
+    for (const file of [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'host')), ...sources(join(ROOT, 'shaders'), '.wgsl')]) {
       const name = relative(ROOT, file).split('\\').join('/');
       if (GENERATED.has(name)) continue;
       for (const { line, text } of commentLines(readFileSync(file, 'utf8'))) {
