@@ -86,3 +86,13 @@ export function buildResult(session: Session, info: { adapter: string; isSoftwar
     },
   };
 }
+
+/** Offers a value as a JSON file download (Export JSON). */
+export function downloadJson(value: unknown, fileName: string): void {
+  const blob = new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = fileName;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

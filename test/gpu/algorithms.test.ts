@@ -1,7 +1,7 @@
 // The algorithms on the GPU engine against the float64 CPU reference (docs/math.md sections 6 and 9): EM and
 // gradient-EM steps, 50-step GD trajectories (explicit and fresh seeded noise), projection, chunked data,
 // 2-D dispatch folding, determinism, far-away points, divergence and input validation. Tolerances are derived
-// in test/support/cases.ts (per-step bounds from the WGSL accuracy rules, propagated along the trajectory).
+// in test/support/bounds.ts and gd-propagation.ts (per-step bounds from the WGSL accuracy rules, propagated along the trajectory).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldWorkgroups } from '../../host/dispatch.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
@@ -11,20 +11,12 @@ import { DivergenceError, InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { type GdProgress, matrix, type Matrix } from '../../src/types.ts';
-import {
-  caseById,
-  emBound,
-  frobenius,
-  gradientBound,
-  makeProblem,
-  noiseBound,
-  propagateGd,
-  responsibilitiesBound,
-  scaledCentres,
-  summationDepth,
-  U,
-  worstRatio,
-} from '../support/cases.ts';
+import { emBound, gradientBound, responsibilitiesBound, U } from '../support/bounds.ts';
+import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
+import { frobenius, worstRatio } from '../support/compare.ts';
+import { propagateGd } from '../support/gd-propagation.ts';
+import { noiseBound } from '../support/noise-bounds.ts';
+import { summationDepth } from '../support/summation-depth.ts';
 import { noiseProbe, responsibilitiesProbe } from './probes.ts';
 
 let gpu: GpuBackend;
@@ -55,7 +47,7 @@ describe('EM and gradient-EM steps (docs/math.md section 9)', () => {
       const got = await gpu.emStep(data, centres);
       const ref = emStep(data, centres);
       // |mu'_gpu - mu'| <= (dS + |mu'| dn) / n + 5u |mu'|: S and n from softmaxWithError at the clean data plus
-      // 2u (L1 + P) of summation, then one division (2.5 ULP) -- test/support/cases.ts emBound.
+      // 2u (L1 + P) of summation, then one division (2.5 ULP) -- test/support/bounds.ts emBound.
       const em = emBound(data, centres, depth, 'em');
       // The bound is evaluated along the float64 EM step itself (two float64 evaluation orders agree to ~1e-15).
       expect(worstRatio(em.next.data, ref.data, ref.data.map((v) => 1e-12 * (1 + Math.abs(v)))).ratio).toBeLessThanOrEqual(1);
@@ -65,7 +57,7 @@ describe('EM and gradient-EM steps (docs/math.md section 9)', () => {
       const lr = 0.5;
       const gotG = await gpu.gradientEmStep(data, centres, lr);
       const refG = gradientEmStep(data, centres, lr);
-      // mu + lr (1/N)(S - n mu): the errors of S and n, and the roundings of the update (test/support/cases.ts emBound).
+      // mu + lr (1/N)(S - n mu): the errors of S and n, and the roundings of the update (test/support/bounds.ts emBound).
       const gem = emBound(data, centres, depth, 'gradient', lr);
       const r2 = worstRatio(gotG.data, refG.data, gem.bound.data);
       expect(r2.ratio).toBeLessThanOrEqual(1);
@@ -132,7 +124,7 @@ describe('50-step GD trajectories (docs/math.md section 6, Algorithm 1)', () => 
     const ref = await cpu.gdSteps(data, centres, options);
     const toMatrix = (m: Float64Array): Matrix => matrix(c.k, c.d, m);
     // b_{s+1} = |J_s| b_s + lr gradBound_s + 3u lr |g_s| + 2u |m_{s+1}| along the float64 trajectory, J_s = I - lr H_s
-    // measured by central differences (test/support/cases.ts propagateGd); gradBound_s = gradientBound (c u A per entry),
+    // measured by central differences (test/support/gd-propagation.ts propagateGd); gradBound_s = gradientBound (c u A per entry),
     // with the GPU's noise allowed to differ from the CPU's by the WGSL transcendental bound for fresh noise.
     const prop = propagateGd({
       m0: flatScaled(centres, c.t),
@@ -223,7 +215,7 @@ describe('50-step GD trajectories (docs/math.md section 6, Algorithm 1)', () => 
     const limit = R * (1 + (tc.d + 18) * U);
     expect(norms).toHaveLength(30);
     for (const n of norms) expect(n).toBeLessThanOrEqual(limit);
-    // Against the float64 projected trajectory: the propagated bound with the projection's Jacobian (test/support/cases.ts).
+    // Against the float64 projected trajectory: the propagated bound with the projection's Jacobian (test/support/gd-propagation.ts).
     const depth = summationDepth(gpu, 2, tc.d, tc.n);
     const prop = propagateGd({
       m0: flatScaled(start, tc.t),
@@ -342,7 +334,7 @@ describe('2-D dispatch folding', () => {
     expect(Array.from(folded.data)).toEqual(Array.from(unfolded.data));
     const m = scaledCentres(full.centres, c.t, false);
     const ref = responsibilities(noisyPoints(data, c.t, z), m);
-    // |w_gpu - w| <= w ((1 - w_j) dl_j + sum_{i != j} w_i dl_i) + softmax rounding (test/support/cases.ts softmaxWithError).
+    // |w_gpu - w| <= w ((1 - w_j) dl_j + sum_{i != j} w_i dl_i) + softmax rounding (test/support/bounds.ts softmaxWithError).
     const { w, bound } = responsibilitiesBound(data, m, c.t, z);
     // The bound's own float64 softmax is the reference's up to float64 rounding (1e-12 is 4e3 eps).
     expect(worstRatio(w.data, ref.data, ref.data.map(() => 1e-12)).ratio).toBeLessThanOrEqual(1);
@@ -400,7 +392,7 @@ describe('determinism and extreme inputs', () => {
     const ref = await cpu.lossAndGradient(data, p.centres, options);
     expect(Number.isFinite(got.loss)).toBe(true);
     expect(got.gradScaled.data.every(Number.isFinite)).toBe(true);
-    // The same derivation as the table (test/support/cases.ts gradientBound): the larger logits enter through dl.
+    // The same derivation as the table (test/support/bounds.ts gradientBound): the larger logits enter through dl.
     const bound = gradientBound(data, m, c.t, p.z, summationDepth(gpu, c.k, c.d, c.n), false);
     expect(bound.maxRelative).toBeLessThanOrEqual(1e-2);
     expect(bound.maxLogitError).toBeLessThanOrEqual(1e-2);

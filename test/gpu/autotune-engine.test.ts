@@ -10,7 +10,10 @@ import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { defaultTuneCachePath, nodeTuneStore } from '../../host/tune-store.ts';
 import { timingPlan } from '../../host/tune-timing.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { caseById, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from '../support/cases.ts';
+import { gradientBound } from '../support/bounds.ts';
+import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
+import { worstRatio } from '../support/compare.ts';
+import { summationDepth } from '../support/summation-depth.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-tune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,25 +1,16 @@
 // The table of test/support/cases.ts on the GPU engine: loss and every gradient entry against the float64 CPU reference
 // (CpuBackend; tied cases against CpuBackend tied), with tolerances DERIVED from the WGSL accuracy rules and the
-// engine's summation depth (test/support/cases.ts gradientBound), and the issue's acceptance criterion
+// engine's summation depth (test/support/bounds.ts gradientBound), and the issue's acceptance criterion
 // ||g_gpu - g_cpu|| / ||g_cpu|| <= 1e-4 for N <= 1e5.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import type { DdpmOptions, LossGradient, Matrix } from '../../src/types.ts';
-import {
-  CASES,
-  caseById,
-  type EngineCase,
-  gradientBound,
-  makeProblem,
-  relativeDifference,
-  scaledCentres,
-  SEEDED_CASE_IDS,
-  summationDepth,
-  U,
-  worstRatio,
-} from '../support/cases.ts';
+import { gradientBound, U } from '../support/bounds.ts';
+import { caseById, CASES, type EngineCase, makeProblem, scaledCentres, SEEDED_CASE_IDS } from '../support/cases.ts';
+import { relativeDifference, worstRatio } from '../support/compare.ts';
+import { summationDepth } from '../support/summation-depth.ts';
 import { noiseProbe } from './probes.ts';
 
 let gpu: GpuBackend;
@@ -69,13 +60,13 @@ async function compare(c: EngineCase, data: Matrix, centres: Matrix, z: Matrix, 
   expect(bound.maxRelative).toBeLessThanOrEqual(1e-2);
   expect(bound.maxLogitError).toBeLessThanOrEqual(1e-2);
 
-  // Loss: |L_gpu - L| <= (1/N) sum_n sum_k 2|r_k| dr_k + (loss summation depth) u L (test/support/cases.ts lossSumFactor).
+  // Loss: |L_gpu - L| <= (1/N) sum_n sum_k 2|r_k| dr_k + (loss summation depth) u L (test/support/bounds.ts lossSumFactor).
   const lossErr = Math.abs(got.loss - ref.loss);
   expect(lossErr).toBeLessThanOrEqual(bound.loss);
 
   // dL/dm per entry: |g_gpu - g_cpu| <= c u A with c = (4 L1 + 2P + 7 [+2 tied]) + (per-sample part): float32
   // inputs, the length-d dot products of the logits and residual amplified by the logit magnitudes through the
-  // softmax, and the summation depth (L1 samples per workgroup, P partials) -- test/support/cases.ts gradientBound.
+  // softmax, and the summation depth (L1 samples per workgroup, P partials) -- test/support/bounds.ts gradientBound.
   const g = worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad);
   expect(g.ratio, `entry ${g.index}: gpu ${got.gradScaled.data[g.index]} cpu ${ref.gradScaled.data[g.index]} bound ${bound.grad[g.index]}`).toBeLessThanOrEqual(1);
 

@@ -16,7 +16,10 @@ import { emStep } from '../../src/cpu/reference.ts';
 import { DeviceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
-import { caseById, emBound, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from '../support/cases.ts';
+import { emBound, gradientBound } from '../support/bounds.ts';
+import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
+import { worstRatio } from '../support/compare.ts';
+import { summationDepth } from '../support/summation-depth.ts';
 
 const cpu = new CpuBackend();
 const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] }[] = [
@@ -46,7 +49,7 @@ describe('every kernel variant agrees with the float64 reference', () => {
         const { data, centres, z } = makeProblem(c);
         const got = await gpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
         const ref = await cpu.lossAndGradient(data, centres, { noiseScale: c.t, tied: c.tied, noise: { kind: 'matrix', z } });
-        // The derived float32 bound of test/support/cases.ts, with the summation depth of the kernel this backend runs.
+        // The derived float32 bound of test/support/bounds.ts, with the summation depth of the kernel this backend runs.
         const bound = gradientBound(data, scaledCentres(centres, c.t, c.tied), c.t, z, summationDepth(gpu, c.tied ? 2 : c.k, c.d, c.n), c.tied);
         expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(bound.loss);
         expect(worstRatio(got.gradScaled.data, ref.gradScaled.data, bound.grad).ratio).toBeLessThanOrEqual(1);
@@ -57,7 +60,7 @@ describe('every kernel variant agrees with the float64 reference', () => {
       const c = caseById('K8-d16-N1000-t0.05');
       const { data, centres } = makeProblem(c);
       const got = await gpu.emStep(data, centres);
-      // The derived EM bound of test/support/cases.ts (softmax on clean data, sums of the EM pass's depth, the division).
+      // The derived EM bound of test/support/bounds.ts (softmax on clean data, sums of the EM pass's depth, the division).
       const { next, bound } = emBound(data, centres, summationDepth(gpu, c.k, c.d, c.n, 'em'), 'em');
       expect(worstRatio(got.data, next.data, bound.data).ratio).toBeLessThanOrEqual(1);
       expect(worstRatio(got.data, emStep(data, centres).data, bound.data).ratio).toBeLessThanOrEqual(1);

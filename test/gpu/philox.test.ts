@@ -1,11 +1,11 @@
 // Philox4x32-7 and the Box-Muller noise on the GPU (shaders/philox.wgsl) against the float64 CPU reference
 // (src/math/philox.ts), docs/math.md section 7: the 32-bit words agree bit for bit; the normals differ only by the
-// float32 rounding of log, sqrt (WGSL's accuracy table) and of the engine's own cosSin (test/support/cases.ts, normalBound).
+// float32 rounding of log, sqrt (WGSL's accuracy table) and of the engine's own cosSin (test/support/noise-bounds.ts, normalBound).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { noiseMatrix, philox4x32, PHILOX_ROUNDS } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
-import { noiseBound } from '../support/cases.ts';
+import { noiseBound } from '../support/noise-bounds.ts';
 import { PHILOX_KAT } from '../support/kat-vectors.ts';
 import { noiseProbe, philoxWords } from './probes.ts';
 
@@ -81,7 +81,7 @@ describe('GPU noise (noiseProbe) against the CPU noiseMatrix', () => {
       // Per entry |dz| <= (r + dr) 16u + |cos or sin| dr + (r + dr) dtheta + 1 ULP, with
       // dr = min(dv / r, sqrt(dv)) + 9u r, dv = 2 * (2^-21 if u1 >= 1/2 else 3 ULP(log u1)):
       // the engine's cosSin within 16u, WGSL log 2^-21 on [0.5, 2] / 3 ULP, sqrt = 1/inverseSqrt 4.5 ULP
-      // (derivation in test/support/cases.ts normalBound; the Philox words are identical, as the tests above show).
+      // (derivation in test/support/noise-bounds.ts normalBound; the Philox words are identical, as the tests above show).
       const bound = noiseBound(p.seed, p.step, p.rows, p.d);
       let maxAbs = 0;
       let maxRatio = 0;

@@ -17,7 +17,7 @@ import { DivergenceError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import type { SampleProgress, SamplerOptions } from '../../src/sampling/options.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
-import { worstRatio } from '../support/cases.ts';
+import { worstRatio } from '../support/compare.ts';
 import { energyBound, pairSumDepth, samplerBound } from '../support/sampling-bounds.ts';
 
 let gpu: GpuBackend;
@@ -74,7 +74,7 @@ async function expectWithinBound(backend: GpuBackend, label: string, centres: Ma
   // |y_gpu - y_ref| <= b_S entrywise: b_{k+1} = |J_k| b_k + local_k, the step's Jacobian J_k = (1 + cy - cs) I + cs a^2 Cov_w(mu)
   // (Heun: the composition of its two stages) applied to the error so far, plus the step's own float32 rounding: the
   // logits, softmax and weighted mean (dmbar), the products and sums of the increment, and the Box-Muller noise's
-  // normalBound (test/support/sampling-bounds.ts, derived under the rules of test/support/cases.ts).
+  // normalBound (test/support/sampling-bounds.ts, derived under the rules of test/support/bounds.ts).
   const worst = worstRatio(got.data, ref.data, bound);
   expect(worst.ratio).toBeLessThanOrEqual(1);
   // Not vacuous: the bound stays far below the samples' own scale (about 1 to 5); its largest here is 1.7e-3, for a

@@ -2,7 +2,7 @@
 // (src/sampling/metrics.ts scoreError), docs/math.md section 11. Both fold the same per-draw e_n into the same
 // stratified estimate, a weighted mean with weights c_n = 1 / (K* count of n's stratum), so |E_gpu - E_cpu| <=
 // sum_n c_n |e_n,gpu - e_n,cpu|, and the test bounds each draw's error:
-//   x: the GPU normals differ by dz (test/support/cases.ts noiseBound), and x = a mu* + z adds 4u (M + ||x||), where
+//   x: the GPU normals differ by dz (test/support/noise-bounds.ts noiseBound), and x = a mu* + z adds 4u (M + ||x||), where
 //      M = max_j ||a mu_j|| over both centre sets and u = 2^-24; a mbar moves by at most its Jacobian, the weighted
 //      covariance of the a mu_j, whose norm is <= M^2, per set: 2 M^2 ||dx||;
 //   logits: each -||x - a mu_j||^2 / 2 is within g = (d + 8) u (||x|| + M)^2; logit errors <= g move each softmax weight
@@ -22,7 +22,8 @@ import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { mixtureScore } from '../../src/sampling/score.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
-import { noiseBound, U } from '../support/cases.ts';
+import { U } from '../support/bounds.ts';
+import { noiseBound } from '../support/noise-bounds.ts';
 
 let gpu: GpuBackend;
 const cpu = new CpuBackend();

@@ -3,7 +3,7 @@
 // decided with a margin larger than float32 can move it (so both sides assign every point alike).
 //
 // Per row the GPU computes e = [phi(u), y] and ||y||^2 from its own z, which differs from the CPU's by at most
-// dz_c = normalBound (test/support/cases.ts: log, sqrt and cosSin rounding). With u = 2^-24:
+// dz_c = normalBound (test/support/noise-bounds.ts: log, sqrt and cosSin rounding). With u = 2^-24:
 //   x_c = a x0_c + sigma z_c:   |dx_c| <= sigma dz_c (1 + u) + 5u (|a x0_c| + sigma |z_c|)  (x0, a, sigma rounded; two products, one sum)
 //   u_c = x_c - c_c:            |du_c| <= (1 + u) |dx_c| + 2u (|x_c| + |c_c|)               (c rounded; the difference)
 //   u_c^2:                      2 |u_c| |du_c| + du_c^2 + u (|u_c| + |du_c|)^2
@@ -19,7 +19,8 @@ import { STREAMS } from '../../src/math/streams.ts';
 import type { Matrix } from '../../src/matrix.ts';
 import type { MomentOptions } from '../../src/piecewise/moments.ts';
 import { featureCount, nearestCell } from '../../src/piecewise/model.ts';
-import { normalBound, U } from './cases.ts';
+import { U } from './bounds.ts';
+import { normalBound } from './noise-bounds.ts';
 
 export interface MomentBounds {
   readonly gram: Float64Array;

@@ -1,6 +1,6 @@
 // One step of a piecewise-score sampler (host/piecewise-sampler.ts, shaders/piecewise_sample.wgsl) in float64, and the
 // derived bound on the GPU's float32 step from the same input, entry by entry (first order in u = 2^-24; the rules
-// of test/support/cases.ts: +, -, * within u each, sums of n terms within n u of their absolute sum):
+// of test/support/bounds.ts: +, -, * within u each, sums of n terms within n u of their absolute sum):
 //   cell:   the nearest cell is the same when its margin exceeds both float32 distance errors (piecewise-bounds.ts);
 //           rows where it might not are reported and left out;
 //   u_c = y_c - c_c:  du_c = dy_c + 2u (|y_c| + |c_c|);  u_c^2: 2 |u_c| du_c + du_c^2 + u (|u_c| + du_c)^2;
@@ -17,7 +17,7 @@ import { noiseRowInto, seedKey } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import type { SamplerStep } from '../../src/sampling/grid.ts';
 import { featureCount, featuresInto, levelWeights, nearestCell, type PiecewiseModel } from '../../src/piecewise/model.ts';
-import { U } from './cases.ts';
+import { U } from './bounds.ts';
 import { normalsWithBounds } from './piecewise-bounds.ts';
 
 interface Scored {

@@ -1,6 +1,6 @@
 // DERIVED float32 bounds for the GPU samplers (shaders/sample_step.wgsl) and the GPU energy distance
 // (shaders/energy_distance.wgsl) against the float64 reference (src/sampling/), under the per-operation
-// rules of test/support/cases.ts (WGSL's accuracy table: +, -, * within 2u; x / y 5u; exp (6 + 4|x|) u;
+// rules of test/support/bounds.ts (WGSL's accuracy table: +, -, * within 2u; x / y 5u; exp (6 + 4|x|) u;
 // sqrt 9u; any order of a sum of n terms; host-side float32 conversions u), first order in u.
 import { chunkRows } from '../../host/kernel-plan.ts';
 import type { GpuBackend } from '../../host/engine.ts';
@@ -11,7 +11,8 @@ import { STREAMS } from '../../src/math/streams.ts';
 import { type SamplerStep, stepsToRun } from '../../src/sampling/grid.ts';
 import type { SamplerOptions } from '../../src/sampling/options.ts';
 import type { Matrix } from '../../src/types.ts';
-import { normalBound, U } from './cases.ts';
+import { U } from './bounds.ts';
+import { normalBound } from './noise-bounds.ts';
 
 const OP = 2 * U;
 const FTZ = 2 ** -126;
@@ -56,7 +57,7 @@ interface MeanCentre {
  *   dot_j = mu_j . y: (2d + 1) u A_j, A_j = sum_c |mu_jc y_c|;
  *   l_j = a dot_j - (a^2 / 2) n2_j: a rounded (u) and the product (2u), a^2/2 4u then its product 2u,
  *     the subtraction 2u: dl_j = a (2d + 1) u A_j + 5u a |dot_j| + 9u (a^2 / 2) n2_j;
- *   w = softmax(l), exactly as cases.ts softmaxWithError: the logit errors move w_j by <= w_j ((1 - 2 w_j) dl_j + sum_i w_i dl_i),
+ *   w = softmax(l), exactly as bounds.ts softmaxWithError: the logit errors move w_j by <= w_j ((1 - 2 w_j) dl_j + sum_i w_i dl_i),
  *     its rounding (l - max 2u|y_j|, exp (6 + 4|y_j|) u, K - 1 additions, 1 / total 5u, w * inv 2u), exp below -87 flushed;
  *   mbar_c: the logit parts of dw sum to zero, so they move mbar by sum_j dw_j |mu_jc - mbar_c|; the rounding parts by
  *     sum_j (dw_j + u w_j) |mu_jc| (mu rounded); K products and K - 1 additions: 2K u sum_j w_j |mu_jc|.

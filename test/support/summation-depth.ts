@@ -1,5 +1,5 @@
 // How deep the engine's float32 sums are for N rows at (K, d): what the derived
-// tolerances of test/support/cases.ts need (summation error grows with the number of terms
+// tolerances of test/support/bounds.ts need (summation error grows with the number of terms
 // one chain adds). Computed from the engine's own pure plan (host/kernel-plan.ts).
 import type { GpuBackend } from '../../host/engine.ts';
 import { chunkRows, LANES_WG, partialPlan } from '../../host/kernel-plan.ts';
