@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createGpuBackend } from '../host/index.ts';
-import { type LanePlan, lanePlanFor } from '../host/kernel-plan.ts';
+import { type LanePlan, lanePlanFor } from '../host/train/kernel-plan.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/types.ts';
 

@@ -4,7 +4,7 @@
 // autotuner itself picks from its subsample. Run by `npm run bench -- --sweep`; prints a table and writes
 // bench/results/sweep-latest.json.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { describeTileConfig, type FullTileConfig, tileCandidates } from '../host/autotune.ts';
+import { describeTileConfig, type FullTileConfig, tileCandidates } from '../host/tune/autotune.ts';
 import { createGpuBackend, type GpuBackend } from '../host/index.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix, type Matrix } from '../src/types.ts';

@@ -1,16 +1,16 @@
 // The GPU backend in Node: Dawn's adapter (host/node-gpu.ts), the embedded WGSL, the engine.
 import { DeviceError } from '../src/errors.ts';
-import { acquireDevice, NO_ADAPTER_HELP, type AcquireOptions } from './device.ts';
+import { acquireDevice, NO_ADAPTER_HELP, type AcquireOptions } from './core/device.ts';
 import { type DdpmKernel, GpuBackend } from './engine.ts';
-import type { LanePlan } from './kernel-plan.ts';
-import type { TuneOption } from './autotune.ts';
-import { nodeGpuEntry } from './node-gpu.ts';
-import { nodeTuneStore } from './tune-store.ts';
+import type { LanePlan } from './train/kernel-plan.ts';
+import type { TuneOption } from './tune/autotune.ts';
+import { nodeGpuEntry } from './core/node-gpu.ts';
+import { nodeTuneStore } from './tune/tune-store.ts';
 import { WGSL_SOURCES } from './shader-sources.ts';
 
 export { GpuBackend, type DdpmKernel } from './engine.ts';
-export type { LanePlan } from './kernel-plan.ts';
-export type { TuneOption } from './autotune.ts';
+export type { LanePlan } from './train/kernel-plan.ts';
+export type { TuneOption } from './tune/autotune.ts';
 
 export interface GpuBackendOptions extends AcquireOptions {
   /** Rows per chunk of the data (default: as many as the device's buffer limits allow). */

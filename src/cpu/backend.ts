@@ -18,9 +18,9 @@ import {
   type NoiseSpec,
 } from '../types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
-import { emStep, gradientEmStep } from './reference.ts';
+import { emStep, gradientEmStep } from '../training/cpu-reference.ts';
 import type { Estimate } from '../sampling/estimate.ts';
-import { energyDistance, modeWeights, scoreError } from '../sampling/metrics.ts';
+import { energyDistance, modeWeights, scoreError } from '../metrics/cpu.ts';
 import { sampleReference } from '../sampling/cpu-sampler.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from '../piecewise/moments.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';

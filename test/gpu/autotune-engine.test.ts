@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTuneCache, TUNE_CACHE_FORMAT, TUNE_CACHE_VERSION, tileCandidates } from '../../host/autotune.ts';
+import { readTuneCache, TUNE_CACHE_FORMAT, TUNE_CACHE_VERSION, tileCandidates } from '../../host/tune/autotune.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
-import { defaultTuneCachePath, nodeTuneStore } from '../../host/tune-store.ts';
-import { timingPlan } from '../../host/tune-timing.ts';
+import { defaultTuneCachePath, nodeTuneStore } from '../../host/tune/tune-store.ts';
+import { timingPlan } from '../../host/tune/tune-timing.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { caseById, gradientBound, makeProblem, scaledCentres, summationDepth, worstRatio } from '../support/cases.ts';
 

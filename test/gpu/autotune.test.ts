@@ -13,8 +13,8 @@ import {
   type TuneStore,
   TUNE_CACHE_VERSION,
   writeTuneCache,
-} from '../../host/autotune.ts';
-import { type DeviceLimits, shapeFor, tileConfigProblem } from '../../host/layout.ts';
+} from '../../host/tune/autotune.ts';
+import { type DeviceLimits, shapeFor, tileConfigProblem } from '../../host/core/layout.ts';
 import { InputError } from '../../src/errors.ts';
 
 /** WebGPU's default limits: the smallest any adapter offers. */

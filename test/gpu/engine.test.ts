@@ -3,16 +3,16 @@
 // without an adapter, and a problem over the device's limits each become a DeviceError that says what to do.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../host/device.ts';
+import { acquireDevice } from '../../host/core/device.ts';
 import { measureFmaCeiling } from '../../bench/fma-peak.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
-import { shapeFor } from '../../host/layout.ts';
-import { LANE_PLANS } from '../../host/kernel-plan.ts';
-import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/programs.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/wgsl-bindings.ts';
+import { shapeFor } from '../../host/core/layout.ts';
+import { LANE_PLANS } from '../../host/train/kernel-plan.ts';
+import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/train/programs.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { emStep } from '../../src/cpu/reference.ts';
+import { emStep } from '../../src/training/cpu-reference.ts';
 import { DeviceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';

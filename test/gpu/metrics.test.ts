@@ -10,10 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { modeCounts } from '../../host/programs.ts';
+import { modeCounts } from '../../host/train/programs.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix, type Matrix } from '../../src/types.ts';

@@ -4,14 +4,14 @@
 // loops against unrolled ones, chunked runs equal to unchunked ones bit for bit, progress, divergence and
 // the same input errors as the CPU. Tolerances are DERIVED in test/support/sampling-bounds.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../host/device.ts';
+import { acquireDevice } from '../../host/core/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { nodeGpuEntry } from '../../host/node-gpu.ts';
-import { pairDistanceSums, type Program, sampleStart, sampleSteps } from '../../host/programs.ts';
+import { nodeGpuEntry } from '../../host/core/node-gpu.ts';
+import { pairDistanceSums, type Program, sampleStart, sampleSteps } from '../../host/train/programs.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';

@@ -2,21 +2,21 @@
 // one per chunk of rows, for the whole run. Each submission records a batch of steps (one dispatch per
 // chunk and run of steps, the samples in registers in between) and reads back only the 4-byte divergence
 // flag, which also paces the progress reports; the samples are read once, at the end.
-import { DivergenceError } from '../src/errors.ts';
-import { seedKey } from '../src/math/philox.ts';
-import { type SamplerStep, stepsToRun } from '../src/sampling/grid.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
-import { matrix, type Matrix } from '../src/types.ts';
-import { checkSampleRequest } from '../src/validate.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
-import { foldWorkgroups } from './dispatch.ts';
-import { chunkRows } from './kernel-plan.ts';
-import { shapeFor } from './layout.ts';
-import type { CompiledProgram, PipelineCache } from './pipelines.ts';
-import { SAMPLE_WG, sampleStart, sampleSteps } from './programs.ts';
-import type { ReadTarget } from './readback.ts';
-import { sampleParams } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+import { DivergenceError } from '../errors.ts';
+import { seedKey } from '../math/philox.ts';
+import { type SamplerStep, stepsToRun } from './grid.ts';
+import type { SampleProgress, SamplerOptions } from './options.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { checkSampleRequest } from '../validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
+import { chunkRows } from '../../host/train/kernel-plan.ts';
+import { shapeFor } from '../../host/core/layout.ts';
+import type { CompiledProgram, PipelineCache } from '../../host/core/pipelines.ts';
+import { SAMPLE_WG, sampleStart, sampleSteps } from '../../host/train/programs.ts';
+import type { ReadTarget } from '../../host/core/readback.ts';
+import { sampleParams } from '../../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 
 /** About this many progress reports per run (as the CPU sampler), each one submission. */
 const PROGRESS_REPORTS = 20;

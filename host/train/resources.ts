@@ -1,14 +1,14 @@
 // The engine's GPU buffers: the data, uploaded once per content and split into
 // chunks that fit one storage binding, and the buffers of one problem shape
 // (centres, partials, totals, uniforms, history), rebuilt when the shape changes.
-import { InputError } from '../src/errors.ts';
-import { seedKey } from '../src/math/philox.ts';
-import type { Matrix, NoiseSpec } from '../src/types.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
+import { InputError } from '../../src/errors.ts';
+import { seedKey } from '../../src/math/philox.ts';
+import type { Matrix, NoiseSpec } from '../../src/types.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../core/buffers.ts';
 import { chunkRows, type KernelKind, type PartialPlan, partialPlan } from './kernel-plan.ts';
-import { type Shape, shapeFor } from './layout.ts';
-import { passParams, reduceParams, updateParams } from './struct-layout.ts';
-import { COPY_DST, COPY_SRC, UNIFORM } from './usage.ts';
+import { type Shape, shapeFor } from '../core/layout.ts';
+import { passParams, reduceParams, updateParams } from '../core/struct-layout.ts';
+import { COPY_DST, COPY_SRC, UNIFORM } from '../core/usage.ts';
 
 export interface DataChunk {
   readonly buffer: GPUBuffer;

@@ -2,8 +2,8 @@
 // split into chunks (one storage binding each), and how many workgroups each
 // chunk dispatches and where they write their partials. Pure: the engine runs
 // this plan, and the tests derive their summation depths from it.
-import { InputError } from '../src/errors.ts';
-import type { Shape } from './layout.ts';
+import { InputError } from '../../src/errors.ts';
+import type { Shape } from '../core/layout.ts';
 
 /** 'tiled' (workgroup tiles, for GPUs), 'lanes' (one sample per invocation, unrolled, for software adapters), or 'auto'. */
 export type DdpmKernel = 'auto' | 'tiled' | 'lanes';

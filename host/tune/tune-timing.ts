@@ -1,13 +1,13 @@
 // What the autotuner measures (host/autotune.ts): seconds per GD step of one tile and workgroup size, on a
 // synthetic subsample, through the engine's own step encoding, with buffers of its own so that the engine's
 // are untouched. A first run compiles and warms up; the figure is the median of the timed repeats.
-import { forwardCoefficients } from '../src/math/forward.ts';
-import { matrix } from '../src/types.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
+import { matrix } from '../../src/types.ts';
 import type { FullTileConfig } from './autotune.ts';
-import { shapeFor } from './layout.ts';
-import type { ReadTarget } from './readback.ts';
-import { GpuResources } from './resources.ts';
-import { encodeGdStep, type StepContext } from './step-encoding.ts';
+import { shapeFor } from '../core/layout.ts';
+import type { ReadTarget } from '../core/readback.ts';
+import { GpuResources } from '../train/resources.ts';
+import { encodeGdStep, type StepContext } from '../train/step-encoding.ts';
 
 export interface TimingContext {
   readonly device: GPUDevice;

@@ -4,18 +4,18 @@
 // sorts the rows by cell (O(N), stable) and cuts each cell's rows into segments of at most SEGMENT_ROWS; then
 // piecewise_gram.wgsl writes each segment's outer-product sums as one float32 partial, which the host adds in float64
 // in segment order. The same inputs give the same bits.
-import { DeviceError } from '../src/errors.ts';
-import { seedKey } from '../src/math/philox.ts';
-import type { Matrix } from '../src/matrix.ts';
-import { type CellMoments, checkMomentRequest, type MomentOptions } from '../src/piecewise/moments.ts';
-import { featureCount } from '../src/piecewise/model.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
-import { foldWorkgroups } from './dispatch.ts';
-import { chunkRows } from './kernel-plan.ts';
-import { PIECEWISE_TH, PIECEWISE_WG, piecewiseBlocks, piecewiseGram, piecewisePhiSlot, piecewisePoints } from './programs.ts';
-import type { SamplerContext } from './sampler.ts';
-import { piecewiseGramParams, piecewisePointParams } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+import { DeviceError } from '../errors.ts';
+import { seedKey } from '../math/philox.ts';
+import type { Matrix } from '../matrix.ts';
+import { type CellMoments, checkMomentRequest, type MomentOptions } from './moments.ts';
+import { featureCount } from './model.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
+import { chunkRows } from '../../host/train/kernel-plan.ts';
+import { PIECEWISE_TH, PIECEWISE_WG, piecewiseBlocks, piecewiseGram, piecewisePhiSlot, piecewisePoints } from '../../host/train/programs.ts';
+import type { SamplerContext } from '../sampling/gpu-sampler.ts';
+import { piecewiseGramParams, piecewisePointParams } from '../../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 
 /** Rows of one cell that one float32 chain adds, at most: it bounds the chain's rounding (test/gpu/piecewise.test.ts). */
 export const SEGMENT_ROWS = 1024;

@@ -1,6 +1,6 @@
 // The GD steps' history as read back (host/engine.ts gdSteps): [loss, gradNorm] per step, and the error a
 // non-finite entry becomes.
-import { DivergenceError } from '../src/errors.ts';
+import { DivergenceError } from '../../src/errors.ts';
 
 /** The first of `steps` history entries with a non-finite loss or gradient norm, or -1. */
 export function firstNonFinite(history: Float32Array, steps: number): number {

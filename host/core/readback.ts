@@ -1,7 +1,7 @@
 // Submitting an encoder and reading buffers back, with the failures turned into
 // DeviceErrors that say what happened: rejected work (with the shader compiler's
 // messages), a lost device, a failed mapping.
-import { DeviceError } from '../src/errors.ts';
+import { DeviceError } from '../../src/errors.ts';
 import { COPY_DST, MAP_MODE_READ, MAP_READ } from './usage.ts';
 
 export interface ReadTarget {

@@ -2,12 +2,12 @@
 // the specialisation that changes the generated code, and the bindings by name.
 // The pipeline cache checks these names and numbers against the WGSL's own
 // declarations (host/wgsl-bindings.ts), so the host never binds by bare number.
-import { STREAMS } from '../src/math/streams.ts';
+import { STREAMS } from '../../src/math/streams.ts';
 import { LANES_WG, type LanePlan } from './kernel-plan.ts';
-import { type Shape, shapeConsts, updateConsts } from './layout.ts';
-import type { Specialisation } from './specialise.ts';
-import { piecewiseGramParams, piecewisePointParams } from './struct-layout.ts';
-import { modeParams, pairParams, scoreErrorParams, passParams, reduceParams, sampleParams, updateParams } from './struct-layout.ts';
+import { type Shape, shapeConsts, updateConsts } from '../core/layout.ts';
+import type { Specialisation } from '../core/specialise.ts';
+import { piecewiseGramParams, piecewisePointParams } from '../core/struct-layout.ts';
+import { modeParams, pairParams, scoreErrorParams, passParams, reduceParams, sampleParams, updateParams } from '../core/struct-layout.ts';
 
 /** Where a binding sits; `when` names the flag under whose `#if` the WGSL declares it. */
 export interface BindingSlot {

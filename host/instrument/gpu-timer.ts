@@ -3,8 +3,8 @@
 // resolves them when its encoder finishes. The engine is constructed with the
 // wrapped device (GpuBackendInit.acquired.device), so its code stays as it is.
 // Used only when the device has 'timestamp-query' (AcquiredDevice.hasTimestamps).
-import type { AcquiredDevice } from './device.ts';
-import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ } from './usage.ts';
+import type { AcquiredDevice } from '../core/device.ts';
+import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ } from '../core/usage.ts';
 
 /** GPUBufferUsage.QUERY_RESOLVE (WebGPU specification). */
 const QUERY_RESOLVE = 0x0200;

@@ -7,9 +7,9 @@ import { STREAMS } from '../math/streams.ts';
 import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../full-covariance/mixture.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from '../validate.ts';
-import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
-import type { Estimate } from './estimate.ts';
-import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from './score-source.ts';
+import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.ts';
+import type { Estimate } from '../sampling/estimate.ts';
+import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
 
 /**
  * (1/(n m)) sum_ij ||x_i - y_j||; for x = y the diagonal is 0 and each pair counts twice. Neumaier's
@@ -46,7 +46,7 @@ export function energyDistance(x: Matrix, y: Matrix): number {
   return Math.sqrt(Math.max(0, sq));
 }
 
-export type { Estimate } from './estimate.ts';
+export type { Estimate } from '../sampling/estimate.ts';
 
 /**
  * eps_sc^2(t) = E_{x ~ q_t} ||s_theta(x) - grad log q_t(x)||^2 (docs/math.md section 11). s_theta is the score of

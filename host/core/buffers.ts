@@ -1,7 +1,7 @@
 // GPU buffers within the device's limits, and the layout of a matrix on the GPU:
 // float32 rows padded with zeros to whole vec4 (D4 blocks of 4 coordinates).
-import { DeviceError } from '../src/errors.ts';
-import { matrix, type Matrix } from '../src/types.ts';
+import { DeviceError } from '../../src/errors.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 import { COPY_DST, COPY_SRC, STORAGE } from './usage.ts';
 
 /** Storage that the host can also write and copy out of. */

@@ -1,7 +1,7 @@
 // Getting a WebGPU device in Node (the `webgpu` package, Dawn) or in the
 // browser (navigator.gpu), with the limits the engine needs, and turning a
 // lost device into an error rather than a hang.
-import { DeviceError } from '../src/errors.ts';
+import { DeviceError } from '../../src/errors.ts';
 
 export interface AcquiredDevice {
   readonly device: GPUDevice;

@@ -1,18 +1,18 @@
 // The mode weights on the GPU (src/sampling/metrics.ts modeWeights; shaders/mode_weights.wgsl): each sample's
 // nearest true centre in float32, counted per workgroup into u32 partials that the host adds exactly, in a fixed
 // order, so the counts are deterministic. Samples are split into chunks that fit one storage binding.
-import { DeviceError } from '../src/errors.ts';
-import type { ModeWeights } from '../src/sampling/metrics.ts';
-import type { Matrix } from '../src/types.ts';
-import { checkSampleSets } from '../src/validate.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
-import { foldWorkgroups } from './dispatch.ts';
-import { chunkRows } from './kernel-plan.ts';
-import type { PipelineCache } from './pipelines.ts';
-import { MODE_WG, modeCounts } from './programs.ts';
-import type { ReadTarget } from './readback.ts';
-import { modeParams } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+import { DeviceError } from '../errors.ts';
+import type { ModeWeights } from './cpu.ts';
+import type { Matrix } from '../types.ts';
+import { checkSampleSets } from '../validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
+import { chunkRows } from '../../host/train/kernel-plan.ts';
+import type { PipelineCache } from '../../host/core/pipelines.ts';
+import { MODE_WG, modeCounts } from '../../host/train/programs.ts';
+import type { ReadTarget } from '../../host/core/readback.ts';
+import { modeParams } from '../../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 
 /** u32 counts per read-back, at most (K per workgroup). */
 const PARTIALS_PER_READ = 2 ** 20;

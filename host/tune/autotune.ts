@@ -3,8 +3,8 @@
 // the choice in memory and in a store (a JSON file in Node, localStorage in a browser). A store that is
 // corrupt, of another adapter or of another version is ignored with one line of log and the class is
 // tuned again; a cached choice is checked against the device's limits before it is used.
-import { InputError } from '../src/errors.ts';
-import { DEFAULT_GROUPS, type DeviceLimits, shapeFor, type TileConfig, tileConfigProblem } from './layout.ts';
+import { InputError } from '../../src/errors.ts';
+import { DEFAULT_GROUPS, type DeviceLimits, shapeFor, type TileConfig, tileConfigProblem } from '../core/layout.ts';
 
 /** 'auto': tune on hardware adapters only (software adapters run the lane kernel); 'on': tune on any adapter; 'off'; or fixed sizes. */
 export type TuneOption = 'auto' | 'off' | 'on' | TileConfig;

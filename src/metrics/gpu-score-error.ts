@@ -1,17 +1,17 @@
 // The score error on the GPU (src/sampling/metrics.ts scoreError; shaders/score_error.wgsl): one invocation per
 // Monte Carlo draw computes e_n in float32, and the host folds the e_n into the stratified float64 estimate in
 // draw order, as the CPU reference does, so the two differ only by the float32 rounding of each e_n.
-import { seedKey } from '../src/math/philox.ts';
-import { type Estimate, StratifiedMean } from '../src/sampling/estimate.ts';
-import type { Matrix } from '../src/types.ts';
-import { checkScoreErrorRequest } from '../src/validate.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
-import { foldWorkgroups } from './dispatch.ts';
-import type { PipelineCache } from './pipelines.ts';
-import { SCORE_ERROR_WG, scoreErrors } from './programs.ts';
-import type { ReadTarget } from './readback.ts';
-import { scoreErrorParams } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+import { seedKey } from '../math/philox.ts';
+import { type Estimate, StratifiedMean } from '../sampling/estimate.ts';
+import type { Matrix } from '../types.ts';
+import { checkScoreErrorRequest } from '../validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
+import type { PipelineCache } from '../../host/core/pipelines.ts';
+import { SCORE_ERROR_WG, scoreErrors } from '../../host/train/programs.ts';
+import type { ReadTarget } from '../../host/core/readback.ts';
+import { scoreErrorParams } from '../../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 
 /** Draws per dispatch and read-back: 4 MiB of e_n. */
 const DRAWS_PER_READ = 2 ** 20;

@@ -3,16 +3,16 @@
 // step noise (step k + 1), batches, divergence flag and error. Only the score differs: every level's cells and
 // coefficients are uploaded once, and the step table carries each step's levels and weight (levelWeights, float64 on
 // the host). Langevin steps have t = 0, below the ladder, so they read the smallest level's score, as the CPU does.
-import { DeviceError, InputError } from '../src/errors.ts';
-import { type SamplerStep } from '../src/sampling/grid.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
-import { matrix, type Matrix } from '../src/matrix.ts';
-import { featureCount, levelWeights, type PiecewiseModel } from '../src/piecewise/model.ts';
-import { checkPiecewiseModel } from '../src/piecewise/validate.ts';
-import { checkSampleRequest } from '../src/validate.ts';
-import { createBuffer, STORAGE_RW } from './buffers.ts';
-import { piecewiseBlocks, piecewisePhiSlot, piecewiseSteps, sampleStart } from './programs.ts';
-import { runSampler, type SamplerContext, type SamplerKernel } from './sampler.ts';
+import { DeviceError, InputError } from '../errors.ts';
+import { type SamplerStep } from '../sampling/grid.ts';
+import type { SampleProgress, SamplerOptions } from '../sampling/options.ts';
+import { matrix, type Matrix } from '../matrix.ts';
+import { featureCount, levelWeights, type PiecewiseModel } from './model.ts';
+import { checkPiecewiseModel } from './validate.ts';
+import { checkSampleRequest } from '../validate.ts';
+import { createBuffer, STORAGE_RW } from '../../host/core/buffers.ts';
+import { piecewiseBlocks, piecewisePhiSlot, piecewiseSteps, sampleStart } from '../../host/train/programs.ts';
+import { runSampler, type SamplerContext, type SamplerKernel } from '../sampling/gpu-sampler.ts';
 
 /** n samples n x d with the score of `model` (the Backend's `sample` for a piecewise model). */
 export async function samplePiecewiseOnGpu(

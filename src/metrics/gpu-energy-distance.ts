@@ -4,18 +4,18 @@
 // float32 partial and the host adds them in float64 in dispatch order, so the result is deterministic.
 // Both sets are split into chunks that fit one storage binding. The kernel's form follows the adapter, as the
 // DDPM kernel's does (host/kernel-plan.ts): workgroup tiles on GPUs, rows read from storage on software adapters.
-import { DeviceError } from '../src/errors.ts';
-import type { Matrix } from '../src/types.ts';
-import { checkSampleSets } from '../src/validate.ts';
-import { createBuffer, padRows, STORAGE_RW } from './buffers.ts';
-import { foldWorkgroups } from './dispatch.ts';
-import { type ChunkRows, chunkRows, type KernelKind } from './kernel-plan.ts';
-import type { DeviceLimits } from './layout.ts';
-import type { PipelineCache } from './pipelines.ts';
-import { PAIR_WG, pairDistanceSums, type PairSpec } from './programs.ts';
-import type { ReadTarget } from './readback.ts';
-import { pairParams } from './struct-layout.ts';
-import { COPY_DST, UNIFORM } from './usage.ts';
+import { DeviceError } from '../errors.ts';
+import type { Matrix } from '../types.ts';
+import { checkSampleSets } from '../validate.ts';
+import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
+import { type ChunkRows, chunkRows, type KernelKind } from '../../host/train/kernel-plan.ts';
+import type { DeviceLimits } from '../../host/core/layout.ts';
+import type { PipelineCache } from '../../host/core/pipelines.ts';
+import { PAIR_WG, pairDistanceSums, type PairSpec } from '../../host/train/programs.ts';
+import type { ReadTarget } from '../../host/core/readback.ts';
+import { pairParams } from '../../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 
 /** Rows of B per tile in workgroup memory, at most. */
 const MAX_TILE = 64;

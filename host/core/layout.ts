@@ -1,6 +1,6 @@
 // Everything the kernels' sizes derive from, computed once per (K, d) and
 // device (docs/math.md section 5, matrix form; see shaders/tile.wgsl).
-import { DeviceError, InputError } from '../src/errors.ts';
+import { DeviceError, InputError } from '../../src/errors.ts';
 
 export interface DeviceLimits {
   readonly maxComputeWorkgroupStorageSize: number;
