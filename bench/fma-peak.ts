@@ -3,7 +3,7 @@
 // mode), so it and its kernel live in bench/, outside the package.
 import { createBuffer, STORAGE_RW } from '../host/core/buffers.ts';
 import type { GpuBackend } from '../host/engine.ts';
-import { type Program, slot } from '../host/train/programs.ts';
+import { type Program, slot } from '../host/core/program.ts';
 import { defineStruct } from '../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../host/core/usage.ts';
 import { WGSL_SOURCES as BENCH_SOURCES } from './shaders/sources.ts';

@@ -1,7 +1,7 @@
 // The pipeline cache, keyed by the specialisation (docs/architecture.md, TF.js anchor), and
 // bind groups built by binding name. A program's bindings are checked against
 // its specialised WGSL when its pipeline is first built.
-import type { Bindings, Program } from '../train/programs.ts';
+import type { Bindings, Program } from './program.ts';
 import { moduleCode, specialisationKey, specialiseFiles } from './specialise.ts';
 import { checkBindings, ShaderBindingError } from './wgsl-bindings.ts';
 

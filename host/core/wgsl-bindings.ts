@@ -1,7 +1,7 @@
 // The `@group(g) @binding(b) var<...> name` declarations of a specialised module,
 // checked against a program's named bindings when its pipeline is built: a name
 // or number that disagrees fails at once, naming the program, binding and file.
-import type { Bindings, BindingSlot } from '../train/programs.ts';
+import type { Bindings, BindingSlot } from './program.ts';
 import type { ModuleSection } from './specialise.ts';
 
 /** A program's bindings and its WGSL disagree: a mistake in the engine, not in the caller's input. */

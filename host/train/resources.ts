@@ -7,7 +7,7 @@ import type { Matrix, NoiseSpec } from '../../src/types.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../core/buffers.ts';
 import { chunkRows, type KernelKind, type PartialPlan, partialPlan } from './kernel-plan.ts';
 import { type Shape, shapeFor } from '../core/layout.ts';
-import { passParams, reduceParams, updateParams } from '../core/struct-layout.ts';
+import { passParams, reduceParams, updateParams } from './programs.ts';
 import { COPY_DST, COPY_SRC, UNIFORM } from '../core/usage.ts';
 
 export interface DataChunk {

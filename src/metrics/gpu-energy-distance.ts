@@ -12,10 +12,42 @@ import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { type ChunkRows, chunkRows, type KernelKind } from '../../host/train/kernel-plan.ts';
 import type { DeviceLimits } from '../../host/core/layout.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
-import { PAIR_WG, pairDistanceSums, type PairSpec } from '../../host/train/programs.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
-import { pairParams } from '../../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { defineStruct } from '../../host/core/struct-layout.ts';
+
+/** Per dispatch of the pairwise distance sums (shaders/energy_distance.wgsl). */
+export const pairParams = defineStruct('PairParams', [
+  ['rowsA', 'u32'],
+  ['rowsB', 'u32'],
+  ['firstRowA', 'u32'],
+  ['blocks', 'u32'],
+  ['segments', 'u32'],
+  ['segmentRows', 'u32'],
+  ['partialBase', 'u32'],
+] as const);
+
+/** Invocations per workgroup of the pairwise distance sums. */
+export const PAIR_WG = 64;
+
+/** The pairwise distance sums' specialisation (host/energy-distance.ts pairForm): d/4, the rows of B per tile, the rows of A
+ * per invocation, B through workgroup memory or straight from storage, unrolled or run-time loops over d/4. */
+export interface PairSpec {
+  readonly d4: number;
+  readonly tile: number;
+  readonly rows: number;
+  readonly tiled: boolean;
+  readonly unrolled: boolean;
+}
+
+export const pairDistanceSums: Program<'rowsA' | 'rowsB' | 'partials' | 'params', PairSpec> = {
+  entry: 'pairDistanceSums',
+  files: ['energy_distance.wgsl'],
+  structs: [pairParams.wgsl],
+  bindings: { rowsA: slot(0, 0), rowsB: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D4: p.d4, TB: p.tile, WG: PAIR_WG, ROWS: p.rows, UNROLL: p.unrolled ? 1 : 0 }, flags: { TILED: p.tiled } }),
+};
 
 /** Rows of B per tile in workgroup memory, at most. */
 const MAX_TILE = 64;

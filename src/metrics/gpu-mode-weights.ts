@@ -9,10 +9,30 @@ import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { chunkRows } from '../../host/train/kernel-plan.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
-import { MODE_WG, modeCounts } from '../../host/train/programs.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
-import { modeParams } from '../../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { defineStruct } from '../../host/core/struct-layout.ts';
+
+/** Per dispatch of the nearest-centre counts behind the mode weights (shaders/mode_weights.wgsl). */
+export const modeParams = defineStruct('ModeParams', [
+  ['rows', 'u32'],
+  ['k', 'u32'],
+  ['firstRow', 'u32'],
+  ['groups', 'u32'],
+] as const);
+
+/** Invocations per workgroup of the nearest-centre counts (one sample each). */
+export const MODE_WG = 64;
+
+/** The nearest-centre counts behind the mode weights (host/mode-weights.ts): specialised on d/4 only, K is a run-time value. */
+export const modeCounts: Program<'samples' | 'centres' | 'partials' | 'params', { readonly d4: number }> = {
+  entry: 'modeCounts',
+  files: ['mode_weights.wgsl'],
+  structs: [modeParams.wgsl],
+  bindings: { samples: slot(0, 0), centres: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D4: p.d4, WG: MODE_WG }, flags: {} }),
+};
 
 /** u32 counts per read-back, at most (K per workgroup). */
 const PARTIALS_PER_READ = 2 ** 20;

@@ -8,10 +8,34 @@ import { checkScoreErrorRequest } from '../validate.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
-import { SCORE_ERROR_WG, scoreErrors } from '../../host/train/programs.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
-import { scoreErrorParams } from '../../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { defineStruct } from '../../host/core/struct-layout.ts';
+import { STREAMS } from '../math/streams.ts';
+
+/** Per dispatch of the score error's draws (shaders/score_error.wgsl). */
+export const scoreErrorParams = defineStruct('ScoreErrorParams', [
+  ['draws', 'u32'],
+  ['firstDraw', 'u32'],
+  ['k', 'u32'],
+  ['kTrue', 'u32'],
+  ['a', 'f32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+] as const);
+
+/** Invocations per workgroup of the score error's draws (one draw each). */
+export const SCORE_ERROR_WG = 64;
+
+/** The score error's per-draw e_n (host/score-error.ts): specialised on d only; K and K* are run-time values. */
+export const scoreErrors: Program<'model' | 'truth' | 'errors' | 'params', { readonly d: number }> = {
+  entry: 'scoreErrors',
+  files: ['philox.wgsl', 'score_error.wgsl'],
+  structs: [scoreErrorParams.wgsl],
+  bindings: { model: slot(0, 0), truth: slot(0, 1), errors: slot(0, 2), params: slot(0, 3) },
+  specialise: (p) => ({ consts: { D: p.d, D4: Math.ceil(p.d / 4), WG: SCORE_ERROR_WG, STREAM: STREAMS.metrics }, flags: {} }),
+};
 
 /** Draws per dispatch and read-back: 4 MiB of e_n. */
 const DRAWS_PER_READ = 2 ** 20;

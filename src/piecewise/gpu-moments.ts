@@ -12,10 +12,81 @@ import { featureCount } from './model.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { chunkRows } from '../../host/train/kernel-plan.ts';
-import { PIECEWISE_TH, PIECEWISE_WG, piecewiseBlocks, piecewiseGram, piecewisePhiSlot, piecewisePoints } from '../../host/train/programs.ts';
 import type { SamplerContext } from '../sampling/gpu-sampler.ts';
-import { piecewiseGramParams, piecewisePointParams } from '../../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { defineStruct } from '../../host/core/struct-layout.ts';
+import { STREAMS } from '../math/streams.ts';
+
+/** Per dispatch of the piecewise moments' first pass (shaders/piecewise_points.wgsl): a chunk of rows, one noise draw. */
+export const piecewisePointParams = defineStruct('PiecewisePointParams', [
+  ['rows', 'u32'],
+  ['chunkBase', 'u32'],
+  ['cells', 'u32'],
+  ['step', 'u32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+  ['a', 'f32'],
+  ['sigma', 'f32'],
+  ['invSigma', 'f32'],
+] as const);
+
+/** Per dispatch of the piecewise Gram pass (shaders/piecewise_gram.wgsl): a run of segments. */
+export const piecewiseGramParams = defineStruct('PiecewiseGramParams', [
+  ['segments', 'u32'],
+  ['firstSegment', 'u32'],
+] as const);
+
+/** The piecewise moments' vec4 blocks per row (shaders/piecewise_points.wgsl): phi(u) in PF4, [phi, y] padded to EW (a
+ * multiple of the Gram pass's TH column blocks). */
+export const PIECEWISE_TH = 4;
+export function piecewiseBlocks(d: number, degree: 1 | 2): { readonly d4: number; readonly pf4: number; readonly ew: number } {
+  const d4 = Math.ceil(d / 4);
+  const pf4 = degree * d4 + 1;
+  return { d4, pf4, ew: Math.ceil((pf4 + d4) / PIECEWISE_TH) * PIECEWISE_TH };
+}
+
+/** phi's feature f as a scalar slot of the padded row: u, then u * u (degree 2) from block D4, the constant at block PF4 - 1. */
+export function piecewisePhiSlot(f: number, d: number, degree: 1 | 2): number {
+  const { d4, pf4 } = piecewiseBlocks(d, degree);
+  return f < d ? f : degree === 2 && f < 2 * d ? 4 * d4 + (f - d) : 4 * (pf4 - 1);
+}
+
+/** Invocations per workgroup of the piecewise passes. */
+export const PIECEWISE_WG = 64;
+
+/** The piecewise moments' specialisation: the dimension, the degree, unrolled loops over d/4 or run-time ones. */
+export interface PiecewiseMomentSpec {
+  readonly d: number;
+  readonly degree: 1 | 2;
+  readonly unrolled: boolean;
+}
+
+export const piecewiseConsts = (p: PiecewiseMomentSpec) => {
+  const { d4, pf4, ew } = piecewiseBlocks(p.d, p.degree);
+  return { D: p.d, D4: d4, PF4: pf4, EW: ew, TH: PIECEWISE_TH, WG: PIECEWISE_WG };
+};
+
+/** Noisy points, nearest cells and the rows of the Gram pass (host/piecewise-moments.ts). */
+export const piecewisePoints: Program<'data' | 'cells' | 'points' | 'assignment' | 'params', PiecewiseMomentSpec> = {
+  entry: 'piecewisePoints',
+  files: ['philox.wgsl', 'piecewise_cells.wgsl', 'piecewise_points.wgsl'],
+  structs: [piecewisePointParams.wgsl],
+  bindings: { data: slot(0, 0), cells: slot(0, 1), points: slot(0, 2), assignment: slot(0, 3), params: slot(0, 4) },
+  specialise: (p) => ({
+    consts: { ...piecewiseConsts(p), STREAM: STREAMS.piecewise, UNROLL: p.unrolled ? 1 : 0 },
+    flags: { QUADRATIC: p.degree === 2 },
+  }),
+};
+
+/** Per-segment outer-product sums of one cell's rows (host/piecewise-moments.ts); its TH-block loops are always unrolled. */
+export const piecewiseGram: Program<'points' | 'order' | 'segments' | 'partials' | 'params', PiecewiseMomentSpec> = {
+  entry: 'piecewiseGram',
+  files: ['piecewise_gram.wgsl'],
+  structs: [piecewiseGramParams.wgsl],
+  bindings: { points: slot(0, 0), order: slot(0, 1), segments: slot(0, 2), partials: slot(0, 3), params: slot(0, 4) },
+  specialise: (p) => ({ consts: { ...piecewiseConsts({ ...p, unrolled: true }), UNROLL: 1 }, flags: {} }),
+};
 
 /** Rows of one cell that one float32 chain adds, at most: it bounds the chain's rounding (test/gpu/piecewise.test.ts). */
 export const SEGMENT_ROWS = 1024;

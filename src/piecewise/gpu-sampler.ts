@@ -11,8 +11,27 @@ import { featureCount, levelWeights, type PiecewiseModel } from './model.ts';
 import { checkPiecewiseModel } from './validate.ts';
 import { checkSampleRequest } from '../validate.ts';
 import { createBuffer, STORAGE_RW } from '../../host/core/buffers.ts';
-import { piecewiseBlocks, piecewisePhiSlot, piecewiseSteps, sampleStart } from '../../host/train/programs.ts';
-import { runSampler, type SamplerContext, type SamplerKernel } from '../sampling/gpu-sampler.ts';
+import { piecewiseBlocks, piecewiseConsts, type PiecewiseMomentSpec, piecewisePhiSlot, PIECEWISE_TH, PIECEWISE_WG } from './gpu-moments.ts';
+import { SAMPLE_WG, sampleParams, sampleStart, runSampler, type SamplerContext, type SamplerKernel } from '../sampling/gpu-sampler.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { STREAMS } from '../math/streams.ts';
+
+/** The piecewise sampler's specialisation (host/piecewise-sampler.ts): as the moments', plus Heun's second score. */
+export interface PiecewiseSampleSpec extends PiecewiseMomentSpec {
+  readonly heun: boolean;
+}
+
+/** piecewise_sample.wgsl with sample_run.wgsl's bindings: the cells of every level, their coefficients, the level table. */
+export const piecewiseSteps: Program<'samples' | 'cells' | 'stepTable' | 'params' | 'status' | 'coef' | 'levels', PiecewiseSampleSpec> = {
+  entry: 'sampleSteps',
+  files: ['philox.wgsl', 'sample_run.wgsl', 'piecewise_cells.wgsl', 'piecewise_sample.wgsl', 'sample_loop.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: { samples: slot(0, 0), cells: slot(0, 1), stepTable: slot(0, 2), params: slot(0, 3), status: slot(0, 4), coef: slot(0, 5), levels: slot(0, 6) },
+  specialise: (p) => ({
+    consts: { ...piecewiseConsts(p), WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 },
+    flags: { HEUN: p.heun, QUADRATIC: p.degree === 2 },
+  }),
+};
 
 /** n samples n x d with the score of `model` (the Backend's `sample` for a piecewise model). */
 export async function samplePiecewiseOnGpu(

@@ -13,10 +13,71 @@ import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { chunkRows } from '../../host/train/kernel-plan.ts';
 import { shapeFor } from '../../host/core/layout.ts';
 import type { CompiledProgram, PipelineCache } from '../../host/core/pipelines.ts';
-import { SAMPLE_WG, sampleStart, sampleSteps } from '../../host/train/programs.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
-import { sampleParams } from '../../host/core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
+import { type Program, slot, SLOW_COMPILE_D4, SLOW_COMPILE_PAIRS } from '../../host/core/program.ts';
+import { defineStruct } from '../../host/core/struct-layout.ts';
+import { STREAMS } from '../math/streams.ts';
+
+/** Per dispatch of the sampler (shaders/sample_step.wgsl): a chunk of samples over a run of steps. */
+export const sampleParams = defineStruct('SampleParams', [
+  ['rows', 'u32'],
+  ['chunkBase', 'u32'],
+  ['firstStep', 'u32'],
+  ['stepCount', 'u32'],
+  ['tableRow', 'u32'],
+  ['seedLo', 'u32'],
+  ['seedHi', 'u32'],
+] as const);
+
+/** Invocations per workgroup of the sampler. */
+export const SAMPLE_WG = 64;
+
+/** The sampler's specialisation: the shape, Heun's second score evaluation, unrolled loops or run-time ones. */
+export interface SampleSpec {
+  readonly k: number;
+  readonly d: number;
+  readonly d4: number;
+  readonly heun: boolean;
+  readonly unrolled: boolean;
+}
+
+/** sample_step.wgsl's bindings: the samples, the centres and their norms, the step table, the uniforms, the divergence flag. */
+const SAMPLE_IO = {
+  samples: slot(0, 0),
+  centres: slot(0, 1),
+  stepTable: slot(0, 2),
+  params: slot(0, 3),
+  status: slot(0, 4),
+  centreNorms: slot(0, 5),
+} as const;
+
+const sampleConsts = (p: SampleSpec) => ({
+  consts: { K: p.k, D: p.d, D4: p.d4, WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 },
+  flags: { HEUN: p.heun },
+});
+
+export const sampleSteps: Program<keyof typeof SAMPLE_IO, SampleSpec> = {
+  entry: 'sampleSteps',
+  files: ['philox.wgsl', 'sample_run.wgsl', 'sample_step.wgsl', 'sample_loop.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: SAMPLE_IO,
+  specialise: sampleConsts,
+  compileNote: (p) =>
+    p.unrolled && (p.d4 >= SLOW_COMPILE_D4 || p.k * p.d4 >= SLOW_COMPILE_PAIRS)
+      ? `compiling the unrolled sampler for d = ${p.d}, K = ${p.k} on a software adapter: the first compilation at this size takes tens of seconds to minutes (once per process)`
+      : undefined,
+};
+
+/** The N(0, I) start of every sampler run, the mixture's and the piecewise model's (it binds only `samples` and `params`). */
+export const sampleStart: Program<'samples' | 'stepTable' | 'params' | 'status', SampleSpec> = {
+  entry: 'sampleStart',
+  files: ['philox.wgsl', 'sample_run.wgsl'],
+  structs: [sampleParams.wgsl],
+  bindings: { samples: SAMPLE_IO.samples, stepTable: SAMPLE_IO.stepTable, params: SAMPLE_IO.params, status: SAMPLE_IO.status },
+  // The start depends on d only (K and Heun are ignored): one pipeline for every method and score.
+  specialise: (p) => ({ consts: { D: p.d, D4: p.d4, WG: SAMPLE_WG, STREAM: STREAMS.sampler, UNROLL: p.unrolled ? 1 : 0 }, flags: {} }),
+};
 
 /** About this many progress reports per run (as the CPU sampler), each one submission. */
 const PROGRESS_REPORTS = 20;

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { modeCounts } from '../../host/train/programs.ts';
+import { modeCounts } from '../../src/metrics/gpu-mode-weights.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
 import { specialiseFiles } from '../../host/core/specialise.ts';
 import { checkBindings } from '../../host/core/wgsl-bindings.ts';

@@ -5,7 +5,7 @@
 import { chunkRows } from '../../host/train/kernel-plan.ts';
 import type { GpuBackend } from '../../host/engine.ts';
 import { pairForm, segmentPlan } from '../../src/metrics/gpu-energy-distance.ts';
-import { PAIR_WG } from '../../host/train/programs.ts';
+import { PAIR_WG } from '../../src/metrics/gpu-energy-distance.ts';
 import { normalsFromWords, philoxInto, seedKey, uniformFromWord } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { type SamplerStep, stepsToRun } from '../../src/sampling/grid.ts';
