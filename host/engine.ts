@@ -1,11 +1,14 @@
 // The GPU backend: the Backend interface over the WGSL kernels. Centres stay
 // on the GPU during training; several steps go into one command buffer; the
 // loss and centres are read back only every logEvery steps and at the end.
-import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
+import { checkGdOptions } from '../src/training/checks.ts';
+import { checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
 import { DeviceError, InputError } from '../src/errors.ts';
 import { forwardCoefficients } from '../src/math/forward.ts';
 import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
-import type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
+import type { Backend } from '../src/backend.ts';
+import type { Dataset, DataInput, Matrix } from '../src/types.ts';
+import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient } from '../src/training/types.ts';
 import { DatasetRegistry, isDataset } from '../src/dataset.ts';
 import { matrix } from '../src/types.ts';
 import { createBuffer, unpad } from './core/buffers.ts';

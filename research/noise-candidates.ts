@@ -12,7 +12,8 @@ import { GpuBackend } from '../host/engine.ts';
 import { nodeGpuEntry } from '../host/core/node-gpu.ts';
 import { WGSL_SOURCES } from '../host/shader-sources.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
-import { matrix, type NoiseSpec } from '../src/types.ts';
+import { matrix } from '../src/types.ts';
+import { type NoiseSpec } from '../src/training/types.ts';
 
 const { values } = parseArgs({
   options: {

@@ -5,7 +5,8 @@ import { matrix, type Matrix } from './matrix.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/validate.ts';
 import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/options.ts';
-import { checkSampleRequest, requireSeed } from './validate.ts';
+import { checkSampleRequest } from './sampling/checks.ts';
+import { requireSeed } from './validate.ts';
 
 /** 'direct' draws from the mixture itself; the others run a sampler on its score (docs/math.md section 11). */
 export type SampleMethod = 'direct' | SamplerMethod;

@@ -3,7 +3,8 @@
 // (centres, partials, totals, uniforms, history), rebuilt when the shape changes.
 import { InputError } from '../../src/errors.ts';
 import { seedKey } from '../../src/math/philox.ts';
-import type { Matrix, NoiseSpec } from '../../src/types.ts';
+import type { Matrix } from '../../src/types.ts';
+import type { NoiseSpec } from '../../src/training/types.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../core/buffers.ts';
 import { chunkRows, type KernelKind, type PartialPlan, partialPlan } from './kernel-plan.ts';
 import { type Shape, shapeFor } from '../core/layout.ts';

@@ -3,20 +3,9 @@
 import { DivergenceError, InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseRowInto, seedKey, STREAM_TRAINING_NOISE } from '../math/philox.ts';
-import {
-  matrix,
-  type Backend,
-  type Dataset,
-  type DataInput,
-  type DdpmOptions,
-  type EmSteps,
-  type GdOptions,
-  type GdResult,
-  type HistoryEntry,
-  type LossGradient,
-  type Matrix,
-  type NoiseSpec,
-} from '../types.ts';
+import { matrix, type Dataset, type DataInput, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
+import { type DdpmOptions, type EmSteps, type GdOptions, type GdResult, type HistoryEntry, type LossGradient, type NoiseSpec } from '../training/types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { emStep, gradientEmStep } from '../training/cpu-reference.ts';
 import type { Estimate } from '../sampling/estimate.ts';
@@ -25,7 +14,8 @@ import { sampleReference } from '../sampling/cpu-sampler.ts';
 import { cellMoments, type CellMoments, type MomentOptions } from '../piecewise/moments.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';
 import type { SampleProgress, SamplerOptions } from '../sampling/options.ts';
-import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
+import { checkGdOptions } from '../training/checks.ts';
+import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };

@@ -1,12 +1,13 @@
 // Measures of sample quality and score quality (docs/math.md section 11): the energy distance, the
 // score error eps_sc^2(t) against the true mixture (balanced spherical, or general: docs/math.md section 13),
 // and the mode weights.
+import type { ModeWeights } from './types.ts';
 import { InputError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../full-covariance/mixture.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from '../validate.ts';
+import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from './checks.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.ts';
 import type { Estimate } from '../sampling/estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
@@ -128,12 +129,6 @@ export function scoreError(model: ScoreSource, truth: Matrix | GaussianMixture, 
     }
   }
   return { value, standardError: Math.sqrt(variance) };
-}
-
-/** The fraction of samples nearest (Euclidean) to each true centre, and the largest |fraction - 1/K|. */
-export interface ModeWeights {
-  readonly weights: number[];
-  readonly maxDeviation: number;
 }
 
 /** Mode weights of `samples` against `trueCentres` (docs/math.md section 11); ties go to the lower index. */

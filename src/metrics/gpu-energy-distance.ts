@@ -6,7 +6,7 @@
 // DDPM kernel's does (host/kernel-plan.ts): workgroup tiles on GPUs, rows read from storage on software adapters.
 import { DeviceError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
-import { checkSampleSets } from '../validate.ts';
+import { checkSampleSets } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { type ChunkRows, chunkRows, type KernelKind } from '../../host/train/kernel-plan.ts';

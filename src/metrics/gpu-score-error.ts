@@ -4,7 +4,7 @@
 import { seedKey } from '../math/philox.ts';
 import { type Estimate, StratifiedMean } from '../sampling/estimate.ts';
 import type { Matrix } from '../types.ts';
-import { checkScoreErrorRequest } from '../validate.ts';
+import { checkScoreErrorRequest } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';

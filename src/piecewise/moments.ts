@@ -10,6 +10,11 @@ import { requireFinite, requireNoiseScale, requirePositiveInteger, requireSameDi
 
 export type { CellMoments, MomentOptions } from './model.ts';
 
+/** The piecewise moments capability: the fit's per-cell sums over the noisy data at one level (docs/math.md section 13). */
+export interface PiecewiseMoments {
+  cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments>;
+}
+
 export function cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): CellMoments {
   checkMomentRequest(data, cells, options);
   const { rows: N, cols: d } = data;

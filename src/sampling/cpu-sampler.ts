@@ -6,7 +6,7 @@ import { DivergenceError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleRequest } from '../validate.ts';
+import { checkSampleRequest } from './checks.ts';
 import { stepsToRun, type SamplerStep } from './grid.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
 import type { SampleProgress, SamplerOptions } from './options.ts';

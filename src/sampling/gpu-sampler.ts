@@ -7,7 +7,7 @@ import { seedKey } from '../math/philox.ts';
 import { type SamplerStep, stepsToRun } from './grid.ts';
 import type { SampleProgress, SamplerOptions } from './options.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleRequest } from '../validate.ts';
+import { checkSampleRequest } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { chunkRows } from '../../host/train/kernel-plan.ts';

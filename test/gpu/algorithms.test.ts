@@ -10,7 +10,8 @@ import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibil
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
-import { type GdProgress, matrix, type Matrix } from '../../src/types.ts';
+import { type GdProgress } from '../../src/training/types.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 import {
   caseById,
   emBound,

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import type { DdpmOptions, LossGradient, Matrix } from '../../src/types.ts';
+import type { DdpmOptions, LossGradient } from '../../src/training/types.ts';
+import type { Matrix } from '../../src/types.ts';
 import {
   CASES,
   caseById,
