@@ -128,3 +128,16 @@ export function updateConsts(s: Shape): Record<string, number> {
   const { T: _t, WG: _wg, BPT: _bpt, ...rest } = shapeConsts(s);
   return rest;
 }
+
+export interface ChunkRows {
+  readonly rows: number;
+  /** Index of the chunk's first row in the whole data. */
+  readonly base: number;
+}
+
+/** The data's rows split into chunks of at most rowsPerChunk. */
+export function chunkRows(rows: number, rowsPerChunk: number): ChunkRows[] {
+  const chunks: ChunkRows[] = [];
+  for (let base = 0; base < rows; base += rowsPerChunk) chunks.push({ rows: Math.min(rowsPerChunk, rows - base), base });
+  return chunks;
+}

@@ -4,10 +4,7 @@
 // this plan, and the tests derive their summation depths from it.
 import { InputError } from '../../src/errors.ts';
 import type { Shape } from '../core/layout.ts';
-
-/** 'tiled' (workgroup tiles, for GPUs), 'lanes' (one sample per invocation, unrolled, for software adapters), or 'auto'. */
-export type DdpmKernel = 'auto' | 'tiled' | 'lanes';
-export type KernelKind = Exclude<DdpmKernel, 'auto'>;
+import type { KernelKind } from '../core/kernel-kind.ts';
 
 /** Invocations of the lane-per-sample kernel over all chunks (each writes one partial). */
 const TARGET_LANES = 256;
@@ -55,28 +52,6 @@ export function resolveLanePlan(shape: Pick<Shape, 'k' | 'd4'>, forced?: LanePla
     );
   }
   return forced;
-}
-
-/** The samplers, the score error and the piecewise passes unroll their loops over K and d/4 on software adapters up to this K d/4. */
-export const MAX_UNROLLED_SAMPLER_PAIRS = 512;
-
-/** The lane kernel on software adapters (at every shape, by its plan above); the tiled kernel on GPUs. */
-export function kernelFor(choice: DdpmKernel, isSoftware: boolean): KernelKind {
-  if (choice !== 'auto') return choice;
-  return isSoftware ? 'lanes' : 'tiled';
-}
-
-export interface ChunkRows {
-  readonly rows: number;
-  /** Index of the chunk's first row in the whole data. */
-  readonly base: number;
-}
-
-/** The data's rows split into chunks of at most rowsPerChunk. */
-export function chunkRows(rows: number, rowsPerChunk: number): ChunkRows[] {
-  const chunks: ChunkRows[] = [];
-  for (let base = 0; base < rows; base += rowsPerChunk) chunks.push({ rows: Math.min(rowsPerChunk, rows - base), base });
-  return chunks;
 }
 
 /** Where each chunk's workgroups write their partials, for the DDPM pass and the EM pass (both tiled, or both lanes). */

@@ -2,7 +2,8 @@
 // pass: the pass over the data per chunk, the fixed-order reduction of the
 // partials, and the update (docs/math.md sections 4 to 6 and 9).
 import { foldWorkgroups } from '../core/dispatch.ts';
-import { type KernelKind, type LanePlan, resolveLanePlan } from './kernel-plan.ts';
+import { type KernelKind } from '../core/kernel-kind.ts';
+import { type LanePlan, resolveLanePlan } from './kernel-plan.ts';
 import { requireTile, type Shape } from '../core/layout.ts';
 import type { CompiledProgram, PipelineCache } from '../core/pipelines.ts';
 import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type PassIo, reducePartials } from './programs.ts';

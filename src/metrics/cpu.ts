@@ -11,6 +11,8 @@ import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from '.
 import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.ts';
 import type { Estimate } from '../sampling/estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
+import type { CpuFeature } from '../cpu/context.ts';
+import type { SamplingMetrics } from './types.ts';
 
 /**
  * (1/(n m)) sum_ij ||x_i - y_j||; for x = y the diagonal is 0 and each pair counts twice. Neumaier's
@@ -153,3 +155,10 @@ export function modeWeights(samples: Matrix, trueCentres: Matrix): ModeWeights {
   const maxDeviation = Math.max(...weights.map((w) => Math.abs(w - 1 / K)));
   return { weights, maxDeviation };
 }
+
+/** The metrics feature's CPU twin, registered in src/cpu/features.ts. */
+export const metricsOnCpu: CpuFeature<SamplingMetrics> = () => ({
+  energyDistance: async (x, y) => energyDistance(x, y),
+  scoreError: async (centres, trueCentres, t, samples, seed) => scoreError(centres, trueCentres, t, samples, seed),
+  modeWeights: async (samples, trueCentres) => modeWeights(samples, trueCentres),
+});

@@ -7,7 +7,7 @@ import type { Matrix } from '../types.ts';
 import { checkSampleSets } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/train/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';

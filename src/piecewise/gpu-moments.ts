@@ -11,7 +11,7 @@ import { type CellMoments, checkMomentRequest, type MomentOptions } from './mome
 import { featureCount } from './model.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/train/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
 import type { SamplerContext } from '../sampling/gpu-sampler.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 import { type Program, slot } from '../../host/core/program.ts';

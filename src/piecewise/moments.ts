@@ -7,6 +7,7 @@ import { type CellMoments, featureCount, featuresInto, type MomentOptions, neare
 import { checkDegree } from './validate.ts';
 import { InputError } from '../errors.ts';
 import { requireFinite, requireNoiseScale, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
+import type { CpuFeature } from '../cpu/context.ts';
 
 export type { CellMoments, MomentOptions } from './model.ts';
 
@@ -74,3 +75,8 @@ export function checkMomentRequest(data: Matrix, cells: Matrix, options: MomentO
   if (data.rows > 2 ** 32) throw new InputError(`the piecewise moments take at most 2^32 data rows (Philox's row counter), got ${data.rows}`);
   checkDegree(options.degree);
 }
+
+/** The piecewise moments' CPU twin, registered in src/cpu/features.ts. */
+export const piecewiseOnCpu: CpuFeature<PiecewiseMoments> = () => ({
+  cellMoments: async (data, cells, options) => cellMoments(data, cells, options),
+});

@@ -10,7 +10,7 @@ import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/train/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
 import { shapeFor } from '../../host/core/layout.ts';
 import type { CompiledProgram, PipelineCache } from '../../host/core/pipelines.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';

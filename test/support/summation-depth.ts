@@ -2,7 +2,8 @@
 // tolerances of test/support/cases.ts need (summation error grows with the number of terms
 // one chain adds). Computed from the engine's own pure plan (host/kernel-plan.ts).
 import type { GpuBackend } from '../../host/engine.ts';
-import { chunkRows, LANES_WG, partialPlan } from '../../host/train/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
+import { LANES_WG, partialPlan } from '../../host/train/kernel-plan.ts';
 
 export interface SummationDepth {
   /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */
