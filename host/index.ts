@@ -1,4 +1,4 @@
-// The GPU backend in Node: Dawn's adapter (host/node-gpu.ts), the embedded WGSL, the engine.
+// The GPU backend in Node: Dawn's adapter (host/core/node-gpu.ts), the embedded WGSL, the engine.
 import { DeviceError } from '../src/errors.ts';
 import { acquireDevice, NO_ADAPTER_HELP, type AcquireOptions } from './core/device.ts';
 import { type DdpmKernel, GpuBackend } from './engine.ts';
@@ -16,7 +16,7 @@ export interface GpuBackendOptions extends AcquireOptions {
   /** Rows per chunk of the data (default: as many as the device's buffer limits allow). */
   readonly maxChunkRows?: number;
   readonly kernel?: DdpmKernel;
-  /** The lane kernel's plan at every shape, instead of the rule by size (host/kernel-plan.ts): for tests and benchmarks; a plan that would crash SwiftShader's compiler at the shape is refused (docs/performance.md, 'Compile times'). */
+  /** The lane kernel's plan at every shape, instead of the rule by size (host/train/kernel-plan.ts): for tests and benchmarks; a plan that would crash SwiftShader's compiler at the shape is refused (docs/performance.md, 'Compile times'). */
   readonly lanePlan?: LanePlan;
   readonly subgroups?: boolean;
   /** The tiled kernel's tile and workgroup sizes: 'auto' (default) times candidates once per adapter and shape class on hardware adapters; 'on' on any adapter; 'off'; or fixed sizes (docs/kernels.md, 'The autotuner'). */

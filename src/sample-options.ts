@@ -100,7 +100,7 @@ export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, 
     throw new InputError("a piecewise model is a score, not a mixture, so it has no direct draw: use method 'reverse' (the default), 'ode' or 'langevin'");
   }
   if (piecewise) checkPiecewiseModel(piecewise);
-  // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as host/piecewise-sampler.ts does.
+  // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as src/piecewise/gpu-sampler.ts does.
   const means = piecewise ? matrix(1, piecewise.d) : (score as Matrix);
   for (const key of NOT_FOR[method]) {
     if (options[key] !== undefined) throw new InputError(`the ${method} sampler has no ${key} option: drop it, or choose a method that uses it`);

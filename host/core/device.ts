@@ -8,7 +8,7 @@ export interface AcquiredDevice {
   /** e.g. "NVIDIA H100 (vulkan)" or "SwiftShader driver 5.0.0 (software)". */
   readonly adapterName: string;
   readonly isSoftware: boolean;
-  /** The adapter's own words (GPUAdapterInfo), which key the autotuner's cache (host/autotune.ts). */
+  /** The adapter's own words (GPUAdapterInfo), which key the autotuner's cache (host/tune/autotune.ts). */
   readonly adapterInfo: { readonly vendor: string; readonly architecture: string; readonly device: string; readonly description: string };
   readonly hasSubgroups: boolean;
   readonly hasTimestamps: boolean;
@@ -19,7 +19,7 @@ export interface AcquiredDevice {
 export interface AcquireOptions {
   /** Notes for the user, such as "using the software adapter". */
   readonly log?: (message: string) => void;
-  /** The WebGPU entry point: navigator.gpu in a browser, the webgpu package's in Node (host/node-gpu.ts). */
+  /** The WebGPU entry point: navigator.gpu in a browser, the webgpu package's in Node (host/core/node-gpu.ts). */
   readonly gpu?: GPU;
 }
 

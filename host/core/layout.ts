@@ -12,7 +12,7 @@ export interface DeviceLimits {
   readonly maxComputeWorkgroupSizeX?: number;
 }
 
-/** The tiled kernel's knobs, chosen per adapter and shape class by host/autotune.ts (default: shapeFor's own choice). */
+/** The tiled kernel's knobs, chosen per adapter and shape class by host/tune/autotune.ts (default: shapeFor's own choice). */
 export interface TileConfig {
   /** Samples per tile held in workgroup memory. */
   readonly tile: number;
@@ -40,7 +40,7 @@ export interface Shape {
   readonly rowsPerChunk: number;
   /** Workgroup memory the tiled passes need for one sample (tile = 0 when even one does not fit). */
   readonly workgroupBytesPerSample: number;
-  /** Workgroups per pass over all chunks, at most (host/kernel-plan.ts partialPlan). */
+  /** Workgroups per pass over all chunks, at most (host/train/kernel-plan.ts partialPlan). */
   readonly groups: number;
 }
 

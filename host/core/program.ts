@@ -20,7 +20,7 @@ export interface Program<B extends string, P> {
   readonly files: readonly string[];
   /** WGSL files that are not the engine's (shaders/), by name: a test probe's or a benchmark's kernel, which the package does not ship. */
   readonly sources?: Readonly<Record<string, string>>;
-  /** Uniform struct declarations the files use (host/struct-layout.ts). */
+  /** Uniform struct declarations the files use (host/core/struct-layout.ts). */
   readonly structs: readonly string[];
   readonly bindings: Bindings<B>;
   specialise(params: P): Specialisation;

@@ -63,7 +63,7 @@ export const ddpmTiled: Program<PassIo, PassSpec> = {
   specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags(p) }),
 };
 
-/** A lane kernel's specialisation: the pass's, and how much of it is unrolled (host/kernel-plan.ts). */
+/** A lane kernel's specialisation: the pass's, and how much of it is unrolled (host/train/kernel-plan.ts). */
 export interface LaneSpec extends PassSpec {
   readonly plan: LanePlan;
 }
@@ -94,7 +94,7 @@ export const emPass: Program<PassIo, Omit<PassSpec, 'explicitNoise'>> = {
   specialise: (p) => ({ consts: shapeConsts(p.shape), flags: passFlags({ ...p, explicitNoise: false }) }),
 };
 
-/** The EM pass with one sample per invocation, for software adapters (the lane kernel's rule, host/kernel-plan.ts). */
+/** The EM pass with one sample per invocation, for software adapters (the lane kernel's rule, host/train/kernel-plan.ts). */
 export const emLanes: Program<PassIo, Omit<LaneSpec, 'explicitNoise'>> = {
   entry: 'emLanes',
   files: ['philox.wgsl', 'pass_io.wgsl', 'lanes_softmax.wgsl', 'em_lanes.wgsl'],

@@ -14,7 +14,7 @@ export interface StepContext {
   readonly limits: GPUSupportedLimits;
   /** Use subgroup operations in the passes over the data. */
   readonly subgroups: boolean;
-  /** The lane kernel's plan at every shape instead of the rule by size (host/kernel-plan.ts). */
+  /** The lane kernel's plan at every shape instead of the rule by size (host/train/kernel-plan.ts). */
   readonly lanePlan?: LanePlan;
 }
 

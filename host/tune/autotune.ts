@@ -1,5 +1,5 @@
 // The tiled kernel's autotuner (docs/kernels.md, 'The autotuner'): for an adapter and a shape class it
-// times a handful of tile and workgroup sizes once (host/tune-timing.ts), keeps the fastest, and caches
+// times a handful of tile and workgroup sizes once (host/tune/tune-timing.ts), keeps the fastest, and caches
 // the choice in memory and in a store (a JSON file in Node, localStorage in a browser). A store that is
 // corrupt, of another adapter or of another version is ignored with one line of log and the class is
 // tuned again; a cached choice is checked against the device's limits before it is used.
@@ -154,11 +154,11 @@ export interface TunerInit {
   /** textHash of the tiled kernels' sources: new kernels are timed again. */
   readonly kernels: string;
   readonly limits: DeviceLimits;
-  /** Rows of the timing subsample (host/tune-timing.ts timingPlan): group counts it cannot tell apart are not timed. */
+  /** Rows of the timing subsample (host/tune/tune-timing.ts timingPlan): group counts it cannot tell apart are not timed. */
   readonly rows?: number;
   readonly store?: TuneStore;
   readonly log: (message: string) => void;
-  /** Seconds per GD step of `config` at (K, d) on the tuner's subsample (host/tune-timing.ts). */
+  /** Seconds per GD step of `config` at (K, d) on the tuner's subsample (host/tune/tune-timing.ts). */
   readonly measure: (k: number, d: number, config: FullTileConfig) => Promise<number>;
 }
 

@@ -1,4 +1,4 @@
-// The autotuner's store in Node (host/autotune.ts): one JSON file per adapter under the user's cache
+// The autotuner's store in Node (host/tune/autotune.ts): one JSON file per adapter under the user's cache
 // directory, never inside node_modules; DDPM_GMM_TUNE_CACHE or the tuneCache option names another file.
 // Written to a temporary file and renamed, so that a reader never sees half a file.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// What the autotuner measures (host/autotune.ts): seconds per GD step of one tile and workgroup size, on a
+// What the autotuner measures (host/tune/autotune.ts): seconds per GD step of one tile and workgroup size, on a
 // synthetic subsample, through the engine's own step encoding, with buffers of its own so that the engine's
 // are untouched. A first run compiles and warms up; the figure is the median of the timed repeats.
 import { forwardCoefficients } from '../../src/math/forward.ts';

@@ -3,7 +3,7 @@
 // Each all-pairs sum runs as dispatches over (row block of A) x (segment of B); every workgroup writes one
 // float32 partial and the host adds them in float64 in dispatch order, so the result is deterministic.
 // Both sets are split into chunks that fit one storage binding. The kernel's form follows the adapter, as the
-// DDPM kernel's does (host/kernel-plan.ts): workgroup tiles on GPUs, rows read from storage on software adapters.
+// DDPM kernel's does (host/train/kernel-plan.ts): workgroup tiles on GPUs, rows read from storage on software adapters.
 import { DeviceError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
 import { checkSampleSets } from './checks.ts';
@@ -32,7 +32,7 @@ export const pairParams = defineStruct('PairParams', [
 /** Invocations per workgroup of the pairwise distance sums. */
 export const PAIR_WG = 64;
 
-/** The pairwise distance sums' specialisation (host/energy-distance.ts pairForm): d/4, the rows of B per tile, the rows of A
+/** The pairwise distance sums' specialisation (src/metrics/gpu-energy-distance.ts pairForm): d/4, the rows of B per tile, the rows of A
  * per invocation, B through workgroup memory or straight from storage, unrolled or run-time loops over d/4. */
 export interface PairSpec {
   readonly d4: number;
@@ -65,7 +65,7 @@ const SOFTWARE_ROWS = 8;
 const UNROLLED_BLOCKS = 128;
 
 /**
- * The kernel for d/4 on an adapter whose DDPM kernel is `kind` (host/kernel-plan.ts) and its chunks. 'tiled' (GPUs): B
+ * The kernel for d/4 on an adapter whose DDPM kernel is `kind` (host/train/kernel-plan.ts) and its chunks. 'tiled' (GPUs): B
  * through workgroup memory, one row of A per invocation, run-time loops. 'lanes' (software adapters): B read from
  * storage (a workgroup-memory load at a run-time index is a per-lane gather there), up to SOFTWARE_ROWS rows of A per
  * invocation, loops over d/4 unrolled (constant indices) up to d = 512.
@@ -109,7 +109,7 @@ export interface PairContext {
   readonly device: GPUDevice;
   readonly pipelines: PipelineCache;
   readonly maxChunkRows: number;
-  /** The DDPM kernel this adapter runs (host/kernel-plan.ts): the pair kernel takes the same form. */
+  /** The DDPM kernel this adapter runs (host/train/kernel-plan.ts): the pair kernel takes the same form. */
   readonly kind: KernelKind;
   readonly read: (encoder: GPUCommandEncoder, what: readonly ReadTarget[]) => Promise<ArrayBuffer[]>;
 }

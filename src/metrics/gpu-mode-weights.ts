@@ -1,4 +1,4 @@
-// The mode weights on the GPU (src/sampling/metrics.ts modeWeights; shaders/mode_weights.wgsl): each sample's
+// The mode weights on the GPU (src/metrics/cpu.ts modeWeights; shaders/mode_weights.wgsl): each sample's
 // nearest true centre in float32, counted per workgroup into u32 partials that the host adds exactly, in a fixed
 // order, so the counts are deterministic. Samples are split into chunks that fit one storage binding.
 import { DeviceError } from '../errors.ts';
@@ -25,7 +25,7 @@ export const modeParams = defineStruct('ModeParams', [
 /** Invocations per workgroup of the nearest-centre counts (one sample each). */
 export const MODE_WG = 64;
 
-/** The nearest-centre counts behind the mode weights (host/mode-weights.ts): specialised on d/4 only, K is a run-time value. */
+/** The nearest-centre counts behind the mode weights (src/metrics/gpu-mode-weights.ts): specialised on d/4 only, K is a run-time value. */
 export const modeCounts: Program<'samples' | 'centres' | 'partials' | 'params', { readonly d4: number }> = {
   entry: 'modeCounts',
   files: ['mode_weights.wgsl'],

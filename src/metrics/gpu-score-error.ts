@@ -1,4 +1,4 @@
-// The score error on the GPU (src/sampling/metrics.ts scoreError; shaders/score_error.wgsl): one invocation per
+// The score error on the GPU (src/metrics/cpu.ts scoreError; shaders/score_error.wgsl): one invocation per
 // Monte Carlo draw computes e_n in float32, and the host folds the e_n into the stratified float64 estimate in
 // draw order, as the CPU reference does, so the two differ only by the float32 rounding of each e_n.
 import { seedKey } from '../math/philox.ts';
@@ -28,7 +28,7 @@ export const scoreErrorParams = defineStruct('ScoreErrorParams', [
 /** Invocations per workgroup of the score error's draws (one draw each). */
 export const SCORE_ERROR_WG = 64;
 
-/** The score error's per-draw e_n (host/score-error.ts): specialised on d only; K and K* are run-time values. */
+/** The score error's per-draw e_n (src/metrics/gpu-score-error.ts): specialised on d only; K and K* are run-time values. */
 export const scoreErrors: Program<'model' | 'truth' | 'errors' | 'params', { readonly d: number }> = {
   entry: 'scoreErrors',
   files: ['philox.wgsl', 'score_error.wgsl'],

@@ -67,7 +67,7 @@ export const piecewiseConsts = (p: PiecewiseMomentSpec) => {
   return { D: p.d, D4: d4, PF4: pf4, EW: ew, TH: PIECEWISE_TH, WG: PIECEWISE_WG };
 };
 
-/** Noisy points, nearest cells and the rows of the Gram pass (host/piecewise-moments.ts). */
+/** Noisy points, nearest cells and the rows of the Gram pass (src/piecewise/gpu-moments.ts). */
 export const piecewisePoints: Program<'data' | 'cells' | 'points' | 'assignment' | 'params', PiecewiseMomentSpec> = {
   entry: 'piecewisePoints',
   files: ['philox.wgsl', 'piecewise_cells.wgsl', 'piecewise_points.wgsl'],
@@ -79,7 +79,7 @@ export const piecewisePoints: Program<'data' | 'cells' | 'points' | 'assignment'
   }),
 };
 
-/** Per-segment outer-product sums of one cell's rows (host/piecewise-moments.ts); its TH-block loops are always unrolled. */
+/** Per-segment outer-product sums of one cell's rows (src/piecewise/gpu-moments.ts); its TH-block loops are always unrolled. */
 export const piecewiseGram: Program<'points' | 'order' | 'segments' | 'partials' | 'params', PiecewiseMomentSpec> = {
   entry: 'piecewiseGram',
   files: ['piecewise_gram.wgsl'],
@@ -92,7 +92,7 @@ export const piecewiseGram: Program<'points' | 'order' | 'segments' | 'partials'
 export const SEGMENT_ROWS = 1024;
 /** Bytes of partials per read-back, at most: the host adds them in float64 before the next batch. */
 const PARTIAL_BYTES = 2 ** 25;
-/** Workgroups of the point pass on a software adapter, which walk all rows (host/sampler.ts SOFTWARE_GROUPS). */
+/** Workgroups of the point pass on a software adapter, which walk all rows (src/sampling/gpu-sampler.ts SOFTWARE_GROUPS). */
 const SOFTWARE_GROUPS = 8;
 
 /** Seconds spent in each phase, for the benchmark (bench/piecewise-bench.ts); each call adds to it. */

@@ -1,5 +1,5 @@
 // Sampling with a piecewise-polynomial score on the GPU (docs/math.md sections 11 and 13; shaders/piecewise_sample.wgsl).
-// The run is the mixture sampler's (host/sampler.ts runSampler): the same start (Philox step 0 of STREAMS.sampler),
+// The run is the mixture sampler's (src/sampling/gpu-sampler.ts runSampler): the same start (Philox step 0 of STREAMS.sampler),
 // step noise (step k + 1), batches, divergence flag and error. Only the score differs: every level's cells and
 // coefficients are uploaded once, and the step table carries each step's levels and weight (levelWeights, float64 on
 // the host). Langevin steps have t = 0, below the ladder, so they read the smallest level's score, as the CPU does.
@@ -16,7 +16,7 @@ import { SAMPLE_WG, sampleParams, sampleStart, runSampler, type SamplerContext, 
 import { type Program, slot } from '../../host/core/program.ts';
 import { STREAMS } from '../math/streams.ts';
 
-/** The piecewise sampler's specialisation (host/piecewise-sampler.ts): as the moments', plus Heun's second score. */
+/** The piecewise sampler's specialisation (src/piecewise/gpu-sampler.ts): as the moments', plus Heun's second score. */
 export interface PiecewiseSampleSpec extends PiecewiseMomentSpec {
   readonly heun: boolean;
 }
@@ -56,7 +56,7 @@ export async function samplePiecewiseOnGpu(
     throw new DeviceError(`the piecewise sampler: the coefficients of ${packed.cellCount} cells in d = ${d} need ${packed.coef.byteLength} bytes, over one storage binding (${binding}); use fewer cells or --backend cpu`);
   }
   const heun = options.method === 'ode';
-  // The unrolled score is 4 PF4 x d/4 coefficient blocks: the lane kernel's rule with K = 4 PF4 (host/kernel-plan.ts).
+  // The unrolled score is 4 PF4 x d/4 coefficient blocks: the lane kernel's rule with K = 4 PF4 (host/train/kernel-plan.ts).
   const unrolled = ctx.unrolled(4 * pf4, d);
   const buffers = {
     cells: createBuffer(device, packed.cells.byteLength, STORAGE_RW, packed.cells),

@@ -1,5 +1,5 @@
 // The per-cell normal equations of the piecewise score fit (docs/math.md section 13), in float64: the float64
-// reference that the GPU reduction (host/piecewise-moments.ts) is checked against.
+// reference that the GPU reduction (src/piecewise/gpu-moments.ts) is checked against.
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import type { Matrix } from '../matrix.ts';

@@ -92,7 +92,7 @@ const FLOPS_PER_DISPATCH = 2 ** 36;
 /** The divergence flag's value while every sample is finite. */
 const NO_STEP = 0xffffffff;
 /** Workgroups per dispatch on a software adapter: each invocation there costs a fixed set-up (about 9 us on SwiftShader,
- * more than a step of one sample), so a few invocations walk all the rows, as the lane kernel's do (host/kernel-plan.ts). */
+ * more than a step of one sample), so a few invocations walk all the rows, as the lane kernel's do (host/train/kernel-plan.ts). */
 const SOFTWARE_GROUPS = 8;
 
 export interface SamplerContext {

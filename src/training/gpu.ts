@@ -101,7 +101,7 @@ export class TrainingOnGpu implements Training {
     return this.core.kernel;
   }
 
-  /** How much of the lane kernel is unrolled for K centres in d dimensions (host/kernel-plan.ts); undefined with the tiled kernel. */
+  /** How much of the lane kernel is unrolled for K centres in d dimensions (host/train/kernel-plan.ts); undefined with the tiled kernel. */
   lanePlanOf(k: number, d: number): LanePlan | undefined {
     if (this.kernelFor(k, d) !== 'lanes') return undefined;
     return resolveLanePlan(shapeFor(k, d, this.core.device.limits, this.core.maxChunkRows), this.steps.lanePlan);

@@ -1,4 +1,4 @@
-// The autotuner inside the engine (host/autotune.ts, host/tune-timing.ts, host/tune-store.ts): a corrupt cache
+// The autotuner inside the engine (host/tune/autotune.ts, host/tune/tune-timing.ts, host/tune/tune-store.ts): a corrupt cache
 // file is ignored with one line and the class is timed on this adapter for real, the file is rewritten, and a
 // cached choice is what the engine then runs, within the derived float32 bound of the reference.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -130,7 +130,7 @@ describe("lossAndGradient with seeded fixed noise: against the reference at the 
   }
 });
 
-// The autotuner's candidates (host/autotune.ts) change the tile, the workgroup and the number of workgroups, and with them
+// The autotuner's candidates (host/tune/autotune.ts) change the tile, the workgroup and the number of workgroups, and with them
 // the partition of the sums: summationDepth reads the backend's own shape, so each bound follows its candidate.
 describe('lossAndGradient with non-default tiled sizes (autotuner candidates) against the reference', () => {
   const sizes = [

@@ -24,9 +24,9 @@ const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] 
   { name: 'tiled kernel, subgroups where the adapter has them', options: { kernel: 'tiled' } },
   { name: 'tiled kernel, subgroup fallback', options: { kernel: 'tiled', subgroups: false } },
   { name: 'lane kernel', options: { kernel: 'lanes' } },
-  // An autotuner candidate (host/autotune.ts): its partition of the sums is in the bound through summationDepth.
+  // An autotuner candidate (host/tune/autotune.ts): its partition of the sums is in the bound through summationDepth.
   { name: 'tiled kernel, tile 16, workgroup 128, 5 groups', options: { kernel: 'tiled', tune: { tile: 16, wg: 128, groups: 5 } } },
-  // The lane kernel's other plans (host/kernel-plan.ts), forced at every shape: the same sums, so the same bound.
+  // The lane kernel's other plans (host/train/kernel-plan.ts), forced at every shape: the same sums, so the same bound.
   { name: 'lane kernel, paced plan', options: { kernel: 'lanes', lanePlan: 'paced' } },
   { name: 'lane kernel, centre-loop plan', options: { kernel: 'lanes', lanePlan: 'centre-loop' } },
 ];

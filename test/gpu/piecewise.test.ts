@@ -1,7 +1,7 @@
 // The GPU side of the piecewise score model (docs/math.md section 13): the per-cell moments
-// (host/piecewise-moments.ts) against the float64 cellMoments, entry by entry within the float32 bounds derived in
+// (src/piecewise/gpu-moments.ts) against the float64 cellMoments, entry by entry within the float32 bounds derived in
 // test/support/piecewise-bounds.ts, on data whose every noisy point is nearest one cell by more than float32 can move
-// it; and the sampler (host/piecewise-sampler.ts) against a float64 run of the same steps.
+// it; and the sampler (src/piecewise/gpu-sampler.ts) against a float64 run of the same steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';

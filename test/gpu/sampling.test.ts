@@ -136,7 +136,7 @@ describe('samplers: GPU against the float64 reference within the derived bound (
       const options = SAMPLERS[name]! as SamplerOptions & { steps: number };
       const whole = await gpu.sample(CENTRES[3]!, N, options);
       expect((await gpu.sample(CENTRES[3]!, N, { ...options, stopAfter: options.steps } as SamplerOptions)).data).toEqual(whole.data);
-      // 13 steps: a part of the first batch of 8 (host/sampler.ts), so the prefix ends between submissions.
+      // 13 steps: a part of the first batch of 8 (src/sampling/gpu-sampler.ts), so the prefix ends between submissions.
       const prefix = await expectWithinBound(gpu, `K3 stopAfter 13 ${name}`, CENTRES[3]!, { ...options, stopAfter: 13 } as SamplerOptions);
       expect(prefix.data).not.toEqual(whole.data);
     }
@@ -151,7 +151,7 @@ describe('samplers: GPU against the float64 reference within the derived bound (
     for (const [steps, reports] of [[40, 5], [400, 20], [3, 1]] as const) {
       const seen: SampleProgress[] = [];
       await gpu.sample(CENTRES[3]!, 70, { ...SAMPLERS['exponential, uniform grid']!, steps } as SamplerOptions, (p) => seen.push(p));
-      // About 20 reports, but at least 8 steps per submission (host/sampler.ts): 40 steps in 5 batches, 400 in 20.
+      // About 20 reports, but at least 8 steps per submission (src/sampling/gpu-sampler.ts): 40 steps in 5 batches, 400 in 20.
       expect(seen.length).toBe(reports);
       expect(seen.every((p, i) => p.total === steps && p.done > (i > 0 ? seen[i - 1]!.done : 0))).toBe(true);
       expect(seen.at(-1)!.done).toBe(steps);

@@ -1,4 +1,4 @@
-// The #unroll expansion of host/specialise.ts: whole, as one run-time loop (UNROLL = 0), and in blocks (BLOCK_<COUNT>).
+// The #unroll expansion of host/core/specialise.ts: whole, as one run-time loop (UNROLL = 0), and in blocks (BLOCK_<COUNT>).
 import { describe, expect, it } from 'vitest';
 import { expandUnroll } from '../../host/core/specialise.ts';
 

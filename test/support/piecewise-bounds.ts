@@ -1,4 +1,4 @@
-// Derived float32 error bounds of the GPU piecewise moments (host/piecewise-moments.ts) against the float64
+// Derived float32 error bounds of the GPU piecewise moments (src/piecewise/gpu-moments.ts) against the float64
 // cellMoments (src/piecewise/moments.ts), entry by entry, and the check that every noisy point's nearest cell is
 // decided with a margin larger than float32 can move it (so both sides assign every point alike).
 //
