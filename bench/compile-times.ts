@@ -1,7 +1,7 @@
 // Compile time and per-sample cost of the DDPM kernels by shape (docs/performance.md, 'Compile times'): for each
 // (K, d, kernel) a fresh backend (so a fresh pipeline cache) times its first lossAndGradient on 64 rows, which
 // compiles the pass, then the median of 3 evaluations on `--rows` rows. The lane kernel runs in each plan of
-// `--plans` (host/kernel-plan.ts); 'unrolled' only up to K d/4 = 512 pairs, where it compiled before. `--wg 64`
+// `--plans` (host/train/kernel-plan.ts); 'unrolled' only up to K d/4 = 512 pairs, where it compiled before. `--wg 64`
 // also runs the tiled kernel with 64 invocations per workgroup instead of its default.
 //
 //   node bin/run-ts.js bench/compile-times.ts [--rows 16384] [--shapes 16x64,32x64,64x64,32x128,2tx1024]
@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createGpuBackend } from '../host/index.ts';
-import { type LanePlan, lanePlanFor } from '../host/kernel-plan.ts';
+import { type LanePlan, lanePlanFor } from '../host/train/kernel-plan.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/types.ts';
 
@@ -30,7 +30,7 @@ for (const spec of values.shapes!.split(',')) {
   const tied = spec.includes('t');
   const [k, d] = spec.replace('t', '').split('x').map(Number) as [number, number];
   const pairs = (tied ? 2 : k) * Math.ceil(d / 4);
-  // Only the plans this shape allows (host/kernel-plan.ts resolveLanePlan); 'unrolled' only up to 512 pairs, where it compiled before.
+  // Only the plans this shape allows (host/train/kernel-plan.ts resolveLanePlan); 'unrolled' only up to 512 pairs, where it compiled before.
   const rule = lanePlanFor({ k: tied ? 2 : k, d4: Math.ceil(d / 4) });
   const plans = (values.plans!.split(',') as LanePlan[]).filter((p) => (p === 'centre-loop' || rule !== 'centre-loop') && (p !== 'unrolled' || pairs <= 512));
   const runs: { kernel: 'lanes' | 'tiled'; plan?: LanePlan; wg?: number }[] = plans.map((plan) => ({ kernel: 'lanes', plan }));

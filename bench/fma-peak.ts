@@ -1,11 +1,11 @@
 // The adapter's measured float32 multiply-add ceiling: the benchmark's denominator
 // (docs/math.md section 12). Only the benchmarks call it (bench/, the page's bench
 // mode), so it and its kernel live in bench/, outside the package.
-import { createBuffer, STORAGE_RW } from '../host/buffers.ts';
+import { createBuffer, STORAGE_RW } from '../host/core/buffers.ts';
 import type { GpuBackend } from '../host/engine.ts';
-import { type Program, slot } from '../host/programs.ts';
-import { defineStruct } from '../host/struct-layout.ts';
-import { COPY_DST, UNIFORM } from '../host/usage.ts';
+import { type Program, slot } from '../host/core/program.ts';
+import { defineStruct } from '../host/core/struct-layout.ts';
+import { COPY_DST, UNIFORM } from '../host/core/usage.ts';
 import { WGSL_SOURCES as BENCH_SOURCES } from './shaders/sources.ts';
 
 const peakParams = defineStruct('PeakParams', [

@@ -14,7 +14,8 @@ import { createGpuBackend } from '../host/index.ts';
 import { pytorchStep } from './pytorch.ts';
 import { CpuBackend } from '../src/cpu/backend.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
-import type { Backend, Matrix } from '../src/types.ts';
+import type { Backend } from '../src/backend.ts';
+import type { Matrix } from '../src/types.ts';
 import { matrix } from '../src/types.ts';
 
 const { values } = parseArgs({

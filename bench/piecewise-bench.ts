@@ -10,7 +10,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { measureFmaCeiling } from './fma-peak.ts';
 import { createGpuBackend } from '../host/index.ts';
-import { cellMomentsOnGpu, type MomentTimings } from '../host/piecewise-moments.ts';
+import { cellMomentsOnGpu, type MomentTimings } from '../src/piecewise/gpu-moments.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/matrix.ts';
 import { cellMoments, type MomentOptions } from '../src/piecewise/moments.ts';

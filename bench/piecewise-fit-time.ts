@@ -12,7 +12,7 @@ import { CpuBackend } from '../src/cpu/backend.ts';
 import { DdpmGmm } from '../src/estimator.ts';
 import { generateMixture } from '../src/mixtures.ts';
 import { PiecewiseScoreModel } from '../src/piecewise-estimator.ts';
-import type { Backend } from '../src/types.ts';
+import type { Backend } from '../src/backend.ts';
 
 const { values } = parseArgs({
   options: {

@@ -14,7 +14,7 @@ import { warmStart } from '../src/algorithms/seeding.ts';
 import { openBackend, requireBackendChoice } from '../src/backend-choice.ts';
 import { EXPERIMENTS } from '../src/experiments/suite.ts';
 import { generateMixture } from '../src/mixtures.ts';
-import type { Backend } from '../src/types.ts';
+import type { Backend } from '../src/backend.ts';
 import '../src/node.ts';
 
 const { values } = parseArgs({

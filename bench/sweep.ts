@@ -1,10 +1,10 @@
 // The tiled kernel's sweep (docs/performance.md, 'The tiled kernel's sizes'): every autotuner candidate
-// (host/autotune.ts tileCandidates) on the standard problem and a few other shapes, each through the public
+// (host/tune/autotune.ts tileCandidates) on the standard problem and a few other shapes, each through the public
 // path (createGpuBackend({ kernel: 'tiled', tune: sizes }) and gdSteps with fresh noise), then what the
 // autotuner itself picks from its subsample. Run by `npm run bench -- --sweep`; prints a table and writes
 // bench/results/sweep-latest.json.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { describeTileConfig, type FullTileConfig, tileCandidates } from '../host/autotune.ts';
+import { describeTileConfig, type FullTileConfig, tileCandidates } from '../host/tune/autotune.ts';
 import { createGpuBackend, type GpuBackend } from '../host/index.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix, type Matrix } from '../src/types.ts';
@@ -92,7 +92,7 @@ export async function runSweep(options: SweepOptions): Promise<void> {
         gpu.dispose();
       }
     }
-    // What the autotuner picks on its own subsample (host/tune-timing.ts timingPlan), with no cache.
+    // What the autotuner picks on its own subsample (host/tune/tune-timing.ts timingPlan), with no cache.
     const tuner = await createGpuBackend({ kernel: 'tiled', tune: 'on', tuneCache: false, log });
     try {
       const started = performance.now();

@@ -1,7 +1,7 @@
 // The GPU backend in a browser: navigator.gpu, the embedded WGSL, the engine.
 import { DeviceError } from '../src/errors.ts';
-import { localTuneStore } from './autotune.ts';
-import { acquireDevice, type AcquireOptions } from './device.ts';
+import { localTuneStore } from './tune/autotune.ts';
+import { acquireDevice, type AcquireOptions } from './core/device.ts';
 import { GpuBackend } from './engine.ts';
 import type { GpuBackendOptions } from './index.ts';
 import { WGSL_SOURCES } from './shader-sources.ts';

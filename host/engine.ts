@@ -1,82 +1,35 @@
-// The GPU backend: the Backend interface over the WGSL kernels. Centres stay
-// on the GPU during training; several steps go into one command buffer; the
-// loss and centres are read back only every logEvery steps and at the end.
-import { checkGdOptions, checkProblem, checkStepSize, requirePositiveInteger } from '../src/validate.ts';
-import { DeviceError, InputError } from '../src/errors.ts';
-import { forwardCoefficients } from '../src/math/forward.ts';
-import type { SampleProgress, SamplerOptions } from '../src/sampling/options.ts';
-import type { Backend, Dataset, DataInput, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Matrix } from '../src/types.ts';
-import { DatasetRegistry, isDataset } from '../src/dataset.ts';
-import { matrix } from '../src/types.ts';
-import { createBuffer, unpad } from './buffers.ts';
-import { COPY_DST, COPY_SRC } from './usage.ts';
-import type { AcquiredDevice } from './device.ts';
-import { energyDistanceOnGpu } from './energy-distance.ts';
-import { modeWeightsOnGpu } from './mode-weights.ts';
-import { scoreErrorOnGpu } from './score-error.ts';
-import type { Estimate } from '../src/sampling/estimate.ts';
-import { type DdpmKernel, type KernelKind, kernelFor, type LanePlan, MAX_UNROLLED_SAMPLER_PAIRS, resolveLanePlan } from './kernel-plan.ts';
-import { adapterKey, textHash, TileTuner, type TuneOption, type TuneStore } from './autotune.ts';
-import { type Shape, shapeFor, type TileConfig, tileConfigProblem } from './layout.ts';
-import { ddpmTiled } from './programs.ts';
-import { secondsPerStep, timingPlan } from './tune-timing.ts';
-import { PipelineCache } from './pipelines.ts';
-import { type ReadTarget, submitAndRead } from './readback.ts';
-import { centresBytes, type DataOnGpu, GpuResources } from './resources.ts';
-import { divergence, firstNonFinite } from './gd-history.ts';
-import { sampleOnGpu, type SamplerContext } from './sampler.ts';
-import { cellMomentsOnGpu } from './piecewise-moments.ts';
-import { samplePiecewiseOnGpu } from './piecewise-sampler.ts';
-import type { CellMoments, MomentOptions, PiecewiseModel } from '../src/piecewise/model.ts';
-import { isPiecewise } from '../src/sampling/score-source.ts';
-import { encodeEmSteps, encodeGdStep, type StepContext } from './step-encoding.ts';
+// The GPU backend: a core (device, pipeline cache, the one-at-a-time queue, read-back) with the training engine
+// (src/training/gpu.ts), which holds the data handles' uploads, and the features registered in host/features.ts
+// (sampling, metrics, piecewise moments), each from its own folder.
+import type { Backend } from '../src/backend.ts';
+import { DeviceError } from '../src/errors.ts';
+import type { Dataset, Matrix } from '../src/types.ts';
+import type { Training } from '../src/training/types.ts';
+import { type EngineInternals, type TrainingInit, TrainingOnGpu } from '../src/training/gpu.ts';
+import type { GpuCore } from './core/context.ts';
+import type { AcquiredDevice } from './core/device.ts';
+import { type DdpmKernel, type KernelKind, kernelFor, MAX_UNROLLED_SAMPLER_PAIRS } from './core/kernel-kind.ts';
+import type { Shape } from './core/layout.ts';
+import { PipelineCache } from './core/pipelines.ts';
+import { type ReadTarget, submitAndRead } from './core/readback.ts';
+import type { LanePlan } from './train/kernel-plan.ts';
+import { GPU_FEATURES, type GpuFeatureMethods } from './features.ts';
 
-export type { DdpmKernel } from './kernel-plan.ts';
+export type { DdpmKernel } from './core/kernel-kind.ts';
+export type { EngineInternals } from '../src/training/gpu.ts';
 
-/** Invocations per workgroup of the tiled kernel on software adapters, unless tuned or given. */
-const SOFTWARE_TILED_WG = 64;
-
-/** Most GD steps recorded into one command buffer. */
-const MAX_STEPS_PER_SUBMIT = 64;
-/**
- * Log points share one read-back until a submission holds this many sample-steps (rows x steps): a read costs
- * a few small steps on a software adapter (docs/performance.md, 'Small calls'), and progress still comes often.
- */
-const READ_EVERY_SAMPLE_STEPS = 2 ** 17;
-
-export interface GpuBackendInit {
+export interface GpuBackendInit extends TrainingInit {
   readonly acquired: AcquiredDevice;
-  /** WGSL sources by file name (shaders/*.wgsl). */
-  readonly sources: Readonly<Record<string, string>>;
   /** At most this many rows per storage binding (tests use it to exercise chunking on small data). */
   readonly maxChunkRows?: number;
-  /** Which DDPM kernel (host/kernel-plan.ts); 'auto' by default. */
-  readonly kernel?: DdpmKernel;
-  /** The lane kernel's plan at every shape, instead of the rule by size (host/kernel-plan.ts); for tests and benchmarks. */
-  readonly lanePlan?: LanePlan;
-  /** Use subgroup operations where the adapter has them (default true); false forces the fallback. */
-  readonly subgroups?: boolean;
-  /** Notes for the user, such as a long first compilation. */
-  readonly log?: (message: string) => void;
-  /** The tiled kernel's sizes (host/autotune.ts): 'auto' (default) tunes on hardware adapters only. */
-  readonly tune?: TuneOption;
-  /** Where tuned choices persist, given the adapter's key (host/tune-store.ts); none: this process only. */
-  readonly tuneStore?: (adapter: string) => TuneStore | undefined;
 }
 
-/**
- * The engine's parts, for the test probes (test/gpu/probes.ts) and the benchmark's peak kernel
- * (bench/fma-peak.ts). Internal: not part of the Backend API, and free to change with the engine.
- */
-export interface EngineInternals {
-  readonly device: GPUDevice;
-  readonly pipelines: PipelineCache;
-  readonly resources: GpuResources;
-  /** The checks of every Backend method on data and centres; returns K (2 when tied). */
-  readonly checkProblem: (data: Matrix, centres: Matrix, tied: boolean) => number;
-  /** Submits the encoder and returns the bytes of the targets. */
-  readonly read: (encoder: GPUCommandEncoder, what: readonly ReadTarget[]) => Promise<ArrayBuffer[]>;
-}
+// The registered features' methods are set on each instance by the constructor (GPU_FEATURES); the compiler checks
+// below that together with Training they are the whole Backend.
+export interface GpuBackend extends Training, GpuFeatureMethods {}
+type Registered = Training & GpuFeatureMethods;
+const registersEverything: Registered extends Omit<Backend, 'name' | 'adapter' | 'dataset' | 'dispose'> ? true : never = true;
+void registersEverything;
 
 export class GpuBackend implements Backend {
   readonly name = 'gpu' as const;
@@ -85,13 +38,9 @@ export class GpuBackend implements Backend {
   /** Rows per storage binding at most (GpuBackendInit.maxChunkRows). */
   readonly maxChunkRows: number;
   private readonly acquired: AcquiredDevice;
-  private readonly kernelChoice: DdpmKernel;
   private readonly pipelines: PipelineCache;
-  private readonly resources: GpuResources;
-  private readonly steps: StepContext;
-  private readonly tiles: TileTuner;
-  /** The dataset handles' uploads; a disposed handle's buffers go once the calls before it have settled. */
-  private readonly datasets = new DatasetRegistry<DataOnGpu>('gpu', (data) => void this.exclusive(async () => this.resources.destroyData(data)));
+  private readonly core: GpuCore;
+  private readonly training: TrainingOnGpu;
   private disposed = false;
   /** The public methods share buffers (centres, partials, step counter): they run one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -101,22 +50,32 @@ export class GpuBackend implements Backend {
     this.device = init.acquired.device;
     this.adapter = init.acquired.adapterName;
     this.maxChunkRows = init.maxChunkRows ?? Infinity;
-    this.kernelChoice = init.kernel ?? 'auto';
     this.pipelines = new PipelineCache(this.device, init.sources, init.log ?? (() => undefined));
-    this.resources = new GpuResources(this.device, {
+    const kernel = kernelFor(init.kernel ?? 'auto', init.acquired.isSoftware);
+    this.core = {
+      device: this.device,
+      pipelines: this.pipelines,
       maxChunkRows: this.maxChunkRows,
-      kernelFor: () => kernelFor(this.kernelChoice, this.isSoftware),
-      shapeFor: (k, d) => this.shapeOf(k, d),
-    });
-    const subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
-    this.steps = { pipelines: this.pipelines, limits: this.device.limits, subgroups, lanePlan: init.lanePlan };
-    const adapter = adapterKey(init.acquired.adapterInfo, this.limits, subgroups);
-    const timing = { device: this.device, steps: this.steps, maxChunkRows: this.maxChunkRows, read: this.read.bind(this) };
-    this.tiles = new TileTuner({
-      option: init.tune ?? 'auto', hardware: !this.isSoftware, adapterName: this.adapter, adapter, limits: this.limits, log: init.log ?? (() => undefined),
-      kernels: textHash(...ddpmTiled.files.map((f) => init.sources[f] ?? '')), store: init.tuneStore?.(adapter),
-      rows: timingPlan(!this.isSoftware).rows, measure: (k, d, config) => secondsPerStep(timing, k, d, config, timingPlan(!this.isSoftware)),
-    });
+      software: init.acquired.isSoftware,
+      kernel,
+      // Unrolled loops on software adapters up to K d/4 = MAX_UNROLLED_SAMPLER_PAIRS (host/core/kernel-kind.ts).
+      unrolled: (k, d) => kernel === 'lanes' && k * Math.ceil(d / 4) <= MAX_UNROLLED_SAMPLER_PAIRS,
+      read: (encoder, what) => this.read(encoder, what),
+      run: (work) => this.exclusive(() => {
+        this.requireLive();
+        return work();
+      }),
+    };
+    this.training = new TrainingOnGpu(this.core, init);
+    const t = this.training;
+    const training: Training = {
+      lossAndGradient: (data, centres, options) => t.lossAndGradient(data, centres, options),
+      gdSteps: (data, centres, options) => t.gdSteps(data, centres, options),
+      emStep: (data, centres) => t.emStep(data, centres),
+      emSteps: (data, centres, steps) => t.emSteps(data, centres, steps),
+      gradientEmStep: (data, centres, lr) => t.gradientEmStep(data, centres, lr),
+    };
+    Object.assign(this, training, ...GPU_FEATURES.map((feature) => feature(this.core)));
   }
 
   get isSoftware(): boolean {
@@ -128,40 +87,24 @@ export class GpuBackend implements Backend {
   }
 
   /** The DDPM kernel this backend runs for K centres in d dimensions (K = 2 when tied). */
-  kernelFor(_k: number, _d: number): KernelKind {
-    return kernelFor(this.kernelChoice, this.isSoftware);
+  kernelFor(k: number, d: number): KernelKind {
+    return this.training.kernelFor(k, d);
   }
 
-  /** How much of the lane kernel is unrolled for K centres in d dimensions (host/kernel-plan.ts); undefined with the tiled kernel. */
+  /** How much of the lane kernel is unrolled for K centres in d dimensions (host/train/kernel-plan.ts); undefined with the tiled kernel. */
   lanePlanOf(k: number, d: number): LanePlan | undefined {
-    if (this.kernelFor(k, d) !== 'lanes') return undefined;
-    return resolveLanePlan(shapeFor(k, d, this.limits, this.maxChunkRows), this.steps.lanePlan);
+    return this.training.lanePlanOf(k, d);
   }
 
   /** The sizes this backend's passes use for K centres in d dimensions: with the tiled kernel, its fixed or tuned tile and workgroup. */
   shapeOf(k: number, d: number): Shape {
-    if (this.kernelFor(k, d) !== 'tiled') return shapeFor(k, d, this.limits, this.maxChunkRows);
-    const config = this.tiles.configFor(k, d) ?? (this.isSoftware ? this.softwareTiles(k, d) : undefined);
-    return shapeFor(k, d, this.limits, this.maxChunkRows, config);
-  }
-
-  /** Software adapters run the tiled kernel faster with 64 invocations per workgroup than with more
-   * (docs/decisions/2026-11-25-tiled-64-invocations.md): the default tile with that workgroup, where it fits. */
-  private softwareTiles(k: number, d: number): TileConfig | undefined {
-    const config = { tile: shapeFor(k, d, this.limits, this.maxChunkRows).tile, wg: SOFTWARE_TILED_WG };
-    return tileConfigProblem(k, d, this.limits, config) === undefined ? config : undefined;
-  }
-
-  /** Times the tiled kernel's candidates for (K, d)'s class when this backend tunes and knows no choice yet. */
-  private async tune(k: number, d: number): Promise<void> {
-    if (this.kernelFor(k, d) === 'tiled') await this.tiles.ensure(k, d);
+    return this.training.shapeOf(k, d);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.datasets.disposeAll();
-    this.resources.dispose();
+    this.training.dispose();
     this.device.destroy();
   }
 
@@ -174,240 +117,19 @@ export class GpuBackend implements Backend {
 
   /** @internal Runs `work` on the engine's parts (EngineInternals), one call at a time like the Backend methods. */
   withInternals<T>(work: (engine: EngineInternals) => Promise<T>): Promise<T> {
-    const engine: EngineInternals = {
-      device: this.device,
-      pipelines: this.pipelines,
-      resources: this.resources,
-      checkProblem: (data, centres, tied) => this.checkCentres(data, centres, tied),
-      read: (encoder, what) => this.read(encoder, what),
-    };
-    return this.exclusive(() => work(engine));
+    return this.exclusive(() => work(this.training.internals()));
   }
 
   dataset(x: Matrix): Dataset {
     this.requireLive();
-    return this.datasets.create(x, (m) => this.resources.upload(m));
-  }
-
-  /** The data of a call: a handle's upload, or the matrix (uploaded by prepare unless unchanged since the last call). */
-  private dataOf(data: DataInput): Matrix | DataOnGpu {
-    this.requireLive();
-    return isDataset(data) ? this.datasets.payload(data) : data;
-  }
-
-  lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
-    return this.exclusive(() => this.lossAndGradientNow(this.dataOf(data), centres, options));
-  }
-
-  private async lossAndGradientNow(data: Matrix | DataOnGpu, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
-    const { a, sigma } = forwardCoefficients(options.noiseScale);
-    const k = this.checkCentres(data, centres, options.tied);
-    await this.tune(k, data.cols);
-    const res = this.resources.prepare(data, k, { a, sigma, noise: options.noise, steps: 0 });
-    this.resources.writeScaledCentres(res, centres, a, options.tied);
-    this.resources.writeUpdate(res, { rows: data.rows, lr: 0, apply: false, radius: 0, emMode: 0 });
-    const noise = this.resources.uploadNoise(options.noise, data);
-    let grad: ArrayBuffer, hist: ArrayBuffer;
-    try {
-      const encoder = this.device.createCommandEncoder();
-      this.resources.resetStepState(encoder, res, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
-      const pass = encoder.beginComputePass();
-      encodeGdStep(pass, this.steps, res, this.resources.chunks, { tied: options.tied, project: false, noise });
-      pass.end();
-      [grad, hist] = await this.read(encoder, [
-        { buffer: res.gradient, bytes: centresBytes(res) },
-        { buffer: res.history, bytes: 8 },
-      ]);
-    } finally {
-      noise?.forEach((b) => b.destroy());
-    }
-    const rows = options.tied ? 1 : k;
-    const gradScaled = unpad(new Float32Array(grad), rows, data.cols, res.shape.d4);
-    const gradCentres = matrix(rows, data.cols, gradScaled.data.map((g) => a * g));
-    const loss = new Float32Array(hist)[0];
-    if (!Number.isFinite(loss)) throw new InputError('The loss is not finite: check the data, centres and noise for huge values.');
-    return { loss, gradScaled, gradCentres };
-  }
-
-  gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult> {
-    return this.exclusive(() => this.gdStepsNow(this.dataOf(data), centres, options));
-  }
-
-  private async gdStepsNow(data: Matrix | DataOnGpu, centres: Matrix, options: GdOptions): Promise<GdResult> {
-    const { a, sigma } = forwardCoefficients(options.noiseScale);
-    const k = this.checkCentres(data, centres, options.tied);
-    const { steps, noise: noiseSpec } = options;
-    const logEvery = checkGdOptions(options);
-    const startStep = options.startStep ?? 0;
-    await this.tune(k, data.cols);
-    const res = this.resources.prepare(data, k, { a, sigma, noise: noiseSpec, steps, startStep });
-    this.resources.writeScaledCentres(res, centres, a, options.tied);
-    const project = options.projectRadius !== undefined;
-    this.resources.writeUpdate(res, { rows: data.rows, lr: options.lr, apply: true, radius: project ? a * options.projectRadius! : 0, emMode: 0 });
-    const noise = this.resources.uploadNoise(noiseSpec, data);
-    const rows = options.tied ? 1 : k;
-    const history: HistoryEntry[] = [];
-    let current = centres;
-    let done = 0;
-    let lastLogged = 0;
-    let snapshots: GPUBuffer | undefined;
-    try {
-      while (done < steps) {
-        const encoder = this.device.createCommandEncoder();
-        if (done === 0) {
-          // Fresh noise counts steps from startStep; fixed noise stays at its own step.
-          const fresh = noiseSpec.kind === 'seed' && noiseSpec.mode === 'fresh';
-          const fixedStep = noiseSpec.kind === 'seed' && noiseSpec.mode === 'fixed' ? (noiseSpec.step ?? 0) : startStep;
-          this.resources.resetStepState(encoder, res, fresh ? startStep : fixedStep);
-        }
-        // Up to MAX_STEPS_PER_SUBMIT steps per submission, and past a log point only while the steps are cheap
-        // (READ_EVERY_SAMPLE_STEPS): the centres at each log point are copied aside and come back in one read.
-        const logged: number[] = [];
-        for (let inSubmit = 0; inSubmit < MAX_STEPS_PER_SUBMIT && done < steps && (logged.length === 0 || inSubmit * data.rows < READ_EVERY_SAMPLE_STEPS); ) {
-          const nextLog = Math.min(steps, (Math.floor(done / logEvery) + 1) * logEvery);
-          const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT - inSubmit);
-          const pass = encoder.beginComputePass();
-          for (let s = 0; s < batch; s++) encodeGdStep(pass, this.steps, res, this.resources.chunks, { tied: options.tied, project, noise });
-          pass.end();
-          done += batch;
-          inSubmit += batch;
-          if (done !== nextLog) continue;
-          snapshots ??= createBuffer(this.device, centresBytes(res) * Math.min(MAX_STEPS_PER_SUBMIT, Math.ceil(steps / logEvery)), COPY_SRC | COPY_DST);
-          encoder.copyBufferToBuffer(res.centres, 0, snapshots, logged.length * centresBytes(res), centresBytes(res));
-          logged.push(done);
-        }
-        if (logged.length === 0) {
-          this.device.queue.submit([encoder.finish()]);
-          continue;
-        }
-        // The history slots of the steps since the last log point: [loss, gradNorm] each.
-        const [ms, hist] = await this.read(encoder, [
-          { buffer: snapshots!, bytes: centresBytes(res) * logged.length },
-          { buffer: res.history, bytes: 8 * (done - lastLogged), offset: 8 * lastLogged },
-        ]);
-        const h = new Float32Array(hist);
-        const first = lastLogged;
-        for (const [i, at] of logged.entries()) {
-          const badStep = firstNonFinite(h.subarray(2 * (lastLogged - first)), at - lastLogged);
-          if (badStep >= 0) throw divergence(startStep + lastLogged + badStep, options.lr);
-          const last = at - first - 1;
-          lastLogged = at;
-          const entry = { step: startStep + at - 1, loss: h[2 * last], gradNorm: h[2 * last + 1] };
-          history.push(entry);
-          current = unpad(new Float32Array(ms, i * centresBytes(res), centresBytes(res) / 4), rows, data.cols, res.shape.d4, 1 / a);
-          if (current.data.some((v) => !Number.isFinite(v))) throw divergence(startStep + at - 1, options.lr);
-          options.onProgress?.({ done: at, total: steps, centres: current, last: entry });
-        }
-      }
-    } finally {
-      noise?.forEach((b) => b.destroy());
-      snapshots?.destroy();
-    }
-    return { centres: current, history, nIter: steps };
-  }
-
-  async emStep(data: DataInput, centres: Matrix): Promise<Matrix> {
-    return (await this.exclusive(() => this.emRun(this.dataOf(data), centres, 0, 0, 1))).centres;
-  }
-
-  async emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
-    requirePositiveInteger(steps, 'EM steps');
-    return this.exclusive(() => this.emRun(this.dataOf(data), centres, 0, 0, steps));
-  }
-
-  async gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix> {
-    checkStepSize(lr);
-    return (await this.exclusive(() => this.emRun(this.dataOf(data), centres, 1, lr, 1))).centres;
-  }
-
-  /**
-   * `steps` EM (mode 0) or gradient-EM (mode 1) steps with the centres kept on the GPU between them, in float32 as a
-   * read-back and upload per step would leave them: one read-back, with the centres before the last step.
-   */
-  private async emRun(data: Matrix | DataOnGpu, centres: Matrix, mode: 0 | 1, lr: number, steps: number): Promise<EmSteps> {
-    const k = this.checkCentres(data, centres, false);
-    await this.tune(k, data.cols);
-    const res = this.resources.prepare(data, k, { a: 1, sigma: 1, noise: { kind: 'seed', seed: 0, mode: 'fixed' }, steps: 0 });
-    this.resources.writeScaledCentres(res, centres, 1, false);
-    this.resources.writeUpdate(res, { rows: data.rows, lr, apply: true, radius: 0, emMode: mode });
-    let left = steps;
-    for (; left > MAX_STEPS_PER_SUBMIT; left -= MAX_STEPS_PER_SUBMIT) {
-      const encoder = this.device.createCommandEncoder();
-      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, MAX_STEPS_PER_SUBMIT);
-      this.device.queue.submit([encoder.finish()]);
-    }
-    const encoder = this.device.createCommandEncoder();
-    const bytes = centresBytes(res);
-    const before = steps > 1 ? createBuffer(this.device, bytes, COPY_SRC | COPY_DST) : undefined;
-    try {
-      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, left - 1);
-      if (before) encoder.copyBufferToBuffer(res.centres, 0, before, 0, bytes);
-      encodeEmSteps(encoder, this.steps, res, this.resources.chunks, 1);
-      const read = await this.read(encoder, [{ buffer: res.centres, bytes }, ...(before ? [{ buffer: before, bytes }] : [])]);
-      const unpadded = (b: ArrayBuffer) => unpad(new Float32Array(b), k, data.cols, res.shape.d4);
-      // One step: the centres before it are the caller's own, in float64.
-      return { centres: unpadded(read[0]!), previous: before ? unpadded(read[1]!) : centres };
-    } finally {
-      before?.destroy();
-    }
-  }
-
-  sample(score: Matrix | PiecewiseModel, n: number, options: SamplerOptions, onProgress?: (p: SampleProgress) => void): Promise<Matrix> {
-    return this.exclusive(() => {
-      this.requireLive();
-      const context = this.samplerContext();
-      return isPiecewise(score) ? samplePiecewiseOnGpu(context, score, n, options, onProgress) : sampleOnGpu(context, score, n, options, onProgress);
-    });
-  }
-
-  cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments> {
-    return this.exclusive(() => {
-      this.requireLive();
-      return cellMomentsOnGpu(this.samplerContext(), data, cells, options);
-    });
-  }
-
-  private samplerContext(): SamplerContext {
-    // Unrolled loops on software adapters up to K d/4 = 512 (host/kernel-plan.ts).
-    const unrolled = (k: number, d: number) => this.kernelFor(k, d) === 'lanes' && k * Math.ceil(d / 4) <= MAX_UNROLLED_SAMPLER_PAIRS;
-    return { device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, unrolled, software: this.isSoftware, read: this.read.bind(this) };
-  }
-
-  energyDistance(x: Matrix, y: Matrix): Promise<number> {
-    return this.exclusive(() => {
-      this.requireLive();
-      // The pair kernel takes the DDPM kernel's form for this adapter: 'lanes' on software adapters, 'tiled' on GPUs.
-      const kind = this.kernelChoice === 'auto' ? (this.isSoftware ? 'lanes' : 'tiled') : this.kernelChoice;
-      return energyDistanceOnGpu({ device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, kind, read: (e, w) => this.read(e, w) }, x, y);
-    });
-  }
-
-  modeWeights(samples: Matrix, trueCentres: Matrix): Promise<{ weights: number[]; maxDeviation: number }> {
-    return this.exclusive(() => {
-      this.requireLive();
-      return modeWeightsOnGpu({ device: this.device, pipelines: this.pipelines, maxChunkRows: this.maxChunkRows, read: (e, w) => this.read(e, w) }, samples, trueCentres);
-    });
-  }
-
-  scoreError(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): Promise<Estimate> {
-    return this.exclusive(() => {
-      this.requireLive();
-      return scoreErrorOnGpu({ device: this.device, pipelines: this.pipelines, read: (e, w) => this.read(e, w) }, centres, trueCentres, t, samples, seed);
-    });
+    return this.training.dataset(x);
   }
 
   private requireLive(): void {
     if (this.disposed) throw new DeviceError('This GPU backend has been disposed; create a new one.');
   }
 
-  private checkCentres(data: { readonly rows: number; readonly cols: number }, centres: Matrix, tied: boolean): number {
-    this.requireLive();
-    return checkProblem(data, centres, tied);
-  }
-
-  private async read(encoder: GPUCommandEncoder, what: readonly ReadTarget[]): Promise<ArrayBuffer[]> {
-    const out = await submitAndRead({ device: this.device, lost: this.acquired.lost, compilerErrors: () => this.pipelines.compilerErrors() }, encoder, what);
-    this.resources.releaseStaging();
-    return out;
+  private read(encoder: GPUCommandEncoder, what: readonly ReadTarget[]): Promise<ArrayBuffer[]> {
+    return submitAndRead({ device: this.device, lost: this.acquired.lost, compilerErrors: () => this.pipelines.compilerErrors() }, encoder, what);
   }
 }

@@ -7,12 +7,13 @@
 //   node bin/run-ts.js research/noise-candidates.ts [--rows 65536 --d 64 --k 16 --repeats 7 --only 'engine|Threefry']
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { acquireDevice } from '../host/device.ts';
+import { acquireDevice } from '../host/core/device.ts';
 import { GpuBackend } from '../host/engine.ts';
-import { nodeGpuEntry } from '../host/node-gpu.ts';
+import { nodeGpuEntry } from '../host/core/node-gpu.ts';
 import { WGSL_SOURCES } from '../host/shader-sources.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
-import { matrix, type NoiseSpec } from '../src/types.ts';
+import { matrix } from '../src/types.ts';
+import { type NoiseSpec } from '../src/training/types.ts';
 
 const { values } = parseArgs({
   options: {

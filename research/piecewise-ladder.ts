@@ -23,7 +23,7 @@ import { fitPiecewise, ladderTimes } from '../src/piecewise/fit.ts';
 import { generateGaussianMixture, type GaussianMixture } from '../src/full-covariance/mixture.ts';
 import { levelWeights, type LevelInterpolation, type PiecewiseLevel, type PiecewiseModel } from '../src/piecewise/model.ts';
 import { defaultSteps } from '../src/sample-options.ts';
-import { energyDistance, modeWeights } from '../src/sampling/metrics.ts';
+import { energyDistance, modeWeights } from '../src/metrics/cpu.ts';
 import { sampleWithEvaluator } from '../src/sampling/cpu-sampler.ts';
 import { scoreEvaluator, type ScoreEvaluator, type ScoreSource } from '../src/sampling/score-source.ts';
 

@@ -10,7 +10,7 @@ import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } 
 import { DivergenceError } from '../src/errors.ts';
 import type { Matrix } from '../src/matrix.ts';
 import type { PiecewiseModel } from '../src/piecewise/model.ts';
-import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
+import { energyDistance, scoreError } from '../src/metrics/cpu.ts';
 import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 
 const MIX = PIECEWISE_MIXTURES.b;

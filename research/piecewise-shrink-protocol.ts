@@ -9,7 +9,7 @@ import { trueCentres } from '../src/mixtures.ts';
 import { fitPiecewise, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
 import { generateGaussianMixture, sphericalMixture } from '../src/full-covariance/mixture.ts';
 import { defaultSteps } from '../src/sample-options.ts';
-import { energyDistance } from '../src/sampling/metrics.ts';
+import { energyDistance } from '../src/metrics/cpu.ts';
 import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 import type { Matrix } from '../src/matrix.ts';
 import type { PiecewiseModel } from '../src/piecewise/model.ts';

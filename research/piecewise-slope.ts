@@ -20,7 +20,7 @@ import { fitPiecewise, type PiecewiseFit, type PiecewiseFitOptions } from '../sr
 import { generateGaussianMixture, sphericalMixture } from '../src/full-covariance/mixture.ts';
 import { featureCount, type PiecewiseModel } from '../src/piecewise/model.ts';
 import { defaultSteps } from '../src/sample-options.ts';
-import { energyDistance } from '../src/sampling/metrics.ts';
+import { energyDistance } from '../src/metrics/cpu.ts';
 import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 import { runStudy } from './piecewise-study.ts';
 

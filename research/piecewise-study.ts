@@ -12,7 +12,7 @@ import type { Matrix } from '../src/matrix.ts';
 import { fitPiecewise, type PiecewiseFit, type PiecewiseFitOptions } from '../src/piecewise/fit.ts';
 import { generateGaussianMixture, sampleGaussianMixture, type GaussianMixture } from '../src/full-covariance/mixture.ts';
 import type { PiecewiseModel } from '../src/piecewise/model.ts';
-import { energyDistance, scoreError } from '../src/sampling/metrics.ts';
+import { energyDistance, scoreError } from '../src/metrics/cpu.ts';
 import { sampleReference } from '../src/sampling/cpu-sampler.ts';
 
 const MIXTURES: Record<string, GaussianMixture> = PIECEWISE_MIXTURES;

@@ -4,7 +4,7 @@
 // into the private arrays is a constant. A CPU adapter turns those into plain
 // vector loads, where a run-time index costs a per-lane gather. The noise loop
 // is not unrolled, and on large shapes the loops over K are run-time loops
-// (BLOCK_K = 1, the 'centre-loop' plan of host/kernel-plan.ts). The math is
+// (BLOCK_K = 1, the 'centre-loop' plan of host/train/kernel-plan.ts). The math is
 // that of tile.wgsl + ddpm_pass.wgsl (docs/math.md sections 3 to 5), per sample:
 //   x = a x0 + sigma z,  w = softmax(m_j . x - ||m_j||^2/2),  r = mbar - x + z/sigma,
 //   C_j = w_j (m_j . r - sum_i w_i m_i . r),  sums += w_j r + C_j x,  colsum C, ||r||^2.

@@ -2,7 +2,7 @@
 // section 11). A workgroup takes WG x ROWS rows of A (ROWS per invocation, in registers) against one
 // segment of B's rows and writes one partial: each row's chain, then the invocation's rows, then the
 // threads' sums, each added in a fixed order. The host adds the partials in float64 in a fixed order
-// (host/energy-distance.ts), so the same inputs give the same bits.
+// (src/metrics/gpu-energy-distance.ts), so the same inputs give the same bits.
 // TILED (GPUs): B's rows pass through workgroup memory in tiles of TB rows. Otherwise (software
 // adapters, where a workgroup-memory load at a run-time index is a per-lane gather and a barrier a
 // coroutine switch) each invocation reads B's rows from storage, once per ROWS rows of A.

@@ -2,7 +2,7 @@
 // centres and the d/4 blocks so every index is a constant (docs/math.md section 3):
 //   w_j = softmax_j(m_j . x - ||m_j||^2 / 2), the largest logit subtracted first, so nothing overflows.
 
-// The half norms live in one of two places, by the lane plan (host/kernel-plan.ts). 'unrolled' and 'paced': a
+// The half norms live in one of two places, by the lane plan (host/train/kernel-plan.ts). 'unrolled' and 'paced': a
 // private array filled once per invocation (laneHalfNorms), read at constant indices. 'centre-loop': workgroup
 // memory (shareHalfNorms), read at the centre loop's run-time index.
 #if ${SHARED_NORMS}

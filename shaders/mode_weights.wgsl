@@ -1,8 +1,8 @@
-// The nearest-centre counts behind the mode weights (src/sampling/metrics.ts modeWeights). One invocation
+// The nearest-centre counts behind the mode weights (src/metrics/cpu.ts modeWeights). One invocation
 // per sample finds argmin_j ||x - mu_j||^2 over the K true centres (float32; ties to the lowest index, as
 // on the CPU: a later centre wins only when strictly nearer). Workgroup g writes K u32 counts to
 // partials[g * K + j], each counted by one invocation in a fixed order (no atomics), and the host adds
-// them exactly (host/mode-weights.ts), so the same inputs give the same counts.
+// them exactly (src/metrics/gpu-mode-weights.ts), so the same inputs give the same counts.
 
 @group(0) @binding(0) var<storage, read> samples: array<vec4<f32>>;     // this chunk, rows x D4
 @group(0) @binding(1) var<storage, read> centres: array<vec4<f32>>;     // K x D4

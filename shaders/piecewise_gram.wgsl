@@ -1,4 +1,4 @@
-// The second pass of the piecewise moments (host/piecewise-moments.ts): for each segment of at most SEG rows of
+// The second pass of the piecewise moments (src/piecewise/gpu-moments.ts): for each segment of at most SEG rows of
 // one cell (the host sorted the chunk's rows by cell into `order`), the outer-product sum
 //   M = sum_rows e[0 .. 4 PF4) e[0 .. 4 EW)^T   of the rows piecewise_points.wgsl wrote,
 // which holds the Gram sum phi phi^T, the cross sum phi y^T and (in the constant block) the count and sum ||y||^2.

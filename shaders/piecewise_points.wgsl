@@ -1,4 +1,4 @@
-// The first pass of the piecewise moments (host/piecewise-moments.ts; src/piecewise/moments.ts): per data row n
+// The first pass of the piecewise moments (src/piecewise/gpu-moments.ts; src/piecewise/moments.ts): per data row n
 // of the chunk, the noisy point x_t = a x0 + sigma z with z from Philox (stream STREAM, counter step
 // params.step, row chunkBase + n: the CPU's noiseRowInto), its nearest cell j, and the row the Gram pass
 // multiplies out, in vec4 blocks of EW per row:
@@ -12,7 +12,7 @@
 @group(0) @binding(4) var<uniform> params: PiecewisePointParams;
 
 // Rows lane, lane + lanes, ...: one per invocation on GPUs, a few invocations walking all rows on software
-// adapters (a fixed set-up per invocation there; host/sampler.ts). Folded 2-D grids count as one.
+// adapters (a fixed set-up per invocation there; src/sampling/gpu-sampler.ts). Folded 2-D grids count as one.
 @compute @workgroup_size(WG)
 fn piecewisePoints(@builtin(local_invocation_index) lid: u32,
                    @builtin(workgroup_id) wid: vec3<u32>,

@@ -1,6 +1,6 @@
 // What every sampler kernel shares (sample_step.wgsl: the mixture score; piecewise_sample.wgsl: the piecewise
 // score): the samples of this chunk, the step table, the uniforms, the divergence flag, the rows an invocation
-// walks, and the N(0, I) start. The host's side is host/sampler.ts runSampler.
+// walks, and the N(0, I) start. The host's side is src/sampling/gpu-sampler.ts runSampler.
 
 @group(0) @binding(0) var<storage, read_write> samples: array<vec4<f32>>;    // rows x D4, this chunk
 @group(0) @binding(2) var<storage, read> stepTable: array<vec4<f32>>;       // a few vec4 per step (the kernel's own layout)
@@ -21,7 +21,7 @@ fn nonFinite(v: vec4<f32>) -> bool {
 }
 
 // Rows lane, lane + lanes, ...: one per invocation on GPUs; on software adapters a few invocations walk all the
-// rows, since each invocation there costs a fixed set-up (host/sampler.ts). Folded 2-D grids count as one.
+// rows, since each invocation there costs a fixed set-up (src/sampling/gpu-sampler.ts). Folded 2-D grids count as one.
 fn laneOf(lid: u32, wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
   return vec2<u32>((wid.x + wid.y * nwg.x) * WG + lid, nwg.x * nwg.y * WG);
 }

@@ -1,6 +1,6 @@
 // The samplers of docs/math.md section 11 with the score of the mixture (1/K) sum_i N(a mu_i, I):
 // reverse diffusion (exponential, Euler-Maruyama), Langevin, and Heun on the probability-flow ODE.
-// The host records many dispatches per submission (host/sampler.ts). The loops over K and
+// The host records many dispatches per submission (src/sampling/gpu-sampler.ts). The loops over K and
 // d/4 are #unroll blocks: unrolled on software adapters, run-time loops elsewhere (UNROLL).
 // s_t(y) = a mbar(y) - y with mbar the responsibility-weighted mean of mu.
 // This file gives the score as flow(y) = y + s_t(y); the samples, the step table, the uniforms, the divergence

@@ -1,8 +1,8 @@
 // The score error eps_sc^2(t) of docs/math.md section 11, one Monte Carlo draw per invocation
-// (src/sampling/metrics.ts scoreError is the float64 reference). Draw n belongs to true component
+// (src/metrics/cpu.ts scoreError is the float64 reference). Draw n belongs to true component
 // n mod K*, x = a mu*_c + z with z the Philox normals (row n, step 0, the metrics stream), and
 // e_n = ||s_model(x) - s_true(x)||^2 = a^2 ||mbar_model(x) - mbar_true(x)||^2: the -x of both scores
-// cancels exactly. Each draw's e_n is written out; the host combines them in float64 (host/score-error.ts).
+// cancels exactly. Each draw's e_n is written out; the host combines them in float64 (src/metrics/gpu-score-error.ts).
 
 @group(0) @binding(0) var<storage, read> model: array<vec4<f32>>;     // K x D4, unscaled mu; padding 0
 @group(0) @binding(1) var<storage, read> truth: array<vec4<f32>>;     // K* x D4, unscaled mu*; padding 0

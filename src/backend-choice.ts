@@ -3,7 +3,7 @@
 // browser entry points register how they open the GPU engine when they are imported.
 import { CpuBackend } from './cpu/backend.ts';
 import { DeviceError, InputError } from './errors.ts';
-import type { Backend } from './types.ts';
+import type { Backend } from './backend.ts';
 
 export type BackendChoice = 'auto' | 'gpu' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'gpu', 'cpu'];

@@ -24,7 +24,8 @@ import { METHODS, type Method } from './methods.ts';
 import { centreError } from './centre-error.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
-import { matrix, type Backend, type Matrix } from './types.ts';
+import { matrix, type Matrix } from './types.ts';
+import { type Backend } from './backend.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';

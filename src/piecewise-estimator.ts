@@ -12,7 +12,8 @@ import { piecewiseScore } from './piecewise/score.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkCount, checkDegree, checkLadder } from './piecewise/validate.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
-import type { Backend, Matrix } from './types.ts';
+import type { Backend } from './backend.ts';
+import type { Matrix } from './types.ts';
 import { requireFinite, requireSeed } from './validate.ts';
 
 export type { PiecewiseLevelReport } from './piecewise/fit.ts';

@@ -5,7 +5,8 @@ import { matrix, type Matrix } from './matrix.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/validate.ts';
 import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/options.ts';
-import { checkSampleRequest, requireSeed } from './validate.ts';
+import { checkSampleRequest } from './sampling/checks.ts';
+import { requireSeed } from './validate.ts';
 
 /** 'direct' draws from the mixture itself; the others run a sampler on its score (docs/math.md section 11). */
 export type SampleMethod = 'direct' | SamplerMethod;
@@ -99,7 +100,7 @@ export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, 
     throw new InputError("a piecewise model is a score, not a mixture, so it has no direct draw: use method 'reverse' (the default), 'ode' or 'langevin'");
   }
   if (piecewise) checkPiecewiseModel(piecewise);
-  // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as host/piecewise-sampler.ts does.
+  // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as src/piecewise/gpu-sampler.ts does.
   const means = piecewise ? matrix(1, piecewise.d) : (score as Matrix);
   for (const key of NOT_FOR[method]) {
     if (options[key] !== undefined) throw new InputError(`the ${method} sampler has no ${key} option: drop it, or choose a method that uses it`);

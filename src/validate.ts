@@ -2,8 +2,7 @@
 // validated with messages that name the fix). Each throws an InputError whose one-line message says what is wrong and
 // what to do. Rows and columns in messages are 1-based, and say so.
 import { InputError } from './errors.ts';
-import type { SamplerOptions } from './sampling/options.ts';
-import { matrix, type GdOptions, type Matrix } from './types.ts';
+import { matrix, type Matrix } from './types.ts';
 
 /** Every entry finite; names the first bad entry by 1-based row and column. */
 export function requireFinite(m: Matrix, what: string): void {
@@ -168,143 +167,9 @@ export function checkProblem(data: { readonly rows: number; readonly cols: numbe
   return k;
 }
 
-/** H, eta, logEvery and the projection radius of Algorithm 1 (docs/math.md section 6); returns logEvery. */
-export function checkGdOptions(options: GdOptions): number {
-  const { steps, lr } = options;
-  if (!Number.isInteger(steps) || steps < 1) {
-    throw new InputError(`the number of GD steps must be a positive integer (got ${steps}): pass --steps such as 200`);
-  }
-  checkStepSize(lr);
-  const logEvery = options.logEvery ?? Math.max(1, Math.floor(steps / 20));
-  if (!Number.isInteger(logEvery) || logEvery < 1) throw new InputError(`logEvery must be a positive integer (got ${logEvery})`);
-  const radius = options.projectRadius;
-  if (radius !== undefined && (!Number.isFinite(radius) || radius < 0)) {
-    throw new InputError(`the projection radius must be a finite number >= 0 (got ${radius})`);
-  }
-  return logEvery;
-}
-
 /** The step size eta of GD and gradient EM. */
 export function checkStepSize(lr: number): void {
   if (!Number.isFinite(lr) || lr <= 0) {
     throw new InputError(`the step size must be a finite number > 0 (got ${lr}): pass --lr such as 0.1`);
   }
-}
-
-// Checks of the samplers and their metrics (docs/math.md section 11), shared by both backends.
-
-const SAMPLER_INTEGRATORS: Readonly<Record<string, readonly string[]>> = {
-  reverse: ['exponential', 'euler-maruyama'],
-  ode: ['heun'],
-};
-const PHILOX_WORD = 4294967296;
-
-/** The options alone: method, integrator, grid, horizon, tMin, steps, step size and seed (docs/math.md section 11). */
-export function checkSamplerOptions(options: SamplerOptions): void {
-  const method = (options as { method?: unknown }).method;
-  if (method !== 'reverse' && method !== 'ode' && method !== 'langevin') {
-    throw new InputError(`the sampler method must be 'reverse', 'ode' or 'langevin' (got ${String(method)})`);
-  }
-  const { steps, seed } = options;
-  // Step k draws Philox counter step k + 1, a 32-bit counter word (docs/math.md section 7).
-  if (!Number.isSafeInteger(steps) || steps < 1 || steps >= PHILOX_WORD - 1) {
-    throw new InputError(`the number of sampler steps must be a positive integer below 2^32 - 1 (got ${steps}): pass steps such as 200`);
-  }
-  requireSeed(seed, 'the sampler seed');
-  if (options.method === 'langevin') {
-    const eps = options.stepSize;
-    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0) {
-      throw new InputError(`the Langevin step size must be a finite number > 0 (got ${String(eps)}): pass stepSize such as 0.01`);
-    }
-    return;
-  }
-  const { integrator, horizon, tMin, grid } = options;
-  const allowed = SAMPLER_INTEGRATORS[method]!;
-  if (!allowed.includes(integrator)) {
-    throw new InputError(
-      `the ${method} sampler takes the integrator ${allowed.map((s) => `'${s}'`).join(' or ')} (got ${String(integrator)}): pass one of those`,
-    );
-  }
-  if (grid !== 'uniform' && grid !== 'geometric') {
-    throw new InputError(`the time grid must be 'uniform' or 'geometric' (got ${String(grid)})`);
-  }
-  if (typeof tMin !== 'number' || !Number.isFinite(tMin) || tMin < 0) {
-    throw new InputError(`the final time tMin must be a finite number >= 0 (got ${String(tMin)}): pass tMin such as 0 or 1e-3`);
-  }
-  if (typeof horizon !== 'number' || !Number.isFinite(horizon) || horizon <= tMin) {
-    throw new InputError(
-      `the horizon T must be a finite number > tMin = ${tMin} (got ${String(horizon)}): pass a horizon such as 8, where q_T is close to N(0, I)`,
-    );
-  }
-  if (grid === 'geometric' && tMin === 0 && steps < 2) {
-    throw new InputError(
-      `a geometric grid down to tMin = 0 needs at least 2 steps (its last step goes from 1e-3 T to 0), got ${steps}: pass more steps or tMin > 0`,
-    );
-  }
-  const { stopAfter } = options;
-  if (stopAfter !== undefined && (!Number.isSafeInteger(stopAfter) || stopAfter < 1 || stopAfter > steps)) {
-    throw new InputError(
-      `stopAfter must be an integer with 1 <= stopAfter <= steps = ${steps} (got ${String(stopAfter)}): pass the number of steps to run, or leave it out for the whole run`,
-    );
-  }
-}
-
-/** Centres (K x d, finite), the sample count n and the options, with a Langevin start of shape n x d. */
-export function checkSampleRequest(centres: Matrix, n: number, options: SamplerOptions): void {
-  if (centres.rows < 1 || centres.cols < 1) {
-    throw new InputError(`the sampler's centres are ${centres.rows} x ${centres.cols}: give at least one centre (K >= 1) with d >= 1 coordinates`);
-  }
-  requireFinite(centres, "the sampler's centres");
-  // The sample index is a 32-bit Philox counter word (docs/math.md section 7).
-  if (!Number.isSafeInteger(n) || n < 1 || n >= PHILOX_WORD) {
-    throw new InputError(`the number of samples n must be an integer with 1 <= n < 2^32 (got ${n}): pass n such as 1000`);
-  }
-  checkSamplerOptions(options);
-  if (options.method === 'langevin' && options.start !== undefined) {
-    const { start } = options;
-    if (start.rows !== n || start.cols !== centres.cols) {
-      throw new InputError(
-        `the Langevin start is ${start.rows} x ${start.cols} but n x d = ${n} x ${centres.cols}: give one starting row per sample, d columns each, or leave start out for N(0, I)`,
-      );
-    }
-    requireFinite(start, 'the Langevin start');
-  }
-}
-
-/** Two non-empty, finite sample sets with the same number of columns (the energy distance's inputs). */
-export function checkSampleSets(x: Matrix, y: Matrix, what = 'the energy distance'): void {
-  for (const [m, name] of [[x, 'first'], [y, 'second']] as const) {
-    if (m.rows < 1 || m.cols < 1) {
-      throw new InputError(`${what}: the ${name} sample set is ${m.rows} x ${m.cols}; give at least one row with at least one column`);
-    }
-    requireFinite(m, `${what}: the ${name} sample set`);
-  }
-  if (x.cols !== y.cols) {
-    throw new InputError(`${what}: the sample sets have ${x.cols} and ${y.cols} columns; both need one column per dimension d`);
-  }
-}
-
-/** The score error's inputs (docs/math.md section 11): K >= 1 and K* >= 1 finite centres of one d, t >= 0, 2 K* <= samples < 2^32. */
-export function checkScoreErrorRequest(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): void {
-  const d = trueCentres.cols;
-  if (centres.rows < 1 || trueCentres.rows < 1 || d < 1 || centres.cols !== d) {
-    throw new InputError(
-      `the score error needs K >= 1 centres and K* >= 1 true centres with the same d >= 1 columns (got ${centres.rows} x ${centres.cols} and ${trueCentres.rows} x ${d})`,
-    );
-  }
-  requireFinite(centres, "the score error's centres");
-  requireFinite(trueCentres, "the score error's true centres");
-  checkScoreErrorDraws(t, samples, trueCentres.rows, seed);
-}
-
-/** The score error's time t >= 0, its 2 K* <= samples < 2^32 draws (two per true component) and its seed. */
-export function checkScoreErrorDraws(t: number, samples: number, trueComponents: number, seed: number): void {
-  if (!Number.isFinite(t) || t < 0) throw new InputError(`the score error's time t must be a finite number >= 0 (got ${t})`);
-  const Kt = trueComponents;
-  if (!Number.isSafeInteger(samples) || samples < 2 * Kt || samples >= 4294967296) {
-    throw new InputError(
-      `the score error needs an integer sample count of at least 2 K* = ${2 * Kt} (two per true component, for the standard error), below 2^32; got ${samples}`,
-    );
-  }
-  requireSeed(seed, "the score error's seed");
 }

@@ -8,7 +8,8 @@
 // logged step of a run (loop.ts).
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../math/philox.ts';
-import { matrix, type Backend, type Matrix } from '../types.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
 import { cosine, dot } from './matrix-math.ts';
 
 /**

@@ -1,5 +1,6 @@
 // The algorithms of docs/math.md sections 8 and 9 over the one Backend interface.
-import type { Backend, Matrix } from '../types.ts';
+import type { Backend } from '../backend.ts';
+import type { Matrix } from '../types.ts';
 import { emPlan, type EmOptions } from './baselines.ts';
 import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
 import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';

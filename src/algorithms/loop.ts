@@ -6,7 +6,8 @@
 // a run resumed from a checkpoint makes exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
 import { centreError } from '../centre-error.ts';
-import { matrix, type Backend, type Dataset, type Matrix } from '../types.ts';
+import { matrix, type Dataset, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
 import { gradientEmCosine, powerIterationCosines } from './connections.ts';
 import { averageLogLikelihood, cosine, maxRowChange, row, symmetricMeans } from './matrix-math.ts';
 import { directionGap, stopMet, type StopRule } from './stop-rules.ts';

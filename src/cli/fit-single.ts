@@ -8,7 +8,8 @@ import { seededRows } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
 import { DivergenceError, InputError } from '../errors.ts';
 import { createModelFile } from '../model-file.ts';
-import { toRows, type GdResult, type Matrix } from '../types.ts';
+import { toRows, type Matrix } from '../types.ts';
+import { type GdResult } from '../training/types.ts';
 import {
   requireCentreCount,
   requireEnoughSamples,

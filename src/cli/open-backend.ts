@@ -3,7 +3,7 @@
 // generate and help do not load WebGPU.
 import { describeBackend, openBackend, type BackendChoice, type BackendInfo } from '../backend-choice.ts';
 import { DeviceError } from '../errors.ts';
-import type { Backend } from '../types.ts';
+import type { Backend } from '../backend.ts';
 
 /** Registers the Node GPU engine for 'auto' and 'gpu'; returns the choice to open ('cpu' when auto cannot load it). */
 export async function prepareBackend(choice: BackendChoice, log: (message: string) => void): Promise<BackendChoice> {

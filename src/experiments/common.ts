@@ -1,6 +1,6 @@
 // What every experiment shares: the shapes of its table rows, curves and result, the suite's options, and
 // two small helpers. suite.ts (the registry) and sampling.ts (registered by it) both import from here.
-import type { Backend } from '../types.ts';
+import type { Backend } from '../backend.ts';
 
 export interface Row {
   readonly experiment: string;

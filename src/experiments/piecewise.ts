@@ -13,7 +13,7 @@ import { fitPiecewise, LADDER_DEFAULTS } from '../piecewise/fit.ts';
 import { gaussianMixture, generateGaussianMixture, sampleGaussianMixture, sphericalMixture, type GaussianMixture } from '../full-covariance/mixture.ts';
 import type { CellAssignment, PiecewiseDegree, PiecewiseModel } from '../piecewise/model.ts';
 import { defaultSteps, resolveSampleOptions } from '../sample-options.ts';
-import { scoreError } from '../sampling/metrics.ts';
+import { scoreError } from '../metrics/cpu.ts';
 import { sampleReference } from '../sampling/cpu-sampler.ts';
 import type { SamplerOptions } from '../sampling/options.ts';
 import { capped, timed, type Curve, type Experiment, type Row } from './common.ts';

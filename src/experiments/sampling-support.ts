@@ -3,7 +3,8 @@
 // (docs/experiments.md, 'Sampling').
 import { mixtureSamples } from '../estimator.ts';
 import type { SamplerOptions } from '../sampling/options.ts';
-import type { Backend, Matrix } from '../types.ts';
+import type { Backend } from '../backend.ts';
+import type { Matrix } from '../types.ts';
 
 import { timed } from './common.ts';
 

@@ -9,7 +9,8 @@ import { generateMixture, trueCentres } from '../mixtures.ts';
 import { centreError } from '../centre-error.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../sample-options.ts';
 import type { Integrator, SamplerOptions } from '../sampling/options.ts';
-import { matrix, type Backend, type Matrix } from '../types.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
 import { capped, timed, type Curve, type Experiment, type Row } from './common.ts';
 import { fitLine, interval, mean, measure, nullLevel, num, REFERENCE, NULL_OFFSET, sd, type Measured, type NullLevel } from './sampling-support.ts';
 

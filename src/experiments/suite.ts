@@ -19,7 +19,8 @@ import {
 import { DivergenceError } from '../errors.ts';
 import { generateMixture } from '../mixtures.ts';
 import { centreError } from '../centre-error.ts';
-import { matrix, type Backend, type Matrix } from '../types.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
 import { capped, timed, type Curve, type Experiment, type ExperimentResult, type Row, type SuiteOptions } from './common.ts';
 import { PIECEWISE_EXPERIMENTS } from './piecewise.ts';
 import { SAMPLING_EXPERIMENTS } from './sampling.ts';

@@ -2,7 +2,7 @@
 // (bench/browser-bench.ts), so the two columns of the table are measured alike:
 // the problem of bench/node-bench.ts, median per-step time over `steps` steps after
 // `warmup`, wall time always and GPU time from timestamp queries when the device has them.
-import type { GpuTimer } from '../../host/gpu-timer.ts';
+import type { GpuTimer } from '../../host/instrument/gpu-timer.ts';
 import type { GpuBackend } from '../../host/engine.ts';
 import { measureFmaCeiling } from '../../bench/fma-peak.ts';
 import { noiseMatrix } from '../math/philox.ts';

@@ -1,8 +1,8 @@
 // The page's WebGPU device: navigator.gpu, timed by timestamp queries where the adapter has them.
-import { localTuneStore } from '../../host/autotune.ts';
-import { acquireDevice } from '../../host/device.ts';
+import { localTuneStore } from '../../host/tune/autotune.ts';
+import { acquireDevice } from '../../host/core/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
-import { GpuTimer } from '../../host/gpu-timer.ts';
+import { GpuTimer } from '../../host/instrument/gpu-timer.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
 
 export interface Gpu {

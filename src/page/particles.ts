@@ -8,7 +8,8 @@ import { mixtureSamples } from '../estimator.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';
 import { resolveSampleOptions } from '../sample-options.ts';
 import type { DiffusionSampler } from '../sampling/options.ts';
-import { matrix, type Backend, type Matrix } from '../types.ts';
+import { matrix, type Matrix } from '../types.ts';
+import { type Backend } from '../backend.ts';
 import { type Projection, projectRows } from './pca.ts';
 
 /** Animation frames per run (stopAfter values spread over the S steps, the last one S). */

@@ -4,7 +4,7 @@
 // and the estimator run. The loop's onChunk hook yields animation frames (so the tab stays
 // responsive), steps EM beside the run, and holds a paused run at a chunk boundary.
 import type { GpuBackend } from '../../host/engine.ts';
-import type { GpuTimer } from '../../host/gpu-timer.ts';
+import type { GpuTimer } from '../../host/instrument/gpu-timer.ts';
 import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
 import type { Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';

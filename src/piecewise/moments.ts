@@ -1,5 +1,5 @@
 // The per-cell normal equations of the piecewise score fit (docs/math.md section 13), in float64: the float64
-// reference that the GPU reduction (host/piecewise-moments.ts) is checked against.
+// reference that the GPU reduction (src/piecewise/gpu-moments.ts) is checked against.
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import type { Matrix } from '../matrix.ts';
@@ -7,8 +7,14 @@ import { type CellMoments, featureCount, featuresInto, type MomentOptions, neare
 import { checkDegree } from './validate.ts';
 import { InputError } from '../errors.ts';
 import { requireFinite, requireNoiseScale, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
+import type { CpuFeature } from '../cpu/context.ts';
 
 export type { CellMoments, MomentOptions } from './model.ts';
+
+/** The piecewise moments capability: the fit's per-cell sums over the noisy data at one level (docs/math.md section 13). */
+export interface PiecewiseMoments {
+  cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): Promise<CellMoments>;
+}
 
 export function cellMoments(data: Matrix, cells: Matrix, options: MomentOptions): CellMoments {
   checkMomentRequest(data, cells, options);
@@ -69,3 +75,8 @@ export function checkMomentRequest(data: Matrix, cells: Matrix, options: MomentO
   if (data.rows > 2 ** 32) throw new InputError(`the piecewise moments take at most 2^32 data rows (Philox's row counter), got ${data.rows}`);
   checkDegree(options.degree);
 }
+
+/** The piecewise moments' CPU twin, registered in src/cpu/features.ts. */
+export const piecewiseOnCpu: CpuFeature<PiecewiseMoments> = () => ({
+  cellMoments: async (data, cells, options) => cellMoments(data, cells, options),
+});

@@ -6,10 +6,12 @@ import { DivergenceError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleRequest } from '../validate.ts';
+import { checkSampleRequest } from './checks.ts';
 import { stepsToRun, type SamplerStep } from './grid.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
 import type { SampleProgress, SamplerOptions } from './options.ts';
+import type { CpuFeature } from '../cpu/context.ts';
+import type { Sampling } from './types.ts';
 
 /** Reports per run: about this many progress calls, and always one after the last step. */
 const PROGRESS_REPORTS = 20;
@@ -125,3 +127,8 @@ function divergence(k: number, row: number, options: SamplerOptions, step: Sampl
       : `take more steps (h = ${step.h.toPrecision(3)} at this step) or a geometric grid`;
   return new DivergenceError(k, `sampling diverged at step ${k} (sample ${row + 1}, 1-based, is not finite): ${fix}`);
 }
+
+/** The sampling feature's CPU twin, registered in src/cpu/features.ts. */
+export const samplingOnCpu: CpuFeature<Sampling> = () => ({
+  sample: async (score, n, options, onProgress) => sampleReference(score, n, options, onProgress),
+});

@@ -1,6 +1,6 @@
 // The time grid of the samplers and the per-step numbers a kernel needs (docs/math.md section 11), in
 // float64 on the host: the CPU sampler and the GPU engine read the same table.
-import { checkSamplerOptions } from '../validate.ts';
+import { checkSamplerOptions } from './checks.ts';
 import type { SamplerOptions, TimeGrid } from './options.ts';
 
 /** The steps a run takes: the whole grid, or its first stopAfter steps (DiffusionSampler.stopAfter). */

@@ -8,7 +8,7 @@ import { fitSchedule, type LoopState } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
 import { generateMixture } from '../../src/mixtures.ts';
-import type { Backend } from '../../src/types.ts';
+import type { Backend } from '../../src/backend.ts';
 
 let gpu: Backend;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fitSchedule } from '../../src/algorithms/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { generateMixture } from '../../src/mixtures.ts';
-import type { Backend } from '../../src/types.ts';
+import type { Backend } from '../../src/backend.ts';
 
 describe('the loop onChunk hook', () => {
   it('is awaited once per chunk, before the next Backend call, and changes nothing in the result', async () => {

@@ -22,7 +22,8 @@ import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
 import { generateMixture } from '../../src/mixtures.ts';
 import { centreError } from '../../src/centre-error.ts';
-import { matrix, type Backend } from '../../src/types.ts';
+import { matrix } from '../../src/types.ts';
+import { type Backend } from '../../src/backend.ts';
 
 let gpu: Backend;
 const cpu = new CpuBackend();

@@ -9,9 +9,10 @@ import { InputError } from '../../src/errors.ts';
 import { trueCentres } from '../../src/mixtures.ts';
 import { createModelFile } from '../../src/model-file.ts';
 import { defaultHorizon, defaultSteps, resolveSampleOptions } from '../../src/sample-options.ts';
-import { energyDistance } from '../../src/sampling/metrics.ts';
+import { energyDistance } from '../../src/metrics/cpu.ts';
 import type { SampleProgress } from '../../src/sampling/options.ts';
-import { matrix, type Backend, type Matrix } from '../../src/types.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
+import { type Backend } from '../../src/backend.ts';
 
 /** A fitted-model file with the given centres, as fit --out writes it. */
 function modelJson(means: Matrix): unknown {

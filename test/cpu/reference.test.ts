@@ -10,7 +10,7 @@ import {
   gradientEmStep,
   noisyPoints,
   responsibilities,
-} from '../../src/cpu/reference.ts';
+} from '../../src/training/cpu-reference.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';

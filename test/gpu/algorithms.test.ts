@@ -3,14 +3,15 @@
 // 2-D dispatch folding, determinism, far-away points, divergence and input validation. Tolerances are derived
 // in test/support/bounds.ts and gd-propagation.ts (per-step bounds from the WGSL accuracy rules, propagated along the trajectory).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { foldWorkgroups } from '../../host/dispatch.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibilities } from '../../src/cpu/reference.ts';
+import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibilities } from '../../src/training/cpu-reference.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
-import { type GdProgress, matrix, type Matrix } from '../../src/types.ts';
+import { type GdProgress } from '../../src/training/types.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 import { emBound, gradientBound, responsibilitiesBound, U } from '../support/bounds.ts';
 import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
 import { frobenius, worstRatio } from '../support/compare.ts';

@@ -1,14 +1,14 @@
-// The autotuner inside the engine (host/autotune.ts, host/tune-timing.ts, host/tune-store.ts): a corrupt cache
+// The autotuner inside the engine (host/tune/autotune.ts, host/tune/tune-timing.ts, host/tune/tune-store.ts): a corrupt cache
 // file is ignored with one line and the class is timed on this adapter for real, the file is rewritten, and a
 // cached choice is what the engine then runs, within the derived float32 bound of the reference.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTuneCache, TUNE_CACHE_FORMAT, TUNE_CACHE_VERSION, tileCandidates } from '../../host/autotune.ts';
+import { readTuneCache, TUNE_CACHE_FORMAT, TUNE_CACHE_VERSION, tileCandidates } from '../../host/tune/autotune.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
-import { defaultTuneCachePath, nodeTuneStore } from '../../host/tune-store.ts';
-import { timingPlan } from '../../host/tune-timing.ts';
+import { defaultTuneCachePath, nodeTuneStore } from '../../host/tune/tune-store.ts';
+import { timingPlan } from '../../host/tune/tune-timing.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { gradientBound } from '../support/bounds.ts';
 import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';

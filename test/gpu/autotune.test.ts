@@ -1,4 +1,4 @@
-// The autotuner's policy and cache (host/autotune.ts) without a device: candidates checked against the
+// The autotuner's policy and cache (host/tune/autotune.ts) without a device: candidates checked against the
 // device's limits, and a store that is corrupt, of another adapter or of another version ignored with one
 // line of log and re-tuned, never a crash and never a choice that does not fit. Timings are injected.
 import { describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ import {
   type TuneStore,
   TUNE_CACHE_VERSION,
   writeTuneCache,
-} from '../../host/autotune.ts';
-import { type DeviceLimits, shapeFor, tileConfigProblem } from '../../host/layout.ts';
+} from '../../host/tune/autotune.ts';
+import { type DeviceLimits, shapeFor, tileConfigProblem } from '../../host/core/layout.ts';
 import { InputError } from '../../src/errors.ts';
 
 /** WebGPU's default limits: the smallest any adapter offers. */

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import type { DdpmOptions, LossGradient, Matrix } from '../../src/types.ts';
+import type { DdpmOptions, LossGradient } from '../../src/training/types.ts';
+import type { Matrix } from '../../src/types.ts';
 import { gradientBound, U } from '../support/bounds.ts';
 import { caseById, CASES, type EngineCase, makeProblem, scaledCentres, SEEDED_CASE_IDS } from '../support/cases.ts';
 import { relativeDifference, worstRatio } from '../support/compare.ts';
@@ -120,7 +121,7 @@ describe("lossAndGradient with seeded fixed noise: against the reference at the 
   }
 });
 
-// The autotuner's candidates (host/autotune.ts) change the tile, the workgroup and the number of workgroups, and with them
+// The autotuner's candidates (host/tune/autotune.ts) change the tile, the workgroup and the number of workgroups, and with them
 // the partition of the sums: summationDepth reads the backend's own shape, so each bound follows its candidate.
 describe('lossAndGradient with non-default tiled sizes (autotuner candidates) against the reference', () => {
   const sizes = [

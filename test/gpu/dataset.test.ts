@@ -9,7 +9,9 @@ import { warmStart } from '../../src/algorithms/seeding.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { generateMixture } from '../../src/mixtures.ts';
-import { matrix, type Backend, type Dataset, type GdOptions, type Matrix } from '../../src/types.ts';
+import { matrix, type Dataset, type Matrix } from '../../src/types.ts';
+import { type Backend } from '../../src/backend.ts';
+import { type GdOptions } from '../../src/training/types.ts';
 import { caseById, makeProblem } from '../support/cases.ts';
 
 const cpu = new CpuBackend();

@@ -3,16 +3,17 @@
 // without an adapter, and a problem over the device's limits each become a DeviceError that says what to do.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../host/device.ts';
+import { acquireDevice } from '../../host/core/device.ts';
 import { measureFmaCeiling } from '../../bench/fma-peak.ts';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
-import { shapeFor } from '../../host/layout.ts';
-import { LANE_PLANS } from '../../host/kernel-plan.ts';
-import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, type Program, reducePartials, slot } from '../../host/programs.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/wgsl-bindings.ts';
+import { shapeFor } from '../../host/core/layout.ts';
+import { LANE_PLANS } from '../../host/train/kernel-plan.ts';
+import { ddpmLanes, ddpmTiled, emLanes, emPass, emUpdate, gdUpdate, reducePartials } from '../../host/train/programs.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings, ShaderBindingError, wgslBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
-import { emStep } from '../../src/cpu/reference.ts';
+import { emStep } from '../../src/training/cpu-reference.ts';
 import { DeviceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
@@ -26,9 +27,9 @@ const variants: { name: string; options: Parameters<typeof createGpuBackend>[0] 
   { name: 'tiled kernel, subgroups where the adapter has them', options: { kernel: 'tiled' } },
   { name: 'tiled kernel, subgroup fallback', options: { kernel: 'tiled', subgroups: false } },
   { name: 'lane kernel', options: { kernel: 'lanes' } },
-  // An autotuner candidate (host/autotune.ts): its partition of the sums is in the bound through summationDepth.
+  // An autotuner candidate (host/tune/autotune.ts): its partition of the sums is in the bound through summationDepth.
   { name: 'tiled kernel, tile 16, workgroup 128, 5 groups', options: { kernel: 'tiled', tune: { tile: 16, wg: 128, groups: 5 } } },
-  // The lane kernel's other plans (host/kernel-plan.ts), forced at every shape: the same sums, so the same bound.
+  // The lane kernel's other plans (host/train/kernel-plan.ts), forced at every shape: the same sums, so the same bound.
   { name: 'lane kernel, paced plan', options: { kernel: 'lanes', lanePlan: 'paced' } },
   { name: 'lane kernel, centre-loop plan', options: { kernel: 'lanes', lanePlan: 'centre-loop' } },
 ];

@@ -1,5 +1,5 @@
-// The GPU mode weights (host/mode-weights.ts, shaders/mode_weights.wgsl) against the float64 CPU reference
-// (src/sampling/metrics.ts modeWeights). The GPU takes each sample's nearest centre in float32, so it may pick
+// The GPU mode weights (src/metrics/gpu-mode-weights.ts, shaders/mode_weights.wgsl) against the float64 CPU reference
+// (src/metrics/cpu.ts modeWeights). The GPU takes each sample's nearest centre in float32, so it may pick
 // differently from float64 only where two distances are within float32 rounding of each other. The bound: each
 // float32 ||x - mu_i||^2 (inputs rounded to float32, d subtractions, squares and a sum of d terms) is within
 // (2d + 8) u (||x||^2 + ||mu_i||^2) of the exact value (u = 2^-24; sum (|x_c| + |mu_c|)^2 <= 2 (||x||^2 + ||mu_i||^2)),
@@ -10,10 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { modeCounts } from '../../host/programs.ts';
+import { modeCounts } from '../../src/metrics/gpu-mode-weights.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix, type Matrix } from '../../src/types.ts';

@@ -1,17 +1,18 @@
 // The GPU side of the piecewise score model (docs/math.md section 13): the per-cell moments
-// (host/piecewise-moments.ts) against the float64 cellMoments, entry by entry within the float32 bounds derived in
+// (src/piecewise/gpu-moments.ts) against the float64 cellMoments, entry by entry within the float32 bounds derived in
 // test/support/piecewise-bounds.ts, on data whose every noisy point is nearest one cell by more than float32 can move
-// it; and the sampler (host/piecewise-sampler.ts) against a float64 run of the same steps.
+// it; and the sampler (src/piecewise/gpu-sampler.ts) against a float64 run of the same steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { cellMomentsOnGpu } from '../../host/piecewise-moments.ts';
-import { samplePiecewiseOnGpu } from '../../host/piecewise-sampler.ts';
-import { piecewiseGram, piecewisePoints, piecewiseSteps } from '../../host/programs.ts';
-import type { SamplerContext } from '../../host/sampler.ts';
+import { cellMomentsOnGpu } from '../../src/piecewise/gpu-moments.ts';
+import { samplePiecewiseOnGpu } from '../../src/piecewise/gpu-sampler.ts';
+import { piecewiseGram, piecewisePoints } from '../../src/piecewise/gpu-moments.ts';
+import { piecewiseSteps } from '../../src/piecewise/gpu-sampler.ts';
+import type { SamplerContext } from '../../src/sampling/gpu-sampler.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { DeviceError, DivergenceError, InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix, type Matrix } from '../../src/matrix.ts';

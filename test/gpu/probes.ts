@@ -1,17 +1,18 @@
 // Probes for the GPU tests: small entry points built from the same WGSL functions
 // as the fused pass (docs/architecture.md, 'One WGSL function per piece of math'), so that a test of a probe tests the training pass.
 // They live beside the tests and reach the engine through GpuBackend.withInternals.
-import { createBuffer, STORAGE_RW, unpad } from '../../host/buffers.ts';
-import { foldWorkgroups } from '../../host/dispatch.ts';
+import { createBuffer, STORAGE_RW, unpad } from '../../host/core/buffers.ts';
+import { foldWorkgroups } from '../../host/core/dispatch.ts';
 import type { GpuBackend } from '../../host/engine.ts';
-import { requireTile, shapeConsts } from '../../host/layout.ts';
-import { PASS_IO, type PassIo, type PassSpec, type Program, slot, TILED_PASS_FILES } from '../../host/programs.ts';
-import type { ShapeResources } from '../../host/resources.ts';
-import { passParams } from '../../host/struct-layout.ts';
+import { requireTile, shapeConsts } from '../../host/core/layout.ts';
+import { PASS_IO, type PassIo, passParams, type PassSpec, TILED_PASS_FILES } from '../../host/train/programs.ts';
+import { type Program, slot } from '../../host/core/program.ts';
+import type { ShapeResources } from '../../host/train/resources.ts';
 import { WGSL_SOURCES as PROBE_SOURCES } from './shaders/sources.ts';
 import { InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { type DdpmOptions, matrix, type Matrix } from '../../src/types.ts';
+import { type DdpmOptions } from '../../src/training/types.ts';
+import { matrix, type Matrix } from '../../src/types.ts';
 
 const philoxProbe: Program<'philoxInput' | 'philoxOutput', void> = {
   entry: 'philoxProbe',

@@ -4,14 +4,16 @@
 // loops against unrolled ones, chunked runs equal to unchunked ones bit for bit, progress, divergence and
 // the same input errors as the CPU. Tolerances are DERIVED in test/support/sampling-bounds.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../host/device.ts';
+import { acquireDevice } from '../../host/core/device.ts';
 import { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { nodeGpuEntry } from '../../host/node-gpu.ts';
-import { pairDistanceSums, type Program, sampleStart, sampleSteps } from '../../host/programs.ts';
+import { nodeGpuEntry } from '../../host/core/node-gpu.ts';
+import { pairDistanceSums } from '../../src/metrics/gpu-energy-distance.ts';
+import { sampleStart, sampleSteps } from '../../src/sampling/gpu-sampler.ts';
+import type { Program } from '../../host/core/program.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
@@ -134,7 +136,7 @@ describe('samplers: GPU against the float64 reference within the derived bound (
       const options = SAMPLERS[name]! as SamplerOptions & { steps: number };
       const whole = await gpu.sample(CENTRES[3]!, N, options);
       expect((await gpu.sample(CENTRES[3]!, N, { ...options, stopAfter: options.steps } as SamplerOptions)).data).toEqual(whole.data);
-      // 13 steps: a part of the first batch of 8 (host/sampler.ts), so the prefix ends between submissions.
+      // 13 steps: a part of the first batch of 8 (src/sampling/gpu-sampler.ts), so the prefix ends between submissions.
       const prefix = await expectWithinBound(gpu, `K3 stopAfter 13 ${name}`, CENTRES[3]!, { ...options, stopAfter: 13 } as SamplerOptions);
       expect(prefix.data).not.toEqual(whole.data);
     }
@@ -149,7 +151,7 @@ describe('samplers: GPU against the float64 reference within the derived bound (
     for (const [steps, reports] of [[40, 5], [400, 20], [3, 1]] as const) {
       const seen: SampleProgress[] = [];
       await gpu.sample(CENTRES[3]!, 70, { ...SAMPLERS['exponential, uniform grid']!, steps } as SamplerOptions, (p) => seen.push(p));
-      // About 20 reports, but at least 8 steps per submission (host/sampler.ts): 40 steps in 5 batches, 400 in 20.
+      // About 20 reports, but at least 8 steps per submission (src/sampling/gpu-sampler.ts): 40 steps in 5 batches, 400 in 20.
       expect(seen.length).toBe(reports);
       expect(seen.every((p, i) => p.total === steps && p.done > (i > 0 ? seen[i - 1]!.done : 0))).toBe(true);
       expect(seen.at(-1)!.done).toBe(steps);

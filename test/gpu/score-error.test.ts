@@ -1,5 +1,5 @@
-// The GPU score error (host/score-error.ts, shaders/score_error.wgsl) against the float64 CPU reference
-// (src/sampling/metrics.ts scoreError), docs/math.md section 11. Both fold the same per-draw e_n into the same
+// The GPU score error (src/metrics/gpu-score-error.ts, shaders/score_error.wgsl) against the float64 CPU reference
+// (src/metrics/cpu.ts scoreError), docs/math.md section 11. Both fold the same per-draw e_n into the same
 // stratified estimate, a weighted mean with weights c_n = 1 / (K* count of n's stratum), so |E_gpu - E_cpu| <=
 // sum_n c_n |e_n,gpu - e_n,cpu|, and the test bounds each draw's error:
 //   x: the GPU normals differ by dz (test/support/noise-bounds.ts noiseBound), and x = a mu* + z adds 4u (M + ||x||), where
@@ -12,10 +12,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuBackend } from '../../host/engine.ts';
 import { createGpuBackend } from '../../host/index.ts';
-import { scoreErrors } from '../../host/programs.ts';
+import { scoreErrors } from '../../src/metrics/gpu-score-error.ts';
 import { WGSL_SOURCES } from '../../host/shader-sources.ts';
-import { specialiseFiles } from '../../host/specialise.ts';
-import { checkBindings } from '../../host/wgsl-bindings.ts';
+import { specialiseFiles } from '../../host/core/specialise.ts';
+import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';

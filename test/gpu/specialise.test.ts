@@ -1,6 +1,6 @@
-// The #unroll expansion of host/specialise.ts: whole, as one run-time loop (UNROLL = 0), and in blocks (BLOCK_<COUNT>).
+// The #unroll expansion of host/core/specialise.ts: whole, as one run-time loop (UNROLL = 0), and in blocks (BLOCK_<COUNT>).
 import { describe, expect, it } from 'vitest';
-import { expandUnroll } from '../../host/specialise.ts';
+import { expandUnroll } from '../../host/core/specialise.ts';
 
 const text = 'a;\n#unroll j K\nw[{j}] += 1.0;\n#endunroll\nb;\n';
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();

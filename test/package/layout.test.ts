@@ -58,6 +58,18 @@ describe('source layout', () => {
     expect(upward).toEqual([]);
   });
 
+  it('keeps the base types and host/core free of features', () => {
+    // A feature is a folder that declares a capability (its types, its CPU twin, its GPU side); src/backend.ts composes them.
+    const features = ['src/training/', 'src/sampling/', 'src/metrics/', 'src/piecewise/', 'src/backend.ts', 'src/cpu/', 'host/train/', 'host/tune/', 'host/features.ts', 'host/engine.ts'];
+    const base = (f: string) => ['src/types.ts', 'src/matrix.ts', 'src/errors.ts'].includes(f) || f.startsWith('src/math/');
+    const wrong: string[] = [];
+    for (const [f, deps] of graph) {
+      if (!base(f) && !f.startsWith('host/core/')) continue;
+      for (const d of deps) if (features.some((p) => d.startsWith(p))) wrong.push(`${f} -> ${d}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('keeps src/ and host/ files small (about 400 lines, or a reason here)', () => {
     const allowed: Record<string, { lines: number; why: string }> = {
       'host/shader-sources.ts': { lines: Infinity, why: 'generated: the WGSL files as strings' },

@@ -11,7 +11,7 @@ import { fitPiecewise } from '../../src/piecewise/fit.ts';
 import { gaussianMixture, generateGaussianMixture, sphericalMixture } from '../../src/full-covariance/mixture.ts';
 import { piecewiseScore } from '../../src/piecewise/score.ts';
 import type { PiecewiseModel } from '../../src/piecewise/model.ts';
-import { scoreError } from '../../src/sampling/metrics.ts';
+import { scoreError } from '../../src/metrics/cpu.ts';
 import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import type { SamplerOptions } from '../../src/sampling/options.ts';
 

@@ -9,7 +9,7 @@ import { gaussianMixture, generateGaussianMixture } from '../../src/full-covaria
 import { piecewiseScore } from '../../src/piecewise/score.ts';
 import { SOFT_CUTOFF } from '../../src/piecewise/soft.ts';
 import type { PiecewiseModel } from '../../src/piecewise/model.ts';
-import { scoreError } from '../../src/sampling/metrics.ts';
+import { scoreError } from '../../src/metrics/cpu.ts';
 import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import type { SamplerOptions } from '../../src/sampling/options.ts';
 

@@ -2,7 +2,7 @@
 // shifted Gaussians.
 import { describe, expect, it } from 'vitest';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
-import { energyDistance } from '../../src/sampling/metrics.ts';
+import { energyDistance } from '../../src/metrics/cpu.ts';
 import { matrix } from '../../src/types.ts';
 import { meanAndError } from './support.ts';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { noiseMatrix } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
-import { energyDistance, modeWeights } from '../../src/sampling/metrics.ts';
+import { energyDistance, modeWeights } from '../../src/metrics/cpu.ts';
 import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import type { DiffusionSampler } from '../../src/sampling/options.ts';
 import type { Matrix } from '../../src/types.ts';

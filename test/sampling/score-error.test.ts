@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../../src/math/philox.ts';
-import { scoreError } from '../../src/sampling/metrics.ts';
+import { scoreError } from '../../src/metrics/cpu.ts';
 import { mixtureScore } from '../../src/sampling/score.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { directSamples, fromRows, meanAndError } from './support.ts';

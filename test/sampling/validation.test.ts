@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { timeGrid } from '../../src/sampling/grid.ts';
-import { energyDistance, modeWeights, scoreError } from '../../src/sampling/metrics.ts';
+import { energyDistance, modeWeights, scoreError } from '../../src/metrics/cpu.ts';
 import { sampleReference } from '../../src/sampling/cpu-sampler.ts';
 import type { SampleProgress, SamplerOptions } from '../../src/sampling/options.ts';
 import { matrix } from '../../src/types.ts';

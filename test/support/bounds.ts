@@ -16,7 +16,7 @@
 // The analysis is first order in u (Higham's gamma_n ~ n u): every test asserts c u <= 1e-2, where
 // the neglected second-order terms are below 1% of the bound. float64 rounding of the reference is
 // 2^-29 times smaller than u and is neglected.
-import { ddpmGradMagnitude } from '../../src/cpu/reference.ts';
+import { ddpmGradMagnitude } from '../../src/training/cpu-reference.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import type { SummationDepth } from './summation-depth.ts';

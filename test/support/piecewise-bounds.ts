@@ -1,4 +1,4 @@
-// Derived float32 error bounds of the GPU piecewise moments (host/piecewise-moments.ts) against the float64
+// Derived float32 error bounds of the GPU piecewise moments (src/piecewise/gpu-moments.ts) against the float64
 // cellMoments (src/piecewise/moments.ts), entry by entry, and the check that every noisy point's nearest cell is
 // decided with a margin larger than float32 can move it (so both sides assign every point alike).
 //
@@ -13,7 +13,7 @@
 //   sum_rows (|de_f| |e_h| + |e_f| |de_h| + |de_f| |de_h|) + (gamma_L + 2u) sum_rows (|e_f| + |de_f|)(|e_h| + |de_h|)
 // where gamma_L = L u / (1 - L u) covers one float32 chain of L = min(SEGMENT_ROWS, rows of the cell) fused
 // multiply-adds (one rounding each), and 2u the host's float64 sum of the partials with room to spare.
-import { SEGMENT_ROWS } from '../../host/piecewise-moments.ts';
+import { SEGMENT_ROWS } from '../../src/piecewise/gpu-moments.ts';
 import { noiseRowInto, philoxInto, seedKey, uniformFromWord } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import type { Matrix } from '../../src/matrix.ts';

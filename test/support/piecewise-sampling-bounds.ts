@@ -1,4 +1,4 @@
-// One step of a piecewise-score sampler (host/piecewise-sampler.ts, shaders/piecewise_sample.wgsl) in float64, and the
+// One step of a piecewise-score sampler (src/piecewise/gpu-sampler.ts, shaders/piecewise_sample.wgsl) in float64, and the
 // derived bound on the GPU's float32 step from the same input, entry by entry (first order in u = 2^-24; the rules
 // of test/support/bounds.ts: +, -, * within u each, sums of n terms within n u of their absolute sum):
 //   cell:   the nearest cell is the same when its margin exceeds both float32 distance errors (piecewise-bounds.ts);

@@ -2,10 +2,10 @@
 // (shaders/energy_distance.wgsl) against the float64 reference (src/sampling/), under the per-operation
 // rules of test/support/bounds.ts (WGSL's accuracy table: +, -, * within 2u; x / y 5u; exp (6 + 4|x|) u;
 // sqrt 9u; any order of a sum of n terms; host-side float32 conversions u), first order in u.
-import { chunkRows } from '../../host/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
 import type { GpuBackend } from '../../host/engine.ts';
-import { pairForm, segmentPlan } from '../../host/energy-distance.ts';
-import { PAIR_WG } from '../../host/programs.ts';
+import { pairForm, segmentPlan } from '../../src/metrics/gpu-energy-distance.ts';
+import { PAIR_WG } from '../../src/metrics/gpu-energy-distance.ts';
 import { normalsFromWords, philoxInto, seedKey, uniformFromWord } from '../../src/math/philox.ts';
 import { STREAMS } from '../../src/math/streams.ts';
 import { type SamplerStep, stepsToRun } from '../../src/sampling/grid.ts';

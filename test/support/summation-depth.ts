@@ -1,11 +1,12 @@
 // How deep the engine's float32 sums are for N rows at (K, d): what the derived
 // tolerances of test/support/bounds.ts need (summation error grows with the number of terms
-// one chain adds). Computed from the engine's own pure plan (host/kernel-plan.ts).
+// one chain adds). Computed from the engine's own pure plan (host/train/kernel-plan.ts).
 import type { GpuBackend } from '../../host/engine.ts';
-import { chunkRows, LANES_WG, partialPlan } from '../../host/kernel-plan.ts';
+import { chunkRows } from '../../host/core/layout.ts';
+import { LANES_WG, partialPlan } from '../../host/train/kernel-plan.ts';
 
 export interface SummationDepth {
-  /** Samples per tile of the tiled kernel and of the probes (host/layout.ts). */
+  /** Samples per tile of the tiled kernel and of the probes (host/core/layout.ts). */
   readonly tile: number;
   /** The most samples one accumulator adds up in one chain (tiled: tile x tiles walked; lanes: rows per invocation). */
   readonly samplesPerAccumulator: number;

@@ -1,0 +1,12 @@
+// The sampling feature's GPU side: the mixture's sampler (gpu-sampler.ts) or the piecewise model's
+// (src/piecewise/gpu-sampler.ts), one run at a time on the backend's queue.
+import type { GpuFeature } from '../../host/core/context.ts';
+import { samplePiecewiseOnGpu } from '../piecewise/gpu-sampler.ts';
+import { sampleOnGpu } from './gpu-sampler.ts';
+import { isPiecewise } from './score-source.ts';
+import type { Sampling } from './types.ts';
+
+export const samplingOnGpu: GpuFeature<Sampling> = (core) => ({
+  sample: (score, n, options, onProgress) =>
+    core.run(() => (isPiecewise(score) ? samplePiecewiseOnGpu(core, score, n, options, onProgress) : sampleOnGpu(core, score, n, options, onProgress))),
+});
