@@ -5,6 +5,7 @@ import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
 import { truthAndConnections } from './observers.ts';
 import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';
 
+export * from './algorithm1.ts';
 export * from './baselines.ts';
 export * from './connections.ts';
 export * from './matrix-math.ts';

@@ -34,7 +34,7 @@ export type Stage =
 export interface Problem {
   /** The data the backend sees: centred for the tied K = 2 student (docs/math.md section 1). */
   readonly data: Matrix;
-  /** Tied: the working centre is m (1 x d) and the means are offset +/- m. */
+  /** Tied: the working centre is m (1 x d) and the means are offset +/- m (no offset: m and -m). */
   readonly tied: boolean;
   readonly offset?: Float64Array;
 }

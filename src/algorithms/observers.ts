@@ -10,7 +10,9 @@ import { cosine, row, symmetricMeans } from './matrix-math.ts';
 /** Means in data coordinates from working centres. */
 export function meansOf(problem: Problem, centres: Matrix): Matrix {
   if (!problem.tied) return centres;
-  return symmetricMeans(centres, problem.offset ?? new Float64Array(centres.cols));
+  // About the origin: m and -m, as they are (0 + m would turn -0 into +0).
+  if (!problem.offset) return matrix(2, centres.cols, Float64Array.from([...centres.data, ...centres.data.map((v) => -v)]));
+  return symmetricMeans(centres, problem.offset);
 }
 
 /** Matched error and (K = 2) angle of docs/math.md section 10 at working centres, or nothing without the truth. */
