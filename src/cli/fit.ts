@@ -1,7 +1,7 @@
 // ddpm-gmm fit: the estimator (src/estimator.ts) on a data file, with its defaults, so the CLI runs the loop
-// that the library and the page run; --schedule single is the paper's Algorithm 1 as written
-// (fit-single.ts). Adds what only a command line needs: progress, a CSV history, checkpoints a resumed
-// run continues exactly (src/algorithms/checkpoint.ts), and --out files.
+// that the library and the page run; --schedule single is the paper's Algorithm 1 as written, a loop
+// plan whose flags fit-single.ts translates. Adds what only a command line needs: progress, a CSV history,
+// checkpoint files a resumed run continues exactly (checkpoint-file.ts), and --out files.
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fingerprintOf } from '../algorithms/checkpoint.ts';
