@@ -19,11 +19,11 @@ export interface EmOptions {
 export const EM_DEFAULTS = { maxSteps: 300, tol: 1e-4, gradientEmLr: 1 } as const;
 
 /** One stage of EM (Fact 5) or gradient EM (Fact 6) on the clean data. */
-export function emPlan(kind: 'em' | 'gradient-em', data: Matrix, o: EmOptions, truth?: Matrix): { problem: Problem; stages: Stage[] } {
+export function emPlan(kind: 'em' | 'gradient-em', data: Matrix, o: EmOptions): { problem: Problem; stages: Stage[] } {
   const maxSteps = o.maxSteps ?? EM_DEFAULTS.maxSteps;
   const tol = o.tol ?? EM_DEFAULTS.tol;
   const stop = { kind: 'change', tol } as const;
-  const problem: Problem = { data, tied: false, truth };
+  const problem: Problem = { data, tied: false };
   if (kind === 'em') return { problem, stages: [{ kind: 'em', name: 'em', maxSteps, stop }] };
   // Gradient EM moves centre i by eta * (1/N) sum w_i (x - mu_i), about eta/K of the EM step: eta = K matches EM's pace.
   return { problem, stages: [{ kind: 'gradient-em', name: 'gradient-em', lr: o.lr ?? EM_DEFAULTS.gradientEmLr, maxSteps, stop }] };

@@ -1,13 +1,12 @@
 // Checkpoints of the iteration loop (loop.ts): the stage, the steps done, the noise-stream position and
-// the centres, written whole or not at all (writeTextFile renames a temporary file). Fresh noise is a pure
+// the centres, as an object and as JSON text; the files are the Node layer's (src/cli/checkpoint-file.ts
+// writes them whole or not at all). Fresh noise is a pure
 // function of the step (docs/math.md section 7) and the loop's chunks are aligned to the step count, so a run
 // resumed from a checkpoint ends with exactly the centres of an uninterrupted run. A fingerprint of the
 // settings and the data refuses a resume with anything else.
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
-import { writeTextFile } from '../io/files.ts';
 import { matrix, toRows, type Matrix } from '../types.ts';
-import type { HistoryRow, LoopState, StageResult } from './loop.ts';
+import type { HistoryRow, LoopState, StageResult } from './loop-types.ts';
 
 const FORMAT = 'ddpm-gmm-checkpoint';
 const VERSION = 1;
@@ -60,21 +59,21 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
   };
 }
 
-export function writeCheckpoint(path: string, state: LoopState, fingerprint: string, noiseSeed: number): void {
-  // JSON prints each double with enough digits to read back the same bits.
-  writeTextFile(path, `${JSON.stringify(checkpointOf(state, fingerprint, noiseSeed))}\n`);
+/** The checkpoint as JSON text, one line: JSON prints each double with enough digits to read back the same bits. */
+export function serializeCheckpoint(state: LoopState, fingerprint: string, noiseSeed: number): string {
+  return `${JSON.stringify(checkpointOf(state, fingerprint, noiseSeed))}\n`;
 }
 
-/** Reads a checkpoint and checks it belongs to this run; returns the loop state to resume from. */
-export function readCheckpoint(path: string, fingerprint: string, noiseSeed: number): LoopState {
+/** Parses a checkpoint's text and checks it belongs to this run; returns the loop state to resume from. */
+export function parseCheckpoint(text: string, fingerprint: string, noiseSeed: number, what = 'the checkpoint'): LoopState {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf-8'));
+    parsed = JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new InputError(`cannot read the checkpoint '${path}' (${why}); give a file written by --checkpoint`);
+    throw new InputError(`cannot read ${what} (${why}); give a file written by --checkpoint`);
   }
-  return stateFromCheckpoint(parsed, fingerprint, noiseSeed, path);
+  return stateFromCheckpoint(parsed, fingerprint, noiseSeed, what);
 }
 
 export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseSeed: number, what = 'the checkpoint'): LoopState {

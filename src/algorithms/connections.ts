@@ -9,7 +9,7 @@
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../math/philox.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { type Backend } from '../backend.ts';
+import type { Trainer } from '../training/types.ts';
 import { cosine, dot } from './matrix-math.ts';
 
 /**
@@ -71,7 +71,7 @@ export interface PowerCosines {
  * One DDPM gradient serves both cosines.
  */
 export async function powerIterationCosines(
-  backend: Backend,
+  backend: Trainer,
   centredData: Matrix,
   mu: Matrix,
   muStar: Matrix | undefined,
@@ -96,7 +96,7 @@ export async function powerIterationCosines(
 
 /** Connection 1 against the paper's step alone (powerIterationCosines' `paper`). */
 export async function powerIterationCosine(
-  backend: Backend,
+  backend: Trainer,
   centredData: Matrix,
   mu: Matrix,
   muStar: Matrix | undefined,
@@ -113,7 +113,7 @@ export async function powerIterationCosine(
  * x_t = a_t x0 + sigma_t z at the scaled centres m (Lemma E.4). gradientEmStep(x_t, m, 1) - m is
  * (1/N) sum_n w_i(x_t,n)(x_t,n - m_i). The noise of both sides is the same Philox draw, at `step`.
  */
-export async function gradientEmCosine(backend: Backend, data: Matrix, mu: Matrix, t: number, seed = 0, step = 0): Promise<number> {
+export async function gradientEmCosine(backend: Trainer, data: Matrix, mu: Matrix, t: number, seed = 0, step = 0): Promise<number> {
   const { a, sigma } = forwardCoefficients(t);
   const g = await backend.lossAndGradient(data, mu, { noiseScale: t, tied: false, noise: { kind: 'seed', seed, mode: 'fixed', step } });
   // The training-noise stream at that step: the very z the DDPM pass drew (docs/math.md section 7).

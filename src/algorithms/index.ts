@@ -3,8 +3,10 @@ import type { Backend } from '../backend.ts';
 import type { Matrix } from '../types.ts';
 import { emPlan, type EmOptions } from './baselines.ts';
 import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
+import { truthAndConnections } from './observers.ts';
 import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';
 
+export * from './algorithm1.ts';
 export * from './baselines.ts';
 export * from './connections.ts';
 export * from './matrix-math.ts';
@@ -14,7 +16,13 @@ export * from './seeding.ts';
 
 export type RunOptions = Omit<LoopOptions, 'logEvery' | 'noiseSeed'> & { readonly logEvery?: number; readonly noiseSeed?: number };
 
-/** Runs a schedule of docs/math.md section 8 on a backend. */
+/** The loop's options of a door that knows the truth: truth metrics, and connections measured against it. */
+function withTruth(run: RunOptions, truth: Matrix | undefined): RunOptions {
+  const { connections, ...rest } = run;
+  return { ...rest, observers: [...(run.observers ?? []), ...truthAndConnections(truth, connections)] };
+}
+
+/** Runs a schedule of docs/math.md section 8 on a backend; with the truth, the history logs its metrics. */
 export async function fitSchedule(
   backend: Backend,
   data: Matrix,
@@ -23,9 +31,9 @@ export async function fitSchedule(
   truth?: Matrix,
   run: RunOptions = {},
 ): Promise<LoopResult & { plan: Plan }> {
-  const plan = planSchedule(name, data, options, truth);
+  const plan = planSchedule(name, data, options);
   const result = await runStages(backend, plan.problem, plan.stages, plan.init, {
-    ...run,
+    ...withTruth(run, truth),
     logEvery: run.logEvery ?? options.logEvery ?? DEFAULTS.logEvery,
     noiseSeed: run.noiseSeed ?? 0,
   });
@@ -42,6 +50,6 @@ export async function fitEm(
   truth?: Matrix,
   run: RunOptions = {},
 ): Promise<LoopResult> {
-  const { problem, stages } = emPlan(kind, data, options, truth);
-  return runStages(backend, problem, stages, init, { ...run, logEvery: run.logEvery ?? options.logEvery ?? 1, noiseSeed: 0 });
+  const { problem, stages } = emPlan(kind, data, options);
+  return runStages(backend, problem, stages, init, { ...withTruth(run, truth), logEvery: run.logEvery ?? options.logEvery ?? 1, noiseSeed: 0 });
 }

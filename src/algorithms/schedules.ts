@@ -122,9 +122,9 @@ export function stage1RadiusSquared(radius: number, d: number, n: number): numbe
   return Math.max(radius * radius, Math.sqrt((2 * d) / n));
 }
 
-function symmetricProblem(data: Matrix, truth: Matrix | undefined): { problem: Problem; radius: number } {
+function symmetricProblem(data: Matrix): { problem: Problem; radius: number } {
   const mean = sampleMean(data);
-  const problem: Problem = { data: centred(data, mean), tied: true, offset: mean, truth };
+  const problem: Problem = { data: centred(data, mean), tied: true, offset: mean };
   return { problem, radius: radiusEstimate(data, mean) };
 }
 
@@ -139,7 +139,7 @@ function requireCount(v: number, what: string): number {
 }
 
 /** Builds the problem, the stages and the start of a schedule. */
-export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOptions, truth?: Matrix): Plan {
+export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOptions): Plan {
   const d = data.cols;
   const seed = o.seed ?? 0;
   if (o.tol !== undefined) requirePositive(o.tol, 'the tolerance (tol)');
@@ -151,7 +151,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
   switch (name) {
     case 'two-stage':
     case 'projected': {
-      const { problem, radius } = symmetricProblem(data, truth);
+      const { problem, radius } = symmetricProblem(data);
       const c1 = requirePositive(o.c1 ?? DEFAULTS.c1, 'c1');
       const t2 = requirePositive(o.t2 ?? DEFAULTS.t2, 't2');
       const t1 = stage1Scale(d, c1, t2);
@@ -223,7 +223,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       // Algorithm 1 (single) returns its last iterate unless averaging is asked for.
       const averageSteps = requireSteps(o.averageSteps ?? (name === 'warm' ? DEFAULTS.averageSteps : 0), 'the averaging steps');
       const stages = [stage, ...averagingTail(stage, averageSteps)];
-      return { problem: { data, tied: false, truth }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
+      return { problem: { data, tied: false }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
     }
     case 'annealed': {
       const ladder = o.ladder ?? DEFAULTS.ladder;
@@ -246,7 +246,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
       const averageSteps = requireSteps(o.averageSteps ?? DEFAULTS.averageSteps, 'the averaging steps');
       stages.push(...averagingTail(stages[stages.length - 1]!, averageSteps));
       return {
-        problem: { data, tied: false, truth },
+        problem: { data, tied: false },
         stages,
         init,
         settings: { schedule: name, ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },

@@ -76,3 +76,21 @@ export function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: nu
       return false;
   }
 }
+
+/**
+ * The rule's verdict at a chunk's end, and the field it adds to the history row (the spectral rule's gap).
+ * `earlierGaps` gives the stage's earlier gaps, oldest first; they live in the history, which a checkpoint
+ * keeps, so a resumed run decides alike.
+ */
+export function judgeStop(
+  rule: StopRule,
+  before: Matrix,
+  after: Matrix,
+  chunk: number,
+  stepInStage: number,
+  earlierGaps: () => number[],
+): { readonly met: boolean; readonly directionGap?: number } {
+  if (rule.kind !== 'spectral') return { met: stopMet(rule, before, after, chunk, stepInStage, []) };
+  const gap = directionGap(after, rule.direction);
+  return { met: stopMet(rule, before, after, chunk, stepInStage, [...earlierGaps(), gap]), directionGap: gap };
+}

@@ -1,15 +1,15 @@
-// ddpm-gmm fit --schedule single: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1) as written, through
-// Backend.gdSteps: exactly --steps steps at one noise scale, fresh or fixed noise, optionally the tied
-// student about the origin, returning the last iterate. The loop's 'single' schedule differs (a
-// noise-floor stopping rule, fresh noise only, no tied mode), so the CLI keeps this path for the
-// paper's algorithm; its defaults for t, lr and the step count are the loop's.
+// ddpm-gmm fit --schedule single: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1) as written, run by
+// the loop (src/algorithms/algorithm1.ts): exactly --steps steps at one noise scale, fresh or fixed noise,
+// optionally the tied student about the origin, returning the last iterate. This file translates the flags
+// and prints the result; its defaults for t, lr and the step count are the loop's single schedule's.
+import { fitAlgorithm1 } from '../algorithms/algorithm1.ts';
 import { DEFAULTS, defaultLr } from '../algorithms/schedules.ts';
 import { seededRows } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
 import { DivergenceError, InputError } from '../errors.ts';
 import { createModelFile } from '../model-file.ts';
+import type { HistoryEntry } from '../training/types.ts';
 import { toRows, type Matrix } from '../types.ts';
-import { type GdResult } from '../training/types.ts';
 import {
   requireCentreCount,
   requireEnoughSamples,
@@ -21,7 +21,6 @@ import {
   requireSteps,
   requireTiedK,
   tiedCentres,
-  untiedCentres,
 } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
@@ -96,18 +95,18 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   const backend = await openCliBackend(backendChoice, stderrLog(json));
   const info = describeBackend(backend);
   const progress = new Progress({ total: steps, label: 'fit', json });
-  let result: GdResult;
+  let means: Matrix;
+  let history: HistoryEntry[];
+  let nIter: number;
   const start = performance.now();
   try {
-    result = await backend.gdSteps(data, init, {
-      noiseScale: t,
-      tied,
-      noise: { kind: 'seed', seed: noiseSeed, mode: noiseMode },
-      steps,
-      lr,
+    const result = await fitAlgorithm1(backend, data, init, { noiseScale: t, lr, steps, tied, noise: noiseMode }, {
       logEvery,
-      onProgress: (p) => progress.update(p.done, `loss ${fmt(p.last.loss)}`),
+      noiseSeed,
+      onProgress: (row) => progress.update(row.step + 1, `loss ${fmt(row.loss)}`),
     });
+    ({ means, nIter } = result);
+    history = result.history.map((h) => ({ step: h.step, loss: h.loss, gradNorm: h.gradNorm }));
   } catch (e) {
     throw e instanceof DivergenceError ? divergenceAdvice(e, lr) : e;
   } finally {
@@ -115,8 +114,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
     backend.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  const means = tied ? untiedCentres(result.centres) : result.centres;
-  const sampleGradsPerSec = (data.rows * result.nIter) / seconds;
+  const sampleGradsPerSec = (data.rows * nIter) / seconds;
   const settings = {
     data: dataPath,
     n: data.rows,
@@ -132,13 +130,13 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
     backend: backendChoice,
   };
   // Algorithm 1 has no stopping rule: it runs its steps, so the model never reports convergence.
-  const file = createModelFile({ means, method: 'ddpm', schedule: 'single', converged: false, nIter: result.nIter, backendUsed: info });
-  const wrote = output ? writeModelOutput(output, { ...file, history: result.history, settings }, means) : [];
+  const file = createModelFile({ means, method: 'ddpm', schedule: 'single', converged: false, nIter, backendUsed: info });
+  const wrote = output ? writeModelOutput(output, { ...file, history, settings }, means) : [];
   if (json) {
-    return printJson({ means: toRows(means), history: result.history, nIter: result.nIter, ...backendJson(info), seconds, sampleGradsPerSec });
+    return printJson({ means: toRows(means), history, nIter, ...backendJson(info), seconds, sampleGradsPerSec });
   }
-  const first = result.history[0];
-  const last = result.history[result.history.length - 1];
+  const first = history[0];
+  const last = history[history.length - 1];
   await printLines([
     `backend: ${backendText(info)}`,
     `problem: N = ${data.rows}, d = ${data.cols}, K = ${k}${tied ? ' (tied)' : ''}; Algorithm 1 at t = ${t}, ${steps} steps, lr = ${lr}, ${noiseMode} noise (seed ${noiseSeed})`,

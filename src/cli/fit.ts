@@ -1,10 +1,10 @@
 // ddpm-gmm fit: the estimator (src/estimator.ts) on a data file, with its defaults, so the CLI runs the loop
-// that the library and the page run; --schedule single is the paper's Algorithm 1 as written
-// (fit-single.ts). Adds what only a command line needs: progress, a CSV history, checkpoints a resumed
-// run continues exactly (src/algorithms/checkpoint.ts), and --out files.
+// that the library and the page run; --schedule single is the paper's Algorithm 1 as written, a loop
+// plan whose flags fit-single.ts translates. Adds what only a command line needs: progress, a CSV history,
+// checkpoint files a resumed run continues exactly (checkpoint-file.ts), and --out files.
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import { fingerprintOf, readCheckpoint, writeCheckpoint } from '../algorithms/checkpoint.ts';
+import { fingerprintOf } from '../algorithms/checkpoint.ts';
 import { SCHEDULES, type HistoryRow, type LoopState, type ScheduleName } from '../algorithms/index.ts';
 import { DdpmGmm, defaultSchedule, METHODS, type FitOutput, type Method } from '../estimator.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
@@ -13,6 +13,7 @@ import { checkWritableLocation, writeTextFile } from '../io/files.ts';
 import { toRows, type Matrix } from '../types.ts';
 import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';

@@ -5,7 +5,7 @@
 // responsive), steps EM beside the run, and holds a paused run at a chunk boundary.
 import type { GpuBackend } from '../../host/engine.ts';
 import type { GpuTimer } from '../../host/instrument/gpu-timer.ts';
-import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
+import { meansOf, runStages, truthMetrics, truthObserver, type StageResult } from '../algorithms/loop.ts';
 import type { Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
 import { isPaperSchedule, type Settings } from './settings.ts';
@@ -212,6 +212,7 @@ export class Session {
     const result = await runStages(this.backend, plan.problem, plan.stages, plan.init, {
       logEvery: plan.logEvery,
       noiseSeed: this.settings.noiseSeed,
+      observers: this.input.truth ? [truthObserver(this.input.truth)] : [],
       onChunk: async (row, state) => {
         const wallMs = performance.now() - chunkStart;
         const gpu = this.timer ? await this.timer.read() : undefined;
@@ -245,7 +246,7 @@ export class Session {
 
   /** Matched error and (K = 2) angle of docs/math.md section 10, as the algorithms' loop computes them; nulls without a truth. */
   private metricsOf(centres: Matrix): { errorMax: number | null; errorMean: number | null; angle: number | null } {
-    const m = truthMetrics({ data: this.input.data, tied: false, truth: this.input.truth }, centres);
+    const m = truthMetrics({ data: this.input.data, tied: false }, centres, this.input.truth);
     return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null };
   }
 

@@ -44,7 +44,7 @@ export function startOf(s: Settings, p: PageData): Start {
   const { data, truth } = p;
   if (s.method !== 'ddpm') {
     const init = s.schedule === 'warm' ? warmInit(s, p) : seededRows(data, s.k, s.seed);
-    const { problem, stages } = emPlan(s.method, data, { maxSteps: s.steps, lr: s.lr }, truth);
+    const { problem, stages } = emPlan(s.method, data, { maxSteps: s.steps, lr: s.lr });
     const stage = stages[0]!;
     const settings: Record<string, number | string> = { method: s.method, maxSteps: stage.maxSteps };
     if (stage.stop.kind === 'change') settings['tol'] = stage.stop.tol;
@@ -60,6 +60,6 @@ export function startOf(s: Settings, p: PageData): Start {
     ...(paper ? {} : { noiseScale: s.t, lr: s.lr }),
     ...(s.schedule === 'warm' ? { init: warmInit(s, p) } : {}),
   };
-  const plan = planSchedule(s.schedule, data, options, truth);
+  const plan = planSchedule(s.schedule, data, options);
   return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init };
 }

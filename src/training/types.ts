@@ -1,6 +1,6 @@
 // The training feature's types: the DDPM evaluation at one noise scale, the GD steps of Algorithm 1, the EM steps,
 // and the Training capability that both backends implement (docs/math.md sections 4-9).
-import type { DataInput, Matrix } from '../types.ts';
+import type { BackendCore, DataInput, Matrix } from '../types.ts';
 
 /**
  * Where the noise z of docs/math.md section 4 comes from (docs/math.md section 7).
@@ -91,3 +91,6 @@ export interface Training {
   /** One gradient-EM step with step size eta (docs/math.md section 9). */
   gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix>;
 }
+
+/** What the schedules, the loop and the baselines need of a backend: its data handles and the training capability. */
+export type Trainer = BackendCore & Training;

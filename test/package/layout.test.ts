@@ -70,6 +70,43 @@ describe('source layout', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('keeps node: imports out of the runtime-neutral layers, directly and through an import', () => {
+    // Node-only by design: the CLI, the Node entry point and file helpers, and the GPU backend's Node
+    // factory (Dawn's adapter and the autotuner's file store). Everything else runs in a browser too.
+    const nodeOnly = (f: string): boolean =>
+      f.startsWith('src/cli/') || ['src/node.ts', 'src/io/files.ts', 'host/index.ts', 'host/core/node-gpu.ts', 'host/tune/tune-store.ts'].includes(f);
+    const nodeImports = new Map(files.map((f) => [relative(ROOT, f), /^(?:import|export)\s[^;]*?from\s+'node:/m.test(readFileSync(f, 'utf8'))]));
+    // Only imports that load a module at run time: `import type` is erased (host/browser.ts takes its
+    // options type from the Node factory).
+    const runtimeGraph = new Map<string, string[]>(
+      files.map((f) => {
+        const text = readFileSync(f, 'utf8');
+        const deps = [...text.matchAll(/^(?:import|export)\s(?!type\s)[^;]*?from\s+'(\.[^']+)'/gm)].map((m) => relative(ROOT, resolve(dirname(f), m[1]!)));
+        return [relative(ROOT, f), deps];
+      }),
+    );
+    const offenders: string[] = [];
+    for (const f of runtimeGraph.keys()) {
+      if (nodeOnly(f)) continue;
+      // Breadth-first through the imports: the first path to a file that imports node: names the offence.
+      const seen = new Map<string, string[]>([[f, [f]]]);
+      const queue = [f];
+      while (queue.length > 0) {
+        const g = queue.shift()!;
+        if (nodeImports.get(g)) {
+          offenders.push(`${seen.get(g)!.join(' -> ')} -> node:`);
+          break;
+        }
+        for (const d of runtimeGraph.get(g) ?? []) {
+          if (seen.has(d)) continue;
+          seen.set(d, [...seen.get(g)!, d]);
+          queue.push(d);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('keeps src/ and host/ files small (about 400 lines, or a reason here)', () => {
     const allowed: Record<string, { lines: number; why: string }> = {
       'host/shader-sources.ts': { lines: Infinity, why: 'generated: the WGSL files as strings' },

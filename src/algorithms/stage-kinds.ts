@@ -1,0 +1,150 @@
+// The loop's stage kinds as strategies (loop.ts drives them alike): each kind knows how to advance its
+// centres by some steps through the Backend and what a chunk reports (loss, gradient norm, the centres
+// shown to observers). A new kind is one entry in STAGE_KINDS.
+import type { Trainer } from '../training/types.ts';
+import { matrix, type Dataset, type Matrix } from '../types.ts';
+import type { Problem, Stage, StageCarry } from './loop-types.ts';
+import { averageLogLikelihood, maxRowChange } from './matrix-math.ts';
+
+/** Where a chunk ended: its centres, and the loss and gradient norm it reports (HistoryRow). */
+export interface ChunkEnd {
+  readonly centres: Matrix;
+  readonly loss: number;
+  readonly gradNorm: number;
+}
+
+/** What a stage kind is given to run on. */
+export interface StageContext {
+  readonly backend: Trainer;
+  readonly data: Dataset;
+  readonly problem: Problem;
+  readonly logEvery: number;
+  readonly noiseSeed: number;
+}
+
+/** One stage in progress. */
+export interface StageRun {
+  /** Whether a run of several chunks may go to the backend as one call (same numbers as a call per chunk). */
+  readonly batches: boolean;
+  /** The chunk ends of `steps` steps from `centres`, whose first step is global step `startStep`, logged every logEvery steps. */
+  advance(centres: Matrix, startStep: number, steps: number): Promise<ChunkEnd[]>;
+  /** The centres a chunk reports, called once per chunk in order (an averaging tail: the running mean). */
+  report(centres: Matrix): Matrix;
+  /** The stage's result at its end; a stage without a rule of its own inherits `inherited`. */
+  finish(centres: Matrix, converged: boolean, inherited: boolean): { centres: Matrix; converged: boolean };
+  /** What a checkpoint taken now keeps of the stage. */
+  carry(): StageCarry;
+}
+
+export interface StageKind<S extends Stage> {
+  /** The noise scale of the stage's history rows (null: not a DDPM stage). */
+  noiseScale(stage: S): number | null;
+  /** Starts (or, with `resumed`, continues) a stage. */
+  start(stage: S, ctx: StageContext, resumed?: StageCarry): StageRun;
+}
+
+const plain = {
+  report: (centres: Matrix) => centres,
+  finish: (centres: Matrix, converged: boolean) => ({ centres, converged }),
+  carry: () => ({}),
+};
+
+/**
+ * DDPM gradient descent at one noise scale (docs/math.md sections 6 and 8): one gdSteps call per advance
+ * with a log point per chunk. Splitting a stage into calls at chunk ends gives the same numbers (both
+ * backends continue from the centres they report), so a batch of chunks equals the chunks run one call each.
+ */
+const gd: StageKind<Stage & { kind: 'gd' }> = {
+  noiseScale: (stage) => stage.noiseScale,
+  start: (stage, ctx, resumed) => {
+    const base = {
+      batches: true,
+      async advance(centres: Matrix, startStep: number, steps: number): Promise<ChunkEnd[]> {
+        const out: ChunkEnd[] = [];
+        await ctx.backend.gdSteps(ctx.data, centres, {
+          noiseScale: stage.noiseScale,
+          tied: ctx.problem.tied,
+          lr: stage.lr,
+          steps,
+          logEvery: ctx.logEvery,
+          startStep,
+          noise: { kind: 'seed', seed: ctx.noiseSeed, mode: stage.noise ?? 'fresh' },
+          projectRadius: stage.projectRadius,
+          onProgress: (p) => out.push({ centres: p.centres, loss: p.last.loss, gradNorm: p.last.gradNorm }),
+        });
+        return out;
+      },
+    };
+    return stage.average ? { ...base, ...averaging(resumed?.average) } : { ...base, ...plain };
+  },
+};
+
+/** Polyak-Ruppert averaging over a GD stage's chunk ends (Stage.average); the running sum is checkpointed. */
+function averaging(resumed: StageCarry['average']): Pick<StageRun, 'report' | 'finish' | 'carry'> {
+  let average = resumed;
+  let mean: Matrix | undefined;
+  return {
+    report(centres) {
+      const sum = matrix(centres.rows, centres.cols, centres.data.slice());
+      if (average) for (let i = 0; i < sum.data.length; i++) sum.data[i] = sum.data[i]! + average.sum.data[i]!;
+      average = { sum, count: (average?.count ?? 0) + 1 };
+      const f = 1 / average.count;
+      mean = matrix(sum.rows, sum.cols, sum.data.map((v) => v * f));
+      return mean;
+    },
+    // An averaging tail has no rule of its own: it inherits whether the stage before it converged.
+    finish(centres, _converged, inherited) {
+      average = undefined;
+      return { centres: mean ?? centres, converged: inherited };
+    },
+    carry: () => (average ? { average } : {}),
+  };
+}
+
+/** EM (docs/math.md section 9): one emSteps call per chunk, the same numbers as a call per step. */
+const em: StageKind<Stage & { kind: 'em' }> = {
+  noiseScale: () => null,
+  start: (_stage, ctx) => ({
+    ...plain,
+    batches: false,
+    async advance(centres, _startStep, steps) {
+      const r = await ctx.backend.emSteps(ctx.data, untied(ctx, centres), steps);
+      return [emChunkEnd(ctx, r.previous, r.centres)];
+    },
+  }),
+};
+
+/** Gradient EM (docs/math.md section 9): gradientEmStep once per step. */
+const gradientEm: StageKind<Stage & { kind: 'gradient-em' }> = {
+  noiseScale: () => null,
+  start: (stage, ctx) => ({
+    ...plain,
+    batches: false,
+    async advance(centres, _startStep, steps) {
+      let prev = untied(ctx, centres);
+      let next = prev;
+      for (let s = 0; s < steps; s++) {
+        prev = next;
+        next = await ctx.backend.gradientEmStep(ctx.data, next, stage.lr);
+      }
+      return [emChunkEnd(ctx, prev, next)];
+    },
+  }),
+};
+
+function untied(ctx: StageContext, centres: Matrix): Matrix {
+  if (ctx.problem.tied) throw new Error('runStages: EM stages take untied centres');
+  return centres;
+}
+
+/** EM-type rows: minus the average log-likelihood, and the last step's change of the centres. */
+function emChunkEnd(ctx: StageContext, previous: Matrix, centres: Matrix): ChunkEnd {
+  return { centres, loss: -averageLogLikelihood(ctx.problem.data, centres), gradNorm: maxRowChange(previous, centres) };
+}
+
+const STAGE_KINDS: { readonly [K in Stage['kind']]: StageKind<Stage & { kind: K }> } = { gd, em, 'gradient-em': gradientEm };
+
+/** The strategy of a stage's kind. */
+export function stageKind<S extends Stage>(stage: S): StageKind<S> {
+  return STAGE_KINDS[stage.kind] as unknown as StageKind<S>;
+}
