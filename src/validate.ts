@@ -2,7 +2,7 @@
 // validated with messages that name the fix). Each throws an InputError whose one-line message says what is wrong and
 // what to do. Rows and columns in messages are 1-based, and say so.
 import { InputError } from './errors.ts';
-import type { SamplerOptions } from './sampling/options.ts';
+import { INTEGRATORS, SAMPLER_METHODS, TIME_GRIDS, type SamplerOptions } from './sampling/options.ts';
 import { matrix, type GdOptions, type Matrix } from './types.ts';
 
 /** Every entry finite; names the first bad entry by 1-based row and column. */
@@ -65,9 +65,16 @@ export function requireSteps(steps: number, what = 'the number of steps (--steps
   }
 }
 
-/** A positive integer count such as d or N. */
-export function requirePositiveInteger(v: number, what: string): void {
+/** A positive integer count such as d or N; returns it. */
+export function requirePositiveInteger(v: number, what: string): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** A count that may be 0, such as the averaging steps; returns it. */
+export function requireNonNegativeInteger(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InputError(`${what} must be a whole number >= 0, got ${v}`);
+  return v;
 }
 
 /** K an integer >= 1. */
@@ -84,6 +91,12 @@ export function requireTiedK(k: number): void {
   }
 }
 
+/** 'a', 'b' or 'c': the allowed values of a choice, as messages list them. */
+export function quotedList(values: readonly string[]): string {
+  const q = values.map((v) => `'${v}'`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
 /** Seeds are non-negative integers below 2^53, exactly representable as doubles. */
 export function requireSeed(seed: number, what = 'the seed (--seed)'): void {
   if (!Number.isSafeInteger(seed) || seed < 0) {
@@ -91,9 +104,16 @@ export function requireSeed(seed: number, what = 'the seed (--seed)'): void {
   }
 }
 
-/** A finite positive real such as the separation. */
-export function requirePositiveFinite(v: number, what: string): void {
+/** A finite positive real such as the separation; returns it. */
+export function requirePositiveFinite(v: number, what: string): number {
   if (!Number.isFinite(v) || v <= 0) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
+  return v;
+}
+
+/** A finite real >= 0 such as a final time; returns it. */
+export function requireNonNegativeFinite(v: number, what: string): number {
+  if (!Number.isFinite(v) || v < 0) throw new InputError(`${what} must be a finite number >= 0, got ${v}`);
+  return v;
 }
 
 /**
@@ -193,17 +213,13 @@ export function checkStepSize(lr: number): void {
 
 // Checks of the samplers and their metrics (docs/math.md section 11), shared by both backends.
 
-const SAMPLER_INTEGRATORS: Readonly<Record<string, readonly string[]>> = {
-  reverse: ['exponential', 'euler-maruyama'],
-  ode: ['heun'],
-};
 const PHILOX_WORD = 4294967296;
 
 /** The options alone: method, integrator, grid, horizon, tMin, steps, step size and seed (docs/math.md section 11). */
 export function checkSamplerOptions(options: SamplerOptions): void {
   const method = (options as { method?: unknown }).method;
-  if (method !== 'reverse' && method !== 'ode' && method !== 'langevin') {
-    throw new InputError(`the sampler method must be 'reverse', 'ode' or 'langevin' (got ${String(method)})`);
+  if (!(SAMPLER_METHODS as readonly unknown[]).includes(method)) {
+    throw new InputError(`the sampler method must be ${quotedList(SAMPLER_METHODS)} (got ${String(method)})`);
   }
   const { steps, seed } = options;
   // Step k draws Philox counter step k + 1, a 32-bit counter word (docs/math.md section 7).
@@ -219,14 +235,12 @@ export function checkSamplerOptions(options: SamplerOptions): void {
     return;
   }
   const { integrator, horizon, tMin, grid } = options;
-  const allowed = SAMPLER_INTEGRATORS[method]!;
+  const allowed: readonly string[] = INTEGRATORS[options.method];
   if (!allowed.includes(integrator)) {
-    throw new InputError(
-      `the ${method} sampler takes the integrator ${allowed.map((s) => `'${s}'`).join(' or ')} (got ${String(integrator)}): pass one of those`,
-    );
+    throw new InputError(`the ${method} sampler takes the integrator ${quotedList(allowed)} (got ${String(integrator)}): pass one of those`);
   }
-  if (grid !== 'uniform' && grid !== 'geometric') {
-    throw new InputError(`the time grid must be 'uniform' or 'geometric' (got ${String(grid)})`);
+  if (!(TIME_GRIDS as readonly string[]).includes(grid)) {
+    throw new InputError(`the time grid must be ${quotedList(TIME_GRIDS)} (got ${String(grid)})`);
   }
   if (typeof tMin !== 'number' || !Number.isFinite(tMin) || tMin < 0) {
     throw new InputError(`the final time tMin must be a finite number >= 0 (got ${String(tMin)}): pass tMin such as 0 or 1e-3`);
