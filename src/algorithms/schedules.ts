@@ -132,7 +132,7 @@ export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } =
   },
   annealed: {
     name: 'annealed',
-    doc: 'a ladder of decreasing noise scales from k-means++, each rung warm-starting the next',
+    doc: 'decreasing noise scales from k-means++, each rung warm-starting the next',
     options: ['ladder', 'seeding', 'lr'],
     plan: planAnnealed,
   },
@@ -184,7 +184,7 @@ function symmetricProblem(data: Matrix, truth: Matrix | undefined): { problem: P
 
 /** Builds the problem, the stages and the start of a schedule. */
 export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOptions, truth?: Matrix): Plan {
-  const decl = checkOption(SCHEDULE_NAME, name, 'the schedule') && SCHEDULE_DECLS[name];
+  const decl = checkOption(SCHEDULE_OPTION, name) && SCHEDULE_DECLS[name];
   if (o.tol !== undefined) checkOption(SCHEDULE_OPTIONS.tol, o.tol, 'the tolerance (tol)');
   if (decl.needsK && o.k !== decl.needsK.k) {
     const others = SCHEDULES.filter((s) => !SCHEDULE_DECLS[s].needsK);
@@ -193,7 +193,11 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
   return decl.plan(data, o, truth);
 }
 
-const SCHEDULE_NAME = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule');
+/** The schedule itself, as an option of the estimator and the CLI. */
+export const SCHEDULE_OPTION = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule', {
+  default: { rule: 'two-stage for K = 2, warm with --init, annealed otherwise' },
+  flag: { name: 'schedule' },
+});
 const opt = SCHEDULE_OPTIONS;
 
 /** The stopping rule on the centre change: tol when given, else the noise floor of the step size. */

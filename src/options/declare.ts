@@ -77,7 +77,7 @@ export function matrixOption(what: string, doc: string, extra: Extra = {}): Opti
  * Checks a value against its declaration and returns it; the InputError names `label` (default the option's
  * noun) and the range. A choice lists its names: 'a' or 'b' for two, `one of a, b, c` for more.
  */
-export function checkOption<T extends OptionValue>(decl: OptionDecl, value: T, label: string = decl.what): T {
+export function checkOption<T>(decl: OptionDecl, value: T, label: string = decl.what): T {
   const k = decl.kind;
   switch (k.type) {
     case 'number':
