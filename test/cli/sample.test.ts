@@ -74,7 +74,7 @@ describe('sample refuses bad input', () => {
     ['a missing --n', [], /'sample' needs --n/],
     ['--steps 0', ['--n', '10', '--steps', '0'], /number of steps \(--steps\) must be a positive integer, got 0/],
     ['--steps 1.5', ['--n', '10', '--steps', '1.5'], /--steps\) must be a positive integer, got 1\.5/],
-    ['--horizon 0 (T <= tMin)', ['--n', '10', '--horizon', '0'], /horizon \(--horizon\) must be a finite number greater than --t-min = 0, got 0/],
+    ['--horizon 0 (T <= tMin)', ['--n', '10', '--horizon', '0'], /the horizon T \(--horizon\) must be a finite number greater than --t-min = 0, got 0/],
     ['--horizon 1 --t-min 1', ['--n', '10', '--horizon', '1', '--t-min', '1'], /greater than --t-min = 1, got 1/],
     ['--horizon inf', ['--n', '10', '--horizon', 'inf'], /--horizon\) must be a finite number/],
     ['--t-min -1', ['--n', '10', '--t-min', '-1'], /final time tMin \(--t-min\) must be a finite number >= 0, got -1/],
