@@ -318,7 +318,8 @@ function requireUsed(v: FlagValues, method: Method, schedule: ScheduleName): voi
     const flag = O[key].flag!.name;
     if (v[flag] === undefined || fitReads(method, schedule, key)) continue;
     const { schedules, methods } = readersOf(key);
-    const who = [...(schedules.length ? [`--schedule ${orList(schedules)}`] : []), ...methods.map((m) => `--method ${m}`)];
+    const ddpm = schedules.length === SCHEDULES.length ? ['--method ddpm'] : schedules.length ? [`--schedule ${orList(schedules)}`] : [];
+    const who = [...ddpm, ...methods.map((m) => `--method ${m}`)];
     throw new InputError(`--${flag} is ${O[key].what} of ${orList(who)}; ${run} sets its own: drop --${flag}`);
   }
 }
