@@ -9,7 +9,6 @@ import {
   kmeansPlusPlus,
   mixtureLogLikelihood,
   powerIteration,
-  SCHEDULES,
   type HistoryRow,
   type LoopOptions,
   type ScheduleName,
@@ -20,8 +19,8 @@ import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice,
 import { InputError } from './errors.ts';
 import { philoxNormals } from './mixtures.ts';
 import { STREAMS } from './math/streams.ts';
-import { METHODS, type Method } from './methods.ts';
 import { centreError } from './centre-error.ts';
+import { checkOption, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
@@ -107,19 +106,23 @@ export class DdpmGmm {
   constructor(private readonly options: DdpmGmmOptions) {
     requireCentreCount(options.nComponents, 'nComponents');
     this.nComponents = options.nComponents;
-    const method = options.method ?? 'ddpm';
-    if (!METHODS.includes(method)) throw new InputError(`method must be one of ${METHODS.join(', ')}, got '${String(method)}'`);
+    const method = checkOption(METHOD_OPTION, options.method ?? 'ddpm', 'method') as Method;
     this.method = method;
     const schedule = options.schedule ?? defaultSchedule(options.nComponents, options.init !== undefined);
-    if (!SCHEDULES.includes(schedule)) throw new InputError(`schedule must be one of ${SCHEDULES.join(', ')}, got '${String(schedule)}'`);
-    if ((schedule === 'two-stage' || schedule === 'projected') && method === 'ddpm' && options.nComponents !== 2) {
-      throw new InputError(`the ${schedule} schedule needs nComponents = 2, got ${options.nComponents}; use schedule 'annealed' or 'warm'`);
+    checkOption(SCHEDULE_OPTION, schedule, 'schedule');
+    const needs = requiredK(method, schedule);
+    if (needs && options.nComponents !== needs.k) {
+      const others = method === 'ddpm'
+        ? `schedule ${orList(SCHEDULES.filter((s) => !SCHEDULE_DECLS[s].needsK).map((s) => `'${s}'`))}`
+        : `method ${orList(METHODS.filter((m) => !requiredK(m, 'annealed')).map((m) => `'${m}'`))}`;
+      throw new InputError(`${needs.who} (${needs.why}) needs nComponents = ${needs.k}, got ${options.nComponents}; use ${others}`);
     }
-    if (method === 'power' && options.nComponents !== 2) {
-      throw new InputError(`method 'power' (the spectral method of docs/math.md section 9) needs nComponents = 2, got ${options.nComponents}`);
+    // The declared options, checked up front with the declarations' messages.
+    for (const key of Object.keys(SCHEDULE_OPTIONS) as ScheduleOptionKey[]) {
+      const value = options[key];
+      if (value !== undefined) checkOption(SCHEDULE_OPTIONS[key], value, `${SCHEDULE_OPTIONS[key].what} (${key})`);
     }
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
-    if (options.seed !== undefined) requireSeed(options.seed, 'seed');
     if (options.noiseSeed !== undefined) requireSeed(options.noiseSeed, 'noiseSeed');
     const backend = options.backend ?? 'auto';
     if (typeof backend === 'string') requireBackendChoice(backend);

@@ -4,13 +4,22 @@ import { InputError } from './errors.ts';
 import { matrix, type Matrix } from './matrix.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/validate.ts';
-import type { Integrator, SampleProgress, SamplerMethod, SamplerOptions, TimeGrid } from './sampling/options.ts';
+import { checkOption, integer, matrixOption, number, oneOf, positive, seed as seedOption, type OptionDecl } from './options/declare.ts';
+import {
+  INTEGRATORS,
+  SAMPLER_METHODS,
+  TIME_GRIDS,
+  type Integrator,
+  type SampleProgress,
+  type SamplerOptions,
+  type TimeGrid,
+} from './sampling/options.ts';
 import { checkSampleRequest } from './sampling/checks.ts';
-import { requireSeed } from './validate.ts';
+import { quotedList } from './validate.ts';
 
 /** 'direct' draws from the mixture itself; the others run a sampler on its score (docs/math.md section 11). */
-export type SampleMethod = 'direct' | SamplerMethod;
-export const SAMPLE_METHODS: readonly SampleMethod[] = ['direct', 'reverse', 'ode', 'langevin'];
+export const SAMPLE_METHODS = ['direct', ...SAMPLER_METHODS] as const;
+export type SampleMethod = (typeof SAMPLE_METHODS)[number];
 
 export interface SampleOptions {
   /** Default 'reverse'. */
@@ -75,13 +84,75 @@ export function defaultSteps(n: number): number {
   return Math.max(SAMPLE_DEFAULTS.minSteps, Math.ceil(SAMPLE_DEFAULTS.stepsPerRootN * Math.sqrt(n)));
 }
 
-/** Options a method has no use for, so that none is silently ignored. */
-const NOT_FOR: Record<SampleMethod, readonly (keyof SampleOptions)[]> = {
-  direct: ['integrator', 'horizon', 'tMin', 'steps', 'grid', 'stepSize', 'start'],
-  reverse: ['stepSize', 'start'],
-  ode: ['stepSize', 'start'],
-  langevin: ['integrator', 'horizon', 'tMin', 'grid'],
+/** The sampling options, declared once: the CLI's flags, help and checks derive from these. */
+export const SAMPLE_OPTIONS = {
+  method: oneOf(SAMPLE_METHODS, 'the sample method', 'how to draw', { default: SAMPLE_DEFAULTS.method, flag: { name: 'method' } }),
+  integrator: oneOf([...INTEGRATORS.reverse, ...INTEGRATORS.ode], 'the integrator', 'the diffusion step', { default: { rule: `reverse: ${INTEGRATORS.reverse[0]}; ode: ${INTEGRATORS.ode[0]}` }, flag: { name: 'integrator' } }),
+  horizon: positive('the horizon T', 'where the run starts from N(0, I)', { default: { rule: `${SAMPLE_DEFAULTS.horizonBase} + ln max(1, max_i |mu_i|); piecewise: the ladder's top level` }, flag: { name: 'horizon', arg: 'T' } }),
+  tMin: number('the final time tMin', 'where the run stops', { min: 0, strict: false }, { default: { rule: `${SAMPLE_DEFAULTS.tMin}; piecewise: below the ladder's smallest level the score is that level's` }, flag: { name: 't-min', arg: 'T' } }),
+  steps: integer('the number of steps', 'the number of steps', 1, { default: { rule: `max(${SAMPLE_DEFAULTS.minSteps}, ceil(${SAMPLE_DEFAULTS.stepsPerRootN} sqrt(N))) for reverse and ode, ${SAMPLE_DEFAULTS.langevinSteps} for langevin` }, flag: { name: 'steps', arg: 'S' } }),
+  grid: oneOf(TIME_GRIDS, 'the time grid', `${TIME_GRIDS[0]} (finer near t = 0) or ${TIME_GRIDS[1]}`, { default: SAMPLE_DEFAULTS.grid, flag: { name: 'grid' } }),
+  stepSize: positive('the Langevin step size', 'eps in y <- y + eps s_0(y) + sqrt(2 eps) xi', { default: SAMPLE_DEFAULTS.langevinStepSize, flag: { name: 'step-size', arg: 'EPS' } }),
+  start: matrixOption('the Langevin start', 'N x d starting points', { default: { rule: 'N(0, I) draws' }, flag: { name: 'start', arg: 'FILE' } }),
+  seed: seedOption('the sample seed', 'Philox seed of the start and the noise', { default: SAMPLE_DEFAULTS.seed, flag: { name: 'seed', arg: 'S' } }),
+} as const satisfies Record<Exclude<keyof SampleOptions, 'onProgress'>, OptionDecl>;
+export type SampleOptionKey = keyof typeof SAMPLE_OPTIONS;
+
+/** What a plan needs beyond the options: the sample count and the horizon's default. */
+interface PlanContext {
+  readonly n: number;
+  readonly seed: number;
+  readonly defaultHorizon: () => number;
+}
+
+/** A sampling method's declaration: its doc, the options it reads (besides seed) and its plan. */
+export interface SamplerDecl {
+  readonly name: SampleMethod;
+  readonly doc: string;
+  readonly options: readonly SampleOptionKey[];
+  readonly plan: (o: SampleOptions, c: PlanContext) => SamplePlan;
+}
+
+const DIFFUSION_OPTIONS: readonly SampleOptionKey[] = ['integrator', 'horizon', 'tMin', 'steps', 'grid'];
+function diffusionPlan(method: 'reverse' | 'ode') {
+  return (o: SampleOptions, c: PlanContext): SamplerOptions => ({
+    method,
+    integrator: o.integrator ?? SAMPLE_DEFAULTS.integrator[method],
+    horizon: o.horizon ?? c.defaultHorizon(),
+    tMin: o.tMin ?? SAMPLE_DEFAULTS.tMin,
+    steps: o.steps ?? defaultSteps(c.n),
+    grid: o.grid ?? SAMPLE_DEFAULTS.grid,
+    seed: c.seed,
+  });
+}
+
+export const SAMPLER_DECLS: { readonly [name in SampleMethod]: SamplerDecl } = {
+  direct: {
+    name: 'direct',
+    doc: 'a uniform component, then N(mu_i, I), on the host (the student only: a piecewise model is a score, with no mixture to draw from)',
+    options: [],
+    plan: (_o, c) => ({ method: 'direct', seed: c.seed }),
+  },
+  reverse: { name: 'reverse', doc: 'the reverse SDE from N(0, I) at the horizon T down to tMin', options: DIFFUSION_OPTIONS, plan: diffusionPlan('reverse') },
+  ode: { name: 'ode', doc: 'the probability-flow ODE (Heun)', options: DIFFUSION_OPTIONS, plan: diffusionPlan('ode') },
+  langevin: {
+    name: 'langevin',
+    doc: 'Langevin dynamics on the clean score (mode weights follow the start)',
+    options: ['steps', 'stepSize', 'start'],
+    plan: (o, c) => ({
+      method: 'langevin',
+      stepSize: o.stepSize ?? SAMPLE_DEFAULTS.langevinStepSize,
+      steps: o.steps ?? SAMPLE_DEFAULTS.langevinSteps,
+      seed: c.seed,
+      ...(o.start !== undefined ? { start: o.start } : {}),
+    }),
+  },
 };
+
+/** The integrators a method takes, its default first (none for Langevin and the direct draw). */
+export function integratorsOf(method: SampleMethod): readonly Integrator[] {
+  return method === 'reverse' || method === 'ode' ? INTEGRATORS[method] : [];
+}
 
 /**
  * Fills in the defaults and checks the request up front (docs/math.md section 11's checks), so that a bad
@@ -92,8 +163,8 @@ const NOT_FOR: Record<SampleMethod, readonly (keyof SampleOptions)[]> = {
  */
 export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, options: SampleOptions): SamplePlan {
   const method = options.method ?? SAMPLE_DEFAULTS.method;
-  if (!SAMPLE_METHODS.includes(method)) {
-    throw new InputError(`the sample method must be one of ${SAMPLE_METHODS.map((m) => `'${m}'`).join(', ')} (got ${String(method)})`);
+  if (!(SAMPLE_METHODS as readonly string[]).includes(method)) {
+    throw new InputError(`the sample method must be one of ${quotedList(SAMPLE_METHODS)} (got ${String(method)})`);
   }
   const piecewise = (score as { kind?: unknown }).kind === 'piecewise' ? (score as PiecewiseModel) : undefined;
   if (piecewise && method === 'direct') {
@@ -102,35 +173,17 @@ export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, 
   if (piecewise) checkPiecewiseModel(piecewise);
   // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as src/piecewise/gpu-sampler.ts does.
   const means = piecewise ? matrix(1, piecewise.d) : (score as Matrix);
-  for (const key of NOT_FOR[method]) {
+  const decl = SAMPLER_DECLS[method];
+  for (const key of Object.keys(SAMPLE_OPTIONS) as SampleOptionKey[]) {
+    if (key === 'method' || key === 'seed' || decl.options.includes(key)) continue;
     if (options[key] !== undefined) throw new InputError(`the ${method} sampler has no ${key} option: drop it, or choose a method that uses it`);
   }
   if (!Number.isSafeInteger(n) || n < 1 || n >= 2 ** 32) {
     throw new InputError(`the number of samples n must be an integer with 1 <= n < 2^32 (got ${n}): pass n such as 1000`);
   }
-  const seed = options.seed ?? SAMPLE_DEFAULTS.seed;
-  requireSeed(seed, 'the sample seed');
-  if (method === 'direct') return { method, seed };
-  let plan: SamplerOptions;
-  if (method === 'langevin') {
-    plan = {
-      method,
-      stepSize: options.stepSize ?? SAMPLE_DEFAULTS.langevinStepSize,
-      steps: options.steps ?? SAMPLE_DEFAULTS.langevinSteps,
-      seed,
-      ...(options.start !== undefined ? { start: options.start } : {}),
-    };
-  } else {
-    plan = {
-      method,
-      integrator: options.integrator ?? SAMPLE_DEFAULTS.integrator[method],
-      horizon: options.horizon ?? (piecewise ? piecewise.levels[0]!.t : defaultHorizon(means)),
-      tMin: options.tMin ?? SAMPLE_DEFAULTS.tMin,
-      steps: options.steps ?? defaultSteps(n),
-      grid: options.grid ?? SAMPLE_DEFAULTS.grid,
-      seed,
-    };
-  }
+  const seed = checkOption(SAMPLE_OPTIONS.seed, options.seed ?? SAMPLE_DEFAULTS.seed);
+  const plan = decl.plan(options, { n, seed, defaultHorizon: () => (piecewise ? piecewise.levels[0]!.t : defaultHorizon(means)) });
+  if (plan.method === 'direct') return plan;
   checkSampleRequest(means, n, plan);
   return plan;
 }

@@ -64,9 +64,16 @@ export function requireSteps(steps: number, what = 'the number of steps (--steps
   }
 }
 
-/** A positive integer count such as d or N. */
-export function requirePositiveInteger(v: number, what: string): void {
+/** A positive integer count such as d or N; returns it. */
+export function requirePositiveInteger(v: number, what: string): number {
   if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** A count that may be 0, such as the averaging steps; returns it. */
+export function requireNonNegativeInteger(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InputError(`${what} must be a whole number >= 0, got ${v}`);
+  return v;
 }
 
 /** K an integer >= 1. */
@@ -83,6 +90,12 @@ export function requireTiedK(k: number): void {
   }
 }
 
+/** 'a', 'b' or 'c': the allowed values of a choice, as messages list them. */
+export function quotedList(values: readonly string[]): string {
+  const q = values.map((v) => `'${v}'`);
+  return q.length < 2 ? q.join('') : `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}`;
+}
+
 /** Seeds are non-negative integers below 2^53, exactly representable as doubles. */
 export function requireSeed(seed: number, what = 'the seed (--seed)'): void {
   if (!Number.isSafeInteger(seed) || seed < 0) {
@@ -90,9 +103,16 @@ export function requireSeed(seed: number, what = 'the seed (--seed)'): void {
   }
 }
 
-/** A finite positive real such as the separation. */
-export function requirePositiveFinite(v: number, what: string): void {
+/** A finite positive real such as the separation; returns it. */
+export function requirePositiveFinite(v: number, what: string): number {
   if (!Number.isFinite(v) || v <= 0) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
+  return v;
+}
+
+/** A finite real >= 0 such as a final time; returns it. */
+export function requireNonNegativeFinite(v: number, what: string): number {
+  if (!Number.isFinite(v) || v < 0) throw new InputError(`${what} must be a finite number >= 0, got ${v}`);
+  return v;
 }
 
 /**

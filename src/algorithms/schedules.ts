@@ -9,64 +9,37 @@ import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
+import { checkOption, decreasingList, integer, matrixOption, oneOf, positive, seed, type OptionDecl } from '../options/declare.ts';
 
-export type ScheduleName = 'single' | 'two-stage' | 'projected' | 'warm' | 'annealed';
-export const SCHEDULES: readonly ScheduleName[] = ['single', 'two-stage', 'projected', 'warm', 'annealed'];
+export const SCHEDULES = ['single', 'two-stage', 'projected', 'warm', 'annealed'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
 
+/** Each option's kind, range, default and doc: SCHEDULE_OPTIONS (below). */
 export interface ScheduleOptions {
   /** K, the number of centres. two-stage and projected need K = 2. */
   readonly k: number;
-  /** Initial centres K x d in data coordinates (warm: required; single: default K seeded data rows). */
   readonly init?: Matrix;
-  /** Seed of the random start (two-stage, projected, annealed, single without init). */
   readonly seed?: number;
-  /**
-   * single / warm: the noise scale t. Default 0.2: the objective at t sees the data blurred by noise of
-   * variance sigma_t^2, which costs efficiency against EM where clusters overlap, and Theorem 16 asks only
-   * for t = Theta(1) (docs/experiments.md, 'Measurements behind the defaults').
-   */
   readonly noiseScale?: number;
-  /** single / warm: the step size eta; annealed: the step size at t where a_t = 1 (scaled by 1 / a_t^2). */
   readonly lr?: number;
-  /** single / warm / each stage: the step limit. */
   readonly maxSteps?: number;
-  /** Stop when the centres move less than tol per step (unscaled units), averaged over a log interval. */
   readonly tol?: number;
-  /** two-stage / projected: t1 = c1 * ln d. */
   readonly c1?: number;
-  /** two-stage: the stage-2 scale t2. */
   readonly t2?: number;
-  /** two-stage / projected: stage 1 step size in units of 1 / (a_t1^2 R_eff^2) (see stage1Lr). */
   readonly stage1Gain?: number;
-  /** two-stage: stage-2 step size. */
   readonly stage2Lr?: number;
-  /** two-stage / projected: the step limit of stage 1. */
   readonly maxStage1?: number;
-  /** two-stage: stop stage 1 when 1 - |cos(direction now, one log interval ago)| <= this. */
   readonly directionTol?: number;
-  /** two-stage / projected: norm of the random start, as a fraction of max(R, 1). */
   readonly initFraction?: number;
-  /** annealed: the noise scales, decreasing. */
   readonly ladder?: readonly number[];
-  /** annealed: how to seed. */
   readonly seeding?: 'kmeans++' | 'random';
-  /** projected: override R (default: the data estimate of docs/math.md section 6). */
   readonly radius?: number;
-  /** Log interval (steps per chunk); also the interval of the stopping rules. */
   readonly logEvery?: number;
-  /**
-   * two-stage / projected: how stage 1 stops. 'spectral' (default): against the data's top eigenvector
-   * (see spectralTol); 'direction': the earlier plateau rule on the direction and norm of m.
-   */
   readonly stage1Rule?: 'spectral' | 'direction';
-  /** two-stage / projected, spectral rule: chunks without a new low of the gap before stage 1 stops. */
   readonly spectralPatience?: number;
-  /**
-   * Steps of Polyak-Ruppert averaging after the last GD stage (two-stage, projected, warm, annealed; single
-   * only when given): the fit returns the mean of the chunk-end iterates of this tail. 0 turns it off.
-   */
   readonly averageSteps?: number;
 }
+export type ScheduleOptionKey = Exclude<keyof ScheduleOptions, 'k'>;
 
 /** The measured defaults (docs/experiments.md, 'The schedules' and 'Measurements behind the defaults'). */
 export const DEFAULTS = {
@@ -88,6 +61,87 @@ export const DEFAULTS = {
   averageSteps: 100,
   projectedTailStep: 0.25,
 } as const;
+
+/** The schedules' options, declared once (src/options/declare.ts): the CLI, the estimator and the page derive from these. */
+export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> = {
+  init: matrixOption('the initial centres', 'K x d initial centres in data coordinates (the warm schedule needs them)', { flag: { name: 'init', arg: 'FILE' } }),
+  seed: seed('the initialisation seed', 'seeds the start: the random start, k-means++ or the seeded data rows', { default: 0, flag: { name: 'init-seed', arg: 'S' } }),
+  // 0.2: the objective at t sees the data blurred by noise of variance sigma_t^2, which costs efficiency against
+  // EM where clusters overlap, and Theorem 16 asks only for t = Theta(1).
+  noiseScale: positive('the noise scale t', 'the noise scale t of the one GD stage', { default: DEFAULTS.noiseScale, flag: { name: 't', arg: 'T' } }),
+  lr: positive('the step size', 'the step size eta (annealed: at a_t = 1, scaled by 1 / a_t^2)', { default: { rule: 'max(1, K/16); annealed and gradient-em 1' }, flag: { name: 'lr', arg: 'ETA' } }),
+  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: DEFAULTS.maxSteps, flag: { name: 'steps', arg: 'H' } }),
+  tol: positive('the tolerance', 'stop when the centres move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
+  averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0` }, flag: { name: 'average-steps', arg: 'A' } }),
+  logEvery: integer('the log interval', 'steps per logged chunk, also the interval of the stopping rules', 1, { default: DEFAULTS.logEvery, flag: { name: 'log-every', arg: 'L' } }),
+  c1: positive('c1', 'stage 1 runs at t1 = max(c1 ln d, t2)', { default: DEFAULTS.c1 }),
+  t2: positive('t2', 'the stage-2 noise scale', { default: DEFAULTS.t2 }),
+  stage1Gain: positive('the stage-1 gain', 'the stage-1 step size in units of 1 / (a_t1^2 R_eff^2) (see stage1Lr)', { default: DEFAULTS.stage1Gain }),
+  stage2Lr: positive('the stage-2 step size', 'the stage-2 step size', { default: DEFAULTS.stage2Lr }),
+  maxStage1: integer('the stage-1 step limit', 'the step limit of stage 1 (projected: maxSteps when given)', 1, { default: DEFAULTS.maxStage1 }),
+  directionTol: positive('the direction tolerance', "the direction rule: stop stage 1 when 1 - |cos| between log intervals is at most this", { default: DEFAULTS.directionTol }),
+  initFraction: positive('the start fraction', 'the norm of the random start, as a fraction of max(R, 1)', { default: DEFAULTS.initFraction }),
+  ladder: decreasingList('the annealing ladder', 'noise scales', 'the noise scales of the rungs, decreasing', { default: DEFAULTS.ladder }),
+  seeding: oneOf(['kmeans++', 'random'], 'the seeding', 'how the annealed schedule seeds its start', { default: 'kmeans++' }),
+  radius: positive('the projection radius R', 'the projection radius R', { default: { rule: 'the data estimate of docs/math.md section 6' } }),
+  stage1Rule: oneOf(['spectral', 'direction'], 'the stage-1 rule', "how stage 1 stops: against the data's top eigenvector, or the plateau rule on m's direction and norm", { default: DEFAULTS.stage1Rule }),
+  spectralPatience: integer('the spectral patience', 'the spectral rule: chunks without a new low of the gap before stage 1 stops', 1, { default: DEFAULTS.spectralPatience }),
+};
+
+/** A schedule's declaration: its doc, the K it is for, the options it reads and its plan. */
+export interface ScheduleDecl {
+  readonly name: ScheduleName;
+  readonly doc: string;
+  /** The K the schedule is for, and the result that needs it. */
+  readonly needsK?: { readonly k: number; readonly why: string };
+  /** The options it reads beyond COMMON_SCHEDULE_OPTIONS. */
+  readonly options: readonly ScheduleOptionKey[];
+  readonly plan: (data: Matrix, o: ScheduleOptions) => Plan;
+}
+
+/** What every schedule reads. */
+export const COMMON_SCHEDULE_OPTIONS: readonly ScheduleOptionKey[] = ['init', 'seed', 'maxSteps', 'tol', 'averageSteps', 'logEvery'];
+const STAGE1: readonly ScheduleOptionKey[] = ['c1', 't2', 'stage1Gain', 'maxStage1', 'directionTol', 'initFraction', 'stage1Rule', 'spectralPatience'];
+
+export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } = {
+  single: {
+    name: 'single',
+    doc: "Algorithm 1 from K seeded data rows at one noise scale",
+    options: ['noiseScale', 'lr'],
+    plan: (data, o) => planSingleScale('single', data, o),
+  },
+  'two-stage': {
+    name: 'two-stage',
+    doc: 'stage 1 at t1 learns the direction, stage 2 at t2 the norm (K = 2)',
+    needsK: { k: 2, why: 'paper Theorem 7' },
+    options: [...STAGE1, 'stage2Lr'],
+    plan: (data, o) => planSymmetric('two-stage', data, o),
+  },
+  projected: {
+    name: 'projected',
+    doc: 'stage 1 alone, projected onto the ball of radius R (K = 2)',
+    needsK: { k: 2, why: 'paper Theorem 13' },
+    options: [...STAGE1, 'radius'],
+    plan: (data, o) => planSymmetric('projected', data, o),
+  },
+  warm: {
+    name: 'warm',
+    doc: 'Algorithm 1 from given centres at one noise scale (Theorem 16)',
+    options: ['noiseScale', 'lr'],
+    plan: (data, o) => planSingleScale('warm', data, o),
+  },
+  annealed: {
+    name: 'annealed',
+    doc: 'decreasing noise scales from k-means++, each rung warm-starting the next',
+    options: ['ladder', 'seeding', 'lr'],
+    plan: planAnnealed,
+  },
+};
+
+/** Whether the schedule reads the option. */
+export function scheduleReads(name: ScheduleName, key: ScheduleOptionKey): boolean {
+  return COMMON_SCHEDULE_OPTIONS.includes(key) || SCHEDULE_DECLS[name].options.includes(key);
+}
 
 export interface Plan {
   readonly problem: Problem;
@@ -128,136 +182,139 @@ function symmetricProblem(data: Matrix): { problem: Problem; radius: number } {
   return { problem, radius: radiusEstimate(data, mean) };
 }
 
-function requirePositive(v: number, what: string): number {
-  if (!Number.isFinite(v) || v <= 0) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
-  return v;
-}
-
-function requireCount(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new InputError(`${what} must be a positive integer, got ${v}`);
-  return v;
-}
-
 /** Builds the problem, the stages and the start of a schedule. */
 export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOptions): Plan {
-  const d = data.cols;
-  const seed = o.seed ?? 0;
-  if (o.tol !== undefined) requirePositive(o.tol, 'the tolerance (tol)');
-  const change = (lr: number, kEff: number) => ({ kind: 'change', tol: o.tol ?? noiseFloorTol(lr, d, data.rows, kEff) }) as const;
-  const tol = o.tol ?? 'noise floor';
-  if ((name === 'two-stage' || name === 'projected') && o.k !== 2) {
-    throw new InputError(`the ${name} schedule is for K = 2 (paper Theorems 7 and 13) but K = ${o.k}; use --schedule warm, single or annealed`);
+  const decl = checkOption(SCHEDULE_OPTION, name) && SCHEDULE_DECLS[name];
+  if (o.tol !== undefined) checkOption(SCHEDULE_OPTIONS.tol, o.tol, 'the tolerance (tol)');
+  if (decl.needsK && o.k !== decl.needsK.k) {
+    const others = SCHEDULES.filter((s) => !SCHEDULE_DECLS[s].needsK);
+    throw new InputError(`the ${name} schedule is for K = ${decl.needsK.k} (${decl.needsK.why}) but K = ${o.k}; use --schedule ${others.join(', ')}`);
   }
-  switch (name) {
-    case 'two-stage':
-    case 'projected': {
-      const { problem, radius } = symmetricProblem(data);
-      const c1 = requirePositive(o.c1 ?? DEFAULTS.c1, 'c1');
-      const t2 = requirePositive(o.t2 ?? DEFAULTS.t2, 't2');
-      const t1 = stage1Scale(d, c1, t2);
-      const gain = requirePositive(o.stage1Gain ?? DEFAULTS.stage1Gain, 'the stage-1 gain');
-      const R = name === 'projected' ? requirePositive(o.radius ?? Math.max(radius, 1e-6), 'the projection radius R') : radius;
-      // The rate argument of stage1Lr is about ||mu*||, which the data estimate gives; a projection radius
-      // given larger than it (the suite's unprojected run uses 1e6) must not shrink the step to nothing.
-      const lr1 = stage1Lr(t1, radius, gain, d, data.rows);
-      // projected has stage 1 alone, so the schedule's step limit (maxSteps) is its limit too.
-      const maxStage1 = requireCount(o.maxStage1 ?? (name === 'projected' ? o.maxSteps : undefined) ?? DEFAULTS.maxStage1, 'the stage-1 step limit');
-      const directionTol = requirePositive(o.directionTol ?? DEFAULTS.directionTol, 'the direction tolerance');
-      const logEvery = o.logEvery ?? DEFAULTS.logEvery;
-      const rule = o.stage1Rule ?? DEFAULTS.stage1Rule;
-      if (rule !== 'spectral' && rule !== 'direction') throw new InputError(`the stage-1 rule must be 'spectral' or 'direction', got '${String(rule)}'`);
-      const patience = requireCount(o.spectralPatience ?? DEFAULTS.spectralPatience, 'the spectral patience');
-      // Random start of small norm (Theorem 7): the direction is uniform on the sphere.
-      const init = o.init ? halfDifferenceOf(o.init, problem.offset!) : randomDirection(d, (o.initFraction ?? DEFAULTS.initFraction) * Math.max(radius, 1), seed);
-      const stage1: Stage = {
-        kind: 'gd',
-        name: name === 'projected' ? 'projected' : 'stage 1',
-        noiseScale: t1,
-        lr: lr1,
-        maxSteps: maxStage1,
-        projectRadius: name === 'projected' ? R : undefined,
-        stop:
-          rule === 'direction'
-            ? // The earlier rule: stop when the direction and the norm of m stop moving.
-              { kind: 'direction', tol: directionTol, normTol: 2 * directionTol, minSteps: 2 * logEvery }
-            : {
-                // Stage 1 learns a direction (Lemma 10) by power iteration (Lemma 8): stop once m is as close to
-                // the data's top eigenvector as that eigenvector is to mu* (spectralTol), or it stops improving.
-                kind: 'spectral',
-                direction: spectralDirection(problem.data),
-                tol: spectralTol(d, data.rows, radius),
-                patience,
-                minSteps: 2 * logEvery,
-                // The projected schedule has no stage 2 to learn the norm: it must also settle at the noise floor.
-                changeTol: name === 'projected' ? stage1ChangeTol(lr1, t1, d, data.rows) : undefined,
-              },
-      };
-      const averageSteps = requireSteps(o.averageSteps ?? DEFAULTS.averageSteps, 'the averaging steps');
-      if (name === 'projected') {
-        // The tail runs at a quarter of the stage-1 step (see averagingTail).
-        const stages = [stage1, ...averagingTail(stage1, averageSteps, DEFAULTS.projectedTailStep)];
-        const tailLr = lr1 * DEFAULTS.projectedTailStep;
-        return { problem, stages, init, settings: { schedule: name, t1, lr1, R, maxStage1, stage1Rule: rule, directionTol, averageSteps, tailLr, seed } };
-      }
-      const lr2 = requirePositive(o.stage2Lr ?? DEFAULTS.stage2Lr, 'the stage-2 step size');
-      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the stage-2 step limit');
-      const stage2: Stage = { kind: 'gd', name: 'stage 2', noiseScale: t2, lr: lr2, maxSteps, stop: change(lr2, 1) };
-      return {
-        problem,
-        stages: [stage1, stage2, ...averagingTail(stage2, averageSteps)],
-        init,
-        settings: { schedule: name, t1, lr1, t2, lr2, R: radius, maxStage1, maxStage2: maxSteps, stage1Rule: rule, directionTol, averageSteps, tol, seed },
-      };
-    }
-    case 'single':
-    case 'warm': {
-      if (name === 'warm' && !o.init) throw new InputError('the warm schedule (Theorem 16) needs initial centres (--init FILE)');
-      const init = o.init ?? seededRows(data, o.k, seed);
-      if (init.rows !== o.k || init.cols !== d) {
-        throw new InputError(`the initial centres are ${init.rows} x ${init.cols} but K x d = ${o.k} x ${d}; give one row per centre`);
-      }
-      const t = requirePositive(o.noiseScale ?? DEFAULTS.noiseScale, 'the noise scale t');
-      const lr = requirePositive(o.lr ?? defaultLr(o.k), 'the step size');
-      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
-      const stage: Stage = { kind: 'gd', name, noiseScale: t, lr, maxSteps, stop: change(lr, 1) };
-      // Algorithm 1 (single) returns its last iterate unless averaging is asked for.
-      const averageSteps = requireSteps(o.averageSteps ?? (name === 'warm' ? DEFAULTS.averageSteps : 0), 'the averaging steps');
-      const stages = [stage, ...averagingTail(stage, averageSteps)];
-      return { problem: { data, tied: false }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
-    }
-    case 'annealed': {
-      const ladder = o.ladder ?? DEFAULTS.ladder;
-      if (ladder.length < 1 || ladder.some((t, i) => !(t > 0) || (i > 0 && t >= ladder[i - 1]!))) {
-        throw new InputError(`the annealing ladder must be decreasing positive noise scales, got ${ladder.join(', ')}`);
-      }
-      const init = o.init ?? (o.seeding === 'random' ? seededRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
-      // The annealed rungs keep eta = 1: measured only up to K = 16, where defaultLr is 1 as well.
-      const base = requirePositive(o.lr ?? DEFAULTS.lr, 'the step size');
-      const maxSteps = requireCount(o.maxSteps ?? DEFAULTS.maxSteps, 'the step limit');
-      // Each rung warm-starts the next (docs/math.md section 3: m' = a_t' m / a_t is the same mu).
-      const stages: Stage[] = ladder.map((t, i) => ({
-        kind: 'gd',
-        name: `t=${t}`,
-        noiseScale: t,
-        lr: base * annealGain(t),
-        maxSteps: i === ladder.length - 1 ? maxSteps : Math.max(1, Math.round(maxSteps / 2)),
-        stop: change(base * annealGain(t), 1),
-      }));
-      const averageSteps = requireSteps(o.averageSteps ?? DEFAULTS.averageSteps, 'the averaging steps');
-      stages.push(...averagingTail(stages[stages.length - 1]!, averageSteps));
-      return {
-        problem: { data, tied: false },
-        stages,
-        init,
-        settings: { schedule: name, ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },
-      };
-    }
-  }
+  return decl.plan(data, o);
 }
 
-function requireSteps(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 0) throw new InputError(`${what} must be a whole number >= 0, got ${v}`);
-  return v;
+/** The schedule itself, as an option of the estimator and the CLI. */
+export const SCHEDULE_OPTION = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule', {
+  default: { rule: 'two-stage for K = 2, warm with --init, annealed otherwise' },
+  flag: { name: 'schedule' },
+});
+const opt = SCHEDULE_OPTIONS;
+
+/** The stopping rule on the centre change: tol when given, else the noise floor of the step size. */
+function changeRule(data: Matrix, o: ScheduleOptions) {
+  return (lr: number, kEff: number) => ({ kind: 'change', tol: o.tol ?? noiseFloorTol(lr, data.cols, data.rows, kEff) }) as const;
+}
+
+/** two-stage and projected: the tied K = 2 problem about the sample mean, from a small random start. */
+function planSymmetric(name: 'two-stage' | 'projected', data: Matrix, o: ScheduleOptions): Plan {
+  const d = data.cols;
+  const seed = o.seed ?? 0;
+  const tol = o.tol ?? 'noise floor';
+  const { problem, radius } = symmetricProblem(data);
+  const c1 = checkOption(opt.c1, o.c1 ?? DEFAULTS.c1);
+  const t2 = checkOption(opt.t2, o.t2 ?? DEFAULTS.t2);
+  const t1 = stage1Scale(d, c1, t2);
+  const gain = checkOption(opt.stage1Gain, o.stage1Gain ?? DEFAULTS.stage1Gain);
+  const R = name === 'projected' ? checkOption(opt.radius, o.radius ?? Math.max(radius, 1e-6)) : radius;
+  // The rate argument of stage1Lr is about ||mu*||, which the data estimate gives; a projection radius
+  // given larger than it (the suite's unprojected run uses 1e6) must not shrink the step to nothing.
+  const lr1 = stage1Lr(t1, radius, gain, d, data.rows);
+  // projected has stage 1 alone, so the schedule's step limit (maxSteps) is its limit too.
+  const maxStage1 = checkOption(opt.maxStage1, o.maxStage1 ?? (name === 'projected' ? o.maxSteps : undefined) ?? DEFAULTS.maxStage1);
+  const directionTol = checkOption(opt.directionTol, o.directionTol ?? DEFAULTS.directionTol);
+  const logEvery = o.logEvery ?? DEFAULTS.logEvery;
+  const rule = checkOption(opt.stage1Rule, o.stage1Rule ?? DEFAULTS.stage1Rule);
+  const patience = checkOption(opt.spectralPatience, o.spectralPatience ?? DEFAULTS.spectralPatience);
+  // Random start of small norm (Theorem 7): the direction is uniform on the sphere.
+  const init = o.init ? halfDifferenceOf(o.init, problem.offset!) : randomDirection(d, (o.initFraction ?? DEFAULTS.initFraction) * Math.max(radius, 1), seed);
+  const stage1: Stage = {
+    kind: 'gd',
+    name: name === 'projected' ? 'projected' : 'stage 1',
+    noiseScale: t1,
+    lr: lr1,
+    maxSteps: maxStage1,
+    projectRadius: name === 'projected' ? R : undefined,
+    stop:
+      rule === 'direction'
+        ? // The earlier rule: stop when the direction and the norm of m stop moving.
+          { kind: 'direction', tol: directionTol, normTol: 2 * directionTol, minSteps: 2 * logEvery }
+        : {
+            // Stage 1 learns a direction (Lemma 10) by power iteration (Lemma 8): stop once m is as close to
+            // the data's top eigenvector as that eigenvector is to mu* (spectralTol), or it stops improving.
+            kind: 'spectral',
+            direction: spectralDirection(problem.data),
+            tol: spectralTol(d, data.rows, radius),
+            patience,
+            minSteps: 2 * logEvery,
+            // The projected schedule has no stage 2 to learn the norm: it must also settle at the noise floor.
+            changeTol: name === 'projected' ? stage1ChangeTol(lr1, t1, d, data.rows) : undefined,
+          },
+  };
+  const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.averageSteps);
+  if (name === 'projected') {
+    // The tail runs at a quarter of the stage-1 step (see averagingTail).
+    const stages = [stage1, ...averagingTail(stage1, averageSteps, DEFAULTS.projectedTailStep)];
+    const tailLr = lr1 * DEFAULTS.projectedTailStep;
+    return { problem, stages, init, settings: { schedule: name, t1, lr1, R, maxStage1, stage1Rule: rule, directionTol, averageSteps, tailLr, seed } };
+  }
+  const lr2 = checkOption(opt.stage2Lr, o.stage2Lr ?? DEFAULTS.stage2Lr);
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.maxSteps, 'the stage-2 step limit');
+  const stage2: Stage = { kind: 'gd', name: 'stage 2', noiseScale: t2, lr: lr2, maxSteps, stop: changeRule(data, o)(lr2, 1) };
+  return {
+    problem,
+    stages: [stage1, stage2, ...averagingTail(stage2, averageSteps)],
+    init,
+    settings: { schedule: name, t1, lr1, t2, lr2, R: radius, maxStage1, maxStage2: maxSteps, stage1Rule: rule, directionTol, averageSteps, tol, seed },
+  };
+}
+
+/** single and warm: one GD stage at one noise scale, from seeded data rows or the given centres. */
+function planSingleScale(name: 'single' | 'warm', data: Matrix, o: ScheduleOptions): Plan {
+  const d = data.cols;
+  const seed = o.seed ?? 0;
+  const tol = o.tol ?? 'noise floor';
+  if (name === 'warm' && !o.init) throw new InputError('the warm schedule (Theorem 16) needs initial centres (--init FILE)');
+  const init = o.init ?? seededRows(data, o.k, seed);
+  if (init.rows !== o.k || init.cols !== d) {
+    throw new InputError(`the initial centres are ${init.rows} x ${init.cols} but K x d = ${o.k} x ${d}; give one row per centre`);
+  }
+  const t = checkOption(opt.noiseScale, o.noiseScale ?? DEFAULTS.noiseScale);
+  const lr = checkOption(opt.lr, o.lr ?? defaultLr(o.k));
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.maxSteps);
+  const stage: Stage = { kind: 'gd', name, noiseScale: t, lr, maxSteps, stop: changeRule(data, o)(lr, 1) };
+  // Algorithm 1 (single) returns its last iterate unless averaging is asked for.
+  const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? (name === 'warm' ? DEFAULTS.averageSteps : 0));
+  const stages = [stage, ...averagingTail(stage, averageSteps)];
+  return { problem: { data, tied: false }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
+}
+
+/** annealed: one GD rung per noise scale of the ladder, from k-means++ (or seeded rows, or the given centres). */
+function planAnnealed(data: Matrix, o: ScheduleOptions): Plan {
+  const seed = o.seed ?? 0;
+  const tol = o.tol ?? 'noise floor';
+  const change = changeRule(data, o);
+  const ladder = checkOption(opt.ladder, o.ladder ?? DEFAULTS.ladder);
+  const init = o.init ?? (o.seeding === 'random' ? seededRows(data, o.k, seed) : kmeansPlusPlus(data, o.k, seed));
+  // The annealed rungs keep eta = 1: measured only up to K = 16, where defaultLr is 1 as well.
+  const base = checkOption(opt.lr, o.lr ?? DEFAULTS.lr);
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.maxSteps);
+  // Each rung warm-starts the next (docs/math.md section 3: m' = a_t' m / a_t is the same mu).
+  const stages: Stage[] = ladder.map((t, i) => ({
+    kind: 'gd',
+    name: `t=${t}`,
+    noiseScale: t,
+    lr: base * annealGain(t),
+    maxSteps: i === ladder.length - 1 ? maxSteps : Math.max(1, Math.round(maxSteps / 2)),
+    stop: change(base * annealGain(t), 1),
+  }));
+  const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.averageSteps);
+  stages.push(...averagingTail(stages[stages.length - 1]!, averageSteps));
+  return {
+    problem: { data, tied: false },
+    stages,
+    init,
+    settings: { schedule: 'annealed', ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },
+  };
 }
 
 /**

@@ -5,15 +5,31 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fingerprintOf } from '../algorithms/checkpoint.ts';
-import { SCHEDULES, type HistoryRow, type LoopState, type ScheduleName } from '../algorithms/index.ts';
-import { DdpmGmm, defaultSchedule, METHODS, type FitOutput, type Method } from '../estimator.ts';
+import { DEFAULTS, type HistoryRow, type LoopState } from '../algorithms/index.ts';
+import { DdpmGmm, defaultSchedule, type FitOutput } from '../estimator.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { checkWritableLocation, writeTextFile } from '../io/files.ts';
+import {
+  fitReads,
+  METHOD_DECLS,
+  METHOD_OPTION,
+  METHODS,
+  orList,
+  readersOf,
+  SCHEDULE_DECLS,
+  SCHEDULE_OPTION,
+  SCHEDULE_OPTIONS,
+  SCHEDULES,
+  type Method,
+  type ScheduleName,
+  type ScheduleOptionKey,
+} from '../options/index.ts';
 import { toRows, type Matrix } from '../types.ts';
 import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
+import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
@@ -23,31 +39,41 @@ import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
-export const FIT_USAGE = `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] [--method ddpm|em|gradient-em|power]
-               [--schedule two-stage|projected|warm|annealed|single] [--restarts N]
-               [--init INIT.npy | --init-seed S] [--noise-seed S] [--t T] [--lr ETA] [--steps H] [--tol TOL]
-               [--average-steps A] [--log-every L] [--truth MU.npy] [--history FILE.csv] [--connections]
-               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
+const O = SCHEDULE_OPTIONS;
+/** The declared options that 'fit' takes as flags, in the help's order. */
+const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery];
+const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery'];
+
+/** Who reads an option, where not every fit does: 'single, warm, annealed, gradient-em'. */
+function readers(key: ScheduleOptionKey): string | undefined {
+  const { schedules, methods } = readersOf(key);
+  if (schedules.length === SCHEDULES.length && methods.length === METHODS.length - 1) return undefined;
+  return [...(schedules.length === SCHEDULES.length ? ['ddpm'] : schedules), ...methods].join(', ');
+}
+
+const COL = 20;
+export const FIT_USAGE = [
+  `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] ${usageOf(METHOD_OPTION)}`,
+  `               ${usageOf(SCHEDULE_OPTION)} [--restarts N]`,
+  `               [--init INIT.npy | --init-seed S] [--noise-seed S] ${[O.noiseScale, O.lr, O.maxSteps, O.tol].map((d) => usageOf(d)).join(' ')}`,
+  `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} [--truth MU.npy] [--history FILE.csv] [--connections]`,
+  `               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
                [--backend auto|gpu|cpu] [--csv-index drop|keep|error]
                [--out model.json | --out centres.npy|centres.csv] [--json]
 
 Learns K centres of the balanced mixture (1/K) sum_i N(mu_i, I) from X (N x d) with the estimator's
 defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enough.
   --model           student (default): the paper's student, the flags below; piecewise: the piecewise
-                    score model, whose flags follow at the end
-  --method          ddpm (default), em, gradient-em (k-means++ seeded), power (K = 2, spectral)
-  --schedule        ddpm schedule: default two-stage for K = 2, warm with --init, annealed otherwise;
-                    single is the paper's Algorithm 1 as written (see below)
-  --restarts N      fit N times (also --n-init N): restart r uses --init-seed + r and --noise-seed + r,
-                    and the run whose mixture gives X the highest average log-likelihood is kept
-  --init FILE       K x d initial centres (the warm schedule needs them); --init-seed S seeds the start
-  --t T             warm: the noise scale (default 0.2)
-  --lr ETA          warm, annealed, gradient-em: the step size
-  --steps / --tol   step limit (per stage) and tolerance on the centre change per step
-                    (default: the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM)
-  --average-steps A after the last GD stage, A more steps whose chunk-end iterates are averaged
-                    (Polyak-Ruppert; default 100; 0 returns the last iterate)
-  --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
+                    score model, whose flags follow at the end`,
+  ...helpLines('--method', METHODS.map((m) => `${m} (${m === METHOD_OPTION.default ? 'default: ' : ''}${METHOD_DECLS[m].note})`).join(', '), COL),
+  ...optionHelp(SCHEDULE_OPTION, COL),
+  ...SCHEDULES.map((s) => `${' '.repeat(COL + 2)}${s}: ${SCHEDULE_DECLS[s].doc}${s === 'single' ? ' (see below)' : ''}`),
+  `  --restarts N      fit N times (also --n-init N): restart r uses --init-seed + r and --noise-seed + r,
+                    and the run whose mixture gives X the highest average log-likelihood is kept`,
+  ...optionHelp(O.init, COL),
+  ...optionHelp(O.seed, COL),
+  ...FIT_KEYS.flatMap((key) => optionHelp(O[key], COL, readers(key))),
+  `  --truth FILE      true centres: the history logs the matched error and, for K = 2, the angle
   --history FILE    the history as CSV (step, stage, t, loss, grad norm, change, errors, angle,
                     stage 1's spectral gap, the connection cosines, seconds)
   --connections     at each logged step, the cosine of the DDPM step with the power-iteration step
@@ -66,7 +92,7 @@ defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enou
 Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one noise scale, no stopping rule:
   ddpm-gmm fit --data X.npy --k K --schedule single [--t T] [--steps H] [--lr ETA]
                [--init INIT.npy | --init-seed S] [--tied] [--noise fresh|fixed] [--noise-seed S] [--log-every L]
-  --t, --steps, --lr   default 0.2, 300 and max(1, K/16), as the loop's single-scale schedules
+  --t, --steps, --lr   default ${DEFAULTS.noiseScale}, ${DEFAULTS.maxSteps} and max(1, K/16), as the loop's single-scale schedules
   --init-seed SEED     start from K distinct data rows drawn by a seeded partial Fisher-Yates shuffle
                        (default seed 0); with --tied, m = (row a - row b) / 2
   --tied               the symmetric student 1/2 N(m, I) + 1/2 N(-m, I) about the origin (K = 2;
@@ -74,26 +100,20 @@ Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one
   --noise fresh|fixed  new Philox noise every step (default), or step 0's noise on every step
   --log-every L        record loss and gradient norm every L steps (default H/20)
 
-${FIT_PIECEWISE_USAGE}`;
+${FIT_PIECEWISE_USAGE}`,
+].join('\n');
 
 const FLAGS: FlagSpec = {
+  ...declaredFlags(FIT_OPTIONS),
   data: { type: 'string' },
   'csv-index': { type: 'string' },
   k: { type: 'string' },
-  init: { type: 'string' },
-  'init-seed': { type: 'string' },
-  t: { type: 'string' },
-  steps: { type: 'string' },
-  lr: { type: 'string' },
   tied: { type: 'boolean' },
   'noise-seed': { type: 'string' },
   noise: { type: 'string' },
-  'log-every': { type: 'string' },
   backend: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
-  method: { type: 'string' },
-  schedule: { type: 'string' },
   restarts: { type: 'string' },
   'n-init': { type: 'string' },
   truth: { type: 'string' },
@@ -101,8 +121,6 @@ const FLAGS: FlagSpec = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
-  tol: { type: 'string' },
-  'average-steps': { type: 'string' },
   connections: { type: 'boolean' },
   model: { type: 'string' },
   ...Object.fromEntries(PIECEWISE_FLAGS.map((f) => [f, { type: 'string' as const }])),
@@ -121,11 +139,6 @@ export async function fitCommand(argv: string[]): Promise<void> {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is a flag of the paper's Algorithm 1: add --schedule single (see 'ddpm-gmm fit --help')`);
   }
   return fitEstimatorCommand(v);
-}
-
-function positive(v: number | undefined, what: string): number | undefined {
-  if (v !== undefined && (!Number.isFinite(v) || v <= 0)) throw new InputError(`${what} must be a finite number > 0, got ${v}`);
-  return v;
 }
 
 /** --restarts N or its scikit-learn name --n-init N; default 1. */
@@ -150,30 +163,20 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const json = boolFlag(v, 'json');
   const log = stderrLog(json);
   const backendChoice = backendFlag(v);
-  const method = (stringFlag(v, 'method') ?? 'ddpm') as Method;
-  if (!METHODS.includes(method)) throw new InputError(`--method must be one of ${METHODS.join(', ')}, got '${method}'`);
-  const scheduleRaw = stringFlag(v, 'schedule');
-  if (scheduleRaw !== undefined && !SCHEDULES.includes(scheduleRaw as ScheduleName)) {
-    throw new InputError(`--schedule must be one of ${SCHEDULES.join(', ')}, got '${scheduleRaw}'`);
-  }
+  const method = (optionFlag(v, METHOD_OPTION) ?? METHOD_OPTION.default) as Method;
+  const scheduleRaw = optionFlag(v, SCHEDULE_OPTION) as ScheduleName | undefined;
   const k = numberFlag(v, 'k');
   if (k === undefined) throw new InputError("'fit' needs --k; see 'ddpm-gmm fit --help'");
   requireCentreCount(k);
-  const t = positive(numberFlag(v, 't'), 'the noise scale t (--t)');
-  const lr = positive(numberFlag(v, 'lr'), 'the learning rate (--lr)');
-  const tol = positive(numberFlag(v, 'tol'), 'the tolerance (--tol)');
-  const steps = numberFlag(v, 'steps');
-  if (steps !== undefined) requirePositiveInteger(steps, 'the step limit (--steps)');
-  const averageSteps = numberFlag(v, 'average-steps');
+  const t = optionFlag(v, O.noiseScale) as number | undefined;
+  const lr = optionFlag(v, O.lr) as number | undefined;
+  const tol = optionFlag(v, O.tol) as number | undefined;
+  const steps = optionFlag(v, O.maxSteps) as number | undefined;
+  const averageSteps = optionFlag(v, O.averageSteps) as number | undefined;
   const connections = boolFlag(v, 'connections');
   if (connections && method !== 'ddpm') throw new InputError(`--connections measures DDPM-GD steps; drop it with --method ${method}`);
-  if (averageSteps !== undefined && (!Number.isSafeInteger(averageSteps) || averageSteps < 0)) {
-    throw new InputError(`the averaging steps (--average-steps) must be a whole number >= 0, got ${averageSteps}`);
-  }
-  const logEvery = numberFlag(v, 'log-every');
-  if (logEvery !== undefined) requirePositiveInteger(logEvery, 'the log interval (--log-every)');
-  const seed = numberFlag(v, 'init-seed', 0);
-  requireSeed(seed, 'the initialisation seed (--init-seed)');
+  const logEvery = optionFlag(v, O.logEvery) as number | undefined;
+  const seed = (optionFlag(v, O.seed) as number | undefined) ?? 0;
   const noiseSeed = numberFlag(v, 'noise-seed', 0);
   requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
   const nInit = restartsFlag(v);
@@ -195,7 +198,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   }
   const dataPath = stringFlag(v, 'data');
   if (dataPath === undefined) throw new InputError("'fit' needs --data; see 'ddpm-gmm fit --help'");
-  const initPath = stringFlag(v, 'init');
+  const initPath = optionFlag(v, O.init) as string | undefined;
   const truthPath = stringFlag(v, 'truth');
   requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined));
   const outPath = stringFlag(v, 'out');
@@ -309,14 +312,15 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   ]);
 }
 
-/** --t and --lr where the method and schedule have no use for them would be silently ignored: say so instead. */
+/** A declared option the method and schedule do not read would be silently ignored: say so instead. */
 function requireUsed(v: FlagValues, method: Method, schedule: ScheduleName): void {
   const run = method === 'ddpm' ? `the ${schedule} schedule` : `--method ${method}`;
-  if (v['t'] !== undefined && !(method === 'ddpm' && schedule === 'warm')) {
-    throw new InputError(`--t sets the noise scale of --schedule warm or single; ${run} chooses its own noise scales: drop --t`);
-  }
-  const usesLr = method === 'gradient-em' || (method === 'ddpm' && (schedule === 'warm' || schedule === 'annealed'));
-  if (v['lr'] !== undefined && !usesLr) {
-    throw new InputError(`--lr is the step size of the warm, annealed and single schedules and of gradient-em; ${run} sets its own: drop --lr`);
+  for (const key of FIT_KEYS) {
+    const flag = O[key].flag!.name;
+    if (v[flag] === undefined || fitReads(method, schedule, key)) continue;
+    const { schedules, methods } = readersOf(key);
+    const ddpm = schedules.length === SCHEDULES.length ? ['--method ddpm'] : schedules.length ? [`--schedule ${orList(schedules)}`] : [];
+    const who = [...ddpm, ...methods.map((m) => `--method ${m}`)];
+    throw new InputError(`--${flag} is ${O[key].what} of ${orList(who)}; ${run} sets its own: drop --${flag}`);
   }
 }

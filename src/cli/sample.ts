@@ -6,11 +6,13 @@
 import { resolve } from 'node:path';
 import { DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
-import { resolveSampleOptions, SAMPLE_METHODS, type SampleMethod, type SampleOptions, type SamplePlan } from '../sample-options.ts';
+import { checkOption, integratorsOf, SAMPLE_METHODS, SAMPLE_OPTIONS, SAMPLER_DECLS, type SampleMethod, type SampleOptionKey } from '../options/index.ts';
+import { oneOf } from '../options/declare.ts';
+import { resolveSampleOptions, SAMPLE_DEFAULTS, type SampleOptions, type SamplePlan } from '../sample-options.ts';
 import type { Integrator, TimeGrid } from '../sampling/options.ts';
 import type { Matrix } from '../types.ts';
-import { requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
+import { declaredFlags, flagLabel, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
 import { readFiniteMatrix } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, printJson, printLines } from './output.ts';
@@ -19,98 +21,77 @@ import type { DdpmGmm } from '../estimator.ts';
 import { loadModel, PiecewiseScoreModel } from '../piecewise-estimator.ts';
 import { Progress } from './progress.ts';
 
-export const SAMPLE_USAGE = `Usage: ddpm-gmm sample --model MODEL.json --n N --out S.npy|S.csv
-                      [--method reverse|ode|langevin|direct] [--integrator exponential|euler-maruyama|heun]
-                      [--horizon T] [--t-min T] [--steps S] [--grid geometric|uniform]
-                      [--step-size EPS] [--start Y0.npy] [--seed S] [--backend auto|gpu|cpu] [--json]
+const S = SAMPLE_OPTIONS;
+const COL = 16;
+/** The sampler options with a flag, in the help's order (the method and seed apart). */
+const SAMPLER_KEYS = ['integrator', 'horizon', 'tMin', 'steps', 'grid', 'stepSize', 'start'] as const satisfies readonly SampleOptionKey[];
+
+/** The methods that read an option: 'reverse, ode'. */
+function readers(key: SampleOptionKey): string | undefined {
+  const who = SAMPLE_METHODS.filter((m) => SAMPLER_DECLS[m].options.includes(key));
+  return who.length === SAMPLE_METHODS.length - 1 ? undefined : who.join(', ');
+}
+
+export const SAMPLE_USAGE = [
+  `Usage: ddpm-gmm sample --model MODEL.json --n N --out S.npy|S.csv
+                      ${usageOf(S.method, [...SAMPLE_METHODS.slice(1), SAMPLE_METHODS[0]])} ${usageOf(S.integrator)}
+                      ${[S.horizon, S.tMin, S.steps, S.grid].map((d) => usageOf(d)).join(' ')}
+                      ${[S.stepSize, S.start, S.seed].map((d) => usageOf(d)).join(' ')} [--backend auto|gpu|cpu] [--json]
 
 Draws N samples (N x d) from a model written by 'ddpm-gmm fit --out', by its score (docs/math.md section 11):
-the student's mixture (1/K) sum_i N(mu_i, I), or a piecewise model (fit --model piecewise, section 13).
-  --method      reverse (default): the reverse SDE from N(0, I) at the horizon T down to --t-min;
-                ode: the probability-flow ODE (Heun); langevin: Langevin dynamics on the clean score
-                (mode weights follow the start); direct: a uniform component, then N(mu_i, I), on the host
-                (the student only: a piecewise model is a score, with no mixture to draw from)
-  --integrator  reverse: exponential (default) or euler-maruyama; ode: heun
-  --horizon T   default 8 + ln max(1, max_i |mu_i|); piecewise: the ladder's top level
-  --t-min T     default 0; piecewise: below the ladder's smallest level the score is that level's
-  --steps S     reverse, ode: default max(100, ceil(2 sqrt(N))); langevin: default 1000
-  --grid        geometric (default: finer near t = 0) or uniform
-  --step-size   langevin: eps (default 0.01)              --start FILE  langevin: N x d starting points
-  --seed S      Philox seed of the start and the noise (default 0)
-  --backend     auto (default), gpu or cpu: where the sampler runs (not used by --method direct)
+the student's mixture (1/K) sum_i N(mu_i, I), or a piecewise model (fit --model piecewise, section 13).`,
+  ...helpLines('--method', [...SAMPLE_METHODS.slice(1), SAMPLE_METHODS[0]].map((m) => `${m}${m === S.method.default ? ' (default)' : ''}: ${SAMPLER_DECLS[m].doc}`).join('; '), COL),
+  ...helpLines('--integrator', (['reverse', 'ode'] as const).map((m) => `${m}: ${integratorsOf(m).map((ig, i) => (i === 0 && integratorsOf(m).length > 1 ? `${ig} (default)` : ig)).join(' or ')}`).join('; '), COL),
+  ...SAMPLER_KEYS.filter((key) => key !== 'integrator').flatMap((key) => optionHelp(S[key], COL, readers(key))),
+  ...optionHelp(S.seed, COL),
+  `  --backend     auto (default), gpu or cpu: where the sampler runs (not used by --method direct)
   --out FILE    the samples, .npy (float64) or .csv, written only when the run has finished
   --json        print {n, d, model, nComponents (student), method, settings, out, backend, ..., seconds}
 Progress goes to stderr. A run whose samples become NaN or infinite stops with exit code 4, naming
-the step; take more --steps (or a smaller --step-size).`;
+the step; take more --steps (or a smaller --step-size).`,
+].join('\n');
 
 const FLAGS: FlagSpec = {
+  ...declaredFlags(Object.values(S)),
   model: { type: 'string' },
   n: { type: 'string' },
-  method: { type: 'string' },
-  integrator: { type: 'string' },
-  horizon: { type: 'string' },
-  't-min': { type: 'string' },
-  steps: { type: 'string' },
-  grid: { type: 'string' },
-  'step-size': { type: 'string' },
-  start: { type: 'string' },
-  seed: { type: 'string' },
   backend: { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
 };
 
-/** The flags of each method: any other sampler flag would be ignored, so it is refused instead. */
-const SAMPLER_FLAGS = ['integrator', 'horizon', 't-min', 'steps', 'grid', 'step-size', 'start', 'backend'] as const;
-const USES: Record<SampleMethod, readonly string[]> = {
-  direct: [],
-  reverse: ['integrator', 'horizon', 't-min', 'steps', 'grid', 'backend'],
-  ode: ['integrator', 'horizon', 't-min', 'steps', 'grid', 'backend'],
-  langevin: ['steps', 'step-size', 'start', 'backend'],
-};
-
 /** The sampler options the flags give, each checked with a message that names its flag. */
 function samplerFlags(v: FlagValues, method: SampleMethod): SampleOptions {
-  for (const flag of SAMPLER_FLAGS) {
-    if (v[flag] !== undefined && !USES[method].includes(flag)) {
-      const why = method === 'direct' ? 'draws on the host from the mixture itself' : `does not use it (its flags: ${USES[method].map((f) => `--${f}`).join(', ')})`;
+  // A flag the method does not read would be ignored, so it is refused instead (--backend: not by the host's draw).
+  const uses = [...SAMPLER_DECLS[method].options.map((key) => S[key].flag!.name), ...(method === 'direct' ? [] : ['backend'])];
+  for (const flag of [...SAMPLER_KEYS.map((key) => S[key].flag!.name), 'backend']) {
+    if (v[flag] !== undefined && !uses.includes(flag)) {
+      const why = method === 'direct' ? 'draws on the host from the mixture itself' : `does not use it (its flags: ${uses.map((f) => `--${f}`).join(', ')})`;
       throw new InputError(`--${flag} is not a flag of --method ${method}, which ${why}: drop --${flag}`);
     }
   }
-  const seed = numberFlag(v, 'seed', 0);
-  requireSeed(seed, 'the seed (--seed)');
-  const steps = numberFlag(v, 'steps');
-  if (steps !== undefined && (!Number.isSafeInteger(steps) || steps < 1)) {
-    throw new InputError(`the number of steps (--steps) must be a positive whole number, got ${steps}`);
-  }
-  const tMin = numberFlag(v, 't-min');
-  if (tMin !== undefined && (!Number.isFinite(tMin) || tMin < 0)) throw new InputError(`--t-min must be a finite number >= 0, got ${tMin}`);
+  const seed = optionFlag(v, S.seed) as number | undefined;
+  const steps = optionFlag(v, S.steps) as number | undefined;
+  const tMin = optionFlag(v, S.tMin) as number | undefined;
   const horizon = numberFlag(v, 'horizon');
   if (horizon !== undefined && (!Number.isFinite(horizon) || horizon <= (tMin ?? 0))) {
-    throw new InputError(`the horizon (--horizon) must be a finite number greater than --t-min = ${tMin ?? 0}, got ${horizon}`);
+    throw new InputError(`${flagLabel(S.horizon)} must be a finite number greater than --t-min = ${tMin ?? 0}, got ${horizon}`);
   }
-  const stepSize = numberFlag(v, 'step-size');
-  if (stepSize !== undefined && (!Number.isFinite(stepSize) || stepSize <= 0)) {
-    throw new InputError(`the Langevin step size (--step-size) must be a finite number > 0, got ${stepSize}`);
-  }
-  const grid = stringFlag(v, 'grid');
-  if (grid !== undefined && grid !== 'geometric' && grid !== 'uniform') throw new InputError(`--grid must be 'geometric' or 'uniform', got '${grid}'`);
+  const stepSize = optionFlag(v, S.stepSize) as number | undefined;
+  const grid = optionFlag(v, S.grid) as TimeGrid | undefined;
   const integrator = stringFlag(v, 'integrator');
-  if (integrator !== undefined) {
-    const allowed = method === 'reverse' ? ['exponential', 'euler-maruyama'] : ['heun'];
-    if (!allowed.includes(integrator)) throw new InputError(`--integrator for --method ${method} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got '${integrator}'`);
-  }
-  if ((method === 'reverse' || method === 'ode') && (grid ?? 'geometric') === 'geometric' && (tMin ?? 0) === 0 && steps === 1) {
+  if (integrator !== undefined) checkOption(oneOf(integratorsOf(method), '', ''), integrator, `--integrator for --method ${method}`);
+  if ((method === 'reverse' || method === 'ode') && (grid ?? SAMPLE_DEFAULTS.grid) === 'geometric' && (tMin ?? SAMPLE_DEFAULTS.tMin) === 0 && steps === 1) {
     throw new InputError('a geometric grid down to --t-min 0 needs --steps 2 or more (its last step goes from 1e-3 T to 0): pass more --steps, or --t-min > 0');
   }
   return {
     method,
-    seed,
+    seed: seed ?? SAMPLE_DEFAULTS.seed,
     ...(steps !== undefined ? { steps } : {}),
     ...(tMin !== undefined ? { tMin } : {}),
     ...(horizon !== undefined ? { horizon } : {}),
     ...(stepSize !== undefined ? { stepSize } : {}),
-    ...(grid !== undefined ? { grid: grid as TimeGrid } : {}),
+    ...(grid !== undefined ? { grid } : {}),
     ...(integrator !== undefined ? { integrator: integrator as Integrator } : {}),
   };
 }
@@ -143,8 +124,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const n = numberFlag(v, 'n');
   if (n === undefined) throw new InputError("'sample' needs --n, the number of samples; see 'ddpm-gmm sample --help'");
   if (!Number.isSafeInteger(n) || n < 1 || n >= 2 ** 32) throw new InputError(`the number of samples (--n) must be a whole number with 1 <= n < 2^32, got ${n}`);
-  const method = (stringFlag(v, 'method') ?? 'reverse') as SampleMethod;
-  if (!SAMPLE_METHODS.includes(method)) throw new InputError(`--method must be one of ${SAMPLE_METHODS.join(', ')}, got '${method}'`);
+  const method = (optionFlag(v, S.method) ?? S.method.default) as SampleMethod;
   const options = samplerFlags(v, method);
   const backendChoice = backendFlag(v);
   const startPath = stringFlag(v, 'start');

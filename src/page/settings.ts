@@ -2,9 +2,8 @@
 // checks whose messages name the field to fix (docs/architecture.md, the scikit-learn anchor).
 // Methods and schedules carry the library's names; t, lr and steps left empty take
 // the library's defaults, so the page passes the same options the estimator would.
-import type { ScheduleName } from '../algorithms/schedules.ts';
 import { InputError } from '../errors.ts';
-import type { Method as EstimatorMethod } from '../estimator.ts';
+import { METHOD_DECLS, METHODS as ESTIMATOR_METHODS, orList, SCHEDULE_DECLS, SCHEDULES as LIBRARY_SCHEDULES, scheduleReads, type Method as EstimatorMethod, type ScheduleName } from '../options/index.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { PIECEWISE_DEFAULTS } from '../piecewise-estimator.ts';
 
@@ -17,7 +16,8 @@ export type Method = Exclude<EstimatorMethod, 'power'>;
  */
 export type Schedule = ScheduleName;
 export type PaperSchedule = Exclude<ScheduleName, 'warm' | 'single'>;
-export const PAPER_SCHEDULES: readonly PaperSchedule[] = ['two-stage', 'projected', 'annealed'];
+/** The schedules that set their own noise scales (they read no noiseScale): two-stage, projected and annealed. */
+export const PAPER_SCHEDULES = LIBRARY_SCHEDULES.filter((s) => !scheduleReads(s, 'noiseScale')) as PaperSchedule[];
 
 export function isPaperSchedule(s: Schedule): s is PaperSchedule {
   return (PAPER_SCHEDULES as readonly string[]).includes(s);
@@ -69,8 +69,9 @@ export const PARAM_NAMES: Record<keyof Settings, string> = {
 /** Settings only a piecewise run uses: a student run's link leaves them out. */
 const PIECEWISE_ONLY: readonly (keyof Settings)[] = ['model', 'degree', 'levels', 'cells'];
 
-const METHODS: readonly Method[] = ['ddpm', 'em', 'gradient-em'];
-const SCHEDULES: readonly Schedule[] = ['warm', 'single', ...PAPER_SCHEDULES];
+/** The methods that train centres from a start (they read init). */
+const METHODS = ESTIMATOR_METHODS.filter((m) => { const o = METHOD_DECLS[m].options; return o === 'schedule' || o.includes('init'); }) as Method[];
+const SCHEDULES: readonly Schedule[] = LIBRARY_SCHEDULES;
 /** The page's earlier names, still accepted in links: gem and rows. */
 const ALIASES: { readonly [key in keyof Settings]?: Readonly<Record<string, string>> } = {
   method: { gem: 'gradient-em' },
@@ -121,8 +122,10 @@ export function parseSettings(raw: RawSettings): Settings {
   if (isPaperSchedule(schedule) && method !== 'ddpm') {
     throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or single.`);
   }
-  if ((schedule === 'two-stage' || schedule === 'projected') && k !== 2) {
-    throw new InputError(`The ${schedule} schedule is for K = 2 (paper Theorem ${schedule === 'two-stage' ? 7 : 13}), but K = ${k}: set K to 2, or choose annealed, warm or single.`);
+  const needs = SCHEDULE_DECLS[schedule].needsK;
+  if (needs && k !== needs.k) {
+    const others = SCHEDULES.filter((s) => !SCHEDULE_DECLS[s].needsK);
+    throw new InputError(`The ${schedule} schedule is for K = ${needs.k} (${needs.why}), but K = ${k}: set K to ${needs.k}, or choose ${orList(others)}.`);
   }
   return {
     k, d, n,

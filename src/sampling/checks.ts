@@ -1,20 +1,16 @@
 // The samplers' checks (docs/math.md section 11), shared by both backends.
 import { InputError } from '../errors.ts';
 import type { Matrix } from '../types.ts';
-import { requireFinite, requireSeed } from '../validate.ts';
-import type { SamplerOptions } from './options.ts';
+import { quotedList, requireFinite, requireSeed } from '../validate.ts';
+import { INTEGRATORS, SAMPLER_METHODS, TIME_GRIDS, type SamplerOptions } from './options.ts';
 
-const SAMPLER_INTEGRATORS: Readonly<Record<string, readonly string[]>> = {
-  reverse: ['exponential', 'euler-maruyama'],
-  ode: ['heun'],
-};
 const PHILOX_WORD = 4294967296;
 
 /** The options alone: method, integrator, grid, horizon, tMin, steps, step size and seed (docs/math.md section 11). */
 export function checkSamplerOptions(options: SamplerOptions): void {
   const method = (options as { method?: unknown }).method;
-  if (method !== 'reverse' && method !== 'ode' && method !== 'langevin') {
-    throw new InputError(`the sampler method must be 'reverse', 'ode' or 'langevin' (got ${String(method)})`);
+  if (!(SAMPLER_METHODS as readonly unknown[]).includes(method)) {
+    throw new InputError(`the sampler method must be ${quotedList(SAMPLER_METHODS)} (got ${String(method)})`);
   }
   const { steps, seed } = options;
   // Step k draws Philox counter step k + 1, a 32-bit counter word (docs/math.md section 7).
@@ -30,14 +26,12 @@ export function checkSamplerOptions(options: SamplerOptions): void {
     return;
   }
   const { integrator, horizon, tMin, grid } = options;
-  const allowed = SAMPLER_INTEGRATORS[method]!;
+  const allowed: readonly string[] = INTEGRATORS[options.method];
   if (!allowed.includes(integrator)) {
-    throw new InputError(
-      `the ${method} sampler takes the integrator ${allowed.map((s) => `'${s}'`).join(' or ')} (got ${String(integrator)}): pass one of those`,
-    );
+    throw new InputError(`the ${method} sampler takes the integrator ${quotedList(allowed)} (got ${String(integrator)}): pass one of those`);
   }
-  if (grid !== 'uniform' && grid !== 'geometric') {
-    throw new InputError(`the time grid must be 'uniform' or 'geometric' (got ${String(grid)})`);
+  if (!(TIME_GRIDS as readonly string[]).includes(grid)) {
+    throw new InputError(`the time grid must be ${quotedList(TIME_GRIDS)} (got ${String(grid)})`);
   }
   if (typeof tMin !== 'number' || !Number.isFinite(tMin) || tMin < 0) {
     throw new InputError(`the final time tMin must be a finite number >= 0 (got ${String(tMin)}): pass tMin such as 0 or 1e-3`);

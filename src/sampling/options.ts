@@ -4,15 +4,23 @@
 // takes a K x d matrix of unscaled centres mu.
 import type { Matrix } from '../matrix.ts';
 
+// The names below are the only spelling of the samplers, integrators and grids: the checks, the CLI, the
+// estimator and the option registry (src/options/) take their lists from here.
+
 /** Reverse diffusion (an SDE), the probability-flow ODE, or Langevin dynamics on the clean score. */
-export type SamplerMethod = 'reverse' | 'ode' | 'langevin';
-/** reverse: 'exponential' (exact with the score frozen over a step) or 'euler-maruyama'; ode: 'heun'. */
-export type Integrator = 'exponential' | 'euler-maruyama' | 'heun';
-/** Forward times from the horizon T down to tMin: equal steps, or a geometric grid finer near 0. */
-export type TimeGrid = 'uniform' | 'geometric';
+export const SAMPLER_METHODS = ['reverse', 'ode', 'langevin'] as const;
+export type SamplerMethod = (typeof SAMPLER_METHODS)[number];
+/** The diffusion samplers, which run on a time grid from the horizon T down to tMin. */
+export type DiffusionMethod = Exclude<SamplerMethod, 'langevin'>;
+/** Each diffusion sampler's integrators, its default first: reverse: 'exponential' (exact with the score frozen over a step) or 'euler-maruyama'; ode: 'heun'. */
+export const INTEGRATORS = { reverse: ['exponential', 'euler-maruyama'], ode: ['heun'] } as const satisfies Record<DiffusionMethod, readonly string[]>;
+export type Integrator = (typeof INTEGRATORS)[DiffusionMethod][number];
+/** Forward times from the horizon T down to tMin: a geometric grid finer near 0 (the default), or equal steps. */
+export const TIME_GRIDS = ['geometric', 'uniform'] as const;
+export type TimeGrid = (typeof TIME_GRIDS)[number];
 
 export interface DiffusionSampler {
-  readonly method: 'reverse' | 'ode';
+  readonly method: DiffusionMethod;
   readonly integrator: Integrator;
   /** T > tMin: the forward time where the run starts from N(0, I). */
   readonly horizon: number;
