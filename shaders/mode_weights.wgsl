@@ -1,11 +1,8 @@
 // The nearest-centre counts behind the mode weights (src/metrics/cpu.ts modeWeights). One invocation
-// per sample finds argmin_j ||x - mu_j||^2 over the K true centres (float32; ties to the lowest index, as
-// on the CPU: a later centre wins only when strictly nearer). Workgroup g writes K u32 counts to
-// partials[g * K + j], each counted by one invocation in a fixed order (no atomics), and the host adds
-// them exactly (src/metrics/gpu-mode-weights.ts), so the same inputs give the same counts.
+// per sample finds its nearest true centre (nearestCentre in centre_search.wgsl, which also declares the
+// samples and centres). Workgroup g writes K u32 counts to partials[g * K + j], each counted by one
+// invocation in a fixed order (no atomics), and the host adds them exactly (src/metrics/gpu-mode-weights.ts), so the same inputs give the same counts.
 
-@group(0) @binding(0) var<storage, read> samples: array<vec4<f32>>;     // this chunk, rows x D4
-@group(0) @binding(1) var<storage, read> centres: array<vec4<f32>>;     // K x D4
 @group(0) @binding(2) var<storage, read_write> partials: array<u32>;    // K per workgroup
 @group(0) @binding(3) var<uniform> params: ModeParams;
 
@@ -23,19 +20,7 @@ fn modeCounts(@builtin(local_invocation_index) lid: u32,
   let row = params.firstRow + group * WG + lid;
   var best = 0xffffffffu;  // rows past the end count for no centre
   if (row < params.rows) {
-    var bestSq = 0.0;
-    for (var j = 0u; j < params.k; j++) {
-      var squares = vec4<f32>(0.0);
-      for (var c = 0u; c < D4; c++) {
-        let diff = samples[row * D4 + c] - centres[j * D4 + c];
-        squares += diff * diff;
-      }
-      let sq = (squares.x + squares.y) + (squares.z + squares.w);
-      if (j == 0u || sq < bestSq) {
-        bestSq = sq;
-        best = j;
-      }
-    }
+    best = nearestCentre(row, params.k);
   }
   nearest[lid] = best;
   workgroupBarrier();

@@ -16,6 +16,19 @@ export function checkSampleSets(x: Matrix, y: Matrix, what = 'the energy distanc
   }
 }
 
+/** Samples and centres for a nearest-centre search: both non-empty and finite, with the same d. */
+export function checkSamplesAndCentres(samples: Matrix, centres: Matrix, what: string): void {
+  for (const [m, row] of [[samples, 'sample'], [centres, 'centre']] as const) {
+    if (m.rows < 1 || m.cols < 1) {
+      throw new InputError(`${what}: the ${row} matrix is ${m.rows} x ${m.cols}; give at least one ${row} (row) with at least one column`);
+    }
+    requireFinite(m, `${what}: the ${row} matrix`);
+  }
+  if (samples.cols !== centres.cols) {
+    throw new InputError(`${what}: the samples have ${samples.cols} columns and the centres ${centres.cols}; both need one column per dimension d`);
+  }
+}
+
 /** The score error's inputs (docs/math.md section 11): K >= 1 and K* >= 1 finite centres of one d, t >= 0, 2 K* <= samples < 2^32. */
 export function checkScoreErrorRequest(centres: Matrix, trueCentres: Matrix, t: number, samples: number, seed: number): void {
   const d = trueCentres.cols;

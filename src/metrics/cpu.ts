@@ -1,13 +1,13 @@
 // Measures of sample quality and score quality (docs/math.md section 11): the energy distance, the
 // score error eps_sc^2(t) against the true mixture (balanced spherical, or general: docs/math.md section 13),
-// and the mode weights.
+// the mode weights, and the nearest centres they count.
 import type { ModeWeights } from './types.ts';
 import { InputError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { mixtureAtTime, mixtureScoreRowInto, type GaussianMixture } from '../full-covariance/mixture.ts';
 import { matrix, type Matrix } from '../types.ts';
-import { checkSampleSets, checkScoreErrorDraws, checkScoreErrorRequest } from './checks.ts';
+import { checkSampleSets, checkSamplesAndCentres, checkScoreErrorDraws, checkScoreErrorRequest } from './checks.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.ts';
 import type { Estimate } from '../sampling/estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
@@ -133,24 +133,38 @@ export function scoreError(model: ScoreSource, truth: Matrix | GaussianMixture, 
   return { value, standardError: Math.sqrt(variance) };
 }
 
-/** Mode weights of `samples` against `trueCentres` (docs/math.md section 11); ties go to the lower index. */
-export function modeWeights(samples: Matrix, trueCentres: Matrix): ModeWeights {
-  checkSampleSets(samples, trueCentres, 'the mode weights');
-  const { rows: K, cols: d } = trueCentres;
-  const counts = new Float64Array(K);
+/** For each row of `samples`, argmin_j ||x - mu_j||^2 over the rows of `centres`, without checks; a later centre wins only when strictly nearer, so ties go to the lower index. */
+function nearestRows(samples: Matrix, centres: Matrix): Int32Array {
+  const { rows: K, cols: d } = centres;
+  const labels = new Int32Array(samples.rows);
   for (let n = 0; n < samples.rows; n++) {
     let best = 0;
     let bestSq = Infinity;
     for (let i = 0; i < K; i++) {
       let sq = 0;
-      for (let c = 0; c < d; c++) sq += (samples.data[n * d + c]! - trueCentres.data[i * d + c]!) ** 2;
+      for (let c = 0; c < d; c++) sq += (samples.data[n * d + c]! - centres.data[i * d + c]!) ** 2;
       if (sq < bestSq) {
         bestSq = sq;
         best = i;
       }
     }
-    counts[best] = counts[best]! + 1;
+    labels[n] = best;
   }
+  return labels;
+}
+
+/** The index of each sample's nearest centre (Euclidean, float64), ties to the lower index: the hard assignment. */
+export function nearestCentres(samples: Matrix, centres: Matrix): Int32Array {
+  checkSamplesAndCentres(samples, centres, 'the nearest centres');
+  return nearestRows(samples, centres);
+}
+
+/** Mode weights of `samples` against `trueCentres` (docs/math.md section 11); ties go to the lower index. */
+export function modeWeights(samples: Matrix, trueCentres: Matrix): ModeWeights {
+  checkSampleSets(samples, trueCentres, 'the mode weights');
+  const K = trueCentres.rows;
+  const counts = new Float64Array(K);
+  for (const best of nearestRows(samples, trueCentres)) counts[best] = counts[best]! + 1;
   const weights = Array.from(counts, (c) => c / samples.rows);
   const maxDeviation = Math.max(...weights.map((w) => Math.abs(w - 1 / K)));
   return { weights, maxDeviation };
@@ -161,4 +175,5 @@ export const metricsOnCpu: CpuFeature<SamplingMetrics> = () => ({
   energyDistance: async (x, y) => energyDistance(x, y),
   scoreError: async (centres, trueCentres, t, samples, seed) => scoreError(centres, trueCentres, t, samples, seed),
   modeWeights: async (samples, trueCentres) => modeWeights(samples, trueCentres),
+  nearestCentres: async (samples, centres) => nearestCentres(samples, centres),
 });

@@ -28,7 +28,7 @@ export const MODE_WG = 64;
 /** The nearest-centre counts behind the mode weights (src/metrics/gpu-mode-weights.ts): specialised on d/4 only, K is a run-time value. */
 export const modeCounts: Program<'samples' | 'centres' | 'partials' | 'params', { readonly d4: number }> = {
   entry: 'modeCounts',
-  files: ['mode_weights.wgsl'],
+  files: ['centre_search.wgsl', 'mode_weights.wgsl'],
   structs: [modeParams.wgsl],
   bindings: { samples: slot(0, 0), centres: slot(0, 1), partials: slot(0, 2), params: slot(0, 3) },
   specialise: (p) => ({ consts: { D4: p.d4, WG: MODE_WG }, flags: {} }),

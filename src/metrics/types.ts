@@ -17,6 +17,13 @@ export interface SamplingMetrics {
    */
   modeWeights(samples: Matrix, trueCentres: Matrix): Promise<ModeWeights>;
   /**
+   * For each row of `samples`, the index of its nearest row of `centres` (Euclidean), ties to the lower index as
+   * `modeWeights` counts them: the hard assignment of a mixture with identity covariances and equal weights, whose
+   * largest responsibility is the nearest centre. Same d; both non-empty and finite. The GPU searches in float32,
+   * so it may pick the other centre where the two nearest squared distances are within float32 rounding of each other.
+   */
+  nearestCentres(samples: Matrix, centres: Matrix): Promise<Int32Array>;
+  /**
    * eps_sc^2(t) = E_{q_t} ||s_theta - grad log q_t||^2 of the mixture score of `centres` against the true mixture of
    * `trueCentres`, by `samples` stratified Monte Carlo draws from Philox `seed` (docs/math.md section 11).
    */

@@ -410,3 +410,26 @@ export function emBound(x0: Matrix, mu: Matrix, depth: SummationDepth, mode: 'em
   }
   return { next, bound };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The float32 squared distance of the nearest-centre search (shaders/centre_search.wgsl)
+
+/**
+ * A bound on |fl32(||x - mu||^2) - ||x - mu||^2| for row xo of x and row mo of mu (d columns), as
+ * shaders/centre_search.wgsl computes it, with s_c = |x_c| + |mu_c|:
+ *  - upload: x_c and mu_c rounded to float32 (u |x_c| + u |mu_c| = u s_c on their difference);
+ *  - the subtraction: 2u |x_c - mu_c| <= 2u s_c, so the float32 difference is within 3u s_c of the exact one;
+ *  - the square: (x_c - mu_c)^2 moves by <= 2 s_c 3u s_c = 6u s_c^2, and its own rounding adds 2u s_c^2: 8u s_c^2;
+ *  - the sum of the d squares (the vec4 lanes and their tree, or any reassociation): each term touched by
+ *    <= d - 1 additions of 2u each: 2 (d - 1) u sum_c s_c^2;
+ *  - flush to zero: each square and partial sum may lose FTZ: 2 d FTZ.
+ * In all (2d + 6) u sum_c s_c^2 + 2 d FTZ. The zero padding of the last vec4 adds nothing: its differences,
+ * squares and additions are exact. (gamma_d times the sum of squared differences alone is too small: it leaves
+ * out the rounding of the inputs and of the subtraction, which are relative to s_c, not to |x_c - mu_c|, and
+ * WGSL's 2u per operation.)
+ */
+export function squaredDistanceError(x: Float64Array, xo: number, mu: Float64Array, mo: number, d: number): number {
+  let s = 0;
+  for (let c = 0; c < d; c++) s += (Math.abs(x[xo * d + c]!) + Math.abs(mu[mo * d + c]!)) ** 2;
+  return (2 * d + 6) * U * s + 2 * d * FTZ;
+}
