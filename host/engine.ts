@@ -4,7 +4,7 @@
 import type { Backend } from '../src/backend.ts';
 import { DeviceError } from '../src/errors.ts';
 import type { Dataset, Matrix } from '../src/types.ts';
-import type { Training } from '../src/training/types.ts';
+import type { Training } from '../src/training/capability.ts';
 import { type EngineInternals, type TrainingInit, TrainingOnGpu } from '../src/training/gpu.ts';
 import type { GpuCore } from './core/context.ts';
 import type { AcquiredDevice } from './core/device.ts';

@@ -13,7 +13,7 @@ import { nodeGpuEntry } from '../host/core/node-gpu.ts';
 import { WGSL_SOURCES } from '../host/shader-sources.ts';
 import { noiseMatrix } from '../src/math/philox.ts';
 import { matrix } from '../src/types.ts';
-import { type NoiseSpec } from '../src/training/types.ts';
+import { type NoiseSpec } from '../src/training/capability.ts';
 
 const { values } = parseArgs({
   options: {

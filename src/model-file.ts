@@ -7,7 +7,7 @@ import type { BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
 import { METHODS, type Method } from './methods.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
-import { checkPiecewiseModel } from './piecewise/validate.ts';
+import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
 

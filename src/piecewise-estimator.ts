@@ -10,7 +10,7 @@ import { createPiecewiseModelFile, readModelFile, type PiecewiseModelFile } from
 import { fitPiecewise, LADDER_DEFAULTS, type PiecewiseFitOptions, type PiecewiseLevelReport } from './piecewise/fit.ts';
 import { piecewiseScore } from './piecewise/score.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
-import { checkCount, checkDegree, checkLadder } from './piecewise/validate.ts';
+import { checkCount, checkDegree, checkLadder } from './piecewise/checks.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import type { Backend } from './backend.ts';
 import type { Matrix } from './types.ts';

@@ -3,7 +3,7 @@
 import { InputError } from './errors.ts';
 import { matrix, type Matrix } from './matrix.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
-import { checkPiecewiseModel } from './piecewise/validate.ts';
+import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { checkOption, integer, matrixOption, number, oneOf, positive, seed as seedOption, type OptionDecl } from './options/declare.ts';
 import {
   INTEGRATORS,

@@ -20,7 +20,7 @@ export interface Dataset {
   dispose(): void;
 }
 
-/** What the data-taking methods (src/training/types.ts) accept: the data itself (checked and, on the GPU, uploaded per call) or a handle. */
+/** What the data-taking methods (src/training/capability.ts) accept: the data itself (checked and, on the GPU, uploaded per call) or a handle. */
 export type DataInput = Matrix | Dataset;
 
 /** What every backend is, whatever it computes: its name, its adapter, the data it holds, its release. */

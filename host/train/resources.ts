@@ -4,7 +4,7 @@
 import { InputError } from '../../src/errors.ts';
 import { seedKey } from '../../src/math/philox.ts';
 import type { Matrix } from '../../src/types.ts';
-import type { NoiseSpec } from '../../src/training/types.ts';
+import type { NoiseSpec } from '../../src/training/capability.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../core/buffers.ts';
 import { chunkRows } from '../core/layout.ts';
 import { type KernelKind } from '../core/kernel-kind.ts';

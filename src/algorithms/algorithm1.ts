@@ -3,7 +3,7 @@
 // are stage and problem options: fixed noise (Stage.noise) and the tied student about the origin. The
 // 'single' schedule (schedules.ts) is the same stage with a noise-floor stopping rule.
 import { InputError } from '../errors.ts';
-import type { Trainer } from '../training/types.ts';
+import type { Trainer } from '../training/capability.ts';
 import type { Matrix } from '../types.ts';
 import { requireLearningRate, requireNoiseScale, requireSteps } from '../validate.ts';
 import { runStages, type LoopResult } from './loop.ts';

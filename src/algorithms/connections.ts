@@ -9,7 +9,7 @@
 import { forwardCoefficients } from '../math/forward.ts';
 import { noiseMatrix, STREAM_TRAINING_NOISE } from '../math/philox.ts';
 import { matrix, type Matrix } from '../types.ts';
-import type { Trainer } from '../training/types.ts';
+import type { Trainer } from '../training/capability.ts';
 import { cosine, dot } from './matrix-math.ts';
 
 /**

@@ -2,7 +2,7 @@
 // the resumable state, and the two extension points: stage kinds (stage-kinds.ts) and observers
 // (observers.ts). A file of its own so that the loop, its strategies and its observers share the types
 // without importing one another.
-import type { Trainer } from '../training/types.ts';
+import type { Trainer } from '../training/capability.ts';
 import type { Matrix } from '../types.ts';
 import type { StopRule } from './stop-rules.ts';
 

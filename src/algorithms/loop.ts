@@ -7,7 +7,7 @@
 // (docs/math.md section 7) and chunks are aligned to the step count, so a run resumed from a checkpoint makes
 // exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
-import type { Trainer } from '../training/types.ts';
+import type { Trainer } from '../training/capability.ts';
 import { matrix, type Dataset, type Matrix } from '../types.ts';
 import type { ChunkInfo, HistoryRow, LoopOptions, LoopResult, LoopState, Problem, Stage, StageResult } from './loop-types.ts';
 import { maxRowChange } from './matrix-math.ts';

@@ -1,7 +1,7 @@
 // The loop's stage kinds as strategies (loop.ts drives them alike): each kind knows how to advance its
 // centres by some steps through the Backend and what a chunk reports (loss, gradient norm, the centres
 // shown to observers). A new kind is one entry in STAGE_KINDS.
-import type { Trainer } from '../training/types.ts';
+import type { Trainer } from '../training/capability.ts';
 import { matrix, type Dataset, type Matrix } from '../types.ts';
 import type { Problem, Stage, StageCarry } from './loop-types.ts';
 import { averageLogLikelihood, maxRowChange } from './matrix-math.ts';

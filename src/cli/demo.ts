@@ -5,7 +5,7 @@ import { DivergenceError } from '../errors.ts';
 import { generateMixture } from '../mixtures.ts';
 import { centreError, minPairwiseDistance } from '../centre-error.ts';
 import { toRows } from '../types.ts';
-import { type GdResult } from '../training/types.ts';
+import { type GdResult } from '../training/capability.ts';
 import { requireLearningRate, requireNoiseScale, requireSteps } from '../validate.ts';
 import { warmStart } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';

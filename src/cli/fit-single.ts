@@ -8,7 +8,7 @@ import { seededRows } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
 import { DivergenceError, InputError } from '../errors.ts';
 import { createModelFile } from '../model-file.ts';
-import type { HistoryEntry } from '../training/types.ts';
+import type { HistoryEntry } from '../training/capability.ts';
 import { toRows, type Matrix } from '../types.ts';
 import {
   requireCentreCount,

@@ -1,6 +1,6 @@
 // ddpm-gmm grad: one DDPM loss and gradient evaluation (docs/math.md sections 4 and 5).
 import { InputError } from '../errors.ts';
-import type { NoiseSpec } from '../training/types.ts';
+import type { NoiseSpec } from '../training/capability.ts';
 import { toRows } from '../types.ts';
 import {
   requireEnoughSamples,

@@ -1,7 +1,7 @@
 // Measures of sample quality and score quality (docs/math.md section 11): the energy distance, the
 // score error eps_sc^2(t) against the true mixture (balanced spherical, or general: docs/math.md section 13),
 // the mode weights, and the nearest centres they count.
-import type { ModeWeights } from './types.ts';
+import type { ModeWeights } from './capability.ts';
 import { InputError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
@@ -12,7 +12,7 @@ import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.
 import type { Estimate } from '../sampling/estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
 import type { CpuFeature } from '../cpu/context.ts';
-import type { SamplingMetrics } from './types.ts';
+import type { SamplingMetrics } from './capability.ts';
 
 /**
  * (1/(n m)) sum_ij ||x_i - y_j||; for x = y the diagonal is 0 and each pair counts twice. Neumaier's

@@ -2,7 +2,7 @@
 // nearest true centre in float32, counted per workgroup into u32 partials that the host adds exactly, in a fixed
 // order, so the counts are deterministic. Samples are split into chunks that fit one storage binding.
 import { DeviceError } from '../errors.ts';
-import type { ModeWeights } from './types.ts';
+import type { ModeWeights } from './capability.ts';
 import type { Matrix } from '../types.ts';
 import { checkSampleSets } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';

@@ -5,7 +5,7 @@ import { energyDistanceOnGpu } from './gpu-energy-distance.ts';
 import { modeWeightsOnGpu } from './gpu-mode-weights.ts';
 import { nearestCentresOnGpu } from './gpu-nearest-centres.ts';
 import { scoreErrorOnGpu } from './gpu-score-error.ts';
-import type { SamplingMetrics } from './types.ts';
+import type { SamplingMetrics } from './capability.ts';
 
 export const metricsOnGpu: GpuFeature<SamplingMetrics> = (core) => ({
   // The pair kernel takes the DDPM kernel's form for this adapter: 'lanes' on software adapters, 'tiled' on GPUs.

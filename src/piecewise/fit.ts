@@ -13,7 +13,7 @@ import { cellMoments, type CellMoments, type MomentOptions } from './moments.ts'
 import { addJointMoments, chooseJointRidge, jointLoss, softMoments, solveJoint } from './soft.ts';
 import { addMoments, cellGaussianPrior, chooseRidge, gramIsRegular, momentLoss, pooledPrior, solveCells, type Prior } from './solve.ts';
 import { featureCount, nearestCell, type CellAssignment, type LevelInterpolation, type PiecewiseDegree, type PiecewiseLevel, type PiecewiseModel } from './model.ts';
-import { checkCount, checkDegree, checkLadder } from './validate.ts';
+import { checkCount, checkDegree, checkLadder } from './checks.ts';
 
 /** The per-cell moments of one level: cellMoments, or a GPU reduction with the same contract. */
 export type MomentsFunction = (data: Matrix, cells: Matrix, options: MomentOptions) => CellMoments | Promise<CellMoments>;

@@ -8,7 +8,7 @@ import { type SamplerStep } from '../sampling/grid.ts';
 import type { SampleProgress, SamplerOptions } from '../sampling/options.ts';
 import { matrix, type Matrix } from '../matrix.ts';
 import { featureCount, levelWeights, type PiecewiseModel } from './model.ts';
-import { checkPiecewiseModel } from './validate.ts';
+import { checkPiecewiseModel } from './checks.ts';
 import { checkSampleRequest } from '../sampling/checks.ts';
 import { createBuffer, STORAGE_RW } from '../../host/core/buffers.ts';
 import { piecewiseBlocks, piecewiseConsts, type PiecewiseMomentSpec, piecewisePhiSlot, PIECEWISE_TH, PIECEWISE_WG } from './gpu-moments.ts';

@@ -4,7 +4,7 @@ import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import type { Matrix } from '../matrix.ts';
 import { type CellMoments, featureCount, featuresInto, type MomentOptions, nearestCell } from './model.ts';
-import { checkDegree } from './validate.ts';
+import { checkDegree } from './checks.ts';
 import { InputError } from '../errors.ts';
 import { requireFinite, requireNoiseScale, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import type { CpuFeature } from '../cpu/context.ts';

@@ -4,7 +4,7 @@ import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../matrix.ts';
 import { softGatesInto } from './soft.ts';
 import { featureCount, featuresInto, levelWeights, nearestCell, type LevelWeights, type PiecewiseLevel, type PiecewiseModel } from './model.ts';
-import { checkPiecewiseModel } from './validate.ts';
+import { checkPiecewiseModel } from './checks.ts';
 
 /** Scratch of one evaluator: the features, and the gates of a soft level (sized for the largest J). */
 interface Scratch {

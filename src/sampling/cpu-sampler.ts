@@ -11,7 +11,7 @@ import { stepsToRun, type SamplerStep } from './grid.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
 import type { SampleProgress, SamplerOptions } from './options.ts';
 import type { CpuFeature } from '../cpu/context.ts';
-import type { Sampling } from './types.ts';
+import type { Sampling } from './capability.ts';
 
 /** Reports per run: about this many progress calls, and always one after the last step. */
 const PROGRESS_REPORTS = 20;

@@ -4,7 +4,7 @@ import type { GpuFeature } from '../../host/core/context.ts';
 import { samplePiecewiseOnGpu } from '../piecewise/gpu-sampler.ts';
 import { sampleOnGpu } from './gpu-sampler.ts';
 import { isPiecewise } from './score-source.ts';
-import type { Sampling } from './types.ts';
+import type { Sampling } from './capability.ts';
 
 export const samplingOnGpu: GpuFeature<Sampling> = (core) => ({
   sample: (score, n, options, onProgress) =>

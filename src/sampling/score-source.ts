@@ -6,7 +6,7 @@ import { matrix, type Matrix } from '../matrix.ts';
 import { mixtureAtTime, mixtureScoreRowInto as mixtureScoreRow, type GaussianMixture, type MixtureAtTime } from '../full-covariance/mixture.ts';
 import { piecewiseEvaluator } from '../piecewise/score.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';
-import { checkPiecewiseModel } from '../piecewise/validate.ts';
+import { checkPiecewiseModel } from '../piecewise/checks.ts';
 import { requireFinite } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
 

@@ -1,7 +1,7 @@
 // The training options' checks (docs/math.md section 6), shared by both backends.
 import { InputError } from '../errors.ts';
 import { checkStepSize } from '../validate.ts';
-import type { GdOptions } from './types.ts';
+import type { GdOptions } from './capability.ts';
 
 /** H, eta, logEvery and the projection radius of Algorithm 1 (docs/math.md section 6); returns logEvery. */
 export function checkGdOptions(options: GdOptions): number {

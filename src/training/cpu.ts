@@ -5,7 +5,7 @@ import { forwardCoefficients } from '../math/forward.ts';
 import { noiseRowInto, seedKey, STREAM_TRAINING_NOISE } from '../math/philox.ts';
 import { matrix, type DataInput, type Matrix } from '../types.ts';
 import type { CpuFeature } from '../cpu/context.ts';
-import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, NoiseSpec, Training } from './types.ts';
+import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, NoiseSpec, Training } from './capability.ts';
 import { emStep, gradientEmStep } from './cpu-reference.ts';
 import { checkGdOptions } from './checks.ts';
 import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';

@@ -8,7 +8,7 @@ import type { Dataset, DataInput, Matrix } from '../types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { matrix } from '../types.ts';
 import { checkGdOptions } from './checks.ts';
-import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './types.ts';
+import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
 import { createBuffer, unpad } from '../../host/core/buffers.ts';
 import type { GpuCore } from '../../host/core/context.ts';
 import type { AcquiredDevice } from '../../host/core/device.ts';

@@ -10,7 +10,7 @@ import { ddpmLossGradPerSample, emStep, gradientEmStep, noisyPoints, responsibil
 import { DivergenceError, InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
 import { noiseMatrix } from '../../src/math/philox.ts';
-import { type GdProgress } from '../../src/training/types.ts';
+import { type GdProgress } from '../../src/training/capability.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { emBound, gradientBound, responsibilitiesBound, U } from '../support/bounds.ts';
 import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';

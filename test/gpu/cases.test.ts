@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuBackend } from '../../host/index.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import type { DdpmOptions, LossGradient } from '../../src/training/types.ts';
+import type { DdpmOptions, LossGradient } from '../../src/training/capability.ts';
 import type { Matrix } from '../../src/types.ts';
 import { gradientBound, U } from '../support/bounds.ts';
 import { caseById, CASES, type EngineCase, makeProblem, scaledCentres, SEEDED_CASE_IDS } from '../support/cases.ts';

@@ -11,7 +11,7 @@ import { DivergenceError, InputError } from '../../src/errors.ts';
 import { generateMixture } from '../../src/mixtures.ts';
 import { matrix, type Dataset, type Matrix } from '../../src/types.ts';
 import { type Backend } from '../../src/backend.ts';
-import { type GdOptions } from '../../src/training/types.ts';
+import { type GdOptions } from '../../src/training/capability.ts';
 import { caseById, makeProblem } from '../support/cases.ts';
 
 const cpu = new CpuBackend();

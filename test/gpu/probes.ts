@@ -11,7 +11,7 @@ import type { ShapeResources } from '../../host/train/resources.ts';
 import { WGSL_SOURCES as PROBE_SOURCES } from './shaders/sources.ts';
 import { InputError } from '../../src/errors.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { type DdpmOptions } from '../../src/training/types.ts';
+import { type DdpmOptions } from '../../src/training/capability.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 
 const philoxProbe: Program<'philoxInput' | 'philoxOutput', void> = {
