@@ -107,6 +107,21 @@ describe('source layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('reaches no research, bench or test code from what ships (src/ and host/ but the page)', () => {
+    // research/ holds the studies and generator candidates, bench/ the benchmarks and the FMA peak, test/ the probes.
+    // The page (src/page/, built by Vite, not packed) may run the benchmark's FMA peak.
+    const outside = ['research/', 'bench/', 'test/', 'scripts/'];
+    const wrong: string[] = [];
+    for (const [f, deps] of graph) {
+      if (f.startsWith('src/page/')) continue;
+      for (const d of deps) if (outside.some((p) => d.startsWith(p))) wrong.push(`${f} -> ${d}`);
+    }
+    expect(wrong).toEqual([]);
+    // Also dynamic imports and URLs, which the graph above does not read.
+    const dynamic = files.filter((f) => !relative(ROOT, f).startsWith('src/page/') && /(?:import\(|new URL\()\s*['"`](?:\.\.\/)+(?:research|bench|test)\//.test(readFileSync(f, 'utf8')));
+    expect(dynamic.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+
   it('keeps src/ and host/ files small (about 400 lines, or a reason here)', () => {
     const allowed: Record<string, { lines: number; why: string }> = {
       'host/shader-sources.ts': { lines: Infinity, why: 'generated: the WGSL files as strings' },
