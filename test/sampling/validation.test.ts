@@ -35,7 +35,7 @@ describe('sampler input checks', () => {
     for (const tMin of [-0.1, NaN, Infinity]) expect(messageOf(sample({ ...REVERSE, tMin }))).toMatch(/tMin must be a finite number >= 0/);
     for (const steps of [0, -2, 2.5, NaN]) expect(messageOf(sample({ ...REVERSE, steps }))).toMatch(/steps must be a positive integer/);
     expect(messageOf(sample({ ...LANGEVIN, steps: 1.5 }))).toMatch(/positive integer/);
-    expect(messageOf(sample({ ...REVERSE, grid: 'log' }))).toMatch(/'uniform' or 'geometric'/);
+    expect(messageOf(sample({ ...REVERSE, grid: 'log' }))).toMatch(/'geometric' or 'uniform'/);
     expect(messageOf(sample({ ...REVERSE, grid: 'geometric', steps: 1 }))).toMatch(/at least 2 steps/);
     expect(() => sampleReference(CENTRES, 5, { ...REVERSE, grid: 'geometric', steps: 1, tMin: 0.01 })).not.toThrow();
     expect(messageOf(() => timeGrid(1, 2, 3, 'uniform'))).toMatch(/horizon/);
