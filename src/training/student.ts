@@ -99,6 +99,9 @@ export function copyStudent(s: StudentParams): StudentParams {
 
 /** Checks a student's shapes against K and d, naming the fix. */
 export function checkStudent(s: StudentParams, K: number, d: number): void {
+  if (!COVARIANCES.includes(s.covariance) || !WEIGHTINGS.includes(s.weights)) {
+    throw new InputError(`covariance must be one of ${COVARIANCES.join(', ')} and weights ${WEIGHTINGS.join(' or ')}, got '${String(s.covariance)}' and '${String(s.weights)}'`);
+  }
   const cols = varianceColumns(s.covariance, d);
   if (s.gamma.rows !== K || s.gamma.cols !== cols || s.beta.length !== K) {
     throw new InputError(
