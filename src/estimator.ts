@@ -14,20 +14,21 @@ import {
   type ScheduleName,
   type ScheduleOptions,
 } from './algorithms/index.ts';
-import { seededUniform } from './algorithms/seeding.ts';
 import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
-import { philoxNormals } from './mixtures.ts';
-import { STREAMS } from './math/streams.ts';
 import { centreError } from './centre-error.ts';
-import { checkOption, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
+import { checkOption, fitReads, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
+import { varianceColumns, type StudentParams } from './training/student.ts';
+import { mixtureSamples } from './mixture-samples.ts';
+import { studentLogLikelihood } from './training/student-mixture.ts';
 import { type Backend } from './backend.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
+export { mixtureSamples } from './mixture-samples.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
 export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
 
@@ -65,6 +66,8 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
 /** What fit(X) returns: the kept run. */
 export interface FitOutput {
   readonly means: Matrix;
+  /** The general student's variances and weights (docs/math.md section 14); absent for the paper's student. */
+  readonly student?: StudentParams;
   readonly history: HistoryRow[];
   readonly converged: boolean;
   readonly nIter: number;
@@ -80,10 +83,18 @@ export interface RestartResult {
   readonly nIter: number;
 }
 
-/** The ddpm schedule when none is given: two-stage for K = 2, warm from given centres, annealed otherwise. */
-export function defaultSchedule(nComponents: number, hasInit: boolean): ScheduleName {
+/**
+ * The ddpm schedule when none is given: two-stage for K = 2, warm from given centres, annealed otherwise; a general
+ * student (docs/math.md section 14) is untied, so it gets annealed for K = 2 too.
+ */
+export function defaultSchedule(nComponents: number, hasInit: boolean, general = false): ScheduleName {
   if (hasInit) return 'warm';
-  return nComponents === 2 ? 'two-stage' : 'annealed';
+  return nComponents === 2 && !general ? 'two-stage' : 'annealed';
+}
+
+/** Whether the options ask for the general student (docs/math.md section 14). */
+export function asksGeneralStudent(o: { readonly covariance?: string; readonly weights?: string }): boolean {
+  return (o.covariance ?? 'identity') !== 'identity' || (o.weights ?? 'equal') !== 'equal';
 }
 
 export class DdpmGmm {
@@ -91,6 +102,8 @@ export class DdpmGmm {
   readonly method: Method;
   readonly schedule: ScheduleName;
   means: Matrix | undefined;
+  /** The general student's learned variances and weights (docs/math.md section 14); undefined for the paper's student. */
+  student: StudentParams | undefined;
   history: HistoryRow[] = [];
   converged = false;
   nIter = 0;
@@ -108,8 +121,13 @@ export class DdpmGmm {
     this.nComponents = options.nComponents;
     const method = checkOption(METHOD_OPTION, options.method ?? 'ddpm', 'method') as Method;
     this.method = method;
-    const schedule = options.schedule ?? defaultSchedule(options.nComponents, options.init !== undefined);
+    const general = asksGeneralStudent(options);
+    const schedule = options.schedule ?? defaultSchedule(options.nComponents, options.init !== undefined, general);
     checkOption(SCHEDULE_OPTION, schedule, 'schedule');
+    if (general && !fitReads(method, schedule, 'covariance')) {
+      const who = method === 'ddpm' ? `the ${schedule} schedule (the tied K = 2 student)` : `method '${method}'`;
+      throw new InputError(`${who} learns the paper's student only (identity covariance, equal weights); for covariance '${options.covariance ?? 'identity'}' and weights '${options.weights ?? 'equal'}' use method 'ddpm' with schedule 'annealed', 'single' or 'warm', or method 'em'`);
+    }
     const needs = requiredK(method, schedule);
     if (needs && options.nComponents !== needs.k) {
       const others = method === 'ddpm'
@@ -171,7 +189,7 @@ export class DdpmGmm {
     for (let r = 0; r < nInit; r++) {
       o.onRestart?.(r, nInit);
       const out = await this.fitOnce(backend, X, seed + r, noiseSeed + r);
-      const ll = averageLl(X, out.means);
+      const ll = averageLl(X, out.means, out.student);
       restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
       // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
       if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
@@ -180,6 +198,7 @@ export class DdpmGmm {
       }
     }
     this.means = best!.means;
+    this.student = best!.student;
     this.history = best!.history;
     this.converged = best!.converged;
     this.nIter = best!.nIter;
@@ -212,7 +231,8 @@ export class DdpmGmm {
     const means = this.fitted();
     this.checkData(X, 'X', means);
     const proba = matrix(X.rows, means.rows);
-    mixtureLogLikelihood(X, means, proba.data);
+    if (this.student) studentLogLikelihood(X, means, this.student, proba.data);
+    else mixtureLogLikelihood(X, means, proba.data);
     return proba;
   }
 
@@ -220,19 +240,20 @@ export class DdpmGmm {
   scoreSamples(X: Matrix): Float64Array {
     const means = this.fitted();
     this.checkData(X, 'X', means);
-    return mixtureLogLikelihood(X, means);
+    return this.student ? studentLogLikelihood(X, means, this.student) : mixtureLogLikelihood(X, means);
   }
 
   /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
   score(X: Matrix): number {
     const means = this.fitted();
     this.checkData(X, 'X', means);
-    return averageLl(X, means);
+    return averageLl(X, means, this.student);
   }
 
   /**
    * Bayesian information criterion, lower is better: bic = -2 sum_n log q(x_n) + p ln N, with p = K d free
-   * parameters (the means only: the weights are fixed at 1/K and the covariances at I by the model).
+   * parameters for the paper's student (the weights are fixed at 1/K and the covariances at I), plus K
+   * (spherical) or K d (diag) variances and K - 1 learned weights (docs/math.md section 14).
    */
   bic(X: Matrix): number {
     return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
@@ -261,6 +282,9 @@ export class DdpmGmm {
       options.onProgress?.({ done: 1, total: 1 });
       return out;
     }
+    if (this.student) {
+      throw new InputError(`sample() by the '${plan.method}' sampler runs the paper's student's score (identity covariance, equal weights); this model learned covariance '${this.student.covariance}' and weights '${this.student.weights}': use sample(n, { method: 'direct' }) or sampleDirect(n, seed)`);
+    }
     const backend = await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
     return backend.sample(means, n, plan, options.onProgress);
@@ -271,13 +295,14 @@ export class DdpmGmm {
     const means = this.fitted();
     requirePositiveInteger(n, 'the number of samples n');
     requireSeed(seed, 'the sample seed');
-    return mixtureSamples(means, n, seed);
+    return mixtureSamples(means, n, seed, this.student);
   }
 
   /** The versioned model file (src/model-file.ts); JSON.stringify(model) writes it. */
   toJSON(): ModelFile {
     return createModelFile({
       means: this.fitted(),
+      ...(this.student ? { student: this.student } : {}),
       method: this.method,
       schedule: this.schedule,
       converged: this.converged,
@@ -294,11 +319,13 @@ export class DdpmGmm {
     const file = parseModelFile(json);
     let model: DdpmGmm;
     try {
-      model = new DdpmGmm({ ...options, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined });
+      const student = file.student ? { covariance: file.student.covariance, weights: file.student.weights } : {};
+      model = new DdpmGmm({ ...options, ...student, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined });
     } catch (e) {
       throw e instanceof InputError ? new InputError(`the model file does not describe a valid model: ${e.message}`) : e;
     }
     model.means = file.means;
+    model.student = file.student;
     model.converged = file.converged;
     model.nIter = file.nIter;
     model.backendUsed = file.backendUsed ?? undefined;
@@ -333,13 +360,17 @@ export class DdpmGmm {
       return { means: p.means, history, converged: p.converged, nIter: p.nIter };
     }
     const init = o.init ?? kmeansPlusPlus(X, k, seed);
-    return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery }, o.truth, run);
+    const student = asksGeneralStudent(o) ? { covariance: o.covariance, weights: o.weights } : {};
+    return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery, ...student }, o.truth, run);
   }
 
-  /** p = K d: the means are the model's only free parameters. */
+  /** p = K d for the means, plus the general student's K or K d variances and K - 1 weights. */
   private freeParameters(): number {
     const means = this.fitted();
-    return means.rows * means.cols;
+    const s = this.student;
+    const variances = s ? means.rows * varianceColumns(s.covariance, means.cols) : 0;
+    const weights = s?.weights === 'learned' ? means.rows - 1 : 0;
+    return means.rows * means.cols + variances + weights;
   }
 
   private fitted(): Matrix {
@@ -357,25 +388,8 @@ export class DdpmGmm {
   }
 }
 
-/**
- * n draws from (1/K) sum_i N(mu_i, I) (K x d means): component floor(K u_i) with u_i the Philox uniform of
- * draw i, then mu_comp + z_i, both on STREAMS.sample (docs/math.md section 11). The reference that the
- * samplers are measured against.
- */
-export function mixtureSamples(means: Matrix, n: number, seed: number): Matrix {
-  const { rows: k, cols: d } = means;
-  const out = matrix(n, d);
-  const z = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const comp = Math.min(k - 1, Math.floor(seededUniform(seed, i, STREAMS.sample, 1) * k));
-    philoxNormals(seed, 0, i, STREAMS.sample, z);
-    for (let c = 0; c < d; c++) out.data[i * d + c] = means.data[comp * d + c]! + z[c]!;
-  }
-  return out;
-}
-
-function averageLl(X: Matrix, means: Matrix): number {
-  const ll = mixtureLogLikelihood(X, means);
+function averageLl(X: Matrix, means: Matrix, student?: StudentParams): number {
+  const ll = student ? studentLogLikelihood(X, means, student) : mixtureLogLikelihood(X, means);
   let s = 0;
   for (const v of ll) s += v;
   return s / X.rows;

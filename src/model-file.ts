@@ -10,14 +10,17 @@ import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
+import { COVARIANCES, varianceColumns, VARIANCE_FLOOR, weightsOf, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from './training/student.ts';
 
 export const MODEL_FORMAT = 'ddpm-gmm-model';
 /**
  * The newest model file version this ddpm-gmm reads. Version 2 added the key `model`: 'student' (version 1's
- * fields) or 'piecewise'. A student model is still written as version 1, which every ddpm-gmm reads; a
- * piecewise model is version 2, so that an older ddpm-gmm says to upgrade instead of calling the file damaged.
+ * fields) or 'piecewise'. Version 3 adds the general student's `covariance`, `weights`, `variances` and
+ * `mixingWeights` (docs/math.md section 14). The paper's student is still written as version 1, which every
+ * ddpm-gmm reads; a piecewise model is version 2 and a general student version 3, so that an older ddpm-gmm
+ * says to upgrade instead of calling the file damaged.
  */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 /** The two score models: the paper's student (a balanced spherical mixture) and the piecewise model. */
 export type ModelKind = 'student' | 'piecewise';
 export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
@@ -28,7 +31,8 @@ export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
  */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;
-  readonly version: 1;
+  /** 1 for the paper's student; 3 for the general student, with `model` and the fields of GeneralStudentFields. */
+  readonly version: 1 | 3;
   /** 'ddpm-gmm <version>' of the writer. */
   readonly createdBy: string;
   /** K. */
@@ -47,9 +51,22 @@ export interface ModelFile {
   readonly backendUsed: BackendInfo | null;
 }
 
+/** Version 3's fields of the general student (docs/math.md section 14). */
+export interface GeneralStudentFields {
+  readonly model: 'student';
+  readonly covariance: Covariance;
+  readonly weights: Weights;
+  /** K rows of the unscaled variances c_i: 1 number (spherical), d numbers (diag) or none (identity). */
+  readonly variances: number[][];
+  /** The K weights pi_i. */
+  readonly mixingWeights: number[];
+}
+
 /** A fitted model's fields, as the estimator holds them. */
 export interface FittedModel {
   readonly means: Matrix;
+  /** The general student's variances and weights; absent for the paper's student. */
+  readonly student?: StudentParams;
   readonly method: Method;
   readonly schedule: ScheduleName | null;
   readonly converged: boolean;
@@ -58,10 +75,12 @@ export interface FittedModel {
 }
 
 /** The model file of a fitted model. */
-export function createModelFile(m: FittedModel): ModelFile {
+export function createModelFile(m: FittedModel): ModelFile | (ModelFile & GeneralStudentFields) {
+  const general = m.student ? generalFields(m.student) : undefined;
   return {
     format: MODEL_FORMAT,
-    version: 1,
+    version: general ? 3 : 1,
+    ...general,
     createdBy: `ddpm-gmm ${VERSION}`,
     nComponents: m.means.rows,
     dimension: m.means.cols,
@@ -72,6 +91,32 @@ export function createModelFile(m: FittedModel): ModelFile {
     nIter: m.nIter,
     backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
   };
+}
+
+/** The general student's fields in the user's terms: c = floor + exp(gamma) and pi = softmax(beta). */
+function generalFields(s: StudentParams): GeneralStudentFields {
+  const cols = s.gamma.cols;
+  const variances = Array.from({ length: s.gamma.rows }, (_, i) => Array.from(s.gamma.data.subarray(i * cols, (i + 1) * cols), (g) => VARIANCE_FLOOR + Math.exp(g)));
+  return { model: 'student', covariance: s.covariance, weights: s.weights, variances, mixingWeights: Array.from(weightsOf(s.beta)) };
+}
+
+/** Version 3's general student back to its parameters; names the field of a bad value. */
+function readGeneral(o: Record<string, unknown>, k: number, d: number): StudentParams | undefined {
+  const { covariance, weights } = o;
+  if (covariance === undefined && weights === undefined) return undefined;
+  if (!COVARIANCES.includes(covariance as Covariance) || !WEIGHTINGS.includes(weights as Weights)) {
+    throw new InputError(`the model file's covariance must be one of ${COVARIANCES.join(', ')} and its weights ${WEIGHTINGS.join(' or ')}, got ${shown(covariance)} and ${shown(weights)}; the file is damaged: ${HOW_TO_WRITE}`);
+  }
+  const cols = varianceColumns(covariance as Covariance, d);
+  const c = cols === 0 ? matrix(k, 0) : rowsOf(o['variances'], "the model file's variances", cols);
+  const pi = o['mixingWeights'];
+  const okPi = Array.isArray(pi) && pi.length === k && pi.every((p) => typeof p === 'number' && p > 0 && Number.isFinite(p));
+  if (c.rows !== k || !okPi || c.data.some((v) => !(v >= VARIANCE_FLOOR))) {
+    throw new InputError(`the model file's variances must be ${k} rows of ${cols} numbers >= ${VARIANCE_FLOOR} and its mixingWeights ${k} positive numbers; the file is damaged: ${HOW_TO_WRITE}`);
+  }
+  // c = floor + exp(gamma): a variance at the floor keeps a finite gamma far below it.
+  const gamma = matrix(k, cols, c.data.map((v) => Math.log(Math.max(v - VARIANCE_FLOOR, 1e-300))));
+  return { covariance: covariance as Covariance, weights: weights as Weights, gamma, beta: Float64Array.from(pi as number[], Math.log) };
 }
 
 const HOW_TO_WRITE = "write one with DdpmGmm.toJSON() or 'ddpm-gmm fit --out model.json'";
@@ -222,8 +267,10 @@ function readStudent(o: Record<string, unknown>): FittedModel {
   if (method === 'ddpm' && schedule === null) throw new InputError("the model file's schedule is null, but method 'ddpm' always has one; the file is damaged");
   if (typeof o['converged'] !== 'boolean') throw new InputError(`the model file's converged must be true or false, got ${shown(o['converged'])}`);
   const nIter = wholeNumber(o, 'nIter', 0);
+  const student = readGeneral(o, k, d);
   return {
     means,
+    ...(student ? { student } : {}),
     method: method as Method,
     schedule: method === 'ddpm' ? (schedule as ScheduleName) : null,
     converged: o['converged'],

@@ -6,6 +6,7 @@ import { matrix, type Matrix } from '../types.ts';
 import { centred, norm, radiusEstimate, sampleMean, symmetricMeans } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { randomDirection } from './seeding.ts';
+import type { Covariance, Weights } from '../training/student.ts';
 
 export interface EmOptions {
   readonly maxSteps?: number;
@@ -14,6 +15,9 @@ export interface EmOptions {
   /** Gradient EM's step size eta (Fact 6). */
   readonly lr?: number;
   readonly logEvery?: number;
+  /** EM's general student (docs/math.md section 14): the M-step learns these variances and weights. */
+  readonly covariance?: Covariance;
+  readonly weights?: Weights;
 }
 
 export const EM_DEFAULTS = { maxSteps: 300, tol: 1e-4, gradientEmLr: 1 } as const;

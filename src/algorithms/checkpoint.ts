@@ -7,6 +7,7 @@
 import { InputError } from '../errors.ts';
 import { matrix, toRows, type Matrix } from '../types.ts';
 import type { HistoryRow, LoopState, StageResult } from './loop-types.ts';
+import { checkStudent, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
 
 const FORMAT = 'ddpm-gmm-checkpoint';
 const VERSION = 1;
@@ -26,6 +27,8 @@ export interface CheckpointFile {
   readonly seconds: number;
   /** Inside an averaging stage (loop.ts): the running sum of the iterates and their count. */
   readonly average?: { readonly sum: number[][]; readonly count: number };
+  /** The general student's parameters (docs/math.md section 14): gamma K x (0, 1 or d) and beta. */
+  readonly student?: { readonly covariance: Covariance; readonly weights: Weights; readonly gamma: number[][]; readonly beta: number[] };
 }
 
 /** FNV-1a over the float64 bytes of the data: cheap, and any changed entry changes it. */
@@ -56,7 +59,13 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
     stageResults: state.stageResults,
     seconds: state.seconds,
     ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count } } : {}),
+    ...(state.student ? { student: { covariance: state.student.covariance, weights: state.student.weights, gamma: gammaRows(state.student.gamma), beta: Array.from(state.student.beta) } } : {}),
   };
+}
+
+/** gamma's rows; K x 0 (identity) as K empty rows. */
+function gammaRows(gamma: Matrix): number[][] {
+  return Array.from({ length: gamma.rows }, (_, i) => Array.from(gamma.data.subarray(i * gamma.cols, (i + 1) * gamma.cols)));
 }
 
 /** The checkpoint as JSON text, one line: JSON prints each double with enough digits to read back the same bits. */
@@ -99,6 +108,17 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     (Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
       avg.sum.every((r) => Array.isArray(r) && r.length === d && r.every((v) => typeof v === 'number' && Number.isFinite(v))));
   if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
+  const st = c.student;
+  let student: StudentParams | undefined;
+  if (st !== undefined) {
+    const cols = st.gamma?.[0]?.length ?? 0;
+    try {
+      student = { covariance: st.covariance, weights: st.weights, gamma: matrix(st.gamma.length, cols, Float64Array.from(st.gamma.flat())), beta: Float64Array.from(st.beta) };
+      checkStudent(student, rows!.length, d);
+    } catch {
+      throw new InputError(`${what} is damaged (the student's variances or weights are malformed); rerun without --resume`);
+    }
+  }
   return {
     stageIndex: c.stageIndex!,
     stepInStage: c.stepInStage!,
@@ -108,5 +128,6 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     stageResults: c.stageResults ?? [],
     seconds: c.seconds ?? 0,
     ...(avg ? { average: { sum: matrix(avg.sum.length, d, Float64Array.from(avg.sum.flat())), count: avg.count } } : {}),
+    ...(student ? { student } : {}),
   };
 }

@@ -4,7 +4,7 @@ import type { Matrix } from '../types.ts';
 import { emPlan, type EmOptions } from './baselines.ts';
 import { runStages, type LoopOptions, type LoopResult } from './loop.ts';
 import { truthAndConnections } from './observers.ts';
-import { DEFAULTS, planSchedule, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';
+import { DEFAULTS, planSchedule, studentOf, type Plan, type ScheduleName, type ScheduleOptions } from './schedules.ts';
 
 export * from './algorithm1.ts';
 export * from './baselines.ts';
@@ -36,6 +36,7 @@ export async function fitSchedule(
     ...withTruth(run, truth),
     logEvery: run.logEvery ?? options.logEvery ?? DEFAULTS.logEvery,
     noiseSeed: run.noiseSeed ?? 0,
+    ...(plan.student ? { student: plan.student } : {}),
   });
   return { ...result, plan };
 }
@@ -51,5 +52,7 @@ export async function fitEm(
   run: RunOptions = {},
 ): Promise<LoopResult> {
   const { problem, stages } = emPlan(kind, data, options);
-  return runStages(backend, problem, stages, init, { ...withTruth(run, truth), logEvery: run.logEvery ?? options.logEvery ?? 1, noiseSeed: 0 });
+  // EM's general student (docs/math.md section 14) starts, as the DDPM one, from c = 1 and equal weights.
+  const student = studentOf(options, init.rows, data.cols);
+  return runStages(backend, problem, stages, init, { ...withTruth(run, truth), logEvery: run.logEvery ?? options.logEvery ?? 1, noiseSeed: 0, ...(student ? { student } : {}) });
 }

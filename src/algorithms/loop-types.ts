@@ -3,6 +3,7 @@
 // (observers.ts). A file of its own so that the loop, its strategies and its observers share the types
 // without importing one another.
 import type { Trainer } from '../training/capability.ts';
+import type { StudentParams } from '../training/student.ts';
 import type { Matrix } from '../types.ts';
 import type { StopRule } from './stop-rules.ts';
 
@@ -91,6 +92,8 @@ export interface LoopState {
   readonly seconds: number;
   /** Inside an averaging stage: the sum of the chunk-end iterates so far and their count. */
   readonly average?: StageCarry['average'];
+  /** The general student's variances and weights (docs/math.md section 14); absent for the paper's student. */
+  readonly student?: StudentParams;
 }
 
 /** What a stage carries across chunks and into a checkpoint (an averaging tail's running sum). */
@@ -148,6 +151,11 @@ export interface LoopOptions {
   /** Called at chunk boundaries once at least checkpointEvery steps passed since the last call, and at the end. */
   readonly onCheckpoint?: (state: LoopState) => void;
   readonly checkpointEvery?: number;
+  /**
+   * The general student's start (docs/math.md section 14): its variances and weights are learned with the centres
+   * by the GD and EM stages. Absent: the paper's student.
+   */
+  readonly student?: StudentParams;
   readonly onProgress?: (row: HistoryRow, state: LoopState) => void;
   /**
    * Awaited after each chunk (after onProgress and onCheckpoint), before the next Backend call. A caller
@@ -178,4 +186,6 @@ export interface LoopResult {
   /** Steps over all stages. */
   readonly nIter: number;
   readonly stages: StageResult[];
+  /** The general student's learned variances and weights; absent for the paper's student. */
+  readonly student?: StudentParams;
 }

@@ -65,6 +65,8 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
   let stepInStage = r?.stepInStage ?? 0;
   let globalStep = r?.globalStep ?? 0;
   let centres = r?.centres ?? init;
+  // The general student's variances and weights travel beside the centres (docs/math.md section 14).
+  let student = r?.student ?? options.student;
   const history = r ? r.history.slice() : [];
   const stageResults: StageResult[] = r ? r.stageResults.slice() : [];
   const secondsBefore = r?.seconds ?? 0;
@@ -79,6 +81,7 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
     stageResults: stageResults.slice(),
     seconds: seconds(),
     ...run?.carry(),
+    ...(student ? { student } : {}),
   });
   const mStride = problem.tied ? 1 : centres.rows;
   if (centres.rows !== mStride) throw new Error(`runStages: centres have ${centres.rows} rows, expected ${mStride}`);
@@ -94,9 +97,10 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
     while (!done) {
       const chunk = Math.min(logEvery, stage.maxSteps - stepInStage);
       const before = centres;
-      if (pending.length === 0) pending = await run.advance(centres, globalStep, batched ? stage.maxSteps - stepInStage : chunk);
+      if (pending.length === 0) pending = await run.advance(centres, globalStep, batched ? stage.maxSteps - stepInStage : chunk, student);
       const end = pending.shift()!;
       centres = end.centres;
+      student = end.student ?? student;
       stepInStage += chunk;
       globalStep += chunk;
       const reported = run.report(centres);
@@ -145,5 +149,6 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
     converged: lastStage?.converged ?? false,
     nIter: globalStep,
     stages: stageResults,
+    ...(student ? { student } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 import { checkOption, decreasingList, integer, matrixOption, oneOf, positive, seed, type OptionDecl } from '../options/declare.ts';
+import { COVARIANCES, initialStudent, isPaperStudent, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
 
 export const SCHEDULES = ['single', 'two-stage', 'projected', 'warm', 'annealed'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
@@ -38,6 +39,8 @@ export interface ScheduleOptions {
   readonly stage1Rule?: 'spectral' | 'direction';
   readonly spectralPatience?: number;
   readonly averageSteps?: number;
+  readonly covariance?: Covariance;
+  readonly weights?: Weights;
 }
 export type ScheduleOptionKey = Exclude<keyof ScheduleOptions, 'k'>;
 
@@ -73,6 +76,8 @@ export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> =
   maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: DEFAULTS.maxSteps, flag: { name: 'steps', arg: 'H' } }),
   tol: positive('the tolerance', 'stop when the centres move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
   averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0` }, flag: { name: 'average-steps', arg: 'A' } }),
+  covariance: oneOf(COVARIANCES, 'the covariance', "the student's covariances (docs/math.md section 14): identity (the paper's), spherical (one variance per component) or diag (one per coordinate)", { default: 'identity', flag: { name: 'covariance' } }),
+  weights: oneOf(WEIGHTINGS, 'the weights', "the student's weights: equal (the paper's 1/K) or learned", { default: 'equal', flag: { name: 'weights' } }),
   logEvery: integer('the log interval', 'steps per logged chunk, also the interval of the stopping rules', 1, { default: DEFAULTS.logEvery, flag: { name: 'log-every', arg: 'L' } }),
   c1: positive('c1', 'stage 1 runs at t1 = max(c1 ln d, t2)', { default: DEFAULTS.c1 }),
   t2: positive('t2', 'the stage-2 noise scale', { default: DEFAULTS.t2 }),
@@ -101,13 +106,15 @@ export interface ScheduleDecl {
 
 /** What every schedule reads. */
 export const COMMON_SCHEDULE_OPTIONS: readonly ScheduleOptionKey[] = ['init', 'seed', 'maxSteps', 'tol', 'averageSteps', 'logEvery'];
+/** The general student's options (docs/math.md section 14): the untied schedules read them. */
+export const STUDENT: readonly ScheduleOptionKey[] = ['covariance', 'weights'];
 const STAGE1: readonly ScheduleOptionKey[] = ['c1', 't2', 'stage1Gain', 'maxStage1', 'directionTol', 'initFraction', 'stage1Rule', 'spectralPatience'];
 
 export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } = {
   single: {
     name: 'single',
     doc: "Algorithm 1 from K seeded data rows at one noise scale",
-    options: ['noiseScale', 'lr'],
+    options: ['noiseScale', 'lr', ...STUDENT],
     plan: (data, o) => planSingleScale('single', data, o),
   },
   'two-stage': {
@@ -127,13 +134,13 @@ export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } =
   warm: {
     name: 'warm',
     doc: 'Algorithm 1 from given centres at one noise scale (Theorem 16)',
-    options: ['noiseScale', 'lr'],
+    options: ['noiseScale', 'lr', ...STUDENT],
     plan: (data, o) => planSingleScale('warm', data, o),
   },
   annealed: {
     name: 'annealed',
     doc: 'decreasing noise scales from k-means++, each rung warm-starting the next',
-    options: ['ladder', 'seeding', 'lr'],
+    options: ['ladder', 'seeding', 'lr', ...STUDENT],
     plan: planAnnealed,
   },
 };
@@ -150,6 +157,15 @@ export interface Plan {
   readonly init: Matrix;
   /** The resolved numbers, for reports and checkpoint fingerprints. */
   readonly settings: Record<string, number | string | number[] | boolean>;
+  /** The general student's start (docs/math.md section 14); absent for the paper's student. */
+  readonly student?: StudentParams;
+}
+
+/** The general student's start, c = 1 and equal weights (docs/math.md section 14); undefined: the paper's student. */
+export function studentOf(o: Pick<ScheduleOptions, 'covariance' | 'weights'>, k: number, d: number): StudentParams | undefined {
+  const covariance = checkOption(opt.covariance, o.covariance ?? 'identity') as Covariance;
+  const weights = checkOption(opt.weights, o.weights ?? 'equal') as Weights;
+  return isPaperStudent({ covariance, weights }) ? undefined : initialStudent(covariance, weights, k, d);
 }
 
 /** t1 = c1 ln d, never below t2 (for small d, c1 ln d < t2 and stage 1 runs at t2), docs/math.md section 8.2. */
@@ -285,7 +301,8 @@ function planSingleScale(name: 'single' | 'warm', data: Matrix, o: ScheduleOptio
   // Algorithm 1 (single) returns its last iterate unless averaging is asked for.
   const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? (name === 'warm' ? DEFAULTS.averageSteps : 0));
   const stages = [stage, ...averagingTail(stage, averageSteps)];
-  return { problem: { data, tied: false }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed } };
+  const student = studentOf(o, o.k, d);
+  return { problem: { data, tied: false }, stages, init, settings: { schedule: name, t, lr, maxSteps, averageSteps, tol, seed, ...studentSettings(student) }, ...(student ? { student } : {}) };
 }
 
 /** annealed: one GD rung per noise scale of the ladder, from k-means++ (or seeded rows, or the given centres). */
@@ -309,11 +326,13 @@ function planAnnealed(data: Matrix, o: ScheduleOptions): Plan {
   }));
   const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.averageSteps);
   stages.push(...averagingTail(stages[stages.length - 1]!, averageSteps));
+  const student = studentOf(o, o.k, data.cols);
   return {
     problem: { data, tied: false },
     stages,
     init,
-    settings: { schedule: 'annealed', ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },
+    settings: { schedule: 'annealed', ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++', ...studentSettings(student) },
+    ...(student ? { student } : {}),
   };
 }
 
@@ -328,6 +347,9 @@ export function averagingTail(stage: Stage, steps: number, stepFactor = 1): Stag
   if (steps === 0 || stage.kind !== 'gd') return [];
   return [{ ...stage, name: `${stage.name} (average)`, lr: stage.lr * stepFactor, maxSteps: steps, stop: { kind: 'none' }, average: true }];
 }
+
+/** The general student's names in a plan's settings; nothing for the paper's student, whose settings stay as they were. */
+const studentSettings = (s: StudentParams | undefined): Record<string, string> => (s ? { covariance: s.covariance, weights: s.weights } : {});
 
 /** Unit top eigenvector of the centred data's covariance - I (docs/math.md section 9), by power iteration on the host. */
 export function spectralDirection(centredData: Matrix): Float64Array {

@@ -2,6 +2,9 @@
 // centres by some steps through the Backend and what a chunk reports (loss, gradient norm, the centres
 // shown to observers). A new kind is one entry in STAGE_KINDS.
 import type { Trainer } from '../training/capability.ts';
+import { isPaperStudent, type StudentParams } from '../training/student.ts';
+import { studentLogLikelihood } from '../training/student-mixture.ts';
+import { InputError } from '../errors.ts';
 import { matrix, type Dataset, type Matrix } from '../types.ts';
 import type { Problem, Stage, StageCarry } from './loop-types.ts';
 import { averageLogLikelihood, maxRowChange } from './matrix-math.ts';
@@ -11,6 +14,8 @@ export interface ChunkEnd {
   readonly centres: Matrix;
   readonly loss: number;
   readonly gradNorm: number;
+  /** The general student's variances and weights at the chunk's end (docs/math.md section 14). */
+  readonly student?: StudentParams;
 }
 
 /** What a stage kind is given to run on. */
@@ -26,8 +31,11 @@ export interface StageContext {
 export interface StageRun {
   /** Whether a run of several chunks may go to the backend as one call (same numbers as a call per chunk). */
   readonly batches: boolean;
-  /** The chunk ends of `steps` steps from `centres`, whose first step is global step `startStep`, logged every logEvery steps. */
-  advance(centres: Matrix, startStep: number, steps: number): Promise<ChunkEnd[]>;
+  /**
+   * The chunk ends of `steps` steps from `centres` (and a general student's `student`), whose first step is global
+   * step `startStep`, logged every logEvery steps.
+   */
+  advance(centres: Matrix, startStep: number, steps: number, student?: StudentParams): Promise<ChunkEnd[]>;
   /** The centres a chunk reports, called once per chunk in order (an averaging tail: the running mean). */
   report(centres: Matrix): Matrix;
   /** The stage's result at its end; a stage without a rule of its own inherits `inherited`. */
@@ -59,7 +67,7 @@ const gd: StageKind<Stage & { kind: 'gd' }> = {
   start: (stage, ctx, resumed) => {
     const base = {
       batches: true,
-      async advance(centres: Matrix, startStep: number, steps: number): Promise<ChunkEnd[]> {
+      async advance(centres: Matrix, startStep: number, steps: number, student?: StudentParams): Promise<ChunkEnd[]> {
         const out: ChunkEnd[] = [];
         await ctx.backend.gdSteps(ctx.data, centres, {
           noiseScale: stage.noiseScale,
@@ -70,7 +78,8 @@ const gd: StageKind<Stage & { kind: 'gd' }> = {
           startStep,
           noise: { kind: 'seed', seed: ctx.noiseSeed, mode: stage.noise ?? 'fresh' },
           projectRadius: stage.projectRadius,
-          onProgress: (p) => out.push({ centres: p.centres, loss: p.last.loss, gradNorm: p.last.gradNorm }),
+          ...(student ? { student } : {}),
+          onProgress: (p) => out.push({ centres: p.centres, loss: p.last.loss, gradNorm: p.last.gradNorm, ...(p.student ? { student: p.student } : {}) }),
         });
         return out;
       },
@@ -107,9 +116,9 @@ const em: StageKind<Stage & { kind: 'em' }> = {
   start: (_stage, ctx) => ({
     ...plain,
     batches: false,
-    async advance(centres, _startStep, steps) {
-      const r = await ctx.backend.emSteps(ctx.data, untied(ctx, centres), steps);
-      return [emChunkEnd(ctx, r.previous, r.centres)];
+    async advance(centres, _startStep, steps, student) {
+      const r = await ctx.backend.emSteps(ctx.data, untied(ctx, centres), steps, ...(student ? [student] : []));
+      return [emChunkEnd(ctx, r.previous, r.centres, r.student)];
     },
   }),
 };
@@ -120,7 +129,8 @@ const gradientEm: StageKind<Stage & { kind: 'gradient-em' }> = {
   start: (stage, ctx) => ({
     ...plain,
     batches: false,
-    async advance(centres, _startStep, steps) {
+    async advance(centres, _startStep, steps, student) {
+      if (!isPaperStudent(student)) throw new InputError('gradient EM (docs/math.md section 9) learns the centres of the paper\'s student only: use --method em or ddpm for --covariance spherical|diag or --weights learned');
       let prev = untied(ctx, centres);
       let next = prev;
       for (let s = 0; s < steps; s++) {
@@ -137,9 +147,12 @@ function untied(ctx: StageContext, centres: Matrix): Matrix {
   return centres;
 }
 
-/** EM-type rows: minus the average log-likelihood, and the last step's change of the centres. */
-function emChunkEnd(ctx: StageContext, previous: Matrix, centres: Matrix): ChunkEnd {
-  return { centres, loss: -averageLogLikelihood(ctx.problem.data, centres), gradNorm: maxRowChange(previous, centres) };
+/** EM-type rows: minus the average log-likelihood (of the general student's mixture when there is one), and the last step's change of the centres. */
+function emChunkEnd(ctx: StageContext, previous: Matrix, centres: Matrix, student?: StudentParams): ChunkEnd {
+  const change = maxRowChange(previous, centres);
+  if (!student) return { centres, loss: -averageLogLikelihood(ctx.problem.data, centres), gradNorm: change };
+  const ll = studentLogLikelihood(ctx.problem.data, centres, student);
+  return { centres, loss: -ll.reduce((p, q) => p + q, 0) / ll.length, gradNorm: change, student };
 }
 
 const STAGE_KINDS: { readonly [K in Stage['kind']]: StageKind<Stage & { kind: K }> } = { gd, em, 'gradient-em': gradientEm };

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fingerprintOf } from '../algorithms/checkpoint.ts';
 import { DEFAULTS, type HistoryRow, type LoopState } from '../algorithms/index.ts';
-import { DdpmGmm, defaultSchedule, type FitOutput } from '../estimator.ts';
+import { asksGeneralStudent, DdpmGmm, defaultSchedule, type FitOutput } from '../estimator.ts';
+import type { Covariance, Weights } from '../training/student.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { checkWritableLocation, writeTextFile } from '../io/files.ts';
@@ -41,8 +42,8 @@ import { divergenceAdvice } from './run.ts';
 
 const O = SCHEDULE_OPTIONS;
 /** The declared options that 'fit' takes as flags, in the help's order. */
-const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery];
-const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery'];
+const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.covariance, O.weights];
+const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'covariance', 'weights'];
 
 /** Who reads an option, where not every fit does: 'single, warm, annealed, gradient-em'. */
 function readers(key: ScheduleOptionKey): string | undefined {
@@ -56,7 +57,8 @@ export const FIT_USAGE = [
   `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] ${usageOf(METHOD_OPTION)}`,
   `               ${usageOf(SCHEDULE_OPTION)} [--restarts N]`,
   `               [--init INIT.npy | --init-seed S] [--noise-seed S] ${[O.noiseScale, O.lr, O.maxSteps, O.tol].map((d) => usageOf(d)).join(' ')}`,
-  `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} [--truth MU.npy] [--history FILE.csv] [--connections]`,
+  `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} ${usageOf(O.covariance)} ${usageOf(O.weights)}`,
+  `               [--truth MU.npy] [--history FILE.csv] [--connections]`,
   `               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
                [--backend auto|gpu|cpu] [--csv-index drop|keep|error]
                [--out model.json | --out centres.npy|centres.csv] [--json]
@@ -176,6 +178,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const connections = boolFlag(v, 'connections');
   if (connections && method !== 'ddpm') throw new InputError(`--connections measures DDPM-GD steps; drop it with --method ${method}`);
   const logEvery = optionFlag(v, O.logEvery) as number | undefined;
+  const covariance = optionFlag(v, O.covariance) as Covariance | undefined;
+  const weights = optionFlag(v, O.weights) as Weights | undefined;
   const seed = (optionFlag(v, O.seed) as number | undefined) ?? 0;
   const noiseSeed = numberFlag(v, 'noise-seed', 0);
   requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
@@ -200,7 +204,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   if (dataPath === undefined) throw new InputError("'fit' needs --data; see 'ddpm-gmm fit --help'");
   const initPath = optionFlag(v, O.init) as string | undefined;
   const truthPath = stringFlag(v, 'truth');
-  requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined));
+  requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined, asksGeneralStudent({ covariance, weights })));
   const outPath = stringFlag(v, 'out');
   const output =
     outPath !== undefined
@@ -228,7 +232,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
   }
   // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
-  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps };
+  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, covariance, weights };
   const fingerprint = fingerprintOf(settings, data);
   const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
@@ -250,6 +254,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     averageSteps,
     maxSteps: steps,
     logEvery,
+    covariance,
+    weights,
     truth,
     onRestart: (r, n) => {
       if (n === 1) return;

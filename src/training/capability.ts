@@ -1,6 +1,7 @@
 // The training feature's types: the DDPM evaluation at one noise scale, the GD steps of Algorithm 1, the EM steps,
 // and the Training capability that both backends implement (docs/math.md sections 4-9).
 import type { BackendCore, DataInput, Matrix } from '../types.ts';
+import type { StudentParams } from './student.ts';
 
 /**
  * Where the noise z of docs/math.md section 4 comes from (docs/math.md section 7).
@@ -19,6 +20,11 @@ export interface DdpmOptions {
   /** Tied K = 2 student, m_2 = -m_1 (docs/math.md section 3): centres are then 1 x d. */
   readonly tied: boolean;
   readonly noise: NoiseSpec;
+  /**
+   * The general student's variances and weights (docs/math.md section 14), learned beside the centres; absent, or
+   * identity with equal weights: the paper's student, on today's code path.
+   */
+  readonly student?: StudentParams;
 }
 
 export interface LossGradient {
@@ -28,6 +34,8 @@ export interface LossGradient {
   readonly gradScaled: Matrix;
   /** dL/dmu = a_t dL/dm. */
   readonly gradCentres: Matrix;
+  /** With a general student: dL/dgamma (the shape of its gamma) and dL/dbeta (K), docs/math.md section 14. */
+  readonly gradStudent?: { readonly gamma: Matrix; readonly beta: Float64Array };
 }
 
 export interface HistoryEntry {
@@ -59,12 +67,16 @@ export interface GdProgress {
   readonly total: number;
   readonly centres: Matrix;
   readonly last: HistoryEntry;
+  /** The general student's parameters at this log point (absent for the paper's student). */
+  readonly student?: StudentParams;
 }
 
 /** What Training.emSteps returns. */
 export interface EmSteps {
   readonly centres: Matrix;
   readonly previous: Matrix;
+  /** With a general student: its variances and weights after the last M-step (docs/math.md section 14). */
+  readonly student?: StudentParams;
 }
 
 export interface GdResult {
@@ -73,6 +85,8 @@ export interface GdResult {
   /** One entry per logged step (every logEvery steps and the last). */
   readonly history: HistoryEntry[];
   readonly nIter: number;
+  /** The general student's parameters at the end (absent for the paper's student). */
+  readonly student?: StudentParams;
 }
 
 /** Training: the DDPM loss and gradient, GD steps, EM and gradient-EM steps. Centres are always unscaled (mu). */
@@ -85,9 +99,10 @@ export interface Training {
   emStep(data: DataInput, centres: Matrix): Promise<Matrix>;
   /**
    * `steps` EM steps in one call, the same numbers as `steps` calls of emStep: the centres after the last step,
-   * and after the one before it (the given centres when steps = 1), for the loop's stopping rule.
+   * and after the one before it (the given centres when steps = 1), for the loop's stopping rule. With a general
+   * student the M-step also updates its variances and weights (docs/math.md section 14).
    */
-  emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps>;
+  emSteps(data: DataInput, centres: Matrix, steps: number, student?: StudentParams): Promise<EmSteps>;
   /** One gradient-EM step with step size eta (docs/math.md section 9). */
   gradientEmStep(data: DataInput, centres: Matrix, lr: number): Promise<Matrix>;
 }

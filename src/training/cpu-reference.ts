@@ -12,7 +12,7 @@ export interface LossAndGrad {
   readonly grad: Matrix;
 }
 
-function checkShapes(x0: Matrix, m: Matrix, z?: Matrix): void {
+export function checkShapes(x0: Matrix, m: Matrix, z?: Matrix): void {
   if (m.cols !== x0.cols) {
     throw new InputError(`centres have ${m.cols} columns but the data has ${x0.cols}: both must have d columns`);
   }

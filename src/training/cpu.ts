@@ -9,6 +9,10 @@ import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradi
 import { emStep, gradientEmStep } from './cpu-reference.ts';
 import { checkGdOptions } from './checks.ts';
 import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
+import { checkGeneralGd, studentGdSteps, type NoiseRows } from './cpu-student.ts';
+import { studentPass, studentScratch } from './general-reference.ts';
+import { checkStudent, isPaperStudent, type StudentParams } from './student.ts';
+import { studentEmStep } from './student-mixture.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
@@ -166,6 +170,12 @@ function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
   return { k0, k1, step };
 }
 
+/** The rows of one noise source, for the general student's pass (docs/math.md section 14). */
+function noiseRows(noise: NoiseSource, d: number): (n: number) => Float64Array {
+  const s = makeScratch(1, d);
+  return (n) => noiseRow(noise, n, d, s);
+}
+
 function frobenius(a: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! ** 2;
@@ -194,6 +204,17 @@ export const trainingOnCpu: CpuFeature<Training> = (core) => ({
     const m = new Float64Array(K * d);
     for (let i = 0; i < m.length; i++) m[i] = a * centres.data[i]!;
     const gradScaled = matrix(K, d);
+    const student = options.student;
+    if (student && !isPaperStudent(student)) {
+      checkGeneralGd(options);
+      checkStudent(student, K, d);
+      const gamma = matrix(student.gamma.rows, student.gamma.cols);
+      const beta = new Float64Array(K);
+      const rows = noiseRows(noise, d);
+      const loss = studentPass(data, m, student, options.noiseScale, rows, gradScaled.data, gamma.data, beta, studentScratch(K, d));
+      const gradCentres = matrix(K, d, gradScaled.data.map((g) => a * g));
+      return { loss, gradScaled, gradCentres, gradStudent: { gamma, beta } };
+    }
     const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, gradScaled.data, makeScratch(K, d));
     // dL/dmu = a_t dL/dm (docs/math.md section 5).
     const gradCentres = matrix(K, d);
@@ -219,6 +240,10 @@ export const trainingOnCpu: CpuFeature<Training> = (core) => ({
     // Fixed noise reuses one counter step; matrix noise is validated once (docs/math.md section 7).
     const fixedNoise =
       spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0) : null;
+    if (options.student && !isPaperStudent(options.student)) {
+      const noiseAt: NoiseRows = (step) => noiseRows(fixedNoise ?? noiseSource(spec, data, step), d);
+      return studentGdSteps(data, centres, options.student, options, logEvery, noiseAt);
+    }
     let reported: Matrix | undefined;
     for (let i = 0; i < steps; i++) {
       const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
@@ -246,10 +271,17 @@ export const trainingOnCpu: CpuFeature<Training> = (core) => ({
     return emStep(data, centres);
   },
 
-  async emSteps(input: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
+  async emSteps(input: DataInput, centres: Matrix, steps: number, student?: StudentParams): Promise<EmSteps> {
     const data = core.dataOf(input);
     checkProblem(data, centres, false);
     requirePositiveInteger(steps, 'EM steps');
+    if (student && !isPaperStudent(student)) {
+      checkStudent(student, centres.rows, centres.cols);
+      let state = { centres, student };
+      let previous = centres;
+      for (let q = 0; q < steps; q++) [previous, state] = [state.centres, studentEmStep(data, state.centres, state.student)];
+      return { centres: state.centres, previous, student: state.student };
+    }
     let [previous, current] = [centres, centres];
     for (let s = 0; s < steps; s++) [previous, current] = [current, emStep(data, current)];
     return { centres: current, previous };

@@ -7,7 +7,8 @@ import { forwardCoefficients } from '../math/forward.ts';
 import type { Dataset, DataInput, Matrix } from '../types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { matrix } from '../types.ts';
-import { checkGdOptions } from './checks.ts';
+import { checkGdOptions, refuseGeneralStudentOnGpu } from './checks.ts';
+import type { StudentParams } from './student.ts';
 import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
 import { createBuffer, unpad } from '../../host/core/buffers.ts';
 import type { GpuCore } from '../../host/core/context.ts';
@@ -152,7 +153,10 @@ export class TrainingOnGpu implements Training {
   }
 
   lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
-    return this.core.run(() => this.lossAndGradientNow(this.dataOf(data), centres, options));
+    return this.core.run(async () => {
+      refuseGeneralStudentOnGpu(options.student, 'the DDPM loss');
+      return this.lossAndGradientNow(this.dataOf(data), centres, options);
+    });
   }
 
   private async lossAndGradientNow(data: Matrix | DataOnGpu, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
@@ -186,7 +190,10 @@ export class TrainingOnGpu implements Training {
   }
 
   gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult> {
-    return this.core.run(() => this.gdStepsNow(this.dataOf(data), centres, options));
+    return this.core.run(async () => {
+      refuseGeneralStudentOnGpu(options.student, 'training');
+      return this.gdStepsNow(this.dataOf(data), centres, options);
+    });
   }
 
   private async gdStepsNow(data: Matrix | DataOnGpu, centres: Matrix, options: GdOptions): Promise<GdResult> {
@@ -266,8 +273,9 @@ export class TrainingOnGpu implements Training {
     return (await this.core.run(() => this.emRun(this.dataOf(data), centres, 0, 0, 1))).centres;
   }
 
-  async emSteps(data: DataInput, centres: Matrix, steps: number): Promise<EmSteps> {
+  async emSteps(data: DataInput, centres: Matrix, steps: number, student?: StudentParams): Promise<EmSteps> {
     requirePositiveInteger(steps, 'EM steps');
+    refuseGeneralStudentOnGpu(student, 'EM');
     return this.core.run(() => this.emRun(this.dataOf(data), centres, 0, 0, steps));
   }
 

@@ -1,0 +1,114 @@
+// The general student of docs/math.md section 14: per-component variances c_i (one per component or one per
+// coordinate) and weights pi_i, learned by the same DDPM objective. Its parameters, their parametrisation
+// c = floor + exp(gamma), pi = softmax(beta), and the floors; the paper's student is covariance 'identity'
+// with weights 'equal', which takes no extra parameters and runs today's code.
+import { InputError } from '../errors.ts';
+import { matrix, type Matrix } from '../types.ts';
+
+export const COVARIANCES = ['identity', 'spherical', 'diag'] as const;
+export type Covariance = (typeof COVARIANCES)[number];
+export const WEIGHTINGS = ['equal', 'learned'] as const;
+export type Weights = (typeof WEIGHTINGS)[number];
+
+/**
+ * The floor added to every variance, c = VARIANCE_FLOOR + exp(gamma) (scikit-learn's reg_covar default): a
+ * constant feature keeps c >= floor, so v, its log and 1/v stay finite at every t and at t = 0 (section 14).
+ */
+export const VARIANCE_FLOOR = 1e-6;
+/**
+ * The weight floor: after every step beta_i >= max_j beta_j + log(WEIGHT_FLOOR), so a component whose weight
+ * collapses keeps pi_i >= WEIGHT_FLOOR / K and stays in the model with finite logits (section 14).
+ */
+export const WEIGHT_FLOOR = 1e-6;
+
+/** The general student's parameters beyond the centres (docs/math.md section 14). */
+export interface StudentParams {
+  readonly covariance: Covariance;
+  readonly weights: Weights;
+  /** gamma with c = VARIANCE_FLOOR + exp(gamma): K x 1 (spherical), K x d (diag), K x 0 (identity: v = 1). */
+  readonly gamma: Matrix;
+  /** beta with pi = softmax(beta): K entries (all zero when the weights are equal). */
+  readonly beta: Float64Array;
+}
+
+/** The paper's student (identity covariance, equal weights) needs none of the general path. */
+export function isPaperStudent(s: { readonly covariance: Covariance; readonly weights: Weights } | undefined): boolean {
+  return s === undefined || (s.covariance === 'identity' && s.weights === 'equal');
+}
+
+/** Columns of gamma: 0 (identity), 1 (spherical) or d (diag). */
+export function varianceColumns(covariance: Covariance, d: number): number {
+  return covariance === 'identity' ? 0 : covariance === 'spherical' ? 1 : d;
+}
+
+/** gamma = log(c - floor) for unscaled variances c (c must exceed the floor). */
+export function gammaOf(c: number): number {
+  if (!(c > VARIANCE_FLOOR) || !Number.isFinite(c)) {
+    throw new InputError(`a variance must be a finite number above the floor ${VARIANCE_FLOOR}, got ${c}`);
+  }
+  return Math.log(c - VARIANCE_FLOOR);
+}
+
+/** The start of a general student: every c_i = c0 (default 1, the paper's model at every t) and equal weights. */
+export function initialStudent(covariance: Covariance, weights: Weights, K: number, d: number, c0 = 1): StudentParams {
+  const gamma = matrix(K, varianceColumns(covariance, d));
+  gamma.data.fill(covariance === 'identity' ? 0 : gammaOf(c0));
+  return { covariance, weights, gamma, beta: new Float64Array(K) };
+}
+
+/** The unscaled variances c (K x d: a spherical c repeated over the coordinates; identity: ones). */
+export function variancesOf(s: StudentParams, d: number): Matrix {
+  const K = s.beta.length;
+  const out = matrix(K, d);
+  const cols = s.gamma.cols;
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < d; j++) {
+      out.data[i * d + j] = cols === 0 ? 1 : VARIANCE_FLOOR + Math.exp(s.gamma.data[i * cols + (cols === 1 ? 0 : j)]!);
+    }
+  }
+  return out;
+}
+
+/** log pi_i = beta_i - logsumexp(beta), the max subtracted first. */
+export function logWeightsOf(beta: Float64Array): Float64Array {
+  let max = -Infinity;
+  for (const b of beta) if (b > max) max = b;
+  let sum = 0;
+  for (const b of beta) sum += Math.exp(b - max);
+  const lse = max + Math.log(sum);
+  return beta.map((b) => b - lse);
+}
+
+/** pi = softmax(beta). */
+export function weightsOf(beta: Float64Array): Float64Array {
+  return logWeightsOf(beta).map(Math.exp);
+}
+
+/** Keeps beta_i >= max beta + log(WEIGHT_FLOOR) (see WEIGHT_FLOOR). */
+export function floorWeights(beta: Float64Array): void {
+  let max = -Infinity;
+  for (const b of beta) if (b > max) max = b;
+  const low = max + Math.log(WEIGHT_FLOOR);
+  for (let i = 0; i < beta.length; i++) if (beta[i]! < low) beta[i] = low;
+}
+
+/** A copy that shares nothing with `s`. */
+export function copyStudent(s: StudentParams): StudentParams {
+  return { ...s, gamma: matrix(s.gamma.rows, s.gamma.cols, s.gamma.data.slice()), beta: s.beta.slice() };
+}
+
+/** Checks a student's shapes against K and d, naming the fix. */
+export function checkStudent(s: StudentParams, K: number, d: number): void {
+  if (!COVARIANCES.includes(s.covariance) || !WEIGHTINGS.includes(s.weights)) {
+    throw new InputError(`covariance must be one of ${COVARIANCES.join(', ')} and weights ${WEIGHTINGS.join(' or ')}, got '${String(s.covariance)}' and '${String(s.weights)}'`);
+  }
+  const cols = varianceColumns(s.covariance, d);
+  if (s.gamma.rows !== K || s.gamma.cols !== cols || s.beta.length !== K) {
+    throw new InputError(
+      `a ${s.covariance} student with ${s.weights} weights takes gamma K x ${cols} and beta of K = ${K} entries, got ${s.gamma.rows} x ${s.gamma.cols} and ${s.beta.length}; build it with initialStudent`,
+    );
+  }
+  for (const v of [...s.gamma.data, ...s.beta]) {
+    if (!Number.isFinite(v)) throw new InputError(`the student's variance and weight parameters must be finite, got ${v}`);
+  }
+}
