@@ -8,10 +8,11 @@ import { matrix, type Matrix } from '../types.ts';
 import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
+import { screenStarts } from './screen.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 import { checkOption, decreasingList, integer, matrixOption, oneOf, positive, seed, type OptionDecl } from '../options/declare.ts';
 
-export const SCHEDULES = ['single', 'two-stage', 'projected', 'warm', 'annealed'] as const;
+export const SCHEDULES = ['single', 'two-stage', 'projected', 'warm', 'annealed', 'screened'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** Each option's kind, range, default and doc: SCHEDULE_OPTIONS (below). */
@@ -38,6 +39,8 @@ export interface ScheduleOptions {
   readonly stage1Rule?: 'spectral' | 'direction';
   readonly spectralPatience?: number;
   readonly averageSteps?: number;
+  readonly screenStarts?: number;
+  readonly screenRows?: number;
 }
 export type ScheduleOptionKey = Exclude<keyof ScheduleOptions, 'k'>;
 
@@ -60,6 +63,11 @@ export const DEFAULTS = {
   spectralPatience: 4,
   averageSteps: 100,
   projectedTailStep: 0.25,
+  screenStarts: 10,
+  screenRowsPerCentre: 100,
+  screenIterations: 5,
+  screenMaxSteps: 5,
+  screenAverageSteps: 15,
 } as const;
 
 /** The schedules' options, declared once (src/options/declare.ts): the CLI, the estimator and the page derive from these. */
@@ -69,10 +77,10 @@ export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> =
   // 0.2: the objective at t sees the data blurred by noise of variance sigma_t^2, which costs efficiency against
   // EM where clusters overlap, and Theorem 16 asks only for t = Theta(1).
   noiseScale: positive('the noise scale t', 'the noise scale t of the one GD stage', { default: DEFAULTS.noiseScale, flag: { name: 't', arg: 'T' } }),
-  lr: positive('the step size', 'the step size eta (annealed: at a_t = 1, scaled by 1 / a_t^2)', { default: { rule: 'max(1, K/16); annealed and gradient-em 1' }, flag: { name: 'lr', arg: 'ETA' } }),
-  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: DEFAULTS.maxSteps, flag: { name: 'steps', arg: 'H' } }),
+  lr: positive('the step size', 'the step size eta (annealed: at a_t = 1, scaled by 1 / a_t^2)', { default: { rule: 'max(1, K/16); annealed and gradient-em 1; screened max(1, K/4)' }, flag: { name: 'lr', arg: 'ETA' } }),
+  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: { rule: `${DEFAULTS.maxSteps}; screened ${DEFAULTS.screenMaxSteps}` }, flag: { name: 'steps', arg: 'H' } }),
   tol: positive('the tolerance', 'stop when the centres move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
-  averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0` }, flag: { name: 'average-steps', arg: 'A' } }),
+  averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0; screened ${DEFAULTS.screenAverageSteps}` }, flag: { name: 'average-steps', arg: 'A' } }),
   logEvery: integer('the log interval', 'steps per logged chunk, also the interval of the stopping rules', 1, { default: DEFAULTS.logEvery, flag: { name: 'log-every', arg: 'L' } }),
   c1: positive('c1', 'stage 1 runs at t1 = max(c1 ln d, t2)', { default: DEFAULTS.c1 }),
   t2: positive('t2', 'the stage-2 noise scale', { default: DEFAULTS.t2 }),
@@ -85,6 +93,8 @@ export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> =
   seeding: oneOf(['kmeans++', 'random'], 'the seeding', 'how the annealed schedule seeds its start', { default: 'kmeans++' }),
   radius: positive('the projection radius R', 'the projection radius R', { default: { rule: 'the data estimate of docs/math.md section 6' } }),
   stage1Rule: oneOf(['spectral', 'direction'], 'the stage-1 rule', "how stage 1 stops: against the data's top eigenvector, or the plateau rule on m's direction and norm", { default: DEFAULTS.stage1Rule }),
+  screenStarts: integer('the screened starts', 'screened: the k-means++ starts screened by a few EM iterations on a subsample, the best kept', 1, { default: DEFAULTS.screenStarts, flag: { name: 'screen-starts', arg: 'S' } }),
+  screenRows: integer('the screen subsample', "screened: the subsample's rows", 1, { default: { rule: `${DEFAULTS.screenRowsPerCentre} K, at most N` }, flag: { name: 'screen-rows', arg: 'N' } }),
   spectralPatience: integer('the spectral patience', 'the spectral rule: chunks without a new low of the gap before stage 1 stops', 1, { default: DEFAULTS.spectralPatience }),
 };
 
@@ -135,6 +145,12 @@ export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } =
     doc: 'decreasing noise scales from k-means++, each rung warm-starting the next',
     options: ['ladder', 'seeding', 'lr'],
     plan: planAnnealed,
+  },
+  screened: {
+    name: 'screened',
+    doc: 'the best of many k-means++ starts screened on a subsample, refined by GD at one noise scale with the EM step size',
+    options: ['screenStarts', 'screenRows', 'noiseScale', 'lr'],
+    plan: planScreened,
   },
 };
 
@@ -195,7 +211,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
 
 /** The schedule itself, as an option of the estimator and the CLI. */
 export const SCHEDULE_OPTION = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule', {
-  default: { rule: 'two-stage for K = 2, warm with --init, annealed otherwise' },
+  default: { rule: 'two-stage for K = 2, warm with --init, screened otherwise' },
   flag: { name: 'schedule' },
 });
 const opt = SCHEDULE_OPTIONS;
@@ -315,6 +331,40 @@ function planAnnealed(data: Matrix, o: ScheduleOptions): Plan {
     init,
     settings: { schedule: 'annealed', ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++' },
   };
+}
+
+/**
+ * screened: the start kept by the screen (screen.ts), then one GD stage at t on the full data with the EM step
+ * size (emStepLr) and a short averaging tail.
+ */
+function planScreened(data: Matrix, o: ScheduleOptions): Plan {
+  const seed = o.seed ?? 0;
+  const tol = o.tol ?? 'noise floor';
+  const starts = checkOption(opt.screenStarts, o.screenStarts ?? DEFAULTS.screenStarts);
+  const rows = Math.min(data.rows, checkOption(opt.screenRows, o.screenRows ?? DEFAULTS.screenRowsPerCentre * o.k));
+  const screen = o.init ? undefined : screenStarts(data, o.k, { starts, rows, iterations: DEFAULTS.screenIterations, seed });
+  const init = o.init ?? screen!.centres;
+  const t = checkOption(opt.noiseScale, o.noiseScale ?? DEFAULTS.noiseScale);
+  const lr = checkOption(opt.lr, o.lr ?? emStepLr(o.k));
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.screenMaxSteps);
+  const stage: Stage = { kind: 'gd', name: `t=${t}`, noiseScale: t, lr, maxSteps, stop: changeRule(data, o)(lr, o.k) };
+  const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.screenAverageSteps);
+  const kept: Record<string, number | number[]> = screen ? { screenBest: screen.best, screenLogLikelihoods: screen.logLikelihoods, screenRows: screen.rows } : {};
+  return {
+    problem: { data, tied: false },
+    stages: [stage, ...averagingTail(stage, averageSteps)],
+    init,
+    settings: { schedule: 'screened', screenStarts: starts, t, lr, maxSteps, averageSteps, tol, seed, ...kept },
+  };
+}
+
+/**
+ * Half the EM step size at small t, K / 4 (docs/math.md section 9, connection 2): near the truth dL/dm_i is
+ * about 2 pi_i (m_i - a_t mu*_i) with pi_i = 1 / K, so K / 2 jumps a separated centre to its fixed point as
+ * EM does; half of it halves each step's fresh-noise kick and still closes the gap in a few steps.
+ */
+export function emStepLr(k: number): number {
+  return Math.max(DEFAULTS.lr, k / 4);
 }
 
 /**

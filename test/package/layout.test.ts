@@ -125,6 +125,7 @@ describe('source layout', () => {
   it('keeps src/ and host/ files small (about 400 lines, or a reason here)', () => {
     const allowed: Record<string, { lines: number; why: string }> = {
       'host/shader-sources.ts': { lines: Infinity, why: 'generated: the WGSL files as strings' },
+      'src/algorithms/schedules.ts': { lines: 450, why: 'the registry: each schedule declared beside its plan' },
       'src/io/csv.ts': { lines: 460, why: 'one reader: dialect, header and index detection work on the same lines as the parse' },
     };
     const long = files
