@@ -70,13 +70,12 @@ export function randomDirection(d: number, length: number, seed: number): Matrix
 /**
  * k-means++ seeding (Arthur and Vassilvitskii 2007): the first centre is a uniform data row, each next one
  * a row drawn with probability proportional to its squared distance to the nearest centre chosen so far.
- * `uniform(j)` is the j-th uniform draw (default: the seeding stream of `seed`).
  */
-export function kmeansPlusPlus(data: Matrix, k: number, seed: number, uniform: (draw: number) => number = (j) => seededUniform(seed, j)): Matrix {
+export function kmeansPlusPlus(data: Matrix, k: number, seed: number): Matrix {
   const { rows: n, cols: d } = data;
   const out = matrix(k, d);
   const nearest = new Float64Array(n).fill(Infinity);
-  let pick = Math.floor(uniform(0) * n);
+  let pick = Math.floor(seededUniform(seed, 0) * n);
   for (let j = 0; j < k; j++) {
     out.data.set(data.data.subarray(pick * d, (pick + 1) * d), j * d);
     let total = 0;
@@ -87,7 +86,7 @@ export function kmeansPlusPlus(data: Matrix, k: number, seed: number, uniform: (
       total += nearest[i]!;
     }
     if (j === k - 1) break;
-    let target = uniform(j + 1) * total;
+    let target = seededUniform(seed, j + 1) * total;
     pick = n - 1;
     for (let i = 0; i < n; i++) {
       target -= nearest[i]!;
