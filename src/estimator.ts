@@ -35,7 +35,7 @@ export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions 
 export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly nComponents: number;
   readonly method?: Method;
-  /** ddpm only; default two-stage for K = 2, annealed otherwise (warm when init is given). */
+  /** ddpm only; default two-stage for K = 2, screened otherwise (warm when init is given). */
   readonly schedule?: ScheduleName;
   /**
    * Restarts, for every method (default 1). Restart r starts from seed + r (the k-means++ seeding of em and
@@ -58,7 +58,7 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   /** True centres, to log matched errors in the history. */
   readonly truth?: Matrix;
   /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em); checkpoints need nInit = 1. */
-  readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'connections'>;
+  readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'onStart' | 'connections'>;
   /** Called before each restart r (0-based) of nInit. */
   readonly onRestart?: (restart: number, nInit: number) => void;
 }
@@ -71,6 +71,8 @@ export interface FitOutput {
   readonly history: HistoryRow[];
   readonly converged: boolean;
   readonly nIter: number;
+  /** The screened schedule: which of its starts was kept (0-based) and each start's log-likelihood on the subsample. */
+  readonly screen?: { readonly kept: number; readonly logLikelihoods: readonly number[] };
 }
 
 /** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
@@ -84,12 +86,12 @@ export interface RestartResult {
 }
 
 /**
- * The ddpm schedule when none is given: two-stage for K = 2, warm from given centres, annealed otherwise; a general
- * student (docs/math.md section 14) is untied, so it gets annealed for K = 2 too.
+ * The ddpm schedule when none is given: warm from given centres, two-stage for the paper's K = 2 student, screened
+ * otherwise (a general student, docs/math.md section 14, is untied, so it gets screened for K = 2 too).
  */
 export function defaultSchedule(nComponents: number, hasInit: boolean, general = false): ScheduleName {
   if (hasInit) return 'warm';
-  return nComponents === 2 && !general ? 'two-stage' : 'annealed';
+  return nComponents === 2 && !general ? 'two-stage' : 'screened';
 }
 
 /** Whether the options ask for the general student (docs/math.md section 14). */
@@ -343,7 +345,12 @@ export class DdpmGmm {
     const o = this.options;
     const k = this.nComponents;
     const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
-    if (this.method === 'ddpm') return fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
+    if (this.method === 'ddpm') {
+      const r = await fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
+      const { screenBest, screenLogLikelihoods } = r.plan.settings;
+      const screen = typeof screenBest === 'number' && Array.isArray(screenLogLikelihoods) ? { kept: screenBest, logLikelihoods: screenLogLikelihoods } : undefined;
+      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(screen ? { screen } : {}) };
+    }
     if (this.method === 'power') {
       const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
       const err = o.truth ? centreError(p.means, o.truth) : undefined;

@@ -1,7 +1,7 @@
 // Seeded synthetic data: a balanced spherical Gaussian mixture (docs/math.md section 1)
 // with its true centres, from the shared Philox noise (docs/math.md section 7, stream 1).
 import { InputError } from './errors.ts';
-import { noiseMatrix, philoxNormals, STREAM_DATA_GENERATOR } from './math/philox.ts';
+import { noiseBlock, noiseMatrix, philoxNormals, STREAM_DATA_GENERATOR } from './math/philox.ts';
 
 export { philoxNormals };
 import { matrix, type Matrix } from './types.ts';
@@ -96,4 +96,41 @@ export function generateMixture(spec: MixtureSpec): Mixture {
     for (let c = 0; c < d; c++) data[i * d + c] = data[i * d + c]! + truth.data[label * d + c]!;
   }
   return { data: matrix(n, d, data), truth, labels };
+}
+
+/** The two families of test mixture: crowded (minimum separation 4 to 6) and well separated (about 10). */
+export type MixtureFamily = 'crowded' | 'separated';
+
+/**
+ * A seeded test mixture of the family, with K = 12..24, d = 4..20 and N = `perComponent` K (default 1000):
+ * the sizes and the separation are Philox uniforms of the seed and family (stream 1, counter step 2, apart from the
+ * centres' step 0 and the samples' step 1), the rest is generateMixture.
+ */
+export function familyMixture(family: MixtureFamily, seed: number, perComponent = 1000): Mixture & { readonly spec: MixtureSpec } {
+  requireSeed(seed);
+  const u = (draw: number): number => {
+    const z = noiseBlock(seed, 2, draw, 0, GENERATOR_STREAM);
+    return Math.min((Math.atan2(z[1]!, z[0]!) + Math.PI) / (2 * Math.PI), 1 - Number.EPSILON);
+  };
+  const first = family === 'crowded' ? 0 : 3;
+  const k = 12 + Math.floor(u(first) * 13);
+  const d = 4 + Math.floor(u(first + 1) * 17);
+  const separation = family === 'crowded' ? 4 + 2 * u(first + 2) : 9.5 + u(first + 2);
+  const spec = { k, d, n: perComponent * k, separation, seed };
+  return { ...generateMixture(spec), spec };
+}
+
+/** Whether every true centre has a learned centre within `fraction` of the minimum separation (default a third). */
+export function centresFound(learned: Matrix, truth: Matrix, separation: number, fraction = 1 / 3): boolean {
+  const d = truth.cols;
+  for (let i = 0; i < truth.rows; i++) {
+    let best = Infinity;
+    for (let j = 0; j < learned.rows; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (truth.data[i * d + c]! - learned.data[j * d + c]!) ** 2;
+      best = Math.min(best, s);
+    }
+    if (!(Math.sqrt(best) <= fraction * separation)) return false;
+  }
+  return true;
 }

@@ -157,6 +157,8 @@ export interface LoopOptions {
    */
   readonly student?: StudentParams;
   readonly onProgress?: (row: HistoryRow, state: LoopState) => void;
+  /** Called once before the first step with the run's stages (a progress display's plan of steps). */
+  readonly onStart?: (stages: readonly Stage[]) => void;
   /**
    * Awaited after each chunk (after onProgress and onCheckpoint), before the next Backend call. A caller
    * that must share its thread, such as the browser page, yields an animation frame here or holds the

@@ -86,6 +86,7 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
   const mStride = problem.tied ? 1 : centres.rows;
   if (centres.rows !== mStride) throw new Error(`runStages: centres have ${centres.rows} rows, expected ${mStride}`);
   const ctx = { backend, data, problem, logEvery, noiseSeed };
+  options.onStart?.(stages);
 
   while (stageIndex < stages.length) {
     const stage = stages[stageIndex]!;

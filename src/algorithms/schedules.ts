@@ -8,90 +8,13 @@ import { matrix, type Matrix } from '../types.ts';
 import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
+import { screenStarts } from './screen.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
-import { checkOption, decreasingList, integer, matrixOption, oneOf, positive, seed, type OptionDecl } from '../options/declare.ts';
-import { COVARIANCES, initialStudent, isPaperStudent, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
+import { checkOption, oneOf } from '../options/declare.ts';
+import { initialStudent, isPaperStudent, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
 
-export const SCHEDULES = ['single', 'two-stage', 'projected', 'warm', 'annealed'] as const;
-export type ScheduleName = (typeof SCHEDULES)[number];
-
-/** Each option's kind, range, default and doc: SCHEDULE_OPTIONS (below). */
-export interface ScheduleOptions {
-  /** K, the number of centres. two-stage and projected need K = 2. */
-  readonly k: number;
-  readonly init?: Matrix;
-  readonly seed?: number;
-  readonly noiseScale?: number;
-  readonly lr?: number;
-  readonly maxSteps?: number;
-  readonly tol?: number;
-  readonly c1?: number;
-  readonly t2?: number;
-  readonly stage1Gain?: number;
-  readonly stage2Lr?: number;
-  readonly maxStage1?: number;
-  readonly directionTol?: number;
-  readonly initFraction?: number;
-  readonly ladder?: readonly number[];
-  readonly seeding?: 'kmeans++' | 'random';
-  readonly radius?: number;
-  readonly logEvery?: number;
-  readonly stage1Rule?: 'spectral' | 'direction';
-  readonly spectralPatience?: number;
-  readonly averageSteps?: number;
-  readonly covariance?: Covariance;
-  readonly weights?: Weights;
-}
-export type ScheduleOptionKey = Exclude<keyof ScheduleOptions, 'k'>;
-
-/** The measured defaults (docs/experiments.md, 'The schedules' and 'Measurements behind the defaults'). */
-export const DEFAULTS = {
-  c1: 0.25,
-  t2: 0.5,
-  // 1/8, not 1/4: the fixed point is stable only for gain < 1/4 (docs/math.md section 9), and 1/4 diverged on weak signals.
-  stage1Gain: 0.125,
-  stage2Lr: 0.25,
-  maxStage1: 400,
-  maxSteps: 300,
-  directionTol: 1e-2,
-  initFraction: 0.1,
-  noiseScale: 0.2,
-  lr: 1,
-  ladder: [2, 1, 0.5] as readonly number[],
-  logEvery: 5,
-  stage1Rule: 'spectral',
-  spectralPatience: 4,
-  averageSteps: 100,
-  projectedTailStep: 0.25,
-} as const;
-
-/** The schedules' options, declared once (src/options/declare.ts): the CLI, the estimator and the page derive from these. */
-export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> = {
-  init: matrixOption('the initial centres', 'K x d initial centres in data coordinates (the warm schedule needs them)', { flag: { name: 'init', arg: 'FILE' } }),
-  seed: seed('the initialisation seed', 'seeds the start: the random start, k-means++ or the seeded data rows', { default: 0, flag: { name: 'init-seed', arg: 'S' } }),
-  // 0.2: the objective at t sees the data blurred by noise of variance sigma_t^2, which costs efficiency against
-  // EM where clusters overlap, and Theorem 16 asks only for t = Theta(1).
-  noiseScale: positive('the noise scale t', 'the noise scale t of the one GD stage', { default: DEFAULTS.noiseScale, flag: { name: 't', arg: 'T' } }),
-  lr: positive('the step size', 'the step size eta (annealed: at a_t = 1, scaled by 1 / a_t^2)', { default: { rule: 'max(1, K/16); annealed and gradient-em 1' }, flag: { name: 'lr', arg: 'ETA' } }),
-  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: DEFAULTS.maxSteps, flag: { name: 'steps', arg: 'H' } }),
-  tol: positive('the tolerance', 'stop when the centres move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
-  averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0` }, flag: { name: 'average-steps', arg: 'A' } }),
-  covariance: oneOf(COVARIANCES, 'the covariance', "the student's covariances (docs/math.md section 14): identity (the paper's), spherical (one variance per component) or diag (one per coordinate)", { default: 'identity', flag: { name: 'covariance' } }),
-  weights: oneOf(WEIGHTINGS, 'the weights', "the student's weights: equal (the paper's 1/K) or learned", { default: 'equal', flag: { name: 'weights' } }),
-  logEvery: integer('the log interval', 'steps per logged chunk, also the interval of the stopping rules', 1, { default: DEFAULTS.logEvery, flag: { name: 'log-every', arg: 'L' } }),
-  c1: positive('c1', 'stage 1 runs at t1 = max(c1 ln d, t2)', { default: DEFAULTS.c1 }),
-  t2: positive('t2', 'the stage-2 noise scale', { default: DEFAULTS.t2 }),
-  stage1Gain: positive('the stage-1 gain', 'the stage-1 step size in units of 1 / (a_t1^2 R_eff^2) (see stage1Lr)', { default: DEFAULTS.stage1Gain }),
-  stage2Lr: positive('the stage-2 step size', 'the stage-2 step size', { default: DEFAULTS.stage2Lr }),
-  maxStage1: integer('the stage-1 step limit', 'the step limit of stage 1 (projected: maxSteps when given)', 1, { default: DEFAULTS.maxStage1 }),
-  directionTol: positive('the direction tolerance', "the direction rule: stop stage 1 when 1 - |cos| between log intervals is at most this", { default: DEFAULTS.directionTol }),
-  initFraction: positive('the start fraction', 'the norm of the random start, as a fraction of max(R, 1)', { default: DEFAULTS.initFraction }),
-  ladder: decreasingList('the annealing ladder', 'noise scales', 'the noise scales of the rungs, decreasing', { default: DEFAULTS.ladder }),
-  seeding: oneOf(['kmeans++', 'random'], 'the seeding', 'how the annealed schedule seeds its start', { default: 'kmeans++' }),
-  radius: positive('the projection radius R', 'the projection radius R', { default: { rule: 'the data estimate of docs/math.md section 6' } }),
-  stage1Rule: oneOf(['spectral', 'direction'], 'the stage-1 rule', "how stage 1 stops: against the data's top eigenvector, or the plateau rule on m's direction and norm", { default: DEFAULTS.stage1Rule }),
-  spectralPatience: integer('the spectral patience', 'the spectral rule: chunks without a new low of the gap before stage 1 stops', 1, { default: DEFAULTS.spectralPatience }),
-};
+export { DEFAULTS, SCHEDULE_OPTIONS, SCHEDULES, type ScheduleName, type ScheduleOptionKey, type ScheduleOptions } from './schedule-options.ts';
+import { DEFAULTS, SCHEDULE_OPTIONS, SCHEDULES, type ScheduleName, type ScheduleOptionKey, type ScheduleOptions } from './schedule-options.ts';
 
 /** A schedule's declaration: its doc, the K it is for, the options it reads and its plan. */
 export interface ScheduleDecl {
@@ -142,6 +65,12 @@ export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } =
     doc: 'decreasing noise scales from k-means++, each rung warm-starting the next',
     options: ['ladder', 'seeding', 'lr', ...STUDENT],
     plan: planAnnealed,
+  },
+  screened: {
+    name: 'screened',
+    doc: 'the best of many k-means++ starts screened on a subsample, refined by GD at one noise scale with the EM step size',
+    options: ['screenStarts', 'screenRows', 'noiseScale', 'lr', ...STUDENT],
+    plan: planScreened,
   },
 };
 
@@ -211,7 +140,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
 
 /** The schedule itself, as an option of the estimator and the CLI. */
 export const SCHEDULE_OPTION = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule', {
-  default: { rule: 'two-stage for K = 2, warm with --init, annealed otherwise' },
+  default: { rule: 'two-stage for K = 2, warm with --init, screened otherwise' },
   flag: { name: 'schedule' },
 });
 const opt = SCHEDULE_OPTIONS;
@@ -334,6 +263,42 @@ function planAnnealed(data: Matrix, o: ScheduleOptions): Plan {
     settings: { schedule: 'annealed', ladder: [...ladder], lr: base, maxSteps, averageSteps, tol, seed, seeding: o.seeding ?? 'kmeans++', ...studentSettings(student) },
     ...(student ? { student } : {}),
   };
+}
+
+/**
+ * screened: the start kept by the screen (screen.ts), then one GD stage at t on the full data with the EM step
+ * size (emStepLr) and a short averaging tail.
+ */
+function planScreened(data: Matrix, o: ScheduleOptions): Plan {
+  const seed = o.seed ?? 0;
+  const tol = o.tol ?? 'noise floor';
+  const starts = checkOption(opt.screenStarts, o.screenStarts ?? DEFAULTS.screenStarts);
+  const rows = Math.min(data.rows, checkOption(opt.screenRows, o.screenRows ?? DEFAULTS.screenRowsPerCentre * o.k));
+  const screen = o.init ? undefined : screenStarts(data, o.k, { starts, rows, iterations: DEFAULTS.screenIterations, seed });
+  const init = o.init ?? screen!.centres;
+  const t = checkOption(opt.noiseScale, o.noiseScale ?? DEFAULTS.noiseScale);
+  const lr = checkOption(opt.lr, o.lr ?? emStepLr(o.k));
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.screenMaxSteps);
+  const stage: Stage = { kind: 'gd', name: `t=${t}`, noiseScale: t, lr, maxSteps, stop: changeRule(data, o)(lr, o.k) };
+  const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.screenAverageSteps);
+  const kept: Record<string, number | number[]> = screen ? { screenBest: screen.best, screenLogLikelihoods: screen.logLikelihoods, screenRows: screen.rows } : {};
+  const student = studentOf(o, o.k, data.cols);
+  return {
+    problem: { data, tied: false },
+    stages: [stage, ...averagingTail(stage, averageSteps)],
+    init,
+    settings: { schedule: 'screened', screenStarts: starts, t, lr, maxSteps, averageSteps, tol, seed, ...kept, ...studentSettings(student) },
+    ...(student ? { student } : {}),
+  };
+}
+
+/**
+ * Half the EM step size at small t, K / 4 (docs/math.md section 9, connection 2): near the truth dL/dm_i is
+ * about 2 pi_i (m_i - a_t mu*_i) with pi_i = 1 / K, so K / 2 jumps a separated centre to its fixed point as
+ * EM does; half of it halves each step's fresh-noise kick and still closes the gap in a few steps.
+ */
+export function emStepLr(k: number): number {
+  return Math.max(DEFAULTS.lr, k / 4);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fingerprintOf } from '../algorithms/checkpoint.ts';
-import { DEFAULTS, type HistoryRow, type LoopState } from '../algorithms/index.ts';
+import { DEFAULTS, type HistoryRow, type LoopState, type Stage } from '../algorithms/index.ts';
 import { asksGeneralStudent, DdpmGmm, defaultSchedule, type FitOutput } from '../estimator.ts';
 import type { Covariance, Weights } from '../training/student.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
@@ -42,8 +42,8 @@ import { divergenceAdvice } from './run.ts';
 
 const O = SCHEDULE_OPTIONS;
 /** The declared options that 'fit' takes as flags, in the help's order. */
-const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.covariance, O.weights];
-const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'covariance', 'weights'];
+const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.screenStarts, O.screenRows, O.covariance, O.weights];
+const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'screenStarts', 'screenRows', 'covariance', 'weights'];
 
 /** Who reads an option, where not every fit does: 'single, warm, annealed, gradient-em'. */
 function readers(key: ScheduleOptionKey): string | undefined {
@@ -57,7 +57,8 @@ export const FIT_USAGE = [
   `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] ${usageOf(METHOD_OPTION)}`,
   `               ${usageOf(SCHEDULE_OPTION)} [--restarts N]`,
   `               [--init INIT.npy | --init-seed S] [--noise-seed S] ${[O.noiseScale, O.lr, O.maxSteps, O.tol].map((d) => usageOf(d)).join(' ')}`,
-  `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} ${usageOf(O.covariance)} ${usageOf(O.weights)}`,
+  `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} ${usageOf(O.screenStarts)} ${usageOf(O.screenRows)}`,
+  `               ${usageOf(O.covariance)} ${usageOf(O.weights)}`,
   `               [--truth MU.npy] [--history FILE.csv] [--connections]`,
   `               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
                [--backend auto|gpu|cpu] [--csv-index drop|keep|error]
@@ -180,6 +181,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const logEvery = optionFlag(v, O.logEvery) as number | undefined;
   const covariance = optionFlag(v, O.covariance) as Covariance | undefined;
   const weights = optionFlag(v, O.weights) as Weights | undefined;
+  const screenStarts = optionFlag(v, O.screenStarts) as number | undefined;
+  const screenRows = optionFlag(v, O.screenRows) as number | undefined;
   const seed = (optionFlag(v, O.seed) as number | undefined) ?? 0;
   const noiseSeed = numberFlag(v, 'noise-seed', 0);
   requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
@@ -232,12 +235,12 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
   }
   // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
-  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, covariance, weights };
+  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, screenStarts, screenRows, covariance, weights };
   const fingerprint = fingerprintOf(settings, data);
   const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
-  const total = steps ?? 300;
-  let progress = new Progress({ total, label: 'fit', json });
+  let progress = new Progress({ label: 'fit', json });
+  let stages: readonly Stage[] = [];
   const model = new DdpmGmm({
     nComponents: k,
     method,
@@ -256,18 +259,21 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     logEvery,
     covariance,
     weights,
+    screenStarts,
+    screenRows,
     truth,
     onRestart: (r, n) => {
       if (n === 1) return;
       progress.finish();
-      progress = new Progress({ total, label: `fit, restart ${r + 1}/${n}`, json });
+      progress = new Progress({ label: `fit, restart ${r + 1}/${n}`, json });
     },
     loop: {
       connections,
       resume,
       checkpointEvery,
       onCheckpoint: checkpointPath !== undefined ? (s) => writeCheckpoint(checkpointPath, s, fingerprint, noiseSeed) : undefined,
-      onProgress: (row) => progress.update(Math.min(total, row.step + 1), `${row.stage} loss ${fmt(row.loss)}${row.error !== undefined ? ` error ${fmt(row.error)}` : ''}`),
+      onStart: (planned) => (stages = planned),
+      onProgress: (row, state) => progress.update(state.globalStep, `${row.stage} loss ${fmt(row.loss)}${row.error !== undefined ? ` error ${fmt(row.error)}` : ''}`, stepsLeft(stages, state)),
     },
   });
   const start = performance.now();
@@ -299,6 +305,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     schedule,
     ...(last?.error !== undefined ? { error: last.error } : {}),
     ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart } : {}),
+    ...(out.screen ? { screen: out.screen } : {}),
     ...backendJson(info),
     seconds,
   };
@@ -310,12 +317,32 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     ...(nInit > 1 && kept
       ? [`restarts: kept ${model.bestRestart + 1} of ${nInit} (average log-likelihood ${fmt(kept.logLikelihood)}; all: ${model.restarts.map((r) => fmt(r.logLikelihood)).join(', ')})`]
       : []),
+    ...(out.screen ? [screenLine(out.screen)] : []),
     `${out.converged ? 'converged' : 'stopped at the step limit'} after ${out.nIter} steps in ${fmt(seconds)} s${last ? `; last loss ${fmt(last.loss)}` : ''}${last?.error !== undefined ? `, matched error max ${fmt(last.error)}` : ''}`,
     'means:',
     ...matrixLines(out.means),
     ...(historyPath !== undefined ? [`wrote ${historyPath}`] : []),
     ...wrote,
   ]);
+}
+
+/** The screened schedule's starts: which was kept, and the spread of the others' log-likelihoods. */
+function screenLine(screen: NonNullable<FitOutput['screen']>): string {
+  const lls = screen.logLikelihoods;
+  const others = lls.filter((_, i) => i !== screen.kept);
+  const spread = others.length ? `; the other ${others.length}: ${fmt(Math.min(...others))} to ${fmt(Math.max(...others))}` : '';
+  return `screen: kept start ${screen.kept + 1} of ${lls.length}, run together on a subsample (log-likelihood ${fmt(lls[screen.kept]!)}${spread})`;
+}
+
+/** The steps the plan may still take after `state`, and whether a stopping rule may end it sooner. */
+function stepsLeft(stages: readonly Stage[], state: LoopState): { left: number; upTo: boolean } {
+  let left = 0;
+  let upTo = false;
+  for (let i = state.stageIndex; i < stages.length; i++) {
+    left += stages[i]!.maxSteps - (i === state.stageIndex ? state.stepInStage : 0);
+    upTo ||= stages[i]!.stop.kind !== 'none';
+  }
+  return { left, upTo };
 }
 
 /** A declared option the method and schedule do not read would be silently ignored: say so instead. */

@@ -19,6 +19,8 @@ export const STREAMS = {
   metrics: 8,
   /** The piecewise score fit's noise draws (docs/math.md section 13): counter step = level * draws + draw. */
   piecewise: 9,
+  /** The screened schedule's subsample (counter step 0) and its k-means++ starts (step 1 + start). */
+  screen: 10,
 } as const;
 
 export type StreamName = keyof typeof STREAMS;
