@@ -3,7 +3,7 @@
 // dL/dgamma = a_t^2 exp(gamma) dL/dv (spherical: summed over the coordinates). With `apply`:
 //   m <- m - eta v dL/dm (v before the step),  gamma <- gamma - eta dL/dgamma,  beta <- beta - eta dL/dbeta,
 // then the weight floor. Then, for the next pass, the precisions 1/v and logConst = log pi - (1/2) sum log v at
-// the new parameters, the loss and gradient norm into the step's history slot, and the step counter advanced.
+// the new parameters (deriveStudent, also the entry studentPrepare before a call's first pass), the loss and gradient norm into the step's history slot, and the step counter advanced.
 // COLS is 0 (identity: v = 1), 1 (spherical) or D (diag); LEARN_WEIGHTS says whether beta moves.
 
 @group(0) @binding(0) var<storage, read> totals: array<vec4<f32>>;                   // student_lanes.wgsl's layout
@@ -19,7 +19,7 @@
 @group(0) @binding(10) var<storage, read_write> studentGradient: array<f32>;         // dL/dgamma (K x COLS), dL/dbeta (K)
 
 var<workgroup> scratch: array<f32, UPDATE_WG>;
-var<workgroup> nextBeta: array<f32, KP>;
+var<workgroup> nextBeta: array<f32, KP>;   // beta after the step, then log pi
 
 // Fixed-order sum over the workgroup (deterministic).
 fn studentSum(lid: u32, value: f32) -> f32 {
@@ -43,6 +43,48 @@ fn varianceAt(i: u32, j: u32) -> f32 {
     return 1.0;
   }
   return params.a2 * (params.varianceFloor + exp(gamma[gammaIndex(i, j)])) + params.sigma2;
+}
+
+// The pass's precisions 1/v (padding coordinates keep 1) and logConst = log pi - (1/2) sum_j log v at the current
+// gamma and beta, with log pi = beta - logsumexp(beta) summed in a fixed order. Call in uniform control flow.
+fn deriveStudent(lid: u32) {
+  if (lid == 0u) {
+    var mx = -3.0e38;
+    for (var i = 0u; i < K; i++) {
+      mx = max(mx, beta[i]);
+    }
+    var total = 0.0;
+    for (var i = 0u; i < K; i++) {
+      total += exp(beta[i] - mx);
+    }
+    let lse = mx + log(total);
+    for (var i = 0u; i < K; i++) {
+      nextBeta[i] = beta[i] - lse;
+    }
+  }
+  workgroupBarrier();
+  for (var i = lid; i < K; i += UPDATE_WG) {
+    var halfLogDet = 0.0;
+    for (var c = 0u; c < D4; c++) {
+      var p = vec4<f32>(1.0);
+      for (var q = 0u; q < 4u; q++) {
+        let j = 4u * c + q;
+        if (j < D) {
+          let v = varianceAt(i, j);
+          p[q] = 1.0 / v;
+          halfLogDet += 0.5 * log(v);
+        }
+      }
+      precisions[i * D4 + c] = p;
+    }
+    logConst[i] = nextBeta[i] - halfLogDet;
+  }
+}
+
+// Before a call's first pass: the precisions and log-constants of the uploaded gamma and beta.
+@compute @workgroup_size(UPDATE_WG)
+fn studentPrepare(@builtin(local_invocation_index) lid: u32) {
+  deriveStudent(lid);
 }
 
 @compute @workgroup_size(UPDATE_WG)
@@ -88,42 +130,17 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
     nextBeta[i] = select(beta[i], beta[i] - params.lr * gb, params.apply != 0u);
   }
   let gradNormSquared = studentSum(lid, squared);
-  // The weight floor (beta_i >= max beta + log floor) and log pi = beta - logsumexp(beta), in a fixed order.
+  // The weight floor: beta_i >= max beta + log floor (docs/math.md section 14).
   if (lid == 0u) {
     var mx = -3.0e38;
     for (var i = 0u; i < K; i++) {
       mx = max(mx, nextBeta[i]);
     }
-    let low = mx + params.logWeightFloor;
-    var total = 0.0;
     for (var i = 0u; i < K; i++) {
-      nextBeta[i] = max(nextBeta[i], low);
-      beta[i] = nextBeta[i];
-      total += exp(nextBeta[i] - mx);
-    }
-    let lse = mx + log(total);
-    for (var i = 0u; i < K; i++) {
-      nextBeta[i] = nextBeta[i] - lse;
+      beta[i] = max(nextBeta[i], mx + params.logWeightFloor);
     }
   }
-  workgroupBarrier();
-  // The next pass's precisions 1/v and logConst at the new gamma (padding coordinates keep precision 1).
-  for (var i = lid; i < K; i += UPDATE_WG) {
-    var halfLogDet = 0.0;
-    for (var c = 0u; c < D4; c++) {
-      var p = vec4<f32>(1.0);
-      for (var q = 0u; q < 4u; q++) {
-        let j = 4u * c + q;
-        if (j < D) {
-          let v = varianceAt(i, j);
-          p[q] = 1.0 / v;
-          halfLogDet += 0.5 * log(v);
-        }
-      }
-      precisions[i * D4 + c] = p;
-    }
-    logConst[i] = nextBeta[i] - halfLogDet;
-  }
+  deriveStudent(lid);
   if (lid == 0u) {
     let local = stepState[1];
     history[2u * local] = totals[2u * KP * D4 + K4].x * params.invN;

@@ -8,7 +8,7 @@ import { type Program, slot } from '../core/program.ts';
 import { defineStruct } from '../core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../core/usage.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { logWeightsOf, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
+import { varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
 import { LANES_WG, partialPlan } from './kernel-plan.ts';
 import { PASS_IO, type PassIo, passParams, reduceParams, reducePartials } from './programs.ts';
 import type { DataChunk, ShapeResources } from './resources.ts';
@@ -60,6 +60,9 @@ export const studentUpdate: Program<keyof typeof STUDENT_UPDATE_IO, { shape: Sha
   bindings: STUDENT_UPDATE_IO,
   specialise: (p) => ({ consts: { ...updateConsts(p.shape), COLS: p.cols }, flags: { LEARN_WEIGHTS: p.learnWeights } }),
 };
+
+/** student_update.wgsl's deriveStudent alone: the precisions and log-constants of the uploaded gamma and beta (bind only those). */
+export const studentPrepare: Program<keyof typeof STUDENT_UPDATE_IO, { shape: Shape; cols: number; learnWeights: boolean }> = { ...studentUpdate, entry: 'studentPrepare' };
 
 /** The buffers the general student adds to a shape's (ShapeResources), for one data layout. */
 export interface StudentResources {
@@ -116,30 +119,12 @@ export function destroyStudentResources(s: StudentResources): void {
   for (const b of [s.gamma, s.beta, s.precisions, s.logConst, s.studentGradient, s.partials, s.totals, s.reduceUniform, s.updateUniform, ...s.chunkUniforms]) b.destroy();
 }
 
-/**
- * Writes gamma, beta, the update's uniforms, and the first pass's precisions and log-constants at scale t
- * (computed here in float64, as student_update.wgsl computes them for every later pass).
- */
+/** Writes gamma, beta and the update's uniforms at scale t; the first pass's precisions follow from studentPrepare. */
 export function writeStudent(device: GPUDevice, sr: StudentResources, student: StudentParams, t: number, rows: number, lr: number, apply: boolean): void {
   const { a, sigma } = forwardCoefficients(t);
-  const { k, k4, d, d4 } = sr.owner.shape;
   const q = device.queue;
   q.writeBuffer(sr.gamma, 0, Float32Array.from(student.gamma.data));
-  q.writeBuffer(sr.beta, 0, padded(student.beta, 4 * k4));
-  const precisions = new Float32Array(16 * k4 * d4).fill(1);
-  const logConst = new Float64Array(4 * k4);
-  const logPi = logWeightsOf(student.beta);
-  for (let i = 0; i < k; i++) {
-    let halfLogDet = 0;
-    for (let j = 0; j < d; j++) {
-      const v = sr.cols === 0 ? 1 : a * a * (VARIANCE_FLOOR + Math.exp(student.gamma.data[i * sr.cols + (sr.cols === 1 ? 0 : j)]!)) + sigma * sigma;
-      precisions[i * 4 * d4 + j] = 1 / v;
-      halfLogDet += Math.log(v) / 2;
-    }
-    logConst[i] = logPi[i]! - halfLogDet;
-  }
-  q.writeBuffer(sr.precisions, 0, precisions);
-  q.writeBuffer(sr.logConst, 0, Float32Array.from(logConst));
+  q.writeBuffer(sr.beta, 0, padded(student.beta, 4 * sr.owner.shape.k4));
   q.writeBuffer(sr.updateUniform, 0, studentUpdateParams.pack({
     twoOverN: 2 / rows, invN: 1 / rows, lr, apply: apply ? 1 : 0, a2: a * a, sigma2: sigma * sigma,
     varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR),
@@ -150,6 +135,14 @@ function padded(values: Float64Array, length: number): Float32Array {
   const out = new Float32Array(length);
   out.set(values);
   return out;
+}
+
+/** Before a call's first step: the precisions and log-constants from gamma and beta, as every update leaves them. */
+export function encodeStudentPrepare(pass: GPUComputePassEncoder, ctx: StepContext, sr: StudentResources): void {
+  const prepare = ctx.pipelines.get(studentPrepare, { shape: sr.owner.shape, cols: sr.cols, learnWeights: sr.learnWeights });
+  pass.setPipeline(prepare.pipeline);
+  ctx.pipelines.bind(pass, prepare, { params: sr.updateUniform, gamma: sr.gamma, beta: sr.beta, precisions: sr.precisions, logConst: sr.logConst });
+  pass.dispatchWorkgroups(1);
 }
 
 /** One GD step of the general student: the lane pass per chunk, the reduction, the update. */

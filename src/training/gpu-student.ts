@@ -12,7 +12,7 @@ import { partialPlan } from '../../host/train/kernel-plan.ts';
 import { passParams } from '../../host/train/programs.ts';
 import { centresBytes, type DataChunk, type DataOnGpu, type GpuResources, type ShapeResources } from '../../host/train/resources.ts';
 import type { StepContext } from '../../host/train/step-encoding.ts';
-import { createStudentResources, destroyStudentResources, encodeStudentStep, gammaBytes, type StudentResources, writeStudent } from '../../host/train/student-step.ts';
+import { createStudentResources, destroyStudentResources, encodeStudentPrepare, encodeStudentStep, gammaBytes, type StudentResources, writeStudent } from '../../host/train/student-step.ts';
 import type { DdpmOptions, GdOptions, GdResult, HistoryEntry, LossGradient } from './capability.ts';
 import { checkGdOptions } from './checks.ts';
 import { checkGeneralGd } from './cpu-student.ts';
@@ -63,6 +63,7 @@ export class StudentOnGpu {
       const encoder = this.engine.device.createCommandEncoder();
       this.engine.resources.resetStepState(encoder, res, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
       const pass = encoder.beginComputePass();
+      encodeStudentPrepare(pass, this.engine.steps, sr);
       encodeStudentStep(pass, this.engine.steps, sr, chunks, noise);
       pass.end();
       const [grad, hist, sg] = await this.engine.read(encoder, [
@@ -111,6 +112,7 @@ export class StudentOnGpu {
         // Up to MAX_STEPS_PER_SUBMIT steps per submission; a read at every log point.
         const batch = Math.min(nextLog - done, MAX_STEPS_PER_SUBMIT);
         const pass = encoder.beginComputePass();
+        if (done === 0) encodeStudentPrepare(pass, this.engine.steps, sr);
         for (let s = 0; s < batch; s++) encodeStudentStep(pass, this.engine.steps, sr, chunks, noise);
         pass.end();
         const from = done;
