@@ -72,7 +72,7 @@ export class GpuBackend implements Backend {
       lossAndGradient: (data, centres, options) => t.lossAndGradient(data, centres, options),
       gdSteps: (data, centres, options) => t.gdSteps(data, centres, options),
       emStep: (data, centres) => t.emStep(data, centres),
-      emSteps: (data, centres, steps) => t.emSteps(data, centres, steps),
+      emSteps: (data, centres, steps, student) => t.emSteps(data, centres, steps, student),
       gradientEmStep: (data, centres, lr) => t.gradientEmStep(data, centres, lr),
     };
     Object.assign(this, training, ...GPU_FEATURES.map((feature) => feature(this.core)));

@@ -20,11 +20,11 @@ export function checkGdOptions(options: GdOptions): number {
   return logEvery;
 }
 
-/** The GPU kernels run the paper's student only: a general one (docs/math.md section 14) is refused by name. */
+/** The GPU's EM kernels run the paper's student only: a general one (docs/math.md section 14) is refused by name. */
 export function refuseGeneralStudentOnGpu(student: StudentParams | undefined, what: string): void {
   if (!isPaperStudent(student)) {
     throw new InputError(
-      `${what} with covariance '${student!.covariance}' and weights '${student!.weights}' runs on the CPU backend only (the GPU kernels implement the identity/equal student): pass --backend cpu (backend: 'cpu'), or --covariance identity --weights equal`,
+      `${what} with covariance '${student!.covariance}' and weights '${student!.weights}' runs on the CPU backend only (the GPU's EM kernels implement the identity/equal student): pass --backend cpu (backend: 'cpu'), or --covariance identity --weights equal`,
     );
   }
 }

@@ -8,7 +8,8 @@ import type { Dataset, DataInput, Matrix } from '../types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { matrix } from '../types.ts';
 import { checkGdOptions, refuseGeneralStudentOnGpu } from './checks.ts';
-import type { StudentParams } from './student.ts';
+import { isPaperStudent, type StudentParams } from './student.ts';
+import { StudentOnGpu } from './gpu-student.ts';
 import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
 import { createBuffer, unpad } from '../../host/core/buffers.ts';
 import type { GpuCore } from '../../host/core/context.ts';
@@ -76,6 +77,8 @@ export class TrainingOnGpu implements Training {
   private readonly tiles: TileTuner;
   /** The dataset handles' uploads; a disposed handle's buffers go once the calls before it have settled. */
   private readonly datasets: DatasetRegistry<DataOnGpu>;
+  /** The general student's passes (docs/math.md section 14). */
+  private readonly student: StudentOnGpu;
 
   constructor(core: GpuCore, init: TrainingInit) {
     this.core = core;
@@ -88,6 +91,7 @@ export class TrainingOnGpu implements Training {
     this.datasets = new DatasetRegistry<DataOnGpu>('gpu', (data) => void core.run(async () => this.resources.destroyData(data)));
     const subgroups = (init.subgroups ?? true) && init.acquired.hasSubgroups;
     this.steps = { pipelines: core.pipelines, limits: device.limits, subgroups, lanePlan: init.lanePlan };
+    this.student = new StudentOnGpu({ device, resources: this.resources, steps: this.steps, kernelChoice: init.kernel ?? 'auto', read: this.read.bind(this) });
     const adapter = adapterKey(init.acquired.adapterInfo, device.limits, subgroups);
     const timing = { device, steps: this.steps, maxChunkRows: core.maxChunkRows, read: this.read.bind(this) };
     this.tiles = new TileTuner({
@@ -148,14 +152,16 @@ export class TrainingOnGpu implements Training {
   }
 
   dispose(): void {
+    this.student.dispose();
     this.datasets.disposeAll();
     this.resources.dispose();
   }
 
   lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     return this.core.run(async () => {
-      refuseGeneralStudentOnGpu(options.student, 'the DDPM loss');
-      return this.lossAndGradientNow(this.dataOf(data), centres, options);
+      const input = this.dataOf(data);
+      if (isPaperStudent(options.student)) return this.lossAndGradientNow(input, centres, options);
+      return this.student.lossAndGradient(input, centres, options, this.checkCentres(input, centres, options.tied));
     });
   }
 
@@ -191,8 +197,9 @@ export class TrainingOnGpu implements Training {
 
   gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult> {
     return this.core.run(async () => {
-      refuseGeneralStudentOnGpu(options.student, 'training');
-      return this.gdStepsNow(this.dataOf(data), centres, options);
+      const input = this.dataOf(data);
+      if (isPaperStudent(options.student)) return this.gdStepsNow(input, centres, options);
+      return this.student.gdSteps(input, centres, options, this.checkCentres(input, centres, options.tied));
     });
   }
 
