@@ -14,26 +14,35 @@ import {
   type ScheduleName,
   type ScheduleOptions,
 } from './algorithms/index.ts';
-import { seededUniform } from './algorithms/seeding.ts';
 import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
-import { philoxNormals } from './mixtures.ts';
-import { STREAMS } from './math/streams.ts';
+import { mixtureSamples } from './mixture-samples.ts';
 import { centreError } from './centre-error.ts';
 import { checkOption, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
 import { type Backend } from './backend.ts';
+import { asMatrix, type DataInput } from './data-input.ts';
+import { fitScaling, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
+export { mixtureSamples } from './mixture-samples.ts';
+export type { DataInput } from './data-input.ts';
+export { SCALES, type ScaleMethod, type Scaling } from './scaling.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
 export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
 
 export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly nComponents: number;
   readonly method?: Method;
+  /**
+   * Per-feature scaling before the fit (src/scaling.ts, docs/math.md section 15): 'within' (the pooled
+   * within-cluster standard deviation of a k-means pre-pass), 'standard' (the overall one) or 'none' (the
+   * paper's model on the data as given). init, truth, means, samples and scores are in the data's units.
+   */
+  readonly scale?: ScaleMethod;
   /** ddpm only; default two-stage for K = 2, annealed otherwise (warm when init is given). */
   readonly schedule?: ScheduleName;
   /**
@@ -90,7 +99,13 @@ export class DdpmGmm {
   readonly nComponents: number;
   readonly method: Method;
   readonly schedule: ScheduleName;
+  readonly scale: ScaleMethod;
+  /** The K x d centres, in the data's units. */
   means: Matrix | undefined;
+  /** The fitted scaling (undefined for scale 'none'): the model is fitted to (x - centre) / scale. */
+  scaling: Scaling | undefined;
+  /** What the last fit's scaling had to floor (constant features), in sentences. */
+  notes: string[] = [];
   history: HistoryRow[] = [];
   converged = false;
   nIter = 0;
@@ -102,6 +117,8 @@ export class DdpmGmm {
   restarts: RestartResult[] = [];
   bestRestart = 0;
   private readonly backendSlot = new BackendSlot(() => this.options.backend, (m) => this.options.log?.(m));
+  /** The centres in the scaled coordinates the model was fitted in (= means for scale 'none'). */
+  private scaledMeans: Matrix | undefined;
 
   constructor(private readonly options: DdpmGmmOptions) {
     requireCentreCount(options.nComponents, 'nComponents');
@@ -130,6 +147,7 @@ export class DdpmGmm {
       throw new InputError(`backend must be 'auto', 'gpu', 'cpu' or a Backend object, got ${String(backend)}`);
     }
     this.schedule = schedule;
+    this.scale = checkOption(SCALE_OPTION, options.scale ?? SCALE_OPTION.default, 'scale') as ScaleMethod;
   }
 
   /** The dimension d of the fitted means; undefined before fit. */
@@ -138,8 +156,8 @@ export class DdpmGmm {
   }
 
   /** Learns the means from X (N x d), nInit times, and keeps the best run (see DdpmGmmOptions.nInit). */
-  async fit(X: Matrix): Promise<FitOutput> {
-    this.checkData(X, 'X');
+  async fit(data: DataInput): Promise<FitOutput> {
+    const X = this.checkData(data, 'X');
     const o = this.options;
     const k = this.nComponents;
     if (o.init) {
@@ -163,6 +181,9 @@ export class DdpmGmm {
     const noiseSeed = o.noiseSeed ?? 0;
     requireSeed(seed + nInit - 1, 'seed + nInit - 1 (the last restart seed)');
     requireSeed(noiseSeed + nInit - 1, 'noiseSeed + nInit - 1 (the last restart noise seed)');
+    const fitted = this.scale === 'none' ? undefined : fitScaling(X, this.scale, k, seed);
+    const scaling = fitted?.scaling;
+    const Z = scaling ? toScaled(X, scaling) : X;
     const backend = await this.backendSlot.get();
     this.backendUsed = describeBackend(backend);
     const restarts: RestartResult[] = [];
@@ -170,8 +191,8 @@ export class DdpmGmm {
     let bestRestart = 0;
     for (let r = 0; r < nInit; r++) {
       o.onRestart?.(r, nInit);
-      const out = await this.fitOnce(backend, X, seed + r, noiseSeed + r);
-      const ll = averageLl(X, out.means);
+      const out = await this.fitOnce(backend, Z, scaling, seed + r, noiseSeed + r);
+      const ll = averageLl(Z, out.means) - (scaling ? logScaleSum(scaling) : 0);
       restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
       // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
       if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
@@ -179,27 +200,33 @@ export class DdpmGmm {
         bestRestart = r;
       }
     }
-    this.means = best!.means;
+    this.scaling = scaling;
+    this.notes = fitted?.notes ?? [];
+    for (const note of this.notes) o.log?.(note);
+    this.means = scaling ? fromScaled(best!.means, scaling) : best!.means;
+    // From the reported means, as fromJSON does, so that a saved model predicts with the same bits.
+    this.scaledMeans = scaling ? toScaled(this.means, scaling) : best!.means;
     this.history = best!.history;
     this.converged = best!.converged;
     this.nIter = best!.nIter;
     this.restarts = restarts;
     this.bestRestart = bestRestart;
-    return best!;
+    return { ...best!, means: this.means };
   }
 
   /** Fits, then labels X: the same as fit(X) followed by predict(X). */
-  async fitPredict(X: Matrix): Promise<Int32Array> {
+  async fitPredict(data: DataInput): Promise<Int32Array> {
+    const X = asMatrix(data, 'X');
     await this.fit(X);
     return this.predict(X);
   }
 
   /** The most likely component of each row (0-based): the argmax of its responsibilities; ties go to the lower index. */
-  predict(X: Matrix): Int32Array {
-    const proba = this.predictProba(X);
+  predict(data: DataInput): Int32Array {
+    const proba = this.predictProba(data);
     const k = proba.cols;
-    const labels = new Int32Array(X.rows);
-    for (let i = 0; i < X.rows; i++) {
+    const labels = new Int32Array(proba.rows);
+    for (let i = 0; i < proba.rows; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (proba.data[i * k + j]! > proba.data[i * k + best]!) best = j;
       labels[i] = best;
@@ -208,38 +235,46 @@ export class DdpmGmm {
   }
 
   /** Responsibilities w_i(x) on the clean data under the learned mixture (N x K, docs/math.md section 9). */
-  predictProba(X: Matrix): Matrix {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    const proba = matrix(X.rows, means.rows);
-    mixtureLogLikelihood(X, means, proba.data);
+  predictProba(data: DataInput): Matrix {
+    const { Z, means } = this.scaled(data);
+    const proba = matrix(Z.rows, means.rows);
+    mixtureLogLikelihood(Z, means, proba.data);
     return proba;
   }
 
-  /** Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
-  scoreSamples(X: Matrix): Float64Array {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    return mixtureLogLikelihood(X, means);
+  /**
+   * Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (docs/math.md section 1), as a
+   * density in the data's units (with scaling: log q(z_n) - sum_c log scale_c, docs/math.md section 15).
+   */
+  scoreSamples(data: DataInput): Float64Array {
+    const { Z, means } = this.scaled(data);
+    const ll = mixtureLogLikelihood(Z, means);
+    if (this.scaling) {
+      const shift = logScaleSum(this.scaling);
+      for (let i = 0; i < ll.length; i++) ll[i]! -= shift;
+    }
+    return ll;
   }
 
-  /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
-  score(X: Matrix): number {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    return averageLl(X, means);
+  /** Average log-likelihood (1/N) sum log q(x_n), in the data's units as scoreSamples. */
+  score(data: DataInput): number {
+    const { Z, means } = this.scaled(data);
+    return averageLl(Z, means) - (this.scaling ? logScaleSum(this.scaling) : 0);
   }
 
   /**
    * Bayesian information criterion, lower is better: bic = -2 sum_n log q(x_n) + p ln N, with p = K d free
-   * parameters (the means only: the weights are fixed at 1/K and the covariances at I by the model).
+   * parameters (the means; the weights are fixed at 1/K and the covariances at I by the model), plus d for
+   * a fitted scaling, whose per-feature scale is a shared diagonal covariance learned from the data.
    */
-  bic(X: Matrix): number {
+  bic(data: DataInput): number {
+    const X = asMatrix(data, 'X');
     return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
   }
 
-  /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p = K d as in bic. */
-  aic(X: Matrix): number {
+  /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p as in bic. */
+  aic(data: DataInput): number {
+    const X = asMatrix(data, 'X');
     return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
   }
 
@@ -254,7 +289,8 @@ export class DdpmGmm {
     if (typeof options !== 'object' || options === null) {
       throw new InputError(`sample(n, options) takes an options object such as { seed: ${String(options)} }; for the synchronous direct draw use sampleDirect(n, seed)`);
     }
-    const means = this.fitted();
+    this.fitted();
+    const means = this.scaledMeans!;
     const plan = resolveSampleOptions(means, n, options);
     if (plan.method === 'direct') {
       const out = this.sampleDirect(n, plan.seed);
@@ -263,15 +299,17 @@ export class DdpmGmm {
     }
     const backend = await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
-    return backend.sample(means, n, plan, options.onProgress);
+    const z = await backend.sample(means, n, plan, options.onProgress);
+    return this.scaling ? fromScaled(z, this.scaling) : z;
   }
 
   /** n samples drawn directly from the learned mixture: a uniform component, then N(mu_i, I); seeded by Philox. */
   sampleDirect(n: number, seed = 0): Matrix {
-    const means = this.fitted();
+    this.fitted();
     requirePositiveInteger(n, 'the number of samples n');
     requireSeed(seed, 'the sample seed');
-    return mixtureSamples(means, n, seed);
+    const z = mixtureSamples(this.scaledMeans!, n, seed);
+    return this.scaling ? fromScaled(z, this.scaling) : z;
   }
 
   /** The versioned model file (src/model-file.ts); JSON.stringify(model) writes it. */
@@ -283,6 +321,7 @@ export class DdpmGmm {
       converged: this.converged,
       nIter: this.nIter,
       backendUsed: this.backendUsed ?? null,
+      scaling: this.scaling ?? null,
     });
   }
 
@@ -294,11 +333,13 @@ export class DdpmGmm {
     const file = parseModelFile(json);
     let model: DdpmGmm;
     try {
-      model = new DdpmGmm({ ...options, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined });
+      model = new DdpmGmm({ ...options, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined, scale: file.scaling?.method ?? 'none' });
     } catch (e) {
       throw e instanceof InputError ? new InputError(`the model file does not describe a valid model: ${e.message}`) : e;
     }
     model.means = file.means;
+    model.scaling = file.scaling ?? undefined;
+    model.scaledMeans = file.scaling ? toScaled(file.means, file.scaling) : file.means;
     model.converged = file.converged;
     model.nIter = file.nIter;
     model.backendUsed = file.backendUsed ?? undefined;
@@ -312,8 +353,9 @@ export class DdpmGmm {
 
 
   /** One run of the method from the given seeds. */
-  private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number): Promise<FitOutput> {
-    const o = this.options;
+  private async fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number): Promise<FitOutput> {
+    // init and truth are in the data's units; the fit runs in the scaled coordinates.
+    const o = scaling ? { ...this.options, ...scaledStarts(this.options, this.nComponents, scaling) } : this.options;
     const k = this.nComponents;
     const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
     if (this.method === 'ddpm') return fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
@@ -336,10 +378,10 @@ export class DdpmGmm {
     return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery }, o.truth, run);
   }
 
-  /** p = K d: the means are the model's only free parameters. */
+  /** p = K d, plus d for a fitted scaling (see bic). */
   private freeParameters(): number {
     const means = this.fitted();
-    return means.rows * means.cols;
+    return means.rows * means.cols + (this.scaling ? means.cols : 0);
   }
 
   private fitted(): Matrix {
@@ -347,31 +389,23 @@ export class DdpmGmm {
     return this.means;
   }
 
-  private checkData(X: Matrix, what: string, means?: Matrix): void {
+  /** The data in the model's coordinates, checked against the fitted means (also scaled). */
+  private scaled(data: DataInput): { Z: Matrix; means: Matrix } {
+    const means = this.fitted();
+    const X = this.checkData(data, 'X', means);
+    return { Z: this.scaling ? toScaled(X, this.scaling) : X, means: this.scaledMeans! };
+  }
+
+  private checkData(data: DataInput, what: string, means?: Matrix): Matrix {
+    const X = asMatrix(data, what);
     if (X.rows < 1 || X.cols < 1) throw new InputError(`${what} is ${X.rows} x ${X.cols}: give at least one sample with at least one coordinate`);
     if (means && X.cols !== means.cols) {
       throw new InputError(`${what} has d = ${X.cols} columns but the model was fitted in d = ${means.cols}; give data with the model's ${means.cols} columns`);
     }
     requireFinite(X, what);
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
+    return X;
   }
-}
-
-/**
- * n draws from (1/K) sum_i N(mu_i, I) (K x d means): component floor(K u_i) with u_i the Philox uniform of
- * draw i, then mu_comp + z_i, both on STREAMS.sample (docs/math.md section 11). The reference that the
- * samplers are measured against.
- */
-export function mixtureSamples(means: Matrix, n: number, seed: number): Matrix {
-  const { rows: k, cols: d } = means;
-  const out = matrix(n, d);
-  const z = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    const comp = Math.min(k - 1, Math.floor(seededUniform(seed, i, STREAMS.sample, 1) * k));
-    philoxNormals(seed, 0, i, STREAMS.sample, z);
-    for (let c = 0; c < d; c++) out.data[i * d + c] = means.data[comp * d + c]! + z[c]!;
-  }
-  return out;
 }
 
 function averageLl(X: Matrix, means: Matrix): number {

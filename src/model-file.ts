@@ -10,14 +10,17 @@ import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
+import { SCALES, type Scaling } from './scaling.ts';
 
 export const MODEL_FORMAT = 'ddpm-gmm-model';
 /**
  * The newest model file version this ddpm-gmm reads. Version 2 added the key `model`: 'student' (version 1's
  * fields) or 'piecewise'. A student model is still written as version 1, which every ddpm-gmm reads; a
  * piecewise model is version 2, so that an older ddpm-gmm says to upgrade instead of calling the file damaged.
+ * Version 3 is a student fitted with a scaling (the key `scaling`), which an older reader would ignore and
+ * then misread the data; an unscaled student is still version 1.
  */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 /** The two score models: the paper's student (a balanced spherical mixture) and the piecewise model. */
 export type ModelKind = 'student' | 'piecewise';
 export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
@@ -28,7 +31,10 @@ export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
  */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;
-  readonly version: 1;
+  /** 1, or 3 for a model with a scaling. */
+  readonly version: 1 | 3;
+  /** Version 3: 'student'. */
+  readonly model?: 'student';
   /** 'ddpm-gmm <version>' of the writer. */
   readonly createdBy: string;
   /** K. */
@@ -45,6 +51,8 @@ export interface ModelFile {
   readonly nIter: number;
   /** The backend that ran the fit; null when not known. */
   readonly backendUsed: BackendInfo | null;
+  /** Version 3: the per-feature scaling z = (x - centre) / scale the model was fitted in; means are in x's units. */
+  readonly scaling?: { readonly method: Scaling['method']; readonly centre: number[]; readonly scale: number[] };
 }
 
 /** A fitted model's fields, as the estimator holds them. */
@@ -55,13 +63,17 @@ export interface FittedModel {
   readonly converged: boolean;
   readonly nIter: number;
   readonly backendUsed: BackendInfo | null;
+  /** Absent or null: the model was fitted to the data as given. */
+  readonly scaling?: Scaling | null;
 }
 
 /** The model file of a fitted model. */
 export function createModelFile(m: FittedModel): ModelFile {
+  const scaled = m.scaling ? { model: 'student' as const } : {};
   return {
     format: MODEL_FORMAT,
-    version: 1,
+    version: m.scaling ? 3 : 1,
+    ...scaled,
     createdBy: `ddpm-gmm ${VERSION}`,
     nComponents: m.means.rows,
     dimension: m.means.cols,
@@ -71,6 +83,7 @@ export function createModelFile(m: FittedModel): ModelFile {
     converged: m.converged,
     nIter: m.nIter,
     backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
+    ...(m.scaling ? { scaling: { method: m.scaling.method, centre: Array.from(m.scaling.centre), scale: Array.from(m.scaling.scale) } } : {}),
   };
 }
 
@@ -229,7 +242,23 @@ function readStudent(o: Record<string, unknown>): FittedModel {
     converged: o['converged'],
     nIter,
     backendUsed: parseBackendInfo(o['backendUsed']),
+    scaling: o['scaling'] === undefined ? null : parseScaling(o['scaling'], d),
   };
+}
+
+function parseScaling(v: unknown, d: number): Scaling {
+  const methods = SCALES.filter((m) => m !== 'none');
+  if (!isRecord(v) || !methods.includes(v['method'] as never)) {
+    throw new InputError(`the model file's scaling must be { method: ${methods.map((m) => `"${m}"`).join(' | ')}, centre, scale }, got ${shown(isRecord(v) ? v['method'] : v)}; the file is damaged: ${HOW_TO_WRITE}`);
+  }
+  const vector = (key: 'centre' | 'scale'): Float64Array => {
+    const a = v[key];
+    if (!Array.isArray(a) || a.length !== d || a.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (key === 'scale' && x <= 0))) {
+      throw new InputError(`the model file's scaling.${key} must be ${d} finite numbers${key === 'scale' ? ' > 0' : ''} (one per dimension), got ${shown(a)}; the file is damaged: ${HOW_TO_WRITE}`);
+    }
+    return Float64Array.from(a as number[]);
+  };
+  return { method: v['method'] as Scaling['method'], centre: vector('centre'), scale: vector('scale') };
 }
 
 /** Rows of `cols` finite numbers, as a Matrix; `what` names the field. */
