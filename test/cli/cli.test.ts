@@ -89,7 +89,7 @@ beforeAll(async () => {
     method: 'em', schedule: null, converged: true, nIter: 1, backendUsed: null,
   };
   writeFileSync(join(dir, 'model-mu.json'), JSON.stringify(model));
-  writeFileSync(join(dir, 'model-v3.json'), JSON.stringify({ ...model, version: 3 }));
+  writeFileSync(join(dir, 'model-v4.json'), JSON.stringify({ ...model, version: 4 }));
   writeFileSync(join(dir, 'model-other.json'), JSON.stringify({ ...model, format: 'sklearn' }));
   writeFileSync(join(dir, 'model-ragged.json'), JSON.stringify({ ...model, dimension: 5 }));
   writeFileSync(join(dir, 'model-broken.json'), '{"format": "ddpm-gmm-model", ');
@@ -195,7 +195,7 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     // The default backend is auto: a GPU engine (hardware or software adapter), else the CPU reference.
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stdout).toMatch(/^backend: (gpu|cpu) \(.+\)$/m);
-    expect(auto.stdout).toMatch(/^method: ddpm, schedule annealed; N = 600, d = 4, K = 3$/m);
+    expect(auto.stdout).toMatch(/^method: ddpm, schedule annealed, scale within; N = 600, d = 4, K = 3$/m);
   });
 
   it('generate runs on its defaults; a pandas CSV with an index column is fitted without it, with a warning', async () => {
@@ -326,7 +326,8 @@ describe('ddpm-gmm (bad input)', () => {
     ['predict: no such model', (o) => predict('nope.json', [], o), 2, /model file \(--model\) 'nope\.json' does not exist/],
     ['predict: not JSON', (o) => predict('model-broken.json', [], o), 2, /model-broken\.json' is not valid JSON/],
     ['predict: not a model file', (o) => predict('model-other.json', [], o), 2, /this is not a ddpm-gmm model file \(format is "sklearn"/],
-    ['predict: a newer version', (o) => predict('model-v3.json', [], o), 2, /model file version 3 is newer than this ddpm-gmm reads \(2\).*upgrade ddpm-gmm/],
+    ['--scale with --schedule single', (o) => fit(['--data', 'x.npy', '--k', '3', '--schedule', 'single', '--scale', 'within'], o), 2, /Algorithm 1 on the data as given: drop --scale within/],
+    ['predict: a newer version', (o) => predict('model-v4.json', [], o), 2, /model file version 4 is newer than this ddpm-gmm reads \(3\).*upgrade ddpm-gmm/],
     ['predict: inconsistent shapes', (o) => predict('model-ragged.json', [], o), 2, /dimension = 5 but its means row 1 \(1-based\) has 4 values/],
     ['predict: d mismatch', (o) => ['predict', '--model', 'model-mu.json', '--data', 'means3.npy', '--out', o.replace('.json', '.npy')], 2, /'means3\.npy' has d = 3 columns but the model \(--model\) 'model-mu\.json' was fitted in d = 4/],
     ['predict: --proba of another kind', (o) => predict('model-mu.json', ['--proba', 'p.txt'], o), 2, /--proba 'p\.txt' must end in \.npy or \.csv/],
