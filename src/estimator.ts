@@ -25,16 +25,26 @@ import { varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
 import { type Backend } from './backend.ts';
+import { asMatrix, type DataInput } from './data-input.ts';
+import { fitScaling, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
 export { mixtureSamples } from './mixture-samples.ts';
+export type { DataInput } from './data-input.ts';
+export { SCALES, type ScaleMethod, type Scaling } from './scaling.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
 export { SAMPLE_DEFAULTS, SAMPLE_METHODS, type SampleMethod, type SampleOptions } from './sample-options.ts';
 
 export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly nComponents: number;
   readonly method?: Method;
+  /**
+   * Per-feature scaling before the fit (src/scaling.ts, docs/math.md section 15): 'within' (the pooled
+   * within-cluster standard deviation of a k-means pre-pass), 'standard' (the overall one) or 'none' (the
+   * paper's model on the data as given). init, truth, means, samples and scores are in the data's units.
+   */
+  readonly scale?: ScaleMethod;
   /** ddpm only; default two-stage for K = 2, screened otherwise (warm when init is given). */
   readonly schedule?: ScheduleName;
   /**
@@ -103,9 +113,15 @@ export class DdpmGmm {
   readonly nComponents: number;
   readonly method: Method;
   readonly schedule: ScheduleName;
+  readonly scale: ScaleMethod;
+  /** The K x d centres, in the data's units. */
   means: Matrix | undefined;
   /** The general student's learned variances and weights (docs/math.md section 14); undefined for the paper's student. */
   student: StudentParams | undefined;
+  /** The fitted scaling (undefined for scale 'none'): the model is fitted to (x - centre) / scale. */
+  scaling: Scaling | undefined;
+  /** What the last fit's scaling had to floor (constant features), in sentences. */
+  notes: string[] = [];
   history: HistoryRow[] = [];
   converged = false;
   nIter = 0;
@@ -117,6 +133,8 @@ export class DdpmGmm {
   restarts: RestartResult[] = [];
   bestRestart = 0;
   private readonly backendSlot = new BackendSlot(() => this.options.backend, (m) => this.options.log?.(m));
+  /** The centres in the scaled coordinates the model was fitted in (= means for scale 'none'). */
+  private scaledMeans: Matrix | undefined;
 
   constructor(private readonly options: DdpmGmmOptions) {
     requireCentreCount(options.nComponents, 'nComponents');
@@ -128,7 +146,7 @@ export class DdpmGmm {
     checkOption(SCHEDULE_OPTION, schedule, 'schedule');
     if (general && !fitReads(method, schedule, 'covariance')) {
       const who = method === 'ddpm' ? `the ${schedule} schedule (the tied K = 2 student)` : `method '${method}'`;
-      throw new InputError(`${who} learns the paper's student only (identity covariance, equal weights); for covariance '${options.covariance ?? 'identity'}' and weights '${options.weights ?? 'equal'}' use method 'ddpm' with schedule 'annealed', 'single' or 'warm', or method 'em'`);
+      throw new InputError(`${who} learns the paper's student only (identity covariance, equal weights); for covariance '${options.covariance ?? 'identity'}' and weights '${options.weights ?? 'equal'}' use method 'ddpm' with schedule 'screened', 'annealed', 'single' or 'warm', or method 'em'`);
     }
     const needs = requiredK(method, schedule);
     if (needs && options.nComponents !== needs.k) {
@@ -150,6 +168,7 @@ export class DdpmGmm {
       throw new InputError(`backend must be 'auto', 'gpu', 'cpu' or a Backend object, got ${String(backend)}`);
     }
     this.schedule = schedule;
+    this.scale = checkOption(SCALE_OPTION, options.scale ?? SCALE_OPTION.default, 'scale') as ScaleMethod;
   }
 
   /** The dimension d of the fitted means; undefined before fit. */
@@ -158,8 +177,8 @@ export class DdpmGmm {
   }
 
   /** Learns the means from X (N x d), nInit times, and keeps the best run (see DdpmGmmOptions.nInit). */
-  async fit(X: Matrix): Promise<FitOutput> {
-    this.checkData(X, 'X');
+  async fit(data: DataInput): Promise<FitOutput> {
+    const X = this.checkData(data, 'X');
     const o = this.options;
     const k = this.nComponents;
     if (o.init) {
@@ -183,6 +202,9 @@ export class DdpmGmm {
     const noiseSeed = o.noiseSeed ?? 0;
     requireSeed(seed + nInit - 1, 'seed + nInit - 1 (the last restart seed)');
     requireSeed(noiseSeed + nInit - 1, 'noiseSeed + nInit - 1 (the last restart noise seed)');
+    const fitted = this.scale === 'none' ? undefined : fitScaling(X, this.scale, k, seed);
+    const scaling = fitted?.scaling;
+    const Z = scaling ? toScaled(X, scaling) : X;
     const backend = await this.backendSlot.get();
     this.backendUsed = describeBackend(backend);
     const restarts: RestartResult[] = [];
@@ -190,8 +212,8 @@ export class DdpmGmm {
     let bestRestart = 0;
     for (let r = 0; r < nInit; r++) {
       o.onRestart?.(r, nInit);
-      const out = await this.fitOnce(backend, X, seed + r, noiseSeed + r);
-      const ll = averageLl(X, out.means, out.student);
+      const out = await this.fitOnce(backend, Z, scaling, seed + r, noiseSeed + r);
+      const ll = averageLl(Z, out.means, out.student) - (scaling ? logScaleSum(scaling) : 0);
       restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
       // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
       if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
@@ -199,28 +221,34 @@ export class DdpmGmm {
         bestRestart = r;
       }
     }
-    this.means = best!.means;
+    this.scaling = scaling;
+    this.notes = fitted?.notes ?? [];
+    for (const note of this.notes) o.log?.(note);
+    this.means = scaling ? fromScaled(best!.means, scaling) : best!.means;
+    // From the reported means, as fromJSON does, so that a saved model predicts with the same bits.
+    this.scaledMeans = scaling ? toScaled(this.means, scaling) : best!.means;
     this.student = best!.student;
     this.history = best!.history;
     this.converged = best!.converged;
     this.nIter = best!.nIter;
     this.restarts = restarts;
     this.bestRestart = bestRestart;
-    return best!;
+    return { ...best!, means: this.means };
   }
 
   /** Fits, then labels X: the same as fit(X) followed by predict(X). */
-  async fitPredict(X: Matrix): Promise<Int32Array> {
+  async fitPredict(data: DataInput): Promise<Int32Array> {
+    const X = asMatrix(data, 'X');
     await this.fit(X);
     return this.predict(X);
   }
 
   /** The most likely component of each row (0-based): the argmax of its responsibilities; ties go to the lower index. */
-  predict(X: Matrix): Int32Array {
-    const proba = this.predictProba(X);
+  predict(data: DataInput): Int32Array {
+    const proba = this.predictProba(data);
     const k = proba.cols;
-    const labels = new Int32Array(X.rows);
-    for (let i = 0; i < X.rows; i++) {
+    const labels = new Int32Array(proba.rows);
+    for (let i = 0; i < proba.rows; i++) {
       let best = 0;
       for (let j = 1; j < k; j++) if (proba.data[i * k + j]! > proba.data[i * k + best]!) best = j;
       labels[i] = best;
@@ -229,40 +257,48 @@ export class DdpmGmm {
   }
 
   /** Responsibilities w_i(x) on the clean data under the learned mixture (N x K, docs/math.md section 9). */
-  predictProba(X: Matrix): Matrix {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    const proba = matrix(X.rows, means.rows);
-    if (this.student) studentLogLikelihood(X, means, this.student, proba.data);
-    else mixtureLogLikelihood(X, means, proba.data);
+  predictProba(data: DataInput): Matrix {
+    const { Z, means } = this.scaled(data);
+    const proba = matrix(Z.rows, means.rows);
+    if (this.student) studentLogLikelihood(Z, means, this.student, proba.data);
+    else mixtureLogLikelihood(Z, means, proba.data);
     return proba;
   }
 
-  /** Per-sample log-likelihood log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
-  scoreSamples(X: Matrix): Float64Array {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    return this.student ? studentLogLikelihood(X, means, this.student) : mixtureLogLikelihood(X, means);
+  /**
+   * Per-sample log-likelihood log q(x_n) under the fitted mixture (docs/math.md sections 1 and 14), as a density
+   * in the data's units (with scaling: log q(z_n) - sum_c log scale_c, docs/math.md section 15).
+   */
+  scoreSamples(data: DataInput): Float64Array {
+    const { Z, means } = this.scaled(data);
+    const ll = this.student ? studentLogLikelihood(Z, means, this.student) : mixtureLogLikelihood(Z, means);
+    if (this.scaling) {
+      const shift = logScaleSum(this.scaling);
+      for (let i = 0; i < ll.length; i++) ll[i]! -= shift;
+    }
+    return ll;
   }
 
-  /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
-  score(X: Matrix): number {
-    const means = this.fitted();
-    this.checkData(X, 'X', means);
-    return averageLl(X, means, this.student);
+  /** Average log-likelihood (1/N) sum log q(x_n), in the data's units as scoreSamples. */
+  score(data: DataInput): number {
+    const { Z, means } = this.scaled(data);
+    return averageLl(Z, means, this.student) - (this.scaling ? logScaleSum(this.scaling) : 0);
   }
 
   /**
    * Bayesian information criterion, lower is better: bic = -2 sum_n log q(x_n) + p ln N, with p = K d free
    * parameters for the paper's student (the weights are fixed at 1/K and the covariances at I), plus K
-   * (spherical) or K d (diag) variances and K - 1 learned weights (docs/math.md section 14).
+   * (spherical) or K d (diag) variances and K - 1 learned weights (docs/math.md section 14), plus d for a fitted
+   * scaling, whose per-feature scale is a shared diagonal covariance learned from the data.
    */
-  bic(X: Matrix): number {
+  bic(data: DataInput): number {
+    const X = asMatrix(data, 'X');
     return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
   }
 
-  /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p = K d as in bic. */
-  aic(X: Matrix): number {
+  /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p as in bic. */
+  aic(data: DataInput): number {
+    const X = asMatrix(data, 'X');
     return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
   }
 
@@ -277,7 +313,8 @@ export class DdpmGmm {
     if (typeof options !== 'object' || options === null) {
       throw new InputError(`sample(n, options) takes an options object such as { seed: ${String(options)} }; for the synchronous direct draw use sampleDirect(n, seed)`);
     }
-    const means = this.fitted();
+    this.fitted();
+    const means = this.scaledMeans!;
     const plan = resolveSampleOptions(means, n, options);
     if (plan.method === 'direct') {
       const out = this.sampleDirect(n, plan.seed);
@@ -289,15 +326,17 @@ export class DdpmGmm {
     }
     const backend = await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
-    return backend.sample(means, n, plan, options.onProgress);
+    const z = await backend.sample(means, n, plan, options.onProgress);
+    return this.scaling ? fromScaled(z, this.scaling) : z;
   }
 
   /** n samples drawn directly from the learned mixture: a uniform component, then N(mu_i, I); seeded by Philox. */
   sampleDirect(n: number, seed = 0): Matrix {
-    const means = this.fitted();
+    this.fitted();
     requirePositiveInteger(n, 'the number of samples n');
     requireSeed(seed, 'the sample seed');
-    return mixtureSamples(means, n, seed, this.student);
+    const z = mixtureSamples(this.scaledMeans!, n, seed, this.student);
+    return this.scaling ? fromScaled(z, this.scaling) : z;
   }
 
   /** The versioned model file (src/model-file.ts); JSON.stringify(model) writes it. */
@@ -310,6 +349,7 @@ export class DdpmGmm {
       converged: this.converged,
       nIter: this.nIter,
       backendUsed: this.backendUsed ?? null,
+      scaling: this.scaling ?? null,
     });
   }
 
@@ -322,12 +362,14 @@ export class DdpmGmm {
     let model: DdpmGmm;
     try {
       const student = file.student ? { covariance: file.student.covariance, weights: file.student.weights } : {};
-      model = new DdpmGmm({ ...options, ...student, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined });
+      model = new DdpmGmm({ ...options, ...student, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined, scale: file.scaling?.method ?? 'none' });
     } catch (e) {
       throw e instanceof InputError ? new InputError(`the model file does not describe a valid model: ${e.message}`) : e;
     }
     model.means = file.means;
     model.student = file.student;
+    model.scaling = file.scaling ?? undefined;
+    model.scaledMeans = file.scaling ? toScaled(file.means, file.scaling) : file.means;
     model.converged = file.converged;
     model.nIter = file.nIter;
     model.backendUsed = file.backendUsed ?? undefined;
@@ -341,15 +383,16 @@ export class DdpmGmm {
 
 
   /** One run of the method from the given seeds. */
-  private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number): Promise<FitOutput> {
-    const o = this.options;
+  private async fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number): Promise<FitOutput> {
+    // init and truth are in the data's units; the fit runs in the scaled coordinates.
+    const o = scaling ? { ...this.options, ...scaledStarts(this.options, this.nComponents, scaling) } : this.options;
     const k = this.nComponents;
     const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
     if (this.method === 'ddpm') {
       const r = await fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
       const { screenBest, screenLogLikelihoods } = r.plan.settings;
       const screen = typeof screenBest === 'number' && Array.isArray(screenLogLikelihoods) ? { kept: screenBest, logLikelihoods: screenLogLikelihoods } : undefined;
-      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(screen ? { screen } : {}) };
+      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(r.student ? { student: r.student } : {}), ...(screen ? { screen } : {}) };
     }
     if (this.method === 'power') {
       const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
@@ -371,13 +414,13 @@ export class DdpmGmm {
     return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery, ...student }, o.truth, run);
   }
 
-  /** p = K d for the means, plus the general student's K or K d variances and K - 1 weights. */
+  /** p = K d for the means, plus the general student's K or K d variances and K - 1 weights, plus d for a fitted scaling. */
   private freeParameters(): number {
     const means = this.fitted();
     const s = this.student;
     const variances = s ? means.rows * varianceColumns(s.covariance, means.cols) : 0;
     const weights = s?.weights === 'learned' ? means.rows - 1 : 0;
-    return means.rows * means.cols + variances + weights;
+    return means.rows * means.cols + variances + weights + (this.scaling ? means.cols : 0);
   }
 
   private fitted(): Matrix {
@@ -385,13 +428,22 @@ export class DdpmGmm {
     return this.means;
   }
 
-  private checkData(X: Matrix, what: string, means?: Matrix): void {
+  /** The data in the model's coordinates, checked against the fitted means (also scaled). */
+  private scaled(data: DataInput): { Z: Matrix; means: Matrix } {
+    const means = this.fitted();
+    const X = this.checkData(data, 'X', means);
+    return { Z: this.scaling ? toScaled(X, this.scaling) : X, means: this.scaledMeans! };
+  }
+
+  private checkData(data: DataInput, what: string, means?: Matrix): Matrix {
+    const X = asMatrix(data, what);
     if (X.rows < 1 || X.cols < 1) throw new InputError(`${what} is ${X.rows} x ${X.cols}: give at least one sample with at least one coordinate`);
     if (means && X.cols !== means.cols) {
       throw new InputError(`${what} has d = ${X.cols} columns but the model was fitted in d = ${means.cols}; give data with the model's ${means.cols} columns`);
     }
     requireFinite(X, what);
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
+    return X;
   }
 }
 

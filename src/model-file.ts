@@ -11,14 +11,16 @@ import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
 import { COVARIANCES, varianceColumns, VARIANCE_FLOOR, weightsOf, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from './training/student.ts';
+import { SCALES, type Scaling } from './scaling.ts';
 
 export const MODEL_FORMAT = 'ddpm-gmm-model';
 /**
  * The newest model file version this ddpm-gmm reads. Version 2 added the key `model`: 'student' (version 1's
- * fields) or 'piecewise'. Version 3 adds the general student's `covariance`, `weights`, `variances` and
- * `mixingWeights` (docs/math.md section 14). The paper's student is still written as version 1, which every
- * ddpm-gmm reads; a piecewise model is version 2 and a general student version 3, so that an older ddpm-gmm
- * says to upgrade instead of calling the file damaged.
+ * fields) or 'piecewise'. Version 3 is the student extended: the general student's `covariance`, `weights`,
+ * `variances` and `mixingWeights` (docs/math.md section 14), and/or the per-feature `scaling` it was fitted in
+ * (docs/math.md section 15), which an older reader would ignore and then misread. The paper's student fitted to
+ * the data as given is still written as version 1, which every ddpm-gmm reads; a piecewise model is version 2, so
+ * that an older ddpm-gmm says to upgrade instead of calling the file damaged.
  */
 export const MODEL_VERSION = 3;
 /** The two score models: the paper's student (a balanced spherical mixture) and the piecewise model. */
@@ -31,8 +33,10 @@ export const MODEL_KINDS: readonly ModelKind[] = ['student', 'piecewise'];
  */
 export interface ModelFile {
   readonly format: typeof MODEL_FORMAT;
-  /** 1 for the paper's student; 3 for the general student, with `model` and the fields of GeneralStudentFields. */
+  /** 1 for the paper's student on the data as given; 3 for a general student or a scaled fit. */
   readonly version: 1 | 3;
+  /** Version 3: 'student'. */
+  readonly model?: 'student';
   /** 'ddpm-gmm <version>' of the writer. */
   readonly createdBy: string;
   /** K. */
@@ -49,6 +53,8 @@ export interface ModelFile {
   readonly nIter: number;
   /** The backend that ran the fit; null when not known. */
   readonly backendUsed: BackendInfo | null;
+  /** Version 3: the per-feature scaling z = (x - centre) / scale the model was fitted in; means are in x's units. */
+  readonly scaling?: { readonly method: Scaling['method']; readonly centre: number[]; readonly scale: number[] };
 }
 
 /** Version 3's fields of the general student (docs/math.md section 14). */
@@ -72,14 +78,18 @@ export interface FittedModel {
   readonly converged: boolean;
   readonly nIter: number;
   readonly backendUsed: BackendInfo | null;
+  /** Absent or null: the model was fitted to the data as given. */
+  readonly scaling?: Scaling | null;
 }
 
 /** The model file of a fitted model. */
 export function createModelFile(m: FittedModel): ModelFile | (ModelFile & GeneralStudentFields) {
   const general = m.student ? generalFields(m.student) : undefined;
+  const extended = general !== undefined || m.scaling != null;
   return {
     format: MODEL_FORMAT,
-    version: general ? 3 : 1,
+    version: extended ? 3 : 1,
+    ...(extended ? { model: 'student' as const } : {}),
     ...general,
     createdBy: `ddpm-gmm ${VERSION}`,
     nComponents: m.means.rows,
@@ -90,6 +100,7 @@ export function createModelFile(m: FittedModel): ModelFile | (ModelFile & Genera
     converged: m.converged,
     nIter: m.nIter,
     backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
+    ...(m.scaling ? { scaling: { method: m.scaling.method, centre: Array.from(m.scaling.centre), scale: Array.from(m.scaling.scale) } } : {}),
   };
 }
 
@@ -276,7 +287,23 @@ function readStudent(o: Record<string, unknown>): FittedModel {
     converged: o['converged'],
     nIter,
     backendUsed: parseBackendInfo(o['backendUsed']),
+    scaling: o['scaling'] === undefined ? null : parseScaling(o['scaling'], d),
   };
+}
+
+function parseScaling(v: unknown, d: number): Scaling {
+  const methods = SCALES.filter((m) => m !== 'none');
+  if (!isRecord(v) || !methods.includes(v['method'] as never)) {
+    throw new InputError(`the model file's scaling must be { method: ${methods.map((m) => `"${m}"`).join(' | ')}, centre, scale }, got ${shown(isRecord(v) ? v['method'] : v)}; the file is damaged: ${HOW_TO_WRITE}`);
+  }
+  const vector = (key: 'centre' | 'scale'): Float64Array => {
+    const a = v[key];
+    if (!Array.isArray(a) || a.length !== d || a.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (key === 'scale' && x <= 0))) {
+      throw new InputError(`the model file's scaling.${key} must be ${d} finite numbers${key === 'scale' ? ' > 0' : ''} (one per dimension), got ${shown(a)}; the file is damaged: ${HOW_TO_WRITE}`);
+    }
+    return Float64Array.from(a as number[]);
+  };
+  return { method: v['method'] as Scaling['method'], centre: vector('centre'), scale: vector('scale') };
 }
 
 /** Rows of `cols` finite numbers, as a Matrix; `what` names the field. */

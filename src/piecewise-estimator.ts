@@ -14,6 +14,7 @@ import { checkCount, checkDegree, checkLadder } from './piecewise/checks.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import type { Backend } from './backend.ts';
 import type { Matrix } from './types.ts';
+import { asMatrix, type DataInput } from './data-input.ts';
 import { requireFinite, requireSeed } from './validate.ts';
 
 export type { PiecewiseLevelReport } from './piecewise/fit.ts';
@@ -76,7 +77,8 @@ export class PiecewiseScoreModel {
   }
 
   /** Fits the ladder to X (N x d), level by level from the horizon down; the cell sums run on the backend. */
-  async fit(X: Matrix): Promise<PiecewiseModel> {
+  async fit(data: DataInput): Promise<PiecewiseModel> {
+    const X = asMatrix(data, 'X');
     const { backend: _b, log: _l, onProgress, cells, ...rest } = this.options;
     const backend = await this.backendSlot.get();
     this.backendUsed = describeBackend(backend);
@@ -92,8 +94,9 @@ export class PiecewiseScoreModel {
   }
 
   /** The model's score at every row of x (n x d) at forward time t >= 0 (outside the ladder: its end level). */
-  score(x: Matrix, t: number): Matrix {
+  score(points: DataInput, t: number): Matrix {
     const model = this.fitted();
+    const x = asMatrix(points, 'the points x');
     if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InputError(`the forward time t must be a finite number >= 0, got ${String(t)}`);
     requireFinite(x, 'the points x');
     return piecewiseScore(model, x, t);

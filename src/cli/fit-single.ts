@@ -38,6 +38,9 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   if (method !== undefined && method !== 'ddpm') {
     throw new InputError(`--schedule single is DDPM gradient descent (Algorithm 1); drop --schedule single to run --method ${method}`);
   }
+  if (v['scale'] !== undefined && v['scale'] !== 'none') {
+    throw new InputError(`--schedule single runs the paper's Algorithm 1 on the data as given: drop --scale ${String(v['scale'])} (or give --scale none), or drop --schedule single to fit with the scaling`);
+  }
   for (const flag of LOOP_ONLY) {
     if (v[flag] !== undefined) {
       throw new InputError(

@@ -27,6 +27,7 @@ import {
   type ScheduleOptionKey,
 } from '../options/index.ts';
 import { toRows, type Matrix } from '../types.ts';
+import { SCALE_OPTION, type ScaleMethod } from '../scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requirePositiveInteger, requireSameDimension, requireSeed } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
@@ -42,7 +43,7 @@ import { divergenceAdvice } from './run.ts';
 
 const O = SCHEDULE_OPTIONS;
 /** The declared options that 'fit' takes as flags, in the help's order. */
-const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.screenStarts, O.screenRows, O.covariance, O.weights];
+const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, SCALE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.screenStarts, O.screenRows, O.covariance, O.weights];
 const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'screenStarts', 'screenRows', 'covariance', 'weights'];
 
 /** Who reads an option, where not every fit does: 'single, warm, annealed, gradient-em'. */
@@ -55,7 +56,7 @@ function readers(key: ScheduleOptionKey): string | undefined {
 const COL = 20;
 export const FIT_USAGE = [
   `Usage: ddpm-gmm fit --data X.npy --k K [--model student|piecewise] ${usageOf(METHOD_OPTION)}`,
-  `               ${usageOf(SCHEDULE_OPTION)} [--restarts N]`,
+  `               ${usageOf(SCHEDULE_OPTION)} ${usageOf(SCALE_OPTION)} [--restarts N]`,
   `               [--init INIT.npy | --init-seed S] [--noise-seed S] ${[O.noiseScale, O.lr, O.maxSteps, O.tol].map((d) => usageOf(d)).join(' ')}`,
   `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} ${usageOf(O.screenStarts)} ${usageOf(O.screenRows)}`,
   `               ${usageOf(O.covariance)} ${usageOf(O.weights)}`,
@@ -71,6 +72,7 @@ defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enou
   ...helpLines('--method', METHODS.map((m) => `${m} (${m === METHOD_OPTION.default ? 'default: ' : ''}${METHOD_DECLS[m].note})`).join(', '), COL),
   ...optionHelp(SCHEDULE_OPTION, COL),
   ...SCHEDULES.map((s) => `${' '.repeat(COL + 2)}${s}: ${SCHEDULE_DECLS[s].doc}${s === 'single' ? ' (see below)' : ''}`),
+  ...optionHelp(SCALE_OPTION, COL, undefined, "within: by the pooled within-cluster sd of a k-means pre-pass; standard: by the overall sd; none: the data as given (the paper's model)"),
   `  --restarts N      fit N times (also --n-init N): restart r uses --init-seed + r and --noise-seed + r,
                     and the run whose mixture gives X the highest average log-likelihood is kept`,
   ...optionHelp(O.init, COL),
@@ -167,6 +169,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const log = stderrLog(json);
   const backendChoice = backendFlag(v);
   const method = (optionFlag(v, METHOD_OPTION) ?? METHOD_OPTION.default) as Method;
+  const scale = optionFlag(v, SCALE_OPTION) as ScaleMethod | undefined;
   const scheduleRaw = optionFlag(v, SCHEDULE_OPTION) as ScheduleName | undefined;
   const k = numberFlag(v, 'k');
   if (k === undefined) throw new InputError("'fit' needs --k; see 'ddpm-gmm fit --help'");
@@ -235,7 +238,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
   }
   // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
-  const settings = { method, schedule: scheduleRaw ?? null, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, screenStarts, screenRows, covariance, weights };
+  // scale is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
+  const settings = { method, schedule: scheduleRaw ?? null, scale, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, screenStarts, screenRows, covariance, weights };
   const fingerprint = fingerprintOf(settings, data);
   const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
@@ -245,6 +249,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     nComponents: k,
     method,
     schedule: scheduleRaw as ScheduleName | undefined,
+    ...(scale !== undefined ? { scale } : {}),
     backend: await prepareBackend(backendChoice, log),
     log,
     nInit,
@@ -303,6 +308,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     history: out.history,
     method,
     schedule,
+    scale: model.scale,
+    ...(model.scaling ? { scaling: { centre: Array.from(model.scaling.centre), scale: Array.from(model.scaling.scale) } } : {}),
     ...(last?.error !== undefined ? { error: last.error } : {}),
     ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart } : {}),
     ...(out.screen ? { screen: out.screen } : {}),
@@ -313,7 +320,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const kept = model.restarts[model.bestRestart];
   await printLines([
     `backend: ${backendText(info)}`,
-    `method: ${method}${schedule ? `, schedule ${schedule}` : ''}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
+    `method: ${method}${schedule ? `, schedule ${schedule}` : ''}, scale ${model.scale}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
+    ...model.notes.map((n) => `note: ${n}`),
     ...(nInit > 1 && kept
       ? [`restarts: kept ${model.bestRestart + 1} of ${nInit} (average log-likelihood ${fmt(kept.logLikelihood)}; all: ${model.restarts.map((r) => fmt(r.logLikelihood)).join(', ')})`]
       : []),

@@ -1,6 +1,7 @@
 // What every experiment shares: the shapes of its table rows, curves and result, the suite's options, and
 // two small helpers. suite.ts (the registry) and sampling.ts (registered by it) both import from here.
 import type { Backend } from '../backend.ts';
+import type { FitVariant, RealDataSource } from './real-data-sets.ts';
 
 export interface Row {
   readonly experiment: string;
@@ -8,7 +9,7 @@ export interface Row {
   readonly method: string;
   /** Largest matched centre error (or, for connections, the cosine; for annealed, the success rate). */
   readonly value: number;
-  readonly valueName: 'error' | 'cosine' | 'success' | 'distance' | 'slope' | 'weight error';
+  readonly valueName: 'error' | 'cosine' | 'success' | 'distance' | 'slope' | 'weight error' | 'ARI';
   readonly steps: number;
   readonly seconds: number;
   /** EM's figure on the same data, where it applies. */
@@ -42,6 +43,10 @@ export interface SuiteOptions {
    * (docs/experiments.md, 'The full suite on this machine'); each row's setting names the N it ran with.
    */
   readonly maxN?: number;
+  /** The real-data experiment's labelled sets and reference fits, from a front door that can read files and run Python. */
+  readonly realData?: RealDataSource;
+  /** The real-data experiment's fits of the estimator (default: its defaults under each scaling). */
+  readonly fitVariants?: readonly FitVariant[];
 }
 
 export type Experiment = (backend: Backend, options: SuiteOptions, log: (msg: string) => void) => Promise<ExperimentResult>;

@@ -24,6 +24,7 @@ import { type Backend } from '../backend.ts';
 import { capped, timed, type Curve, type Experiment, type ExperimentResult, type Row, type SuiteOptions } from './common.ts';
 import { PIECEWISE_EXPERIMENTS } from './piecewise.ts';
 import { SAMPLING_EXPERIMENTS } from './sampling.ts';
+import { realData } from './real-data.ts';
 
 export type { Curve, Experiment, ExperimentResult, Row, SuiteOptions } from './common.ts';
 
@@ -225,4 +226,6 @@ export const EXPERIMENTS: Record<string, Experiment> = {
   ...SAMPLING_EXPERIMENTS,
   // The piecewise score model against the student and full-covariance EM (docs/experiments.md) lives in piecewise.ts.
   ...PIECEWISE_EXPERIMENTS,
+  // Raw real and generated data against scikit-learn (docs/experiments.md, 'Real data') lives in real-data.ts.
+  'real-data': realData,
 };

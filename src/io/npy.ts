@@ -1,5 +1,5 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0): little-endian float32 or
-// float64, C order, exactly 2-D. Spec: numpy.lib.format (NEP 1).
+// float64, exactly 2-D, in C order or Fortran order (transposed on read). Spec: numpy.lib.format (NEP 1).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
 
@@ -105,11 +105,6 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
     throw new InputError(`${label} has shape ${shapeText(header.shape)} but must be 2-D (rows, columns); ${hint}`);
   }
   const [rows, cols] = header.shape as [number, number];
-  if (header.fortranOrder && rows > 1 && cols > 1) {
-    throw new InputError(
-      `${label} is stored in Fortran (column-major) order; save it in C order: np.save(path, np.ascontiguousarray(x))`,
-    );
-  }
   const count = rows * cols;
   const expected = count * size;
   const actual = bytes.length - dataStart;
@@ -124,9 +119,12 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
     );
   }
   const out = new Float64Array(count);
+  // Fortran order stores column after column (what NumPy's X[:, mask] and X.T save): entry i of the file is
+  // row i % rows, column floor(i / rows).
+  const at = header.fortranOrder ? (i: number): number => (i % rows) * cols + Math.floor(i / rows) : (i: number): number => i;
   // DataView: the data offset need not be aligned for a typed-array view.
-  if (size === 8) for (let i = 0; i < count; i++) out[i] = view.getFloat64(dataStart + 8 * i, true);
-  else for (let i = 0; i < count; i++) out[i] = view.getFloat32(dataStart + 4 * i, true);
+  if (size === 8) for (let i = 0; i < count; i++) out[at(i)] = view.getFloat64(dataStart + 8 * i, true);
+  else for (let i = 0; i < count; i++) out[at(i)] = view.getFloat32(dataStart + 4 * i, true);
   return matrix(rows, cols, out);
 }
 

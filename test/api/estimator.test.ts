@@ -114,7 +114,8 @@ describe('DdpmGmm: the scikit-learn surface', () => {
   });
 
   it('scoreSamples is log q(x_n) written out, score its mean, and bic / aic follow their formulas with p = K d', async () => {
-    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2 });
+    // The paper's model by name: no scaling (test/api/scaling.test.ts has the scaled density).
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2, scale: 'none' });
     await model.fit(small.data);
     const direct = directLogLikelihood(small.data, model.means!);
     const ll = model.scoreSamples(small.data);

@@ -35,12 +35,13 @@ describe('the model file', () => {
 
   it('holds the documented fields', () => {
     expect(Object.keys(file).sort()).toEqual(
-      ['backendUsed', 'converged', 'createdBy', 'dimension', 'format', 'means', 'method', 'nComponents', 'nIter', 'schedule', 'version'].sort(),
+      ['backendUsed', 'converged', 'createdBy', 'dimension', 'format', 'means', 'method', 'model', 'nComponents', 'nIter', 'scaling', 'schedule', 'version'].sort(),
     );
-    // The paper's student is still version 1, which every ddpm-gmm reads; MODEL_VERSION 2 added the piecewise
-    // kind and 3 the general student (docs/math.md section 14).
+    // MODEL_VERSION 2 added the piecewise kind, 3 the extended student: the general student (docs/math.md section 14)
+    // and the scaling (the default, section 15); the paper's student on the data as given is still version 1.
     expect(MODEL_VERSION).toBe(3);
-    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 1, nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'annealed' });
+    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 3, model: 'student', nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'annealed' });
+    expect(file.scaling).toEqual({ method: 'within', centre: Array.from(fitted.scaling!.centre), scale: Array.from(fitted.scaling!.scale) });
     expect(file.means).toHaveLength(3);
     expect(file.nIter).toBe(fitted.nIter);
     expect(file.backendUsed).toEqual({ kind: 'cpu', adapter: 'CPU float64 reference', software: false });
@@ -84,7 +85,7 @@ describe('the model file', () => {
     ['no format', edited({ format: undefined }), /this is not a ddpm-gmm model file \(format is missing, expected "ddpm-gmm-model"\)/],
     ['another format', edited({ format: 'sklearn-gmm' }), /this is not a ddpm-gmm model file \(format is "sklearn-gmm"/],
     ['a newer version', edited({ version: 4 }), /model file version 4 is newer than this ddpm-gmm reads \(3\).*upgrade ddpm-gmm/],
-    ['version 2 with the student fields but no model key', edited({ version: 2 }), /model must be "student" or "piecewise" \(version 2 names its kind\), got missing/],
+    ['version 2 with the student fields but no model key', edited({ version: 2, model: undefined }), /model must be "student" or "piecewise" \(version 2 names its kind\), got missing/],
     ['version 0', edited({ version: 0 }), /version must be a whole number >= 1, got 0/],
     ['version as text', edited({ version: '1' }), /version must be a whole number >= 1, got "1"/],
     ['no createdBy', edited({ createdBy: undefined }), /createdBy must be a string/],

@@ -84,7 +84,9 @@ describe('PiecewiseScoreModel', () => {
 
 describe('the piecewise model file', () => {
   it('is version 2 with model "piecewise", and round-trips: the same score and samples, without fit', async () => {
-    expect(file).toMatchObject({ format: 'ddpm-gmm-model', version: MODEL_VERSION, model: 'piecewise', dimension: 2 });
+    // A piecewise model stays version 2; MODEL_VERSION 3 added the student's scaling.
+    expect(file).toMatchObject({ format: 'ddpm-gmm-model', version: 2, model: 'piecewise', dimension: 2 });
+    expect(MODEL_VERSION).toBe(3);
     for (const loaded of [PiecewiseScoreModel.fromJSON(file), PiecewiseScoreModel.fromJSON(JSON.stringify(fitted), { backend }), loadModel(file, { backend })]) {
       expect(loaded).toBeInstanceOf(PiecewiseScoreModel);
       const m = loaded as PiecewiseScoreModel;
@@ -117,7 +119,7 @@ describe('the piecewise model file', () => {
   const bad: [string, unknown, RegExp][] = [
     ['a version 2 file without model', edited({ model: undefined }), /model must be "student" or "piecewise" \(version 2 names its kind\), got missing/],
     ['an unknown model', edited({ model: 'flow' }), /model must be "student" or "piecewise".*got "flow"/],
-    ['a newer version', edited({ version: 3 }), /model file version 3 is newer than this ddpm-gmm reads \(2\).*upgrade/],
+    ['a newer version', edited({ version: 4 }), /model file version 4 is newer than this ddpm-gmm reads \(3\).*upgrade/],
     ['no score', edited({ score: undefined }), /score must be an object/],
     ['another d in the score', edited({ dimension: 3 }), /dimension = 3 but its score has d = 2/],
     ['no levels', editedScore({ levels: [] }), /score.levels must be a non-empty array/],

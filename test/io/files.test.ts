@@ -78,9 +78,27 @@ describe('npy', () => {
     }
   });
 
-  it('rejects Fortran order, other dtypes, 1-D and 3-D arrays, and truncated data with the fix', () => {
+  it('reads Fortran order transposed: column after column', () => {
     const fortran = npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", f64Bytes([1, 2, 3, 4, 5, 6]));
-    expectInputError(() => parseNpy(fortran, "file 'a.npy'"), /a\.npy/, /Fortran/, /ascontiguousarray/);
+    const m = parseNpy(fortran, 'f');
+    expect([m.rows, m.cols, ...m.data]).toEqual([2, 3, 1, 3, 5, 2, 4, 6]);
+  });
+
+  it("reads NumPy's own Fortran-order files (X[:, mask], X.T) as their C-order twins", () => {
+    // Written by np.save: X[:, mask] of a 5 x 3 array is Fortran-contiguous; masked-c.npy is np.ascontiguousarray of it.
+    const fixture = (name: string): Matrix => parseNpy(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)), name);
+    const f = fixture('masked-fortran.npy');
+    const c = fixture('masked-c.npy');
+    expect([f.rows, f.cols]).toEqual([5, 2]);
+    expect(Array.from(f.data)).toEqual(Array.from(c.data));
+    expect(Array.from(c.data)).toEqual([-4, -1, 0.5, 3.5, 5, 8, 9.5, 12.5, 14, 17]);
+    // X.T as float32 (3 x 5): row r of X.T is column r of X = 1.5 (3 i + r) - 4.
+    const t = fixture('transposed-f4.npy');
+    expect([t.rows, t.cols]).toEqual([3, 5]);
+    for (let r = 0; r < 3; r++) for (let i = 0; i < 5; i++) expect(t.data[r * 5 + i]).toBe(1.5 * (3 * i + r) - 4);
+  });
+
+  it('rejects other dtypes, 1-D and 3-D arrays, and truncated data with the fix', () => {
     const ints = npyBytes("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 1), }", f64Bytes([1, 2]));
     expectInputError(() => parseNpy(ints, "file 'b.npy'"), /b\.npy/, /'<i8'/, /astype\(np\.float64\)/);
     const oneD = npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", f64Bytes([1, 2, 3, 4]));
