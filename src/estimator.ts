@@ -4,11 +4,7 @@
 // (1/K) sum_i N(mu_i, I) of docs/math.md section 1; every method runs through the one Backend interface, so the
 // same code fits on the GPU engine and on the CPU reference.
 import {
-  fitEm,
-  fitSchedule,
-  kmeansPlusPlus,
   mixtureLogLikelihood,
-  powerIteration,
   type HistoryRow,
   type LoopOptions,
   type ScheduleName,
@@ -16,7 +12,6 @@ import {
 } from './algorithms/index.ts';
 import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
-import { centreError } from './centre-error.ts';
 import { checkOption, fitReads, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
@@ -25,6 +20,7 @@ import { varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
 import { type Backend } from './backend.ts';
+import { asksGeneralStudent, averageLl, defaultSchedule, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
 import { asMatrix, type DataInput } from './data-input.ts';
 import { fitScaling, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
@@ -73,41 +69,7 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly onRestart?: (restart: number, nInit: number) => void;
 }
 
-/** What fit(X) returns: the kept run. */
-export interface FitOutput {
-  readonly means: Matrix;
-  /** The general student's variances and weights (docs/math.md section 14); absent for the paper's student. */
-  readonly student?: StudentParams;
-  readonly history: HistoryRow[];
-  readonly converged: boolean;
-  readonly nIter: number;
-  /** The screened schedule: which of its starts was kept (0-based) and each start's log-likelihood on the subsample. */
-  readonly screen?: { readonly kept: number; readonly logLikelihoods: readonly number[] };
-}
-
-/** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
-export interface RestartResult {
-  readonly seed: number;
-  /** ddpm's training-noise seed; the other methods draw no noise. */
-  readonly noiseSeed: number;
-  readonly logLikelihood: number;
-  readonly converged: boolean;
-  readonly nIter: number;
-}
-
-/**
- * The ddpm schedule when none is given: warm from given centres, two-stage for the paper's K = 2 student, screened
- * otherwise (a general student, docs/math.md section 14, is untied, so it gets screened for K = 2 too).
- */
-export function defaultSchedule(nComponents: number, hasInit: boolean, general = false): ScheduleName {
-  if (hasInit) return 'warm';
-  return nComponents === 2 && !general ? 'two-stage' : 'screened';
-}
-
-/** Whether the options ask for the general student (docs/math.md section 14). */
-export function asksGeneralStudent(o: { readonly covariance?: string; readonly weights?: string }): boolean {
-  return (o.covariance ?? 'identity') !== 'identity' || (o.weights ?? 'equal') !== 'equal';
-}
+export { asksGeneralStudent, defaultSchedule, type FitOutput, type RestartResult } from './fit-run.ts';
 
 export class DdpmGmm {
   readonly nComponents: number;
@@ -382,36 +344,10 @@ export class DdpmGmm {
   }
 
 
-  /** One run of the method from the given seeds. */
-  private async fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number): Promise<FitOutput> {
-    // init and truth are in the data's units; the fit runs in the scaled coordinates.
-    const o = scaling ? { ...this.options, ...scaledStarts(this.options, this.nComponents, scaling) } : this.options;
-    const k = this.nComponents;
-    const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
-    if (this.method === 'ddpm') {
-      const r = await fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
-      const { screenBest, screenLogLikelihoods } = r.plan.settings;
-      const screen = typeof screenBest === 'number' && Array.isArray(screenLogLikelihoods) ? { kept: screenBest, logLikelihoods: screenLogLikelihoods } : undefined;
-      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(r.student ? { student: r.student } : {}), ...(screen ? { screen } : {}) };
-    }
-    if (this.method === 'power') {
-      const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
-      const err = o.truth ? centreError(p.means, o.truth) : undefined;
-      const history = p.history.map((gap, i) => ({
-        step: i,
-        stage: 'power',
-        noiseScale: null,
-        loss: gap,
-        gradNorm: gap,
-        change: gap,
-        ...(err && i === p.history.length - 1 ? { error: err.max, meanError: err.mean } : {}),
-        seconds: 0,
-      }));
-      return { means: p.means, history, converged: p.converged, nIter: p.nIter };
-    }
-    const init = o.init ?? kmeansPlusPlus(X, k, seed);
-    const student = asksGeneralStudent(o) ? { covariance: o.covariance, weights: o.weights } : {};
-    return fitEm(backend, this.method, X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery, ...student }, o.truth, run);
+  /** One run of the method from the given seeds; init and truth are in the data's units, the fit runs in the scaled coordinates. */
+  private fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number): Promise<FitOutput> {
+    const options = scaling ? { ...this.options, ...scaledStarts(this.options, this.nComponents, scaling) } : this.options;
+    return fitRun(backend, X, { method: this.method, schedule: this.schedule, k: this.nComponents, options }, seed, noiseSeed);
   }
 
   /** p = K d for the means, plus the general student's K or K d variances and K - 1 weights, plus d for a fitted scaling. */
@@ -445,11 +381,4 @@ export class DdpmGmm {
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
     return X;
   }
-}
-
-function averageLl(X: Matrix, means: Matrix, student?: StudentParams): number {
-  const ll = student ? studentLogLikelihood(X, means, student) : mixtureLogLikelihood(X, means);
-  let s = 0;
-  for (const v of ll) s += v;
-  return s / X.rows;
 }

@@ -40,7 +40,7 @@ describe('the model file', () => {
     // MODEL_VERSION 2 added the piecewise kind, 3 the extended student: the general student (docs/math.md section 14)
     // and the scaling (the default, section 15); the paper's student on the data as given is still version 1.
     expect(MODEL_VERSION).toBe(3);
-    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 3, model: 'student', nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'annealed' });
+    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 3, model: 'student', nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'screened' });
     expect(file.scaling).toEqual({ method: 'within', centre: Array.from(fitted.scaling!.centre), scale: Array.from(fitted.scaling!.scale) });
     expect(file.means).toHaveLength(3);
     expect(file.nIter).toBe(fitted.nIter);
@@ -98,7 +98,7 @@ describe('the model file', () => {
     ['a NaN mean (null in JSON)', edited({ means: [[1, 2, 3, 4], [1, 2, null, 4], [1, 2, 3, 4]] }), /means row 2, column 3 \(1-based\) is null, not a finite number/],
     ['a text mean', edited({ means: [[1, 2, 3, 4], [1, 2, 3, 4], [1, '2', 3, 4]] }), /means row 3, column 2 \(1-based\) is "2", not a finite number/],
     ['an unknown method', edited({ method: 'kmeans' }), /method must be one of ddpm, em, gradient-em, power, got "kmeans"/],
-    ['an unknown schedule', edited({ schedule: 'fast' }), /schedule must be one of single, two-stage, projected, warm, annealed or null, got "fast"/],
+    ['an unknown schedule', edited({ schedule: 'fast' }), /schedule must be one of single, two-stage, projected, warm, annealed, screened or null, got "fast"/],
     ['ddpm without a schedule', edited({ schedule: null }), /schedule is null, but method 'ddpm' always has one/],
     ['converged not boolean', edited({ converged: 'yes' }), /converged must be true or false/],
     ['nIter negative', edited({ nIter: -1 }), /nIter must be a whole number >= 0, got -1/],

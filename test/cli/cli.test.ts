@@ -181,21 +181,21 @@ describe('ddpm-gmm (happy path, --backend cpu)', () => {
 describe('ddpm-gmm fit on the estimator, model files and predict', () => {
   const mu = (): Matrix => readMatrixFile(join(dir, 'mu.npy'), 'mu');
 
-  it('fit --data X --k 3 runs the estimator with its defaults (annealed for K = 3) and reports the backend', async () => {
+  it('fit --data X --k 3 runs the estimator with its defaults (screened for K = 3) and reports the backend', async () => {
     const [cpu, auto] = await Promise.all([
       cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--backend', 'cpu', '--json'], dir),
       cli(['fit', '--data', 'x.npy', '--k', `${K}`], dir),
     ]);
     expect(cpu.code, cpu.stderr).toBe(0);
     const out = JSON.parse(cpu.stdout) as { means: number[][]; method: string; schedule: string; converged: boolean; backend: string; software: boolean };
-    expect([out.method, out.schedule, out.backend, out.software]).toEqual(['ddpm', 'annealed', 'cpu', false]);
+    expect([out.method, out.schedule, out.backend, out.software]).toEqual(['ddpm', 'screened', 'cpu', false]);
     expect(typeof out.converged).toBe('boolean');
     // N/K = 200 samples per centre: the statistical error is ~sqrt(d/200) = 0.14; 4x margin.
     expect(centreError(matrix(K, D, Float64Array.from(out.means.flat())), mu()).max).toBeLessThan(0.6);
     // The default backend is auto: a GPU engine (hardware or software adapter), else the CPU reference.
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stdout).toMatch(/^backend: (gpu|cpu) \(.+\)$/m);
-    expect(auto.stdout).toMatch(/^method: ddpm, schedule annealed, scale within; N = 600, d = 4, K = 3$/m);
+    expect(auto.stdout).toMatch(/^method: ddpm, schedule screened, scale within; N = 600, d = 4, K = 3$/m);
   });
 
   it('generate runs on its defaults; a pandas CSV with an index column is fitted without it, with a warning', async () => {
@@ -317,7 +317,7 @@ describe('ddpm-gmm (bad input)', () => {
     ['missing flag', () => ['grad', '--data', 'x.npy', '--seed', '1', '--t', '1'], 2, /'grad' needs --means/],
     ['divergence', (o) => fit(['--lr', '1e9', '--steps', '100'], o), 4, /diverged at step \d+ .*use a smaller --lr/],
     ['--tied without --schedule single', (o) => fitDefaults(['--tied'], o), 2, /--tied is a flag of the paper's Algorithm 1: add --schedule single/],
-    ['--t on the annealed schedule', (o) => fitDefaults(['--t', '0.5'], o), 2, /--t is the noise scale t of --schedule single or warm; the annealed schedule sets its own: drop --t/],
+    ['--t on the annealed schedule', (o) => fitDefaults(['--schedule', 'annealed', '--t', '0.5'], o), 2, /--t is the noise scale t of --schedule single, warm or screened; the annealed schedule sets its own: drop --t/],
     ['--lr with em', (o) => fitDefaults(['--method', 'em', '--lr', '0.5'], o), 2, /--lr is the step size of .*--method em sets its own: drop --lr/],
     ['a loop flag with single', (o) => fit(['--checkpoint', 'ck.json'], o), 2, /--checkpoint belongs to the schedule loop, but --schedule single runs the paper's Algorithm 1/],
     ['--restarts 0', (o) => fitDefaults(['--restarts', '0'], o), 2, /number of restarts \(--restarts\) must be a positive integer, got 0/],

@@ -84,12 +84,13 @@ describe("EM's M-step for the general student", () => {
 describe('the estimator with a general student (CPU)', () => {
   it('fits, counts its parameters in bic, saves version 3 and loads it back to the same predictions', async () => {
     const X = blobs(600);
-    const e = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), covariance: 'spherical', weights: 'learned', method: 'em', seed: 1 });
+    const e = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), covariance: 'spherical', weights: 'learned', method: 'em', seed: 1, scale: 'none' });
     await e.fit(X);
     expect(e.student?.covariance).toBe('spherical');
-    const paper = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), method: 'em', seed: 1 });
+    const paper = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), method: 'em', seed: 1, scale: 'none' });
     await paper.fit(X);
-    // bic = -2 N score + p ln N: p = K d + K variances + (K - 1) weights for the general model, K d for the paper's.
+    // bic = -2 N score + p ln N: p = K d + K variances + (K - 1) weights for the general model, K d for the paper's
+    // (no scaling here: a fitted scaling adds d to both, which test/api/scaling.test.ts checks).
     expect(e.bic(X) + 2 * X.rows * e.score(X)).toBeCloseTo((6 + 3 + 2) * Math.log(X.rows), 9);
     expect(paper.bic(X) + 2 * X.rows * paper.score(X)).toBeCloseTo(6 * Math.log(X.rows), 9);
     const file = JSON.parse(JSON.stringify(e));
@@ -105,7 +106,7 @@ describe('the estimator with a general student (CPU)', () => {
   it('refuses a schedule or method that learns only the paper\'s student', () => {
     expect(() => new DdpmGmm({ nComponents: 2, schedule: 'two-stage', covariance: 'diag' })).toThrow(/annealed/);
     expect(() => new DdpmGmm({ nComponents: 2, method: 'gradient-em', weights: 'learned' })).toThrow(InputError);
-    // K = 2 without a schedule: the general student gets annealed, not the tied two-stage.
-    expect(new DdpmGmm({ nComponents: 2, covariance: 'diag' }).schedule).toBe('annealed');
+    // K = 2 without a schedule: the general student gets the untied default (screened), not the tied two-stage.
+    expect(new DdpmGmm({ nComponents: 2, covariance: 'diag' }).schedule).toBe('screened');
   });
 });

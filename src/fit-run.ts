@@ -1,0 +1,92 @@
+// One run of the estimator's method (docs/architecture.md, scikit-learn anchor): the ddpm schedules through the loop,
+// EM and gradient EM, power iteration; the kept run's fields; and the defaults the front doors share.
+import { fitEm, fitSchedule, kmeansPlusPlus, mixtureLogLikelihood, powerIteration, type HistoryRow, type LoopOptions, type ScheduleName, type ScheduleOptions } from './algorithms/index.ts';
+import type { Backend } from './backend.ts';
+import { centreError } from './centre-error.ts';
+import type { Method } from './methods.ts';
+import type { StudentParams } from './training/student.ts';
+import { studentLogLikelihood } from './training/student-mixture.ts';
+import type { Matrix } from './types.ts';
+
+/** What fit(X) returns: the kept run. */
+export interface FitOutput {
+  readonly means: Matrix;
+  /** The general student's variances and weights (docs/math.md section 14); absent for the paper's student. */
+  readonly student?: StudentParams;
+  readonly history: HistoryRow[];
+  readonly converged: boolean;
+  readonly nIter: number;
+  /** The screened schedule: which of its starts was kept (0-based) and each start's log-likelihood on the subsample. */
+  readonly screen?: { readonly kept: number; readonly logLikelihoods: readonly number[] };
+}
+
+/** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
+export interface RestartResult {
+  readonly seed: number;
+  /** ddpm's training-noise seed; the other methods draw no noise. */
+  readonly noiseSeed: number;
+  readonly logLikelihood: number;
+  readonly converged: boolean;
+  readonly nIter: number;
+}
+
+/**
+ * The ddpm schedule when none is given: warm from given centres, two-stage for the paper's K = 2 student, screened
+ * otherwise (a general student, docs/math.md section 14, is untied, so it gets screened for K = 2 too).
+ */
+export function defaultSchedule(nComponents: number, hasInit: boolean, general = false): ScheduleName {
+  if (hasInit) return 'warm';
+  return nComponents === 2 && !general ? 'two-stage' : 'screened';
+}
+
+/** Whether the options ask for the general student (docs/math.md section 14). */
+export function asksGeneralStudent(o: { readonly covariance?: string; readonly weights?: string }): boolean {
+  return (o.covariance ?? 'identity') !== 'identity' || (o.weights ?? 'equal') !== 'equal';
+}
+
+/** What one run takes: the method, its schedule, K and the schedule's options (with init and truth) in the fit's coordinates. */
+export interface RunSpec {
+  readonly method: Method;
+  readonly schedule: ScheduleName;
+  readonly k: number;
+  readonly options: Omit<ScheduleOptions, 'k'> & { readonly truth?: Matrix; readonly loop?: Partial<LoopOptions> };
+}
+
+/** One run of the method from the given seeds. */
+export async function fitRun(backend: Backend, X: Matrix, spec: RunSpec, seed: number, noiseSeed: number): Promise<FitOutput> {
+  const o = spec.options;
+  const k = spec.k;
+  const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
+  if (spec.method === 'ddpm') {
+    const r = await fitSchedule(backend, X, spec.schedule, { ...o, k, seed }, o.truth, run);
+    const { screenBest, screenLogLikelihoods } = r.plan.settings;
+    const screen = typeof screenBest === 'number' && Array.isArray(screenLogLikelihoods) ? { kept: screenBest, logLikelihoods: screenLogLikelihoods } : undefined;
+    return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(r.student ? { student: r.student } : {}), ...(screen ? { screen } : {}) };
+  }
+  if (spec.method === 'power') {
+    const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
+    const err = o.truth ? centreError(p.means, o.truth) : undefined;
+    const history = p.history.map((gap, i) => ({
+      step: i,
+      stage: 'power',
+      noiseScale: null,
+      loss: gap,
+      gradNorm: gap,
+      change: gap,
+      ...(err && i === p.history.length - 1 ? { error: err.max, meanError: err.mean } : {}),
+      seconds: 0,
+    }));
+    return { means: p.means, history, converged: p.converged, nIter: p.nIter };
+  }
+  const init = o.init ?? kmeansPlusPlus(X, k, seed);
+  const student = asksGeneralStudent(o) ? { covariance: o.covariance, weights: o.weights } : {};
+  return fitEm(backend, spec.method as 'em' | 'gradient-em', X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery, ...student }, o.truth, run);
+}
+
+/** (1/N) sum_n log q(x_n) under the fitted mixture: the yardstick restarts are kept by. */
+export function averageLl(X: Matrix, means: Matrix, student?: StudentParams): number {
+  const ll = student ? studentLogLikelihood(X, means, student) : mixtureLogLikelihood(X, means);
+  let s = 0;
+  for (const v of ll) s += v;
+  return s / X.rows;
+}
