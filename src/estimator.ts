@@ -349,7 +349,7 @@ export class DdpmGmm {
       const r = await fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
       const { screenBest, screenLogLikelihoods } = r.plan.settings;
       const screen = typeof screenBest === 'number' && Array.isArray(screenLogLikelihoods) ? { kept: screenBest, logLikelihoods: screenLogLikelihoods } : undefined;
-      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(screen ? { screen } : {}) };
+      return { means: r.means, history: r.history, converged: r.converged, nIter: r.nIter, ...(r.student ? { student: r.student } : {}), ...(screen ? { screen } : {}) };
     }
     if (this.method === 'power') {
       const p = powerIteration(X, { seed, maxSteps: o.maxSteps, tol: o.tol });
