@@ -105,7 +105,7 @@ describe('the estimator with a general student (CPU)', () => {
   it('refuses a schedule or method that learns only the paper\'s student', () => {
     expect(() => new DdpmGmm({ nComponents: 2, schedule: 'two-stage', covariance: 'diag' })).toThrow(/annealed/);
     expect(() => new DdpmGmm({ nComponents: 2, method: 'gradient-em', weights: 'learned' })).toThrow(InputError);
-    // K = 2 without a schedule: the general student gets annealed, not the tied two-stage.
-    expect(new DdpmGmm({ nComponents: 2, covariance: 'diag' }).schedule).toBe('annealed');
+    // K = 2 without a schedule: the general student gets screened, not the tied two-stage.
+    expect(new DdpmGmm({ nComponents: 2, covariance: 'diag' }).schedule).toBe('screened');
   });
 });
