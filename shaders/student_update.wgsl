@@ -1,7 +1,9 @@
 // The general student's gradient and step (docs/math.md section 14), one workgroup, one component per invocation:
 // from the reduced sums of student_lanes.wgsl, dL/dm = (2/N) S_m, dL/dv = (2/N) S_v, dL/dbeta = (2/N) colsum h;
-// dL/dgamma = a_t^2 exp(gamma) dL/dv (spherical: summed over the coordinates). With `apply`:
-//   m <- m - eta v dL/dm (v before the step),  gamma <- gamma - eta dL/dgamma,  beta <- beta - eta dL/dbeta,
+// dL/dgamma = a_t^2 exp(gamma) dL/dv (spherical: summed over the coordinates). With `apply`, each step scaled by its
+// inverse curvature (v, pi and gamma before the step; f = min(1, 1 / (K pi_k)), n = d spherical, 1 diag):
+//   m <- m - eta f v^2 dL/dm,   gamma <- gamma - clamp(eta f v^3 / (n (a_t^2 exp(gamma))^2) dL/dgamma, +-trust),
+//   beta <- beta - betaLr dL/dbeta,
 // then the weight floor. Then, for the next pass, the precisions 1/v and logConst = log pi - (1/2) sum log v at
 // the new parameters (deriveStudent, also the entry studentPrepare before a call's first pass), the loss and gradient norm into the step's history slot, and the step counter advanced.
 // COLS is 0 (identity: v = 1), 1 (spherical) or D (diag); LEARN_WEIGHTS says whether beta moves.
@@ -87,11 +89,34 @@ fn studentPrepare(@builtin(local_invocation_index) lid: u32) {
   deriveStudent(lid);
 }
 
+var<workgroup> logSumBeta: f32;
+
+// The step of gamma_kj scaled by its inverse curvature and the heavy-component factor, within the trust region.
+fn gammaStep(v: f32, g: f32, gg: f32, sharing: f32, heavy: f32) -> f32 {
+  let dv = params.a2 * exp(g);
+  return clamp(params.lr * heavy * v * v * v / (sharing * dv * dv) * gg, -params.gammaTrust, params.gammaTrust);
+}
+
 @compute @workgroup_size(UPDATE_WG)
 fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
+  // log pi before the step, for f = min(1, 1 / (K pi_k)).
+  if (lid == 0u) {
+    var mx = -3.0e38;
+    for (var i = 0u; i < K; i++) {
+      mx = max(mx, beta[i]);
+    }
+    var total = 0.0;
+    for (var i = 0u; i < K; i++) {
+      total += exp(beta[i] - mx);
+    }
+    logSumBeta = mx + log(total);
+  }
+  workgroupBarrier();
   var squared = 0.0;
   for (var i = lid; i < K; i += UPDATE_WG) {
+    let heavy = min(1.0, 1.0 / (f32(K) * exp(beta[i] - logSumBeta)));
     var sphericalGrad = 0.0;
+    var sphericalV = 1.0;
     for (var j = 0u; j < D; j++) {
       let item = i * D4 + j / 4u;
       let gm = params.twoOverN * totals[item][j % 4u];
@@ -100,25 +125,28 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
       squared += gm * gm;
       let v = varianceAt(i, j);
       if (params.apply != 0u) {
-        centres[item][j % 4u] -= params.lr * v * gm;
+        centres[item][j % 4u] -= params.lr * heavy * v * v * gm;
       }
       if (COLS == 1u) {
         sphericalGrad += gv;
+        sphericalV = v;
       } else if (COLS > 1u) {
-        let gg = params.a2 * exp(gamma[i * COLS + j]) * gv;
+        let g = gamma[i * COLS + j];
+        let gg = params.a2 * exp(g) * gv;
         studentGradient[i * COLS + j] = gg;
         squared += gg * gg;
         if (params.apply != 0u) {
-          gamma[i * COLS + j] -= params.lr * gg;
+          gamma[i * COLS + j] = g - gammaStep(v, g, gg, 1.0, heavy);
         }
       }
     }
     if (COLS == 1u) {
-      let gg = params.a2 * exp(gamma[i]) * sphericalGrad;
+      let g = gamma[i];
+      let gg = params.a2 * exp(g) * sphericalGrad;
       studentGradient[i] = gg;
       squared += gg * gg;
       if (params.apply != 0u) {
-        gamma[i] -= params.lr * gg;
+        gamma[i] = g - gammaStep(sphericalV, g, gg, f32(D), heavy);
       }
     }
     var gb = 0.0;
@@ -127,7 +155,7 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
     squared += gb * gb;
 #endif
     studentGradient[K * COLS + i] = gb;
-    nextBeta[i] = select(beta[i], beta[i] - params.lr * gb, params.apply != 0u);
+    nextBeta[i] = select(beta[i], beta[i] - params.betaLr * gb, params.apply != 0u);
   }
   let gradNormSquared = studentSum(lid, squared);
   // The weight floor: beta_i >= max beta + log floor (docs/math.md section 14).

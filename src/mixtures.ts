@@ -134,3 +134,42 @@ export function centresFound(learned: Matrix, truth: Matrix, separation: number,
   }
   return true;
 }
+
+/** A mixture with unequal spreads and weights: its spherical standard deviations and weights beside the centres. */
+export interface SpreadMixture extends Mixture {
+  readonly spreads: Float64Array;
+  readonly weights: Float64Array;
+}
+
+/**
+ * A seeded mixture with unequal spreads and weights (docs/experiments.md, 'Fitting variances and weights'): K = 3..8,
+ * d = 2..10, minimum centre separation 6..10, standard deviations 0.5..2 and weights proportional to 1..4, all
+ * Philox uniforms of the seed (stream 1, counter step 2, draws from 16 on, apart from familyMixture's); N = perComponent K,
+ * labels in the weights' proportions, sample = truth[label] + spread[label] N(0, I_d).
+ */
+export function spreadMixture(seed: number, perComponent = 500): SpreadMixture {
+  requireSeed(seed);
+  const u = (draw: number): number => {
+    const z = noiseBlock(seed, 2, 16 + draw, 0, GENERATOR_STREAM);
+    return Math.min((Math.atan2(z[1]!, z[0]!) + Math.PI) / (2 * Math.PI), 1 - Number.EPSILON);
+  };
+  const k = 3 + Math.floor(u(0) * 6);
+  const d = 2 + Math.floor(u(1) * 9);
+  const separation = 6 + 4 * u(2);
+  const spreads = Float64Array.from({ length: k }, (_, i) => 0.5 + 1.5 * u(3 + 2 * i));
+  const raw = Array.from({ length: k }, (_, i) => 1 + 3 * u(4 + 2 * i));
+  const total = raw.reduce((p, q) => p + q, 0);
+  const weights = Float64Array.from(raw, (w) => w / total);
+  const n = perComponent * k;
+  validateMixtureSpec({ k, d, n, separation, seed });
+  const truth = trueCentres(k, d, separation, seed);
+  const data = noiseMatrix(seed, 1, n, d, GENERATOR_STREAM).data;
+  const labels = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    let label = 0;
+    for (let cum = weights[0]!; label < k - 1 && (r + 0.5) / n > cum; ) cum += weights[++label]!;
+    labels[r] = label;
+    for (let c = 0; c < d; c++) data[r * d + c] = truth.data[label * d + c]! + spreads[label]! * data[r * d + c]!;
+  }
+  return { data: matrix(n, d, data), truth, labels, spreads, weights };
+}

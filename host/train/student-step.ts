@@ -8,7 +8,7 @@ import { type Program, slot } from '../core/program.ts';
 import { defineStruct } from '../core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../core/usage.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
+import { GAMMA_TRUST, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
 import { LANES_WG, partialPlan } from './kernel-plan.ts';
 import { PASS_IO, type PassIo, passParams, reduceParams, reducePartials } from './programs.ts';
 import type { DataChunk, ShapeResources } from './resources.ts';
@@ -23,6 +23,8 @@ export const studentUpdateParams = defineStruct('StudentUpdateParams', [
   ['sigma2', 'f32'],
   ['varianceFloor', 'f32'],
   ['logWeightFloor', 'f32'],
+  ['betaLr', 'f32'],
+  ['gammaTrust', 'f32'],
 ] as const);
 
 /** vec4 per partial: the K x d sums in m and in v, the K column sums of h, the loss. */
@@ -120,14 +122,14 @@ export function destroyStudentResources(s: StudentResources): void {
 }
 
 /** Writes gamma, beta and the update's uniforms at scale t; the first pass's precisions follow from studentPrepare. */
-export function writeStudent(device: GPUDevice, sr: StudentResources, student: StudentParams, t: number, rows: number, lr: number, apply: boolean): void {
+export function writeStudent(device: GPUDevice, sr: StudentResources, student: StudentParams, t: number, rows: number, lr: number, apply: boolean, betaLr = lr): void {
   const { a, sigma } = forwardCoefficients(t);
   const q = device.queue;
   q.writeBuffer(sr.gamma, 0, Float32Array.from(student.gamma.data));
   q.writeBuffer(sr.beta, 0, padded(student.beta, 4 * sr.owner.shape.k4));
   q.writeBuffer(sr.updateUniform, 0, studentUpdateParams.pack({
     twoOverN: 2 / rows, invN: 1 / rows, lr, apply: apply ? 1 : 0, a2: a * a, sigma2: sigma * sigma,
-    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR),
+    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR), betaLr, gammaTrust: GAMMA_TRUST,
   }));
 }
 

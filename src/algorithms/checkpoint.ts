@@ -26,7 +26,7 @@ export interface CheckpointFile {
   readonly stageResults: StageResult[];
   readonly seconds: number;
   /** Inside an averaging stage (loop.ts): the running sum of the iterates and their count. */
-  readonly average?: { readonly sum: number[][]; readonly count: number };
+  readonly average?: { readonly sum: number[][]; readonly count: number; readonly student?: { readonly gamma: number[][]; readonly beta: number[] } };
   /** The general student's parameters (docs/math.md section 14): gamma K x (0, 1 or d) and beta. */
   readonly student?: { readonly covariance: Covariance; readonly weights: Weights; readonly gamma: number[][]; readonly beta: number[] };
 }
@@ -58,7 +58,7 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
     history: state.history,
     stageResults: state.stageResults,
     seconds: state.seconds,
-    ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count } } : {}),
+    ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count, ...(state.average.student ? { student: { gamma: gammaRows(state.average.student.gamma), beta: Array.from(state.average.student.beta) } } : {}) } } : {}),
     ...(state.student ? { student: { covariance: state.student.covariance, weights: state.student.weights, gamma: gammaRows(state.student.gamma), beta: Array.from(state.student.beta) } } : {}),
   };
 }
@@ -110,11 +110,17 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
   if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
   const st = c.student;
   let student: StudentParams | undefined;
+  let averageStudent: StudentParams | undefined;
   if (st !== undefined) {
-    const cols = st.gamma?.[0]?.length ?? 0;
+    const read = (g: number[][], b: number[]): StudentParams => {
+      const s = { covariance: st.covariance, weights: st.weights, gamma: matrix(g.length, g[0]?.length ?? 0, Float64Array.from(g.flat())), beta: Float64Array.from(b) };
+      checkStudent(s, rows!.length, d);
+      return s;
+    };
     try {
-      student = { covariance: st.covariance, weights: st.weights, gamma: matrix(st.gamma.length, cols, Float64Array.from(st.gamma.flat())), beta: Float64Array.from(st.beta) };
-      checkStudent(student, rows!.length, d);
+      student = read(st.gamma, st.beta);
+      // The averaging tail's running sums of gamma and log pi (stage-kinds.ts, averaging).
+      if (avg?.student) averageStudent = read(avg.student.gamma, avg.student.beta);
     } catch {
       throw new InputError(`${what} is damaged (the student's variances or weights are malformed); rerun without --resume`);
     }
@@ -127,7 +133,7 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     history: c.history ?? [],
     stageResults: c.stageResults ?? [],
     seconds: c.seconds ?? 0,
-    ...(avg ? { average: { sum: matrix(avg.sum.length, d, Float64Array.from(avg.sum.flat())), count: avg.count } } : {}),
+    ...(avg ? { average: { sum: matrix(avg.sum.length, d, Float64Array.from(avg.sum.flat())), count: avg.count, ...(averageStudent ? { student: averageStudent } : {}) } } : {}),
     ...(student ? { student } : {}),
   };
 }

@@ -13,6 +13,8 @@ export type Stage =
       readonly name: string;
       readonly noiseScale: number;
       readonly lr: number;
+      /** The general student's step size in beta (docs/math.md section 14); default lr. */
+      readonly betaLr?: number;
       readonly maxSteps: number;
       readonly projectRadius?: number;
       readonly stop: StopRule;
@@ -53,6 +55,8 @@ export interface HistoryRow {
   readonly gradNorm: number;
   /** Largest centre-row change per step over the chunk (unscaled). */
   readonly change: number;
+  /** A general student's GD stage: the largest change per step of a component's centre, spread or weight over its noise floor (stop-rules.ts, studentChange). */
+  readonly studentChange?: number;
   /** truthObserver: the largest and mean matched centre errors (docs/math.md section 10). */
   readonly error?: number;
   readonly meanError?: number;
@@ -98,7 +102,8 @@ export interface LoopState {
 
 /** What a stage carries across chunks and into a checkpoint (an averaging tail's running sum). */
 export interface StageCarry {
-  readonly average?: { readonly sum: Matrix; readonly count: number };
+  /** The running sums of the centres and, for a general student, of gamma and log pi (averagedStudent). */
+  readonly average?: { readonly sum: Matrix; readonly count: number; readonly student?: StudentParams };
 }
 
 export interface StageResult {

@@ -8,6 +8,7 @@
 // exactly the Backend calls an uninterrupted run makes.
 import { InputError } from '../errors.ts';
 import type { Trainer } from '../training/capability.ts';
+import { isPaperStudent, type StudentParams } from '../training/student.ts';
 import { matrix, type Dataset, type Matrix } from '../types.ts';
 import type { ChunkInfo, HistoryRow, LoopOptions, LoopResult, LoopState, Problem, Stage, StageResult } from './loop-types.ts';
 import { maxRowChange } from './matrix-math.ts';
@@ -42,12 +43,17 @@ function stageRows(history: readonly HistoryRow[], name: string, stepsBefore: nu
 }
 
 /** The row's fields in one order (the JSON and CSV a user reads), whatever order the observers added them in. */
-const ROW_ORDER = ['step', 'stage', 'noiseScale', 'loss', 'gradNorm', 'change', 'error', 'meanError', 'angle', 'directionGap', 'cosPower', 'cosPowerCorrected', 'cosGradientEm'];
+const ROW_ORDER = ['step', 'stage', 'noiseScale', 'loss', 'gradNorm', 'change', 'studentChange', 'error', 'meanError', 'angle', 'directionGap', 'cosPower', 'cosPowerCorrected', 'cosGradientEm'];
 
 function ordered(row: HistoryRow): HistoryRow {
   const r = row as unknown as Record<string, unknown>;
   const keys = [...ROW_ORDER.filter((k) => k in r), ...Object.keys(r).filter((k) => !ROW_ORDER.includes(k) && k !== 'seconds'), 'seconds'];
   return Object.fromEntries(keys.map((k) => [k, r[k]])) as unknown as HistoryRow;
+}
+
+/** What the change rule needs of a general student at a GD stage's chunk end (stop-rules.ts, studentChange). */
+function studentStop(t: number | null, before: StudentParams | undefined, after: StudentParams | undefined) {
+  return t !== null && before && after && !isPaperStudent(after) ? { before, after, noiseScale: t } : undefined;
 }
 
 async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, stages: readonly Stage[], init: Matrix, options: LoopOptions): Promise<LoopResult> {
@@ -98,14 +104,15 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
     while (!done) {
       const chunk = Math.min(logEvery, stage.maxSteps - stepInStage);
       const before = centres;
+      const studentBefore = student;
       if (pending.length === 0) pending = await run.advance(centres, globalStep, batched ? stage.maxSteps - stepInStage : chunk, student);
       const end = pending.shift()!;
       centres = end.centres;
       student = end.student ?? student;
       stepInStage += chunk;
       globalStep += chunk;
-      const reported = run.report(centres);
-      const stop = judgeStop(stage.stop, before, centres, chunk, stepInStage, () => stageRows(history, stage.name, stepInStage - chunk).map((h) => h.directionGap ?? Infinity));
+      const reported = run.report(centres, student);
+      const stop = judgeStop(stage.stop, before, centres, chunk, stepInStage, () => stageRows(history, stage.name, stepInStage - chunk).map((h) => h.directionGap ?? Infinity), studentStop(kind.noiseScale(stage), studentBefore, student));
       done = stop.met || stepInStage >= stage.maxSteps;
       const info: ChunkInfo = { backend, problem, stage, before, centres: reported, startStep: globalStep - chunk, steps: chunk, noiseSeed };
       let row: HistoryRow = {
@@ -115,6 +122,7 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
         loss: end.loss,
         gradNorm: end.gradNorm,
         change: maxRowChange(before, centres) / chunk,
+        ...(stop.studentChange !== undefined ? { studentChange: stop.studentChange } : {}),
         ...(stop.directionGap !== undefined ? { directionGap: stop.directionGap } : {}),
         seconds: 0,
       };
@@ -124,6 +132,7 @@ async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, st
       if (done) {
         const result = run.finish(centres, stop.met, stageResults[stageResults.length - 1]?.converged ?? false);
         centres = result.centres;
+        student = result.student ?? student;
         stageResults.push({ name: stage.name, steps: stepInStage, converged: result.converged });
         stageIndex++;
         stepInStage = 0;

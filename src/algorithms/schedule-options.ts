@@ -62,6 +62,8 @@ export const DEFAULTS = {
   screenRowsPerCentre: 100,
   screenIterations: 5,
   screenMaxSteps: 5,
+  // A general student's GD stage also settles its spreads and weights (docs/math.md section 14, 'Stopping').
+  screenStudentMaxSteps: 100,
   screenAverageSteps: 15,
 } as const;
 
@@ -73,8 +75,8 @@ export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> =
   // EM where clusters overlap, and Theorem 16 asks only for t = Theta(1).
   noiseScale: positive('the noise scale t', 'the noise scale t of the one GD stage', { default: DEFAULTS.noiseScale, flag: { name: 't', arg: 'T' } }),
   lr: positive('the step size', 'the step size eta (annealed: at a_t = 1, scaled by 1 / a_t^2)', { default: { rule: 'max(1, K/16); annealed and gradient-em 1; screened max(1, K/4)' }, flag: { name: 'lr', arg: 'ETA' } }),
-  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: { rule: `${DEFAULTS.maxSteps}; screened ${DEFAULTS.screenMaxSteps}` }, flag: { name: 'steps', arg: 'H' } }),
-  tol: positive('the tolerance', 'stop when the centres move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
+  maxSteps: integer('the step limit', "the step limit of each GD stage (annealed: the last rung's; the others get half), or the iteration limit", 1, { default: { rule: `${DEFAULTS.maxSteps}; screened ${DEFAULTS.screenMaxSteps}, ${DEFAULTS.screenStudentMaxSteps} with learned variances or weights` }, flag: { name: 'steps', arg: 'H' } }),
+  tol: positive('the tolerance', 'stop when the centres (and learned spreads and weights, in noise units) move less than this per step, averaged over a log interval', { default: { rule: 'the fresh-noise floor lr sqrt(d/N) for GD, 1e-4 for EM' }, flag: { name: 'tol', arg: 'TOL' } }),
   averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0; screened ${DEFAULTS.screenAverageSteps}` }, flag: { name: 'average-steps', arg: 'A' } }),
   covariance: oneOf(COVARIANCES, 'the covariance', "the student's covariances (docs/math.md section 14): identity (the paper's), spherical (one variance per component) or diag (one per coordinate)", { default: 'identity', flag: { name: 'covariance' } }),
   weights: oneOf(WEIGHTINGS, 'the weights', "the student's weights: equal (the paper's 1/K) or learned", { default: 'equal', flag: { name: 'weights' } }),

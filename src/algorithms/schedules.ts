@@ -8,7 +8,8 @@ import { matrix, type Matrix } from '../types.ts';
 import { powerIteration } from './baselines.ts';
 import { centred, radiusEstimate, sampleMean } from './matrix-math.ts';
 import type { Problem, Stage } from './loop.ts';
-import { screenStarts } from './screen.ts';
+import { screenStarts, screenSubsample } from './screen.ts';
+import { studentEmStep } from '../training/student-mixture.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 import { checkOption, oneOf } from '../options/declare.ts';
 import { initialStudent, isPaperStudent, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
@@ -278,19 +279,40 @@ function planScreened(data: Matrix, o: ScheduleOptions): Plan {
   const init = o.init ?? screen!.centres;
   const t = checkOption(opt.noiseScale, o.noiseScale ?? DEFAULTS.noiseScale);
   const lr = checkOption(opt.lr, o.lr ?? emStepLr(o.k));
-  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? DEFAULTS.screenMaxSteps);
-  const stage: Stage = { kind: 'gd', name: `t=${t}`, noiseScale: t, lr, maxSteps, stop: changeRule(data, o)(lr, o.k) };
+  const general = studentOf(o, o.k, data.cols);
+  // A general student starts from the screen's EM on the subsample with its own covariance type (studentScreen).
+  const seeded = general ? studentScreen(screenSubsample(data, rows, seed), init, general, DEFAULTS.screenIterations) : undefined;
+  const student = seeded?.student ?? general;
+  const maxSteps = checkOption(opt.maxSteps, o.maxSteps ?? (general ? DEFAULTS.screenStudentMaxSteps : DEFAULTS.screenMaxSteps));
+  const stage: Stage = { kind: 'gd', name: `t=${t}`, noiseScale: t, lr, ...(general ? { betaLr: lr * BETA_STEP_GAIN } : {}), maxSteps, stop: changeRule(data, o)(lr, o.k) };
   const averageSteps = checkOption(opt.averageSteps, o.averageSteps ?? DEFAULTS.screenAverageSteps);
   const kept: Record<string, number | number[]> = screen ? { screenBest: screen.best, screenLogLikelihoods: screen.logLikelihoods, screenRows: screen.rows } : {};
-  const student = studentOf(o, o.k, data.cols);
   return {
     problem: { data, tied: false },
     stages: [stage, ...averagingTail(stage, averageSteps)],
-    init,
+    init: seeded?.centres ?? init,
     settings: { schedule: 'screened', screenStarts: starts, t, lr, maxSteps, averageSteps, tol, seed, ...kept, ...studentSettings(student) },
     ...(student ? { student } : {}),
   };
 }
+
+/**
+ * The general student's start on the screened schedule: `iterations` EM steps of its covariance type and weights
+ * (student-mixture.ts, studentEmStep) on the screen's subsample from the kept centres and c = 1, pi = 1/K. Host
+ * float64, so the start is the same on every backend (docs/experiments.md, 'Fitting variances and weights').
+ */
+export function studentScreen(sub: Matrix, centres: Matrix, start: StudentParams, iterations: number): { centres: Matrix; student: StudentParams } {
+  let now = { centres, student: start };
+  for (let i = 0; i < iterations; i++) now = studentEmStep(sub, now.centres, now.student);
+  return now;
+}
+
+/**
+ * The general student's step size in beta as a multiple of eta (docs/math.md section 14, 'The step'): L's
+ * curvature in beta comes only from where the components overlap, so it is far below the centres' 2 pi_k / v^2
+ * (docs/experiments.md, 'Fitting variances and weights').
+ */
+export const BETA_STEP_GAIN = 1;
 
 /**
  * Half the EM step size at small t, K / 4 (docs/math.md section 9, connection 2): near the truth dL/dm_i is

@@ -2,7 +2,7 @@
 // centres by some steps through the Backend and what a chunk reports (loss, gradient norm, the centres
 // shown to observers). A new kind is one entry in STAGE_KINDS.
 import type { Trainer } from '../training/capability.ts';
-import { isPaperStudent, type StudentParams } from '../training/student.ts';
+import { copyStudent, floorWeights, isPaperStudent, logWeightsOf, type StudentParams } from '../training/student.ts';
 import { studentLogLikelihood } from '../training/student-mixture.ts';
 import { InputError } from '../errors.ts';
 import { matrix, type Dataset, type Matrix } from '../types.ts';
@@ -36,10 +36,10 @@ export interface StageRun {
    * step `startStep`, logged every logEvery steps.
    */
   advance(centres: Matrix, startStep: number, steps: number, student?: StudentParams): Promise<ChunkEnd[]>;
-  /** The centres a chunk reports, called once per chunk in order (an averaging tail: the running mean). */
-  report(centres: Matrix): Matrix;
+  /** The centres a chunk reports, called once per chunk in order (an averaging tail: the running mean, of the student too). */
+  report(centres: Matrix, student?: StudentParams): Matrix;
   /** The stage's result at its end; a stage without a rule of its own inherits `inherited`. */
-  finish(centres: Matrix, converged: boolean, inherited: boolean): { centres: Matrix; converged: boolean };
+  finish(centres: Matrix, converged: boolean, inherited: boolean): { centres: Matrix; converged: boolean; student?: StudentParams };
   /** What a checkpoint taken now keeps of the stage. */
   carry(): StageCarry;
 }
@@ -73,6 +73,7 @@ const gd: StageKind<Stage & { kind: 'gd' }> = {
           noiseScale: stage.noiseScale,
           tied: ctx.problem.tied,
           lr: stage.lr,
+          ...(stage.betaLr !== undefined ? { betaLr: stage.betaLr } : {}),
           steps,
           logEvery: ctx.logEvery,
           startStep,
@@ -88,26 +89,53 @@ const gd: StageKind<Stage & { kind: 'gd' }> = {
   },
 };
 
-/** Polyak-Ruppert averaging over a GD stage's chunk ends (Stage.average); the running sum is checkpointed. */
+/**
+ * Polyak-Ruppert averaging over a GD stage's chunk ends (Stage.average); the running sum is checkpointed. A general
+ * student's gamma and log pi = beta - logsumexp(beta) are averaged too: both are unconstrained and free of
+ * softmax's shift, so their mean is a point of the model (docs/math.md section 14).
+ */
 function averaging(resumed: StageCarry['average']): Pick<StageRun, 'report' | 'finish' | 'carry'> {
   let average = resumed;
   let mean: Matrix | undefined;
+  let meanStudent: StudentParams | undefined;
   return {
-    report(centres) {
+    report(centres, student) {
       const sum = matrix(centres.rows, centres.cols, centres.data.slice());
       if (average) for (let i = 0; i < sum.data.length; i++) sum.data[i] = sum.data[i]! + average.sum.data[i]!;
-      average = { sum, count: (average?.count ?? 0) + 1 };
+      const studentSum = student ? addStudent(average?.student, student) : undefined;
+      average = { sum, count: (average?.count ?? 0) + 1, ...(studentSum ? { student: studentSum } : {}) };
       const f = 1 / average.count;
       mean = matrix(sum.rows, sum.cols, sum.data.map((v) => v * f));
+      meanStudent = studentSum ? scaledStudent(studentSum, f) : undefined;
       return mean;
     },
     // An averaging tail has no rule of its own: it inherits whether the stage before it converged.
     finish(centres, _converged, inherited) {
       average = undefined;
-      return { centres: mean ?? centres, converged: inherited };
+      return { centres: mean ?? centres, converged: inherited, ...(meanStudent ? { student: meanStudent } : {}) };
     },
     carry: () => (average ? { average } : {}),
   };
+}
+
+/** The running sum of gamma and log pi, from `sum` (undefined: zero) and the student `s`. */
+function addStudent(sum: StudentParams | undefined, s: StudentParams): StudentParams {
+  const out = copyStudent(s);
+  out.beta.set(logWeightsOf(s.beta));
+  if (sum) {
+    for (let i = 0; i < out.gamma.data.length; i++) out.gamma.data[i] = out.gamma.data[i]! + sum.gamma.data[i]!;
+    for (let i = 0; i < out.beta.length; i++) out.beta[i] = out.beta[i]! + sum.beta[i]!;
+  }
+  return out;
+}
+
+/** The mean of a running sum (f = 1 / count), its weights floored as every step leaves them. */
+function scaledStudent(sum: StudentParams, f: number): StudentParams {
+  const out = copyStudent(sum);
+  for (let i = 0; i < out.gamma.data.length; i++) out.gamma.data[i] = out.gamma.data[i]! * f;
+  for (let i = 0; i < out.beta.length; i++) out.beta[i] = out.beta[i]! * f;
+  floorWeights(out.beta);
+  return out;
 }
 
 /** EM (docs/math.md section 9): one emSteps call per chunk, the same numbers as a call per step. */

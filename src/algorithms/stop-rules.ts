@@ -1,5 +1,7 @@
 // The stopping rules of the loop's stages (loop.ts): when a stage ends before its step limit, decided at each
-// chunk's end from the centres before and after it (docs/experiments.md, 'Stopping rules and averaging').
+// chunk's end from the centres (and a general student's spreads and weights) before and after it (docs/experiments.md, 'Stopping rules and averaging').
+import { forwardCoefficients } from '../math/forward.ts';
+import { logWeightsOf, variancesOf, type StudentParams } from '../training/student.ts';
 import type { Matrix } from '../types.ts';
 import { cosine, maxRelativeNormChange, maxRowChange, minRowAbsCosine, row } from './matrix-math.ts';
 
@@ -59,8 +61,45 @@ export function spectralStop(gaps: readonly number[], tol: number, patience: num
   return Math.min(...gaps.slice(gaps.length - patience)) > (1 - SPECTRAL_PROGRESS) * earlier;
 }
 
-/** Whether the stage's rule holds at a chunk's end; `gaps` as in spectralStop. */
-export function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, stepInStage: number, gaps: readonly number[]): boolean {
+/**
+ * A general student's change between two chunk ends, per component and in units of its fresh-noise floor
+ * (docs/math.md section 14, 'Stopping'): component k's centre moves by ||delta mu_k||; with c = exp(gamma), a
+ * change dgamma_kj moves its one-sigma point along coordinate j by sqrt(c_kj) dgamma_kj / 2; a change delta of
+ * log pi_k changes its logit at one standard deviation from its centre as much as moving the centre by
+ * sqrt(c_k) delta (c_k the mean over j). The largest of the three is divided by sqrt(mean_j c_kj v_kj), v = a_t^2 c
+ * + sigma_t^2, by which the fresh-noise jitter of the curvature-scaled step exceeds the paper's student's (1 there,
+ * so the centres' noise-floor tolerance applies to every component). The largest over k.
+ */
+export function studentChange(before: Matrix, after: Matrix, sBefore: StudentParams, sAfter: StudentParams, t: number): number {
+  const d = after.cols;
+  const { a, sigma } = forwardCoefficients(t);
+  const c = variancesOf(sAfter, d).data;
+  const cols = sAfter.gamma.cols;
+  const logBefore = logWeightsOf(sBefore.beta);
+  const logAfter = logWeightsOf(sAfter.beta);
+  let most = 0;
+  for (let k = 0; k < sAfter.beta.length; k++) {
+    let centre = 0;
+    let spread = 0;
+    let mean = 0;
+    let noise = 0;
+    for (let j = 0; j < d; j++) {
+      const q = k * d + j;
+      const g = cols === 0 ? -1 : cols === 1 ? k : q;
+      const dg = g < 0 ? 0 : sAfter.gamma.data[g]! - sBefore.gamma.data[g]!;
+      centre += (after.data[q]! - before.data[q]!) ** 2;
+      spread += (c[q]! * dg * dg) / 4;
+      mean += c[q]! / d;
+      noise += (c[q]! * (a * a * c[q]! + sigma * sigma)) / d;
+    }
+    const moved = Math.max(Math.sqrt(centre), Math.sqrt(spread), Math.sqrt(mean) * Math.abs(logAfter[k]! - logBefore[k]!));
+    most = Math.max(most, moved / Math.sqrt(noise));
+  }
+  return most;
+}
+
+/** Whether the stage's rule holds at a chunk's end; `gaps` as in spectralStop; `studentMoved`: a general student's studentChange per step, in place of the centres' change. */
+export function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: number, stepInStage: number, gaps: readonly number[], studentMoved?: number): boolean {
   switch (rule.kind) {
     case 'spectral':
       return (
@@ -69,7 +108,7 @@ export function stopMet(rule: StopRule, before: Matrix, after: Matrix, chunk: nu
         (rule.changeTol === undefined || maxRowChange(before, after) / chunk <= rule.changeTol)
       );
     case 'change':
-      return maxRowChange(before, after) / chunk <= rule.tol;
+      return (studentMoved ?? maxRowChange(before, after) / chunk) <= rule.tol;
     case 'direction':
       return stepInStage >= rule.minSteps && 1 - minRowAbsCosine(before, after) <= rule.tol && maxRelativeNormChange(before, after) <= rule.normTol;
     case 'none':
@@ -89,8 +128,13 @@ export function judgeStop(
   chunk: number,
   stepInStage: number,
   earlierGaps: () => number[],
-): { readonly met: boolean; readonly directionGap?: number } {
-  if (rule.kind !== 'spectral') return { met: stopMet(rule, before, after, chunk, stepInStage, []) };
+  student?: { readonly before: StudentParams; readonly after: StudentParams; readonly noiseScale: number },
+): { readonly met: boolean; readonly directionGap?: number; readonly studentChange?: number } {
+  if (rule.kind !== 'spectral') {
+    // The general student's spreads and weights must settle too (docs/math.md section 14, 'Stopping').
+    const moved = student ? studentChange(before, after, student.before, student.after, student.noiseScale) / chunk : undefined;
+    return { met: stopMet(rule, before, after, chunk, stepInStage, [], moved), ...(moved !== undefined ? { studentChange: moved } : {}) };
+  }
   const gap = directionGap(after, rule.direction);
   return { met: stopMet(rule, before, after, chunk, stepInStage, [...earlierGaps(), gap]), directionGap: gap };
 }

@@ -51,6 +51,8 @@ export interface GdOptions extends DdpmOptions {
   readonly steps: number;
   /** eta > 0. */
   readonly lr: number;
+  /** The general student's step size in beta (docs/math.md section 14, 'The step'); default lr. */
+  readonly betaLr?: number;
   /** Project each m_i onto the ball of radius a_t * R after every step (docs/math.md section 6); R in unscaled units. */
   readonly projectRadius?: number;
   /** Report loss and centres every this many steps (and at the end). Default: steps / 20, at least 1. */

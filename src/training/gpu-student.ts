@@ -94,7 +94,7 @@ export class StudentOnGpu {
     const { steps, noise: spec } = options;
     const startStep = options.startStep ?? 0;
     const { res, sr, chunks } = this.prepare(data, k, options, steps, startStep);
-    writeStudent(this.engine.device, sr, student, options.noiseScale, data.rows, options.lr, true);
+    writeStudent(this.engine.device, sr, student, options.noiseScale, data.rows, options.lr, true, options.betaLr ?? options.lr);
     this.engine.resources.writeScaledCentres(res, centres, a, false);
     const noise = this.engine.resources.uploadNoise(spec, data);
     const history: HistoryEntry[] = [];

@@ -21,6 +21,29 @@ export const VARIANCE_FLOOR = 1e-6;
  */
 export const WEIGHT_FLOOR = 1e-6;
 
+/**
+ * The trust region of one step in gamma: |delta gamma| <= 1, so a variance changes by at most a factor e per step
+ * while the curvature-scaled step (gammaStepScale) is far from its fixed point (docs/math.md section 14, 'The step').
+ */
+export const GAMMA_TRUST = 1;
+
+/**
+ * The inverse curvature of L in gamma_kj near the truth, v^3 / (n (a_t^2 exp(gamma))^2) with n the coordinates
+ * that share gamma (spherical: d, diag: 1): with it, eta's contraction 1 - 2 eta pi_k is the centres' (section 14).
+ */
+export function gammaStepScale(v: number, a2: number, expGamma: number, shared: number): number {
+  const dv = a2 * expGamma;
+  return (v * v * v) / (shared * dv * dv);
+}
+
+/**
+ * The factor min(1, 1 / (K pi_k)) on component k's steps in m and gamma: their contraction 1 - 2 eta pi_k stays
+ * at most eta's at pi = 1/K, so a heavy component cannot overshoot at the step size meant for K equal ones.
+ */
+export function heavyFactor(logPi: number, k: number): number {
+  return Math.min(1, 1 / (k * Math.exp(logPi)));
+}
+
 /** The general student's parameters beyond the centres (docs/math.md section 14). */
 export interface StudentParams {
   readonly covariance: Covariance;

@@ -13,7 +13,8 @@ import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
-import { gammaOf, initialStudent, type Covariance, type StudentParams, type Weights } from '../../src/training/student.ts';
+import { forwardCoefficients } from '../../src/math/forward.ts';
+import { gammaOf, gammaStepScale, heavyFactor, initialStudent, logWeightsOf, VARIANCE_FLOOR, type Covariance, type StudentParams, type Weights } from '../../src/training/student.ts';
 import { OP, U } from '../support/bounds.ts';
 import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
 import { worstRatio } from '../support/compare.ts';
@@ -89,9 +90,25 @@ describe('GD steps of the general student on the GPU', () => {
     const refGrad = await cpu.lossAndGradient(data, centres, base);
     const { lanes, partials } = laneDepth(c.k, c.d, c.n);
     const bound = studentBound(data, scaledCentres(centres, c.t, false), student, c.t, z, lanes, partials);
-    // gamma' = gamma - eta g: gamma (f32, u) plus eta times the gradient's bound, then the product and the
-    // subtraction (2 OP on |gamma| + eta |g|).
-    const gammaBound = student.gamma.data.map((g, q) => U * Math.abs(g) + lr * bound.gradGamma[q]! + 2 * OP * (Math.abs(g) + lr * Math.abs(refGrad.gradStudent!.gamma.data[q]!)));
+    // gamma' = gamma - eta f P g (docs/math.md section 14, 'The step'; no clamp at this eta): gamma (f32, u), eta f P
+    // times the gradient's bound, and eta f P |g| times P's and f's relative errors: v and a^2 exp(gamma) carry
+    // (6 + 5|gamma|) u + 3 OP each (student-bounds.ts), P = v^3 / (n dv^2) three times v's, twice dv's and 5 OP; f =
+    // 1 / (K exp(beta - lse)) the exp (6 + 4|y|) u of y = beta - lse, lse's K exps, sum and log (K (6 + 4|y|) u +
+    // (K + 6) OP absolute, exp turns it relative), the division 5u; then the products and the subtraction (4 OP).
+    const { a, sigma } = forwardCoefficients(c.t);
+    const logPi = logWeightsOf(student.beta);
+    const cols = student.gamma.cols;
+    const gammaBound = student.gamma.data.map((g, q) => {
+      const i = cols === 1 ? q : Math.floor(q / c.d);
+      const v = a * a * (VARIANCE_FLOOR + Math.exp(g)) + sigma * sigma;
+      const scale = lr * heavyFactor(logPi[i]!, c.k) * gammaStepScale(v, a * a, Math.exp(g), cols === 1 ? c.d : 1);
+      const eV = (6 + 5 * Math.abs(g)) * U + 3 * OP;
+      const maxY = Math.max(...logPi.map(Math.abs));
+      const eF = heavyFactor(logPi[i]!, c.k) < 1 ? (6 + 4 * maxY) * U + c.k * (6 + 4 * maxY) * U + (c.k + 6) * OP + 5 * U : 0;
+      const eP = 5 * eV + 5 * OP + eF;
+      const step = scale * Math.abs(refGrad.gradStudent!.gamma.data[q]!);
+      return U * Math.abs(g) + scale * bound.gradGamma[q]! + eP * step + 4 * OP * (Math.abs(g) + step);
+    });
     expect(worstRatio(stepped.student!.gamma.data, ref.student!.gamma.data, gammaBound).ratio).toBeLessThanOrEqual(1);
     const betaBound = student.beta.map((b, q) => U * Math.abs(b) + lr * bound.gradBeta[q]! + 2 * OP * (Math.abs(b) + lr * Math.abs(refGrad.gradStudent!.beta[q]!)));
     expect(worstRatio(stepped.student!.beta, ref.student!.beta, betaBound).ratio).toBeLessThanOrEqual(1);
