@@ -24,7 +24,8 @@ import {
 } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
+import { guardPaths } from './paths.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
@@ -74,7 +75,8 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   if (initSeed !== undefined) requireSeed(initSeed, 'the initialisation seed (--init-seed)');
   const dataPath = requireString(v, 'data', 'fit');
   const outPath = stringFlag(v, 'out');
-  const output = outPath !== undefined ? planModelOutput(outPath, [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }]) : undefined;
+  const output = outPath !== undefined ? planModelOutput(outPath) : undefined;
+  guardPaths([{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }], modelOutputPaths(output));
 
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);

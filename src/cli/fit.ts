@@ -33,7 +33,8 @@ import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './hel
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
+import { guardPaths } from './paths.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { Progress } from './progress.ts';
@@ -202,17 +203,12 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const truthPath = stringFlag(v, 'truth');
   requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined));
   const outPath = stringFlag(v, 'out');
-  const output =
-    outPath !== undefined
-      ? planModelOutput(outPath, [
-          { flag: '--data', path: dataPath },
-          { flag: '--init', path: initPath },
-          { flag: '--truth', path: truthPath },
-          { flag: '--checkpoint', path: checkpointPath },
-          { flag: '--resume', path: resumePath },
-          { flag: '--history', path: historyPath },
-        ])
-      : undefined;
+  const output = outPath !== undefined ? planModelOutput(outPath) : undefined;
+  guardPaths(
+    [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }, { flag: '--truth', path: truthPath }, { flag: '--resume', path: resumePath }],
+    [{ flag: '--checkpoint', path: checkpointPath }, { flag: '--history', path: historyPath }, ...modelOutputPaths(output)],
+    [['--resume', '--checkpoint']],
+  );
 
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);

@@ -1,10 +1,10 @@
 // ddpm-gmm generate: a seeded balanced mixture and its true centres, both written atomically.
-import { resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { generateMixture } from '../mixtures.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { fmt, printJson, printLines } from './output.ts';
+import { guardPaths } from './paths.ts';
 
 /** Well separated for every K, as on the page. */
 const DEFAULT_SEPARATION = 8;
@@ -51,9 +51,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     matrixFormatOf(truthPath, '--truth');
     checkWritableLocation(truthPath, '--truth');
   }
-  if (truthPath !== undefined && resolve(out) === resolve(truthPath)) {
-    throw new InputError(`--out and --truth are the same file '${out}'; give two different paths`);
-  }
+  guardPaths([], [{ flag: '--out', path: out }, { flag: '--truth', path: truthPath }]);
   const { data, truth } = generateMixture({ k, d, n, separation, seed });
   writeFilesAtomic([
     { path: out, content: () => encodeMatrix(out, data, { dtype }) },

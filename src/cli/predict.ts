@@ -2,7 +2,6 @@
 // through DdpmGmm.fromJSON. No backend: the responsibilities are one float64 pass over the data on the host
 // (O(N K d), docs/math.md section 9), the same function the estimator's predict uses.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DdpmGmm } from '../estimator.ts';
 import { InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic, type PendingFile } from '../io/files.ts';
@@ -11,6 +10,7 @@ import { boolFlag, parseFlags, requireString, stringFlag, type FlagSpec } from '
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { fmt, printJson, printLines } from './output.ts';
 import { backendText } from './open-backend.ts';
+import { guardPaths } from './paths.ts';
 
 export const PREDICT_USAGE = `Usage: ddpm-gmm predict --model MODEL.json --data X.npy [--out LABELS.csv|LABELS.npy]
                        [--proba P.npy|P.csv] [--csv-index drop|keep|error] [--json]
@@ -73,13 +73,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
     if (path === undefined) continue;
     matrixFormatOf(path, flag);
     checkWritableLocation(path, flag);
-    for (const input of [modelPath, dataPath]) {
-      if (resolve(path) === resolve(input)) throw new InputError(`${flag} '${path}' is one of the input files; give another name`);
-    }
   }
-  if (outPath !== undefined && probaPath !== undefined && resolve(outPath) === resolve(probaPath)) {
-    throw new InputError(`--out and --proba are the same file '${outPath}'; give two different paths`);
-  }
+  guardPaths([{ flag: '--model', path: modelPath }, { flag: '--data', path: dataPath }], [{ flag: '--out', path: outPath }, { flag: '--proba', path: probaPath }]);
 
   const model = readModel(modelPath);
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));

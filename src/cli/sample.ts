@@ -3,7 +3,6 @@
 // diffusion, the probability-flow ODE or Langevin dynamics with the learned score, or a direct draw
 // (docs/math.md section 11). Every flag is checked before the backend opens, and the samples are written
 // only when the run has finished (atomically), so a bad flag or a divergent run leaves no file behind.
-import { resolve } from 'node:path';
 import { DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { checkOption, integratorsOf, SAMPLE_METHODS, SAMPLE_OPTIONS, SAMPLER_DECLS, type SampleMethod, type SampleOptionKey } from '../options/index.ts';
@@ -19,6 +18,7 @@ import { fmt, printJson, printLines } from './output.ts';
 import { readModelWith } from './predict.ts';
 import type { DdpmGmm } from '../estimator.ts';
 import { loadModel, PiecewiseScoreModel } from '../piecewise-estimator.ts';
+import { guardPaths } from './paths.ts';
 import { Progress } from './progress.ts';
 
 const S = SAMPLE_OPTIONS;
@@ -131,9 +131,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   // The destination before any work, so that a bad path fails fast.
   matrixFormatOf(outPath, '--out');
   checkWritableLocation(outPath, '--out');
-  for (const [flag, input] of [['--model', modelPath], ['--start', startPath]] as const) {
-    if (input !== undefined && resolve(outPath) === resolve(input)) throw new InputError(`--out '${outPath}' is the ${flag} file; give another name`);
-  }
+  guardPaths([{ flag: '--model', path: modelPath }, { flag: '--start', path: startPath }], [{ flag: '--out', path: outPath }]);
 
   const backend = method === 'direct' ? 'cpu' : await prepareBackend(backendChoice, log);
   const model = readModelWith(modelPath, (json) => loadModel(json, { backend, log }));
