@@ -7,7 +7,9 @@ import {
   fitEm,
   fitSchedule,
   kmeansPlusPlus,
+  averageLogLikelihood,
   mixtureLogLikelihood,
+  requireFiniteLogLikelihood,
   powerIteration,
   type HistoryRow,
   type LoopOptions,
@@ -25,7 +27,7 @@ import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
 import { type Backend } from './backend.ts';
-import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
+import { requireCentreCount, requireEnoughSamples, requireFinite, requireSquarableRows, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
 export { MODEL_FORMAT, MODEL_VERSION, type ModelFile } from './model-file.ts';
@@ -140,6 +142,7 @@ export class DdpmGmm {
   /** Learns the means from X (N x d), nInit times, and keeps the best run (see DdpmGmmOptions.nInit). */
   async fit(X: Matrix): Promise<FitOutput> {
     this.checkData(X, 'X');
+    requireSquarableRows(X, 'X');
     const o = this.options;
     const k = this.nComponents;
     if (o.init) {
@@ -220,7 +223,9 @@ export class DdpmGmm {
   scoreSamples(X: Matrix): Float64Array {
     const means = this.fitted();
     this.checkData(X, 'X', means);
-    return mixtureLogLikelihood(X, means);
+    const ll = mixtureLogLikelihood(X, means);
+    requireFiniteLogLikelihood(ll, 'X');
+    return ll;
   }
 
   /** Average log-likelihood (1/N) sum log q(x_n) under the balanced spherical mixture (docs/math.md section 1). */
@@ -235,12 +240,12 @@ export class DdpmGmm {
    * parameters (the means only: the weights are fixed at 1/K and the covariances at I by the model).
    */
   bic(X: Matrix): number {
-    return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
+    return finiteCriterion(-2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows), 'BIC');
   }
 
   /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p = K d as in bic. */
   aic(X: Matrix): number {
-    return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
+    return finiteCriterion(-2 * this.score(X) * X.rows + 2 * this.freeParameters(), 'AIC');
   }
 
   /**
@@ -375,8 +380,11 @@ export function mixtureSamples(means: Matrix, n: number, seed: number): Matrix {
 }
 
 function averageLl(X: Matrix, means: Matrix): number {
-  const ll = mixtureLogLikelihood(X, means);
-  let s = 0;
-  for (const v of ll) s += v;
-  return s / X.rows;
+  return averageLogLikelihood(X, means, 'X');
+}
+
+/** An information criterion, refused when -2 N score overflows although the score is finite. */
+function finiteCriterion(v: number, name: string): number {
+  if (!Number.isFinite(v)) throw new InputError(`the ${name} of this data is beyond float64's range (its log-likelihood is too large in magnitude): rescale the data and the centres`);
+  return v;
 }

@@ -8,7 +8,7 @@ import { PIECEWISE_DEFAULTS, PiecewiseScoreModel, type PiecewiseLevelReport } fr
 import { backendFlag, boolFlag, numberFlag, stringFlag, type FlagValues } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { guardPaths } from './paths.ts';
 import { Progress } from './progress.ts';
 
@@ -104,6 +104,7 @@ export async function fitPiecewiseCommand(v: FlagValues): Promise<void> {
   const fitted = model.model!;
   const info = model.backendUsed!;
   const file = { ...model.toJSON(), reports: model.reports, settings: { ...settings, backend: backendChoice } };
+  requireFiniteOutput({ model: model.toJSON(), reports: model.reports }, 'fit');
   if (outPath !== undefined) writeFilesAtomic([{ path: outPath, content: () => `${JSON.stringify(file, null, 2)}\n` }]);
   if (json) {
     return printJson({ model: 'piecewise', degree: fitted.degree, d: fitted.d, levels: model.reports, notes: model.notes, out: outPath ?? null, ...backendJson(info), seconds });

@@ -18,6 +18,7 @@ import {
   requirePositiveInteger,
   requireSameDimension,
   requireSeed,
+  requireSquarableRows,
   requireSteps,
   requireTiedK,
   tiedCentres,
@@ -27,7 +28,7 @@ import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
 import { guardPaths } from './paths.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
-import { fmt, matrixLines, printJson, printLines } from './output.ts';
+import { fmt, matrixLines, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
@@ -80,6 +81,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
 
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);
+  requireSquarableRows(data, `data (--data) file '${dataPath}'`);
   let init: Matrix;
   if (initPath !== undefined) {
     const what = `initial centres (--init) file '${initPath}'`;
@@ -116,6 +118,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
     backend.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
+  requireFiniteOutput({ means, history }, 'fit');
   const sampleGradsPerSec = (data.rows * nIter) / seconds;
   const settings = {
     data: dataPath,

@@ -36,7 +36,7 @@ import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
 import { guardPaths } from './paths.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, matrixLines, printJson, printLines } from './output.ts';
+import { fmt, matrixLines, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
@@ -276,6 +276,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   }
   const seconds = (performance.now() - start) / 1000;
   const info = model.backendUsed!;
+  requireFiniteOutput({ means: out.means, history: out.history }, 'fit');
   if (historyPath !== undefined) writeTextFile(historyPath, historyCsv(out.history));
   const wrote = output ? writeModelOutput(output, { ...model.toJSON(), history: out.history, settings: { ...settings, noiseSeed, nInit, backend: backendChoice } }, out.means) : [];
   const last = out.history[out.history.length - 1];

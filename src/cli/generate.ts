@@ -3,7 +3,7 @@ import { InputError } from '../errors.ts';
 import { generateMixture } from '../mixtures.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { guardPaths } from './paths.ts';
 
 /** Well separated for every K, as on the page. */
@@ -53,6 +53,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   }
   guardPaths([], [{ flag: '--out', path: out }, { flag: '--truth', path: truthPath }]);
   const { data, truth } = generateMixture({ k, d, n, separation, seed });
+  requireFiniteOutput({ data, truth }, 'generate');
   writeFilesAtomic([
     { path: out, content: () => encodeMatrix(out, data, { dtype }) },
     ...(truthPath !== undefined ? [{ path: truthPath, content: () => encodeMatrix(truthPath, truth, { dtype }) }] : []),

@@ -8,7 +8,7 @@ import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic, 
 import { matrix, toRows } from '../types.ts';
 import { boolFlag, parseFlags, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { backendText } from './open-backend.ts';
 import { guardPaths } from './paths.ts';
 
@@ -87,6 +87,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const labels = model.predict(data);
   const proba = model.predictProba(data);
   const score = model.score(data);
+  requireFiniteOutput({ proba, averageLogLikelihood: score }, 'predict');
   const k = model.nComponents;
   const counts = new Array<number>(k).fill(0);
   for (const l of labels) counts[l]!++;

@@ -14,12 +14,13 @@ import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFla
 import { declaredFlags, flagLabel, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
 import { readFiniteMatrix } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { readModelWith } from './predict.ts';
 import type { DdpmGmm } from '../estimator.ts';
 import { loadModel, PiecewiseScoreModel } from '../piecewise-estimator.ts';
 import { guardPaths } from './paths.ts';
 import { Progress } from './progress.ts';
+import { requireSquarableRows } from '../validate.ts';
 
 const S = SAMPLE_OPTIONS;
 const COL = 16;
@@ -139,6 +140,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (piecewise && method === 'direct') {
     throw new InputError(`--method direct draws from a mixture, but the model (--model) '${modelPath}' is a piecewise score: use --method reverse (the default), ode or langevin`);
   }
+  // The score's distances square the means; the direct draw only adds noise to them.
+  if (!piecewise && method !== 'direct') requireSquarableRows((model as DdpmGmm).means!, `the means of the model (--model) '${modelPath}'`);
   const d = model.dimension!;
   let start: Matrix | undefined;
   if (startPath !== undefined) {
@@ -165,6 +168,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     model.dispose();
   }
   const seconds = (performance.now() - began) / 1000;
+  requireFiniteOutput({ samples }, 'sample');
   writeFilesAtomic([{ path: outPath, content: () => encodeMatrix(outPath, samples) }]);
 
   const info = model.sampledOn;
