@@ -5,6 +5,7 @@ import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic }
 import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { guardPaths } from './paths.ts';
+import { requireAllocatable } from './inputs.ts';
 
 /** Well separated for every K, as on the page. */
 const DEFAULT_SEPARATION = 8;
@@ -52,6 +53,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     checkWritableLocation(truthPath, '--truth');
   }
   guardPaths([], [{ flag: '--out', path: out }, { flag: '--truth', path: truthPath }]);
+  if (Number.isSafeInteger(n) && Number.isSafeInteger(d) && n > 0 && d > 0) requireAllocatable(n, d, '--n');
   const { data, truth } = generateMixture({ k, d, n, separation, seed });
   requireFiniteOutput({ data, truth }, 'generate');
   writeFilesAtomic([

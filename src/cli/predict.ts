@@ -1,10 +1,9 @@
 // ddpm-gmm predict: labels and responsibilities for new data under a model file that `fit --out` wrote,
 // through DdpmGmm.fromJSON. No backend: the responsibilities are one float64 pass over the data on the host
 // (O(N K d), docs/math.md section 9), the same function the estimator's predict uses.
-import { readFileSync } from 'node:fs';
 import { DdpmGmm } from '../estimator.ts';
 import { InputError } from '../errors.ts';
-import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic, type PendingFile } from '../io/files.ts';
+import { checkWritableLocation, encodeMatrix, matrixFormatOf, readFileBounded, writeFilesAtomic, type PendingFile } from '../io/files.ts';
 import { matrix, toRows } from '../types.ts';
 import { boolFlag, parseFlags, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
@@ -40,8 +39,9 @@ export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   const label = `model file (--model) '${path}'`;
   let text: string;
   try {
-    text = readFileSync(path, 'utf-8');
+    text = readFileBounded(path, label).toString('utf-8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = e instanceof Error && 'code' in e ? e.code : undefined;
     if (code === 'ENOENT') throw new InputError(`${label} does not exist; check the path, or write one with 'ddpm-gmm fit --out model.json'`);
     if (code === 'EISDIR') throw new InputError(`${label} is a directory, not a file; check the path`);
@@ -49,7 +49,8 @@ export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark, as some Windows editors write, is accepted as it is in CSV.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new InputError(`${label} is not valid JSON (${e instanceof Error ? e.message : String(e)}); give a file written by 'ddpm-gmm fit --out model.json'`);
   }

@@ -12,7 +12,7 @@ import type { Integrator, TimeGrid } from '../sampling/options.ts';
 import type { Matrix } from '../types.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
 import { declaredFlags, flagLabel, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
-import { readFiniteMatrix } from './inputs.ts';
+import { readFiniteMatrix, requireAllocatable } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
 import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { readModelWith } from './predict.ts';
@@ -143,6 +143,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   // The score's distances square the means; the direct draw only adds noise to them.
   if (!piecewise && method !== 'direct') requireSquarableRows((model as DdpmGmm).means!, `the means of the model (--model) '${modelPath}'`);
   const d = model.dimension!;
+  requireAllocatable(n, d, '--n');
   let start: Matrix | undefined;
   if (startPath !== undefined) {
     start = readFiniteMatrix(startPath, 'Langevin start (--start)');
