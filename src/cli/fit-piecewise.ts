@@ -104,10 +104,11 @@ export async function fitPiecewiseCommand(v: FlagValues): Promise<void> {
   const fitted = model.model!;
   const info = model.backendUsed!;
   const file = { ...model.toJSON(), reports: model.reports, settings: { ...settings, backend: backendChoice } };
-  requireFiniteOutput({ model: model.toJSON(), reports: model.reports }, 'fit');
+  // The reports keep NaN for 'not applicable' (a held-out loss under a fixed ridge): the model itself is checked.
+  requireFiniteOutput({ model: model.toJSON(), loss: model.reports.map((r) => r.loss) }, 'fit');
   if (outPath !== undefined) writeFilesAtomic([{ path: outPath, content: () => `${JSON.stringify(file, null, 2)}\n` }]);
   if (json) {
-    return printJson({ model: 'piecewise', degree: fitted.degree, d: fitted.d, levels: model.reports, notes: model.notes, out: outPath ?? null, ...backendJson(info), seconds });
+    return printJson({ model: 'piecewise', degree: fitted.degree, d: fitted.d, levels: model.reports, notes: model.notes, out: outPath ?? null, ...backendJson(info), seconds }, false);
   }
   const last = model.reports[model.reports.length - 1]!;
   await printLines([
