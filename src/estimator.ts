@@ -5,6 +5,7 @@
 // same code fits on the GPU engine and on the CPU reference.
 import {
   mixtureLogLikelihood,
+  requireFiniteLogLikelihood,
   type HistoryRow,
   type LoopOptions,
   type ScheduleName,
@@ -23,7 +24,7 @@ import { type Backend } from './backend.ts';
 import { asksGeneralStudent, averageLl, defaultSchedule, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
 import { asMatrix, type DataInput } from './data-input.ts';
 import { fitScaling, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
-import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
+import { requireCentreCount, requireEnoughSamples, requireFinite, requireSquarableRows, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
 export { mixtureSamples } from './mixture-samples.ts';
@@ -141,6 +142,7 @@ export class DdpmGmm {
   /** Learns the means from X (N x d), nInit times, and keeps the best run (see DdpmGmmOptions.nInit). */
   async fit(data: DataInput): Promise<FitOutput> {
     const X = this.checkData(data, 'X');
+    requireSquarableRows(X, 'X');
     const o = this.options;
     const k = this.nComponents;
     if (o.init) {
@@ -234,6 +236,7 @@ export class DdpmGmm {
   scoreSamples(data: DataInput): Float64Array {
     const { Z, means } = this.scaled(data);
     const ll = this.student ? studentLogLikelihood(Z, means, this.student) : mixtureLogLikelihood(Z, means);
+    requireFiniteLogLikelihood(ll, 'X');
     if (this.scaling) {
       const shift = logScaleSum(this.scaling);
       for (let i = 0; i < ll.length; i++) ll[i]! -= shift;
@@ -255,13 +258,13 @@ export class DdpmGmm {
    */
   bic(data: DataInput): number {
     const X = asMatrix(data, 'X');
-    return -2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows);
+    return finiteCriterion(-2 * this.score(X) * X.rows + this.freeParameters() * Math.log(X.rows), 'BIC');
   }
 
   /** Akaike information criterion, lower is better: aic = -2 sum_n log q(x_n) + 2 p, with p as in bic. */
   aic(data: DataInput): number {
     const X = asMatrix(data, 'X');
-    return -2 * this.score(X) * X.rows + 2 * this.freeParameters();
+    return finiteCriterion(-2 * this.score(X) * X.rows + 2 * this.freeParameters(), 'AIC');
   }
 
   /**
@@ -381,4 +384,10 @@ export class DdpmGmm {
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
     return X;
   }
+}
+
+/** An information criterion, refused when -2 N score overflows although the score is finite. */
+function finiteCriterion(v: number, name: string): number {
+  if (!Number.isFinite(v)) throw new InputError(`the ${name} of this data is beyond float64's range (its log-likelihood is too large in magnitude): rescale the data and the centres`);
+  return v;
 }

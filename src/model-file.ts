@@ -257,10 +257,13 @@ function readStudent(o: Record<string, unknown>): FittedModel {
   const rows = o['means'];
   if (!Array.isArray(rows)) throw new InputError(`the model file's means must be an array of nComponents rows of dimension numbers, got ${shown(rows)}`);
   if (rows.length !== k) throw new InputError(`the model file says nComponents = ${k} but its means have ${rows.length} rows; the file is inconsistent: ${HOW_TO_WRITE}`);
-  const means = matrix(k, d);
+  // Every row's length before allocating: a damaged dimension (1e15) is refused here, not by the allocator.
   rows.forEach((r: unknown, i) => {
     if (!Array.isArray(r)) throw new InputError(`the model file's means row ${i + 1} (1-based) must be an array of ${d} numbers, got ${shown(r)}`);
     if (r.length !== d) throw new InputError(`the model file says dimension = ${d} but its means row ${i + 1} (1-based) has ${r.length} values; the file is inconsistent: ${HOW_TO_WRITE}`);
+  });
+  const means = matrix(k, d);
+  rows.forEach((r: unknown[], i) => {
     r.forEach((v: unknown, c) => {
       // JSON writes NaN and Infinity as null.
       if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -309,9 +312,11 @@ function parseScaling(v: unknown, d: number): Scaling {
 /** Rows of `cols` finite numbers, as a Matrix; `what` names the field. */
 function rowsOf(v: unknown, what: string, cols: number): Matrix {
   if (!Array.isArray(v) || v.length < 1) throw new InputError(`${what} must be a non-empty array of rows of ${cols} numbers, got ${shown(v)}; the file is damaged: ${HOW_TO_WRITE}`);
-  const m = matrix(v.length, cols);
   v.forEach((r: unknown, i) => {
     if (!Array.isArray(r) || r.length !== cols) throw new InputError(`${what} row ${i + 1} (1-based) must be an array of ${cols} numbers, got ${shown(r)}; the file is damaged`);
+  });
+  const m = matrix(v.length, cols);
+  v.forEach((r: unknown[], i) => {
     r.forEach((x: unknown, c) => {
       if (typeof x !== 'number' || !Number.isFinite(x)) throw new InputError(`${what} row ${i + 1}, column ${c + 1} (1-based) is ${shown(x)}, not a finite number; refit the model`);
       m.data[i * cols + c] = x;

@@ -67,6 +67,15 @@ export const SAMPLE_DEFAULTS = {
   seed: 0,
 } as const;
 
+/** ||v|| without overflow: scaled by its largest entry. */
+function scaledNorm(v: Float64Array): number {
+  let scale = 0;
+  for (const x of v) scale = Math.max(scale, Math.abs(x));
+  let s = 0;
+  for (const x of v) s += (x / scale) ** 2;
+  return scale * Math.sqrt(s);
+}
+
 /** T = 8 + ln max(1, max_i ||mu_i||) for K x d centres. */
 export function defaultHorizon(means: Matrix): number {
   const d = means.cols;
@@ -74,7 +83,7 @@ export function defaultHorizon(means: Matrix): number {
   for (let i = 0; i < means.rows; i++) {
     let sq = 0;
     for (let c = 0; c < d; c++) sq += means.data[i * d + c]! ** 2;
-    largest = Math.max(largest, Math.sqrt(sq));
+    largest = Math.max(largest, Number.isFinite(sq) ? Math.sqrt(sq) : scaledNorm(means.data.subarray(i * d, (i + 1) * d)));
   }
   return SAMPLE_DEFAULTS.horizonBase + Math.log(Math.max(1, largest));
 }

@@ -5,6 +5,22 @@ import { InputError } from './errors.ts';
 import { matrix, type Matrix } from './types.ts';
 
 /** Every entry finite; names the first bad entry by 1-based row and column. */
+/**
+ * Throws InputError naming the first row whose squared norm ||x||^2 is beyond float64's range: the mixture's
+ * distances and the data radius square it, so such a row would turn the fit's numbers into Inf or NaN.
+ */
+export function requireSquarableRows(m: Matrix, what: string): void {
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let c = 0; c < m.cols; c++) s += m.data[i * m.cols + c]! ** 2;
+    if (!Number.isFinite(s)) {
+      let big = 0;
+      for (let c = 0; c < m.cols; c++) big = Math.max(big, Math.abs(m.data[i * m.cols + c]!));
+      throw new InputError(`${what} row ${i + 1} (1-based) holds ${big.toPrecision(3)}, whose square is beyond float64's range (1.8e308), which the mixture's distances need: rescale the data (e.g. standardise the columns)`);
+    }
+  }
+}
+
 export function requireFinite(m: Matrix, what: string): void {
   for (let i = 0; i < m.data.length; i++) {
     const v = m.data[i]!;

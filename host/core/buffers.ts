@@ -1,6 +1,6 @@
 // GPU buffers within the device's limits, and the layout of a matrix on the GPU:
 // float32 rows padded with zeros to whole vec4 (D4 blocks of 4 coordinates).
-import { DeviceError } from '../../src/errors.ts';
+import { DeviceError, InputError } from '../../src/errors.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { COPY_DST, COPY_SRC, STORAGE } from './usage.ts';
 
@@ -28,7 +28,13 @@ export function padRows(m: Matrix, base: number, rows: number, d4: number): Floa
   const d = m.cols;
   for (let n = 0; n < rows; n++) {
     const src = (base + n) * d;
-    for (let c = 0; c < d; c++) out[n * 4 * d4 + c] = m.data[src + c];
+    for (let c = 0; c < d; c++) {
+      const v = (out[n * 4 * d4 + c] = m.data[src + c]!);
+      // A finite float64 beyond float32's range becomes infinite on upload; refuse it rather than compute with Inf.
+      if (!Number.isFinite(out[n * 4 * d4 + c]!) && Number.isFinite(v)) {
+        throw new InputError(`row ${base + n + 1}, column ${c + 1} (1-based) holds ${v}, beyond float32's range (+-3.4e38) in which the GPU computes: rescale the values, or use --backend cpu (float64)`);
+      }
+    }
   }
   return out;
 }

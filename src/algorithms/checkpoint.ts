@@ -108,6 +108,11 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
     (Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
       avg.sum.every((r) => Array.isArray(r) && r.length === d && r.every((v) => typeof v === 'number' && Number.isFinite(v))));
   if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
+  const isRow = (h: unknown): boolean => typeof h === 'object' && h !== null && !Array.isArray(h);
+  if (c.history !== undefined && !(Array.isArray(c.history) && c.history.every(isRow))) throw new InputError(`${what} is damaged (its history must be an array of rows); rerun without --resume`);
+  if (c.stageResults !== undefined && !(Array.isArray(c.stageResults) && c.stageResults.every(isRow))) throw new InputError(`${what} is damaged (its stageResults must be an array); rerun without --resume`);
+  if (c.seconds !== undefined && !(typeof c.seconds === 'number' && Number.isFinite(c.seconds) && c.seconds >= 0)) throw new InputError(`${what} is damaged (its seconds must be a number >= 0); rerun without --resume`);
+  if (c.noise.nextStep < 0 || c.stepInStage! < 0) throw new InputError(`${what} is damaged (a negative step count); rerun without --resume`);
   const st = c.student;
   let student: StudentParams | undefined;
   let averageStudent: StudentParams | undefined;

@@ -56,12 +56,28 @@ function studentStop(t: number | null, before: StudentParams | undefined, after:
   return t !== null && before && after && !isPaperStudent(after) ? { before, after, noiseScale: t } : undefined;
 }
 
+/** A resumed state must fit the plan: steps within the stage's limit, the centres K x d. */
+function checkResumeShape(r: LoopState, stages: readonly Stage[], init: Matrix): void {
+  const limit = r.stageIndex < stages.length ? stages[r.stageIndex]!.maxSteps : 0;
+  if (r.stepInStage < 0 || r.stepInStage > limit) {
+    throw new InputError(`the checkpoint's stepInStage is ${r.stepInStage}, but stage ${r.stageIndex} runs 0 to ${limit} steps; the checkpoint is damaged: rerun without --resume`);
+  }
+  if (r.globalStep < r.stepInStage) throw new InputError(`the checkpoint's step count ${r.globalStep} is below its stepInStage ${r.stepInStage}; the checkpoint is damaged: rerun without --resume`);
+  if (r.centres.rows !== init.rows || r.centres.cols !== init.cols) {
+    throw new InputError(`the checkpoint's centres are ${r.centres.rows} x ${r.centres.cols} but this run's are ${init.rows} x ${init.cols}; resume with the same data and --k, or rerun without --resume`);
+  }
+  if (r.average && (r.average.sum.rows !== init.rows || r.average.sum.cols !== init.cols)) {
+    throw new InputError(`the checkpoint's running average is ${r.average.sum.rows} x ${r.average.sum.cols} but this run's centres are ${init.rows} x ${init.cols}; the checkpoint is damaged: rerun without --resume`);
+  }
+}
+
 async function runStagesOn(backend: Trainer, data: Dataset, problem: Problem, stages: readonly Stage[], init: Matrix, options: LoopOptions): Promise<LoopResult> {
   const start = performance.now();
   const r = options.resume;
   if (r && (r.stageIndex < 0 || r.stageIndex > stages.length)) {
-    throw new InputError(`the checkpoint is at stage ${r.stageIndex + 1} but this schedule has ${stages.length} stages; resume with the same settings`);
+    throw new InputError(`the checkpoint's stageIndex is ${r.stageIndex}, but this schedule's stages are 0 to ${stages.length - 1} (${stages.length} when finished); resume with the same settings, or rerun without --resume`);
   }
+  if (r) checkResumeShape(r, stages, init);
   const { logEvery, noiseSeed } = options;
   const observers = [...(options.observers ?? []), ...hookObservers(options)];
   // A stage without a stopping rule runs to its limit: its chunks go to the backend as one call, unless an

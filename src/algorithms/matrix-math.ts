@@ -1,6 +1,7 @@
 // Float64 helpers that run on the host from the data: the sample mean, the radius estimate R
 // (docs/math.md section 6), the balanced spherical log-likelihood (docs/math.md section 9) and small vector
 // algebra. They cost O(N K d) at most and run once per fit or per logged step, never per GD step.
+import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
 
 /** The sample mean xbar (1 x d). */
@@ -108,6 +109,12 @@ export function mixtureLogLikelihood(data: Matrix, means: Matrix, proba?: Float6
       if (logits[j]! > max) max = logits[j]!;
     }
     // Log-sum-exp with the max subtracted: no underflow for far-away points (docs/math.md section 3).
+    if (!Number.isFinite(max)) {
+      // Every squared distance overflowed: the log-likelihood is below float64's range; the responsibilities are not.
+      out[i] = -Infinity;
+      if (proba) farResponsibilities(data, means, i, logits, proba);
+      continue;
+    }
     let sum = 0;
     for (let j = 0; j < k; j++) sum += Math.exp(logits[j]! - max);
     out[i] = constant + max + Math.log(sum);
@@ -116,10 +123,49 @@ export function mixtureLogLikelihood(data: Matrix, means: Matrix, proba?: Float6
   return out;
 }
 
+/**
+ * Row i's responsibilities when its squared distances overflow: distances by scaled norms (s r_j), and
+ * r_j^2 - r_min^2 = s^2 (r_j - r_min)(r_j + r_min), whose exponentials stay finite (0 for the far centres).
+ */
+function farResponsibilities(data: Matrix, means: Matrix, i: number, r: Float64Array, proba: Float64Array): void {
+  const { cols: d } = data;
+  const k = means.rows;
+  let scale = 0;
+  for (let c = 0; c < d; c++) scale = Math.max(scale, Math.abs(data.data[i * d + c]!));
+  for (let v = 0; v < k * d; v++) scale = Math.max(scale, Math.abs(means.data[v]!));
+  let rMin = Infinity;
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += (data.data[i * d + c]! / scale - means.data[j * d + c]! / scale) ** 2;
+    r[j] = Math.sqrt(s);
+    rMin = Math.min(rMin, r[j]!);
+  }
+  let sum = 0;
+  for (let j = 0; j < k; j++) {
+    const gap = r[j]! - rMin;
+    sum += proba[i * k + j] = gap === 0 ? 1 : Math.exp(-((scale * gap) / 2) * (scale * (r[j]! + rMin)));
+  }
+  for (let j = 0; j < k; j++) proba[i * k + j] = proba[i * k + j]! / sum;
+}
+
+/** Throws InputError naming the first row whose log-likelihood is not a float64 (too far from every centre). */
+export function requireFiniteLogLikelihood(ll: Float64Array, what: string): void {
+  const i = ll.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) {
+    throw new InputError(`row ${i + 1} (1-based) of ${what} is so far from every centre that its log-likelihood -||x - mu||^2/2 is beyond float64's range: rescale the data and the centres (e.g. standardise the columns)`);
+  }
+}
+
+
 /** The average log-likelihood (1/N) sum_n log q(x_n). */
-export function averageLogLikelihood(data: Matrix, means: Matrix): number {
+export function averageLogLikelihood(data: Matrix, means: Matrix, what = 'the data'): number {
   const ll = mixtureLogLikelihood(data, means);
+  requireFiniteLogLikelihood(ll, what);
   let s = 0;
   for (const v of ll) s += v;
-  return s / data.rows;
+  if (Number.isFinite(s)) return s / data.rows;
+  // The sum overflowed although each term is finite: average the terms scaled by 1/N instead.
+  s = 0;
+  for (const v of ll) s += v / data.rows;
+  return s;
 }

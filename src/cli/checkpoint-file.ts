@@ -15,7 +15,7 @@ export function writeCheckpoint(path: string, state: LoopState, fingerprint: str
 export function readCheckpoint(path: string, fingerprint: string, noiseSeed: number): LoopState {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf-8'));
+    parsed = JSON.parse(readFileSync(path, 'utf-8').replace(/^\uFEFF/, ''));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new InputError(`cannot read the checkpoint '${path}' (${why}); give a file written by --checkpoint`);

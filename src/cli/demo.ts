@@ -11,7 +11,7 @@ import { warmStart } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, type FlagSpec } from './args.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
@@ -107,6 +107,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const error = centreError(result.centres, truth);
   const sampleGradsPerSec = (n * result.nIter) / seconds;
   const last = result.history[result.history.length - 1]!;
+  requireFiniteOutput({ means: result.centres, history: result.history, initialLoss, finalLoss, error }, 'demo');
   if (json) {
     return printJson({
       ...backendJson(info),

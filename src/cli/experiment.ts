@@ -107,7 +107,7 @@ export async function experimentCommand(argv: string[]): Promise<void> {
   const report = { experiment: name, quick, maxN: maxN ?? null, ...backendJson(info), seconds, rows, curves, settings };
   writeTextFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   writeTextFile(figurePath, svgFigure(curves));
-  if (json) return printJson({ ...report, curves: undefined, report: reportPath, figure: figurePath });
+  if (json) return printJson({ ...report, curves: undefined, report: reportPath, figure: figurePath }, false);
   await printLines([
     `backend: ${backendText(info)}; ${quick ? 'quick' : 'full'} settings${maxN !== undefined ? `, N capped at ${maxN}` : ''}; ${seconds.toFixed(1)} s`,
     ...table(rows),

@@ -1,14 +1,15 @@
 // ddpm-gmm fit --model piecewise: the piecewise score model (docs/math.md section 13) through its estimator
 // (src/piecewise-estimator.ts) with the estimator's defaults, so the CLI runs the fit the library and the page run.
 // Adds a progress bar over the ladder's levels and the model file, written only once the fit is complete.
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { InputError } from '../errors.ts';
 import { checkWritableLocation, writeFilesAtomic } from '../io/files.ts';
 import { PIECEWISE_DEFAULTS, PiecewiseScoreModel, type PiecewiseLevelReport } from '../piecewise-estimator.ts';
 import { backendFlag, boolFlag, numberFlag, stringFlag, type FlagValues } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
+import { guardPaths } from './paths.ts';
 import { Progress } from './progress.ts';
 
 export const FIT_PIECEWISE_USAGE = `The piecewise score model (docs/math.md section 13): cells and a polynomial score per cell at each
@@ -80,8 +81,8 @@ export async function fitPiecewiseCommand(v: FlagValues): Promise<void> {
   if (outPath !== undefined) {
     if (extname(outPath).toLowerCase() !== '.json') throw new InputError(`--out '${outPath}' must end in .json: a piecewise model is a model file, with no centres to write as .npy or .csv`);
     checkWritableLocation(outPath, '--out');
-    if (resolve(outPath) === resolve(dataPath)) throw new InputError(`--out '${outPath}' is the --data file; give --out another name`);
   }
+  guardPaths([{ flag: '--data', path: dataPath }], [{ flag: '--out', path: outPath }]);
   const total = levels ?? PIECEWISE_DEFAULTS.levels;
   const progress = new Progress({ total, label: 'fit (piecewise)', json });
   // The constructor checks every setting (naming it) before the data are read.
@@ -103,9 +104,11 @@ export async function fitPiecewiseCommand(v: FlagValues): Promise<void> {
   const fitted = model.model!;
   const info = model.backendUsed!;
   const file = { ...model.toJSON(), reports: model.reports, settings: { ...settings, backend: backendChoice } };
+  // The reports keep NaN for 'not applicable' (a held-out loss under a fixed ridge): the model itself is checked.
+  requireFiniteOutput({ model: model.toJSON(), loss: model.reports.map((r) => r.loss) }, 'fit');
   if (outPath !== undefined) writeFilesAtomic([{ path: outPath, content: () => `${JSON.stringify(file, null, 2)}\n` }]);
   if (json) {
-    return printJson({ model: 'piecewise', degree: fitted.degree, d: fitted.d, levels: model.reports, notes: model.notes, out: outPath ?? null, ...backendJson(info), seconds });
+    return printJson({ model: 'piecewise', degree: fitted.degree, d: fitted.d, levels: model.reports, notes: model.notes, out: outPath ?? null, ...backendJson(info), seconds }, false);
   }
   const last = model.reports[model.reports.length - 1]!;
   await printLines([

@@ -18,15 +18,17 @@ import {
   requirePositiveInteger,
   requireSameDimension,
   requireSeed,
+  requireSquarableRows,
   requireSteps,
   requireTiedK,
   tiedCentres,
 } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
+import { guardPaths } from './paths.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
-import { fmt, matrixLines, printJson, printLines } from './output.ts';
+import { fmt, matrixLines, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
@@ -77,10 +79,12 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   if (initSeed !== undefined) requireSeed(initSeed, 'the initialisation seed (--init-seed)');
   const dataPath = requireString(v, 'data', 'fit');
   const outPath = stringFlag(v, 'out');
-  const output = outPath !== undefined ? planModelOutput(outPath, [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }]) : undefined;
+  const output = outPath !== undefined ? planModelOutput(outPath) : undefined;
+  guardPaths([{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }], modelOutputPaths(output));
 
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);
+  requireSquarableRows(data, `data (--data) file '${dataPath}'`);
   let init: Matrix;
   if (initPath !== undefined) {
     const what = `initial centres (--init) file '${initPath}'`;
@@ -117,6 +121,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
     backend.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
+  requireFiniteOutput({ means, history }, 'fit');
   const sampleGradsPerSec = (data.rows * nIter) / seconds;
   const settings = {
     data: dataPath,

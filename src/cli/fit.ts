@@ -35,9 +35,10 @@ import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './hel
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { planModelOutput, writeModelOutput } from './model-output.ts';
+import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
+import { guardPaths } from './paths.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, matrixLines, printJson, printLines } from './output.ts';
+import { fmt, matrixLines, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { Progress } from './progress.ts';
 import { divergenceAdvice } from './run.ts';
 
@@ -212,17 +213,12 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const truthPath = stringFlag(v, 'truth');
   requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined, asksGeneralStudent({ covariance, weights })));
   const outPath = stringFlag(v, 'out');
-  const output =
-    outPath !== undefined
-      ? planModelOutput(outPath, [
-          { flag: '--data', path: dataPath },
-          { flag: '--init', path: initPath },
-          { flag: '--truth', path: truthPath },
-          { flag: '--checkpoint', path: checkpointPath },
-          { flag: '--resume', path: resumePath },
-          { flag: '--history', path: historyPath },
-        ])
-      : undefined;
+  const output = outPath !== undefined ? planModelOutput(outPath) : undefined;
+  guardPaths(
+    [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }, { flag: '--truth', path: truthPath }, { flag: '--resume', path: resumePath }],
+    [{ flag: '--checkpoint', path: checkpointPath }, { flag: '--history', path: historyPath }, ...modelOutputPaths(output)],
+    [['--resume', '--checkpoint']],
+  );
 
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   requireEnoughSamples(data.rows, k);
@@ -297,6 +293,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   }
   const seconds = (performance.now() - start) / 1000;
   const info = model.backendUsed!;
+  requireFiniteOutput({ means: out.means, history: out.history }, 'fit');
   if (historyPath !== undefined) writeTextFile(historyPath, historyCsv(out.history));
   const wrote = output ? writeModelOutput(output, { ...model.toJSON(), history: out.history, settings: { ...settings, noiseSeed, nInit, backend: backendChoice } }, out.means) : [];
   const last = out.history[out.history.length - 1];

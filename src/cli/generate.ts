@@ -1,10 +1,11 @@
 // ddpm-gmm generate: a seeded balanced mixture and its true centres, both written atomically.
-import { resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { generateMixture } from '../mixtures.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { boolFlag, numberFlag, parseFlags, requireNumber, requireString, stringFlag, type FlagSpec } from './args.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
+import { guardPaths } from './paths.ts';
+import { requireAllocatable } from './inputs.ts';
 
 /** Well separated for every K, as on the page. */
 const DEFAULT_SEPARATION = 8;
@@ -51,10 +52,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     matrixFormatOf(truthPath, '--truth');
     checkWritableLocation(truthPath, '--truth');
   }
-  if (truthPath !== undefined && resolve(out) === resolve(truthPath)) {
-    throw new InputError(`--out and --truth are the same file '${out}'; give two different paths`);
-  }
+  guardPaths([], [{ flag: '--out', path: out }, { flag: '--truth', path: truthPath }]);
+  if (Number.isSafeInteger(n) && Number.isSafeInteger(d) && n > 0 && d > 0) requireAllocatable(n, d, '--n');
   const { data, truth } = generateMixture({ k, d, n, separation, seed });
+  requireFiniteOutput({ data, truth }, 'generate');
   writeFilesAtomic([
     { path: out, content: () => encodeMatrix(out, data, { dtype }) },
     ...(truthPath !== undefined ? [{ path: truthPath, content: () => encodeMatrix(truthPath, truth, { dtype }) }] : []),

@@ -8,6 +8,7 @@ import {
   requireNoiseShape,
   requireSameDimension,
   requireSeed,
+  requireSquarableRows,
   requireTiedK,
   tiedCentres,
 } from '../validate.ts';
@@ -24,7 +25,7 @@ import {
 import { describeBackend } from '../backend-choice.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { readFiniteMatrix } from './inputs.ts';
-import { fmt, matrixLines, printJson, printLines, rowNorms } from './output.ts';
+import { fmt, matrixLines, printJson, printLines, requireFiniteOutput, rowNorms } from './output.ts';
 
 export const GRAD_USAGE = `Usage: ddpm-gmm grad --data X.npy --means M.npy --t T (--noise Z.npy | --seed SEED [--step STEP]) [--tied] [--backend auto|gpu|cpu] [--json]
 
@@ -73,7 +74,9 @@ export async function gradCommand(argv: string[]): Promise<void> {
   }
 
   const data = readFiniteMatrix(dataPath, 'data (--data)');
+  requireSquarableRows(data, `data (--data) file '${dataPath}'`);
   const rawMeans = readFiniteMatrix(meansPath, 'means (--means)');
+  requireSquarableRows(rawMeans, `means (--means) file '${meansPath}'`);
   requireSameDimension(data, rawMeans, `means (--means) file '${meansPath}'`);
   if (tied && rawMeans.rows > 2) requireTiedK(rawMeans.rows);
   const means = tied ? tiedCentres(rawMeans, `means (--means) file '${meansPath}'`) : rawMeans;
@@ -91,6 +94,7 @@ export async function gradCommand(argv: string[]): Promise<void> {
   const info = describeBackend(backend);
   try {
     const result = await backend.lossAndGradient(data, means, { noiseScale: t, tied, noise });
+    requireFiniteOutput(result, 'grad');
     if (json) {
       return await printJson({
         loss: result.loss,

@@ -1,4 +1,5 @@
 // Reading and checking the matrices a command works on, with errors that name the flag.
+import { totalmem } from 'node:os';
 import type { CsvOptions } from '../io/csv.ts';
 import { readMatrixFileWithInfo } from '../io/files.ts';
 import { InputError } from '../errors.ts';
@@ -20,4 +21,20 @@ export function csvIndexFlag(value: string | undefined): CsvOptions {
     throw new InputError(`--csv-index must be 'drop', 'keep' or 'error', got '${value}'`);
   }
   return { index: value };
+}
+
+/**
+ * Refuses, before any work, an output of rows x cols float64 values that this machine cannot hold: the matrix
+ * and its serialised copy must fit in its memory (os.totalmem), and the matrix in one typed array.
+ */
+export function requireAllocatable(rows: number, cols: number, flag: string): void {
+  const values = rows * cols;
+  const gib = (b: number): string => (b / 2 ** 30).toPrecision(3);
+  if (values > 2 ** 32 - 1) {
+    throw new InputError(`${flag} ${rows} with d = ${cols} makes ${values} values, beyond a JavaScript typed array's limit of 2^32 - 1: use a smaller ${flag}, and run several times with other seeds`);
+  }
+  const need = 2 * 8 * values;
+  if (need > totalmem()) {
+    throw new InputError(`${flag} ${rows} with d = ${cols} needs about ${gib(need)} GiB (the samples and their file), more than this machine's ${gib(totalmem())} GiB: use a smaller ${flag}, and run several times with other seeds`);
+  }
 }

@@ -1,10 +1,11 @@
 // fit --out: a model file (.json), or the centres (.npy / .csv) with the model file beside them, so that a
 // NumPy user gets a plain array and `ddpm-gmm predict` still gets a model.
-import { extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, writeFilesAtomic } from '../io/files.ts';
 import type { ModelFile } from '../model-file.ts';
 import type { Matrix } from '../types.ts';
+import type { PathUse } from './paths.ts';
 
 export interface ModelOutput {
   /** The K x d centres (.npy or .csv), when --out names one. */
@@ -13,8 +14,8 @@ export interface ModelOutput {
   readonly model: string;
 }
 
-/** Where --out writes; checked before the fit, so a bad path fails fast. `inputs` are files it must not overwrite. */
-export function planModelOutput(path: string, inputs: readonly { readonly flag: string; readonly path: string | undefined }[]): ModelOutput {
+/** Where --out writes; checked before the fit, so a bad path fails fast (the command's guardPaths checks its inputs). */
+export function planModelOutput(path: string): ModelOutput {
   const ext = extname(path).toLowerCase();
   let out: ModelOutput;
   if (ext === '.json') out = { model: path };
@@ -25,13 +26,16 @@ export function planModelOutput(path: string, inputs: readonly { readonly flag: 
   for (const p of [out.centres, out.model]) {
     if (p === undefined) continue;
     checkWritableLocation(p, '--out');
-    const clash = inputs.find((i) => i.path !== undefined && resolve(i.path) === resolve(p));
-    if (clash) throw new InputError(`--out '${path}' would overwrite '${p}', the ${clash.flag} file; give --out another name`);
   }
   return out;
 }
 
 /** Writes the model file (with a command's extra keys) and the centres, all or nothing; returns the lines to print. */
+/** The files --out writes, for guardPaths: the centres and the model file beside them, both as --out. */
+export function modelOutputPaths(out: ModelOutput | undefined): PathUse[] {
+  return [{ flag: '--out', path: out?.centres }, { flag: '--out', path: out?.model }];
+}
+
 export function writeModelOutput(out: ModelOutput, file: ModelFile & Record<string, unknown>, means: Matrix): string[] {
   const text = `${JSON.stringify(file, null, 2)}\n`;
   const centres = out.centres;

@@ -1,8 +1,48 @@
 // Printing results: JSON on stdout for programs, short readable summaries for people.
+import { InputError } from '../errors.ts';
 import { toRows, type Matrix } from '../types.ts';
 import { writeFlushed } from './run.ts';
 
-export async function printJson(value: unknown): Promise<void> {
+/**
+ * The last check of a command: throws InputError naming the first NaN or infinite number in what it is about to
+ * print or write (a number, array, typed array, Matrix or plain object), so no run exits 0 with one.
+ */
+export function requireFiniteOutput(value: unknown, what: string): void {
+  const bad = firstNonFinite(value, what);
+  if (bad !== undefined) {
+    throw new InputError(`the result ${bad.path} is ${bad.value}, not a finite number: the input is beyond what float64 arithmetic can carry here; rescale the data (e.g. standardise the columns) or check the model file`);
+  }
+}
+
+function firstNonFinite(value: unknown, path: string): { path: string; value: number } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, value };
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const arr = value as unknown as ArrayLike<number | bigint>;
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i]!;
+      if (typeof v === 'number' && !Number.isFinite(v)) return { path: `${path}[${i}]`, value: v };
+    }
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = firstNonFinite(value[i], `${path}[${i}]`);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      const bad = firstNonFinite(v, `${path}.${k}`);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+}
+
+/** Prints JSON, refusing a NaN or Inf unless `checked` is false (the experiment tables' NaN means 'not applicable'). */
+export async function printJson(value: unknown, checked = true): Promise<void> {
+  if (checked) requireFiniteOutput(value, 'output');
   await writeFlushed(process.stdout, `${JSON.stringify(value, null, 2)}\n`);
 }
 

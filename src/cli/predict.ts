@@ -1,16 +1,15 @@
 // ddpm-gmm predict: labels and responsibilities for new data under a model file that `fit --out` wrote,
 // through DdpmGmm.fromJSON. No backend: the responsibilities are one float64 pass over the data on the host
 // (O(N K d), docs/math.md section 9), the same function the estimator's predict uses.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { DdpmGmm } from '../estimator.ts';
 import { InputError } from '../errors.ts';
-import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic, type PendingFile } from '../io/files.ts';
+import { checkWritableLocation, encodeMatrix, matrixFormatOf, readFileBounded, writeFilesAtomic, type PendingFile } from '../io/files.ts';
 import { matrix, toRows } from '../types.ts';
 import { boolFlag, parseFlags, requireString, stringFlag, type FlagSpec } from './args.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { backendText } from './open-backend.ts';
+import { guardPaths } from './paths.ts';
 
 export const PREDICT_USAGE = `Usage: ddpm-gmm predict --model MODEL.json --data X.npy [--out LABELS.csv|LABELS.npy]
                        [--proba P.npy|P.csv] [--csv-index drop|keep|error] [--json]
@@ -40,8 +39,9 @@ export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   const label = `model file (--model) '${path}'`;
   let text: string;
   try {
-    text = readFileSync(path, 'utf-8');
+    text = readFileBounded(path, label).toString('utf-8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = e instanceof Error && 'code' in e ? e.code : undefined;
     if (code === 'ENOENT') throw new InputError(`${label} does not exist; check the path, or write one with 'ddpm-gmm fit --out model.json'`);
     if (code === 'EISDIR') throw new InputError(`${label} is a directory, not a file; check the path`);
@@ -49,7 +49,8 @@ export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark, as some Windows editors write, is accepted as it is in CSV.
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new InputError(`${label} is not valid JSON (${e instanceof Error ? e.message : String(e)}); give a file written by 'ddpm-gmm fit --out model.json'`);
   }
@@ -73,13 +74,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
     if (path === undefined) continue;
     matrixFormatOf(path, flag);
     checkWritableLocation(path, flag);
-    for (const input of [modelPath, dataPath]) {
-      if (resolve(path) === resolve(input)) throw new InputError(`${flag} '${path}' is one of the input files; give another name`);
-    }
   }
-  if (outPath !== undefined && probaPath !== undefined && resolve(outPath) === resolve(probaPath)) {
-    throw new InputError(`--out and --proba are the same file '${outPath}'; give two different paths`);
-  }
+  guardPaths([{ flag: '--model', path: modelPath }, { flag: '--data', path: dataPath }], [{ flag: '--out', path: outPath }, { flag: '--proba', path: probaPath }]);
 
   const model = readModel(modelPath);
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
@@ -92,6 +88,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const labels = model.predict(data);
   const proba = model.predictProba(data);
   const score = model.score(data);
+  requireFiniteOutput({ proba, averageLogLikelihood: score }, 'predict');
   const k = model.nComponents;
   const counts = new Array<number>(k).fill(0);
   for (const l of labels) counts[l]!++;

@@ -38,6 +38,12 @@ export function writeFlushed(stream: NodeJS.WriteStream, text: string): Promise<
 
 /** Runs the CLI body, reports any error, and exits with the matching code. */
 export async function runCli(body: () => Promise<void>): Promise<never> {
+  // A reader that closed the pipe (| head) wants no more: end quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    process.stderr.write(`ddpm-gmm: error: cannot write to standard output (${e.message}); check where the output goes\n`);
+    process.exit(EXIT.input);
+  });
   let code: number = EXIT.ok;
   try {
     await body();

@@ -3,7 +3,6 @@
 // diffusion, the probability-flow ODE or Langevin dynamics with the learned score, or a direct draw
 // (docs/math.md section 11). Every flag is checked before the backend opens, and the samples are written
 // only when the run has finished (atomically), so a bad flag or a divergent run leaves no file behind.
-import { resolve } from 'node:path';
 import { DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { checkOption, integratorsOf, SAMPLE_METHODS, SAMPLE_OPTIONS, SAMPLER_DECLS, type SampleMethod, type SampleOptionKey } from '../options/index.ts';
@@ -13,13 +12,15 @@ import type { Integrator, TimeGrid } from '../sampling/options.ts';
 import type { Matrix } from '../types.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
 import { declaredFlags, flagLabel, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
-import { readFiniteMatrix } from './inputs.ts';
+import { readFiniteMatrix, requireAllocatable } from './inputs.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
-import { fmt, printJson, printLines } from './output.ts';
+import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { readModelWith } from './predict.ts';
 import type { DdpmGmm } from '../estimator.ts';
 import { loadModel, PiecewiseScoreModel } from '../piecewise-estimator.ts';
+import { guardPaths } from './paths.ts';
 import { Progress } from './progress.ts';
+import { requireSquarableRows } from '../validate.ts';
 
 const S = SAMPLE_OPTIONS;
 const COL = 16;
@@ -131,9 +132,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   // The destination before any work, so that a bad path fails fast.
   matrixFormatOf(outPath, '--out');
   checkWritableLocation(outPath, '--out');
-  for (const [flag, input] of [['--model', modelPath], ['--start', startPath]] as const) {
-    if (input !== undefined && resolve(outPath) === resolve(input)) throw new InputError(`--out '${outPath}' is the ${flag} file; give another name`);
-  }
+  guardPaths([{ flag: '--model', path: modelPath }, { flag: '--start', path: startPath }], [{ flag: '--out', path: outPath }]);
 
   const backend = method === 'direct' ? 'cpu' : await prepareBackend(backendChoice, log);
   const model = readModelWith(modelPath, (json) => loadModel(json, { backend, log }));
@@ -141,7 +140,10 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   if (piecewise && method === 'direct') {
     throw new InputError(`--method direct draws from a mixture, but the model (--model) '${modelPath}' is a piecewise score: use --method reverse (the default), ode or langevin`);
   }
+  // The score's distances square the means; the direct draw only adds noise to them.
+  if (!piecewise && method !== 'direct') requireSquarableRows((model as DdpmGmm).means!, `the means of the model (--model) '${modelPath}'`);
   const d = model.dimension!;
+  requireAllocatable(n, d, '--n');
   let start: Matrix | undefined;
   if (startPath !== undefined) {
     start = readFiniteMatrix(startPath, 'Langevin start (--start)');
@@ -167,6 +169,7 @@ export async function sampleCommand(argv: string[]): Promise<void> {
     model.dispose();
   }
   const seconds = (performance.now() - began) / 1000;
+  requireFiniteOutput({ samples }, 'sample');
   writeFilesAtomic([{ path: outPath, content: () => encodeMatrix(outPath, samples) }]);
 
   const info = model.sampledOn;

@@ -1,6 +1,6 @@
 // Reading matrices from .npy or CSV files, and atomic writes: every file is
 // written whole (temp file in the same directory, then rename) or not at all.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.ts';
@@ -22,8 +22,9 @@ export function readMatrixFileWithInfo(path: string, what: string, options: CsvO
   const label = `${what} file '${path}'`;
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readFileBounded(path, label);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = errnoCode(e);
     if (code === 'ENOENT') throw new InputError(`${label} does not exist; check the path`);
     if (code === 'EISDIR') throw new InputError(`${label} is a directory, not a file; check the path`);
@@ -33,6 +34,38 @@ export function readMatrixFileWithInfo(path: string, what: string, options: CsvO
     throw new InputError(`${label} cannot be read (${e instanceof Error ? e.message : String(e)}); check the path`);
   }
   return decodeMatrix(bytes, label, options);
+}
+
+/** What is read from a pipe or a device (not a regular file) at most: its size is not known in advance. */
+export const MAX_STREAM_BYTES = 2 ** 30;
+
+/**
+ * A file's bytes; a non-regular file (a pipe, /dev/zero) is read up to MAX_STREAM_BYTES and refused beyond.
+ * Errors from the file system are thrown as they come, for the caller to name.
+ */
+export function readFileBounded(path: string, label: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const limit = st.isFile() ? st.size : MAX_STREAM_BYTES;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(st.isFile() ? Math.max(1, limit - total) : 1 << 20);
+      const got = readSync(fd, chunk, 0, chunk.length, null);
+      if (got === 0) break;
+      chunks.push(chunk.subarray(0, got));
+      total += got;
+      if (!st.isFile() && total > MAX_STREAM_BYTES) {
+        throw new InputError(`${label} is not a regular file and gives more than ${MAX_STREAM_BYTES / 2 ** 30} GiB: save the data to a file first`);
+      }
+      if (st.isFile() && total >= limit) break;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** readMatrixFileWithInfo's matrix alone; warnings go to `warn` (default: none). */
