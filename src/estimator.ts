@@ -23,6 +23,7 @@ import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
 import { varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
+import { restartsTogether, runTogether } from './algorithms/restarts.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
 import { type Backend } from './backend.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
@@ -42,7 +43,8 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
    * gradient-em, the random start or seeded rows of a ddpm schedule, the start of power iteration), and ddpm
    * draws its training noise from noiseSeed + r. The run kept is the one whose fitted mixture gives X the
    * highest average log-likelihood (1/N) sum_n log q(x_n): one yardstick for every method, which the
-   * methods' own objectives are not (the DDPM loss depends on t and on the noise draw).
+   * methods' own objectives are not (the DDPM loss depends on t and on the noise draw). ddpm's restarts run
+   * together where the backend allows (runTogether, src/algorithms/restarts.ts), with the numbers of each run alone.
    */
   readonly nInit?: number;
   /**
@@ -59,8 +61,8 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly truth?: Matrix;
   /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em); checkpoints need nInit = 1. */
   readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'onStart' | 'connections'>;
-  /** Called before each restart r (0-based) of nInit. */
-  readonly onRestart?: (restart: number, nInit: number) => void;
+  /** Called before each group of `together` restarts r, r + 1, ... (0-based) of nInit; the loop hooks follow restart r. */
+  readonly onRestart?: (restart: number, nInit: number, together: number) => void;
 }
 
 /** What fit(X) returns: the kept run. */
@@ -73,6 +75,8 @@ export interface FitOutput {
   readonly nIter: number;
   /** The screened schedule: which of its starts was kept (0-based) and each start's log-likelihood on the subsample. */
   readonly screen?: { readonly kept: number; readonly logLikelihoods: readonly number[] };
+  /** nInit > 1: the restart kept (0-based), each one's average log-likelihood of X, and how many ran together per pass. */
+  readonly restarts?: { readonly kept: number; readonly logLikelihoods: readonly number[]; readonly together: number };
 }
 
 /** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
@@ -188,17 +192,25 @@ export class DdpmGmm {
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;
-    for (let r = 0; r < nInit; r++) {
-      o.onRestart?.(r, nInit);
-      const out = await this.fitOnce(backend, X, seed + r, noiseSeed + r);
-      const ll = averageLl(X, out.means, out.student);
-      restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
-      // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
-      if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
-        best = out;
-        bestRestart = r;
-      }
+    const together = this.method === 'ddpm' ? restartsTogether(backend, nInit, k, X.cols, o.log) : 1;
+    for (let first = 0; first < nInit; first += together) {
+      const size = Math.min(together, nInit - first);
+      o.onRestart?.(first, nInit, size);
+      const outs = size === 1
+        ? [await this.fitOnce(backend, X, seed + first, noiseSeed + first)]
+        : await runTogether(backend, size, (trainer, i) => this.fitOnce(trainer, X, seed + first + i, noiseSeed + first + i, i === 0));
+      outs.forEach((out, i) => {
+        const r = first + i;
+        const ll = averageLl(X, out.means, out.student);
+        restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
+        // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
+        if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
+          best = out;
+          bestRestart = r;
+        }
+      });
     }
+    if (nInit > 1) best = { ...best!, restarts: { kept: bestRestart, logLikelihoods: restarts.map((r) => r.logLikelihood), together } };
     this.means = best!.means;
     this.student = best!.student;
     this.history = best!.history;
@@ -340,11 +352,12 @@ export class DdpmGmm {
   }
 
 
-  /** One run of the method from the given seeds. */
-  private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number): Promise<FitOutput> {
+  /** One run of the method from the given seeds; `hooks` false leaves out the loop's progress hooks (a run beside the first of its group). */
+  private async fitOnce(backend: Backend, X: Matrix, seed: number, noiseSeed: number, hooks = true): Promise<FitOutput> {
     const o = this.options;
     const k = this.nComponents;
-    const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
+    const { onProgress: _p, onStart: _s, ...quiet } = o.loop ?? {};
+    const run = { ...(hooks ? o.loop : quiet), logEvery: o.logEvery, noiseSeed };
     if (this.method === 'ddpm') {
       const r = await fitSchedule(backend, X, this.schedule, { ...o, k, seed }, o.truth, run);
       const { screenBest, screenLogLikelihoods } = r.plan.settings;
