@@ -71,6 +71,8 @@ export class GpuBackend implements Backend {
     const training: Training = {
       lossAndGradient: (data, centres, options) => t.lossAndGradient(data, centres, options),
       gdSteps: (data, centres, options) => t.gdSteps(data, centres, options),
+      gdStepsBatched: (data, runs, options) => t.gdStepsBatched(data, runs, options),
+      runsPerPass: (k, d) => t.runsPerPass(k, d),
       emStep: (data, centres) => t.emStep(data, centres),
       emSteps: (data, centres, steps, student) => t.emSteps(data, centres, steps, student),
       gradientEmStep: (data, centres, lr) => t.gradientEmStep(data, centres, lr),

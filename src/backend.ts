@@ -11,7 +11,7 @@ export type { BackendCore, Dataset, DataInput, Matrix } from './types.ts';
 export type { SamplingMetrics, ModeWeights } from './metrics/capability.ts';
 export type { PiecewiseMoments } from './piecewise/moments.ts';
 export type { Sampling } from './sampling/capability.ts';
-export type { DdpmOptions, EmSteps, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, NoiseSpec, Training } from './training/capability.ts';
+export type { BatchedRun, DdpmOptions, EmSteps, GdBatchOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, NoiseSpec, Training } from './training/capability.ts';
 
 /** The interface that every algorithm can use: all capabilities. Centres are always unscaled (mu). */
 export interface Backend extends BackendCore, Training, Sampling, SamplingMetrics, PiecewiseMoments {}

@@ -19,6 +19,7 @@ import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
 import { varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
+import { restartsTogether, runTogether } from './algorithms/restarts.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
 import { type Backend } from './backend.ts';
 import { asksGeneralStudent, averageLl, defaultSchedule, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
@@ -49,7 +50,8 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
    * gradient-em, the random start or seeded rows of a ddpm schedule, the start of power iteration), and ddpm
    * draws its training noise from noiseSeed + r. The run kept is the one whose fitted mixture gives X the
    * highest average log-likelihood (1/N) sum_n log q(x_n): one yardstick for every method, which the
-   * methods' own objectives are not (the DDPM loss depends on t and on the noise draw).
+   * methods' own objectives are not (the DDPM loss depends on t and on the noise draw). ddpm's restarts run
+   * together where the backend allows (runTogether, src/algorithms/restarts.ts), with the numbers of each run alone.
    */
   readonly nInit?: number;
   /**
@@ -66,8 +68,8 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly truth?: Matrix;
   /** Checkpoint and progress hooks of the loop (ddpm, em, gradient-em); checkpoints need nInit = 1. */
   readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'onStart' | 'connections'>;
-  /** Called before each restart r (0-based) of nInit. */
-  readonly onRestart?: (restart: number, nInit: number) => void;
+  /** Called before each group of `together` restarts r, r + 1, ... (0-based) of nInit; the loop hooks follow restart r. */
+  readonly onRestart?: (restart: number, nInit: number, together: number) => void;
 }
 
 export { asksGeneralStudent, defaultSchedule, type FitOutput, type RestartResult } from './fit-run.ts';
@@ -174,17 +176,25 @@ export class DdpmGmm {
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;
-    for (let r = 0; r < nInit; r++) {
-      o.onRestart?.(r, nInit);
-      const out = await this.fitOnce(backend, Z, scaling, seed + r, noiseSeed + r);
-      const ll = averageLl(Z, out.means, out.student) - (scaling ? logScaleSum(scaling) : 0);
-      restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
-      // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
-      if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
-        best = out;
-        bestRestart = r;
-      }
+    const together = this.method === 'ddpm' ? restartsTogether(backend, nInit, k, Z.cols, o.log) : 1;
+    for (let first = 0; first < nInit; first += together) {
+      const size = Math.min(together, nInit - first);
+      o.onRestart?.(first, nInit, size);
+      const outs = size === 1
+        ? [await this.fitOnce(backend, Z, scaling, seed + first, noiseSeed + first)]
+        : await runTogether(backend, size, (trainer, i) => this.fitOnce(trainer, Z, scaling, seed + first + i, noiseSeed + first + i, i === 0));
+      outs.forEach((out, i) => {
+        const r = first + i;
+        const ll = averageLl(Z, out.means, out.student) - (scaling ? logScaleSum(scaling) : 0);
+        restarts.push({ seed: seed + r, noiseSeed: this.method === 'ddpm' ? noiseSeed + r : noiseSeed, logLikelihood: ll, converged: out.converged, nIter: out.nIter });
+        // Strictly better: ties keep the earlier restart, so nInit = 1 and its first restart agree.
+        if (best === undefined || ll > restarts[bestRestart]!.logLikelihood) {
+          best = out;
+          bestRestart = r;
+        }
+      });
     }
+    if (nInit > 1) best = { ...best!, restarts: { kept: bestRestart, logLikelihoods: restarts.map((r) => r.logLikelihood), together } };
     this.scaling = scaling;
     this.notes = fitted?.notes ?? [];
     for (const note of this.notes) o.log?.(note);
@@ -347,10 +357,13 @@ export class DdpmGmm {
   }
 
 
-  /** One run of the method from the given seeds; init and truth are in the data's units, the fit runs in the scaled coordinates. */
-  private fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number): Promise<FitOutput> {
+  /**
+   * One run of the method from the given seeds; init and truth are in the data's units, the fit runs in the scaled
+   * coordinates. `hooks` false leaves out the loop's progress hooks (a run beside the first of its group).
+   */
+  private fitOnce(backend: Backend, X: Matrix, scaling: Scaling | undefined, seed: number, noiseSeed: number, hooks = true): Promise<FitOutput> {
     const options = scaling ? { ...this.options, ...scaledStarts(this.options, this.nComponents, scaling) } : this.options;
-    return fitRun(backend, X, { method: this.method, schedule: this.schedule, k: this.nComponents, options }, seed, noiseSeed);
+    return fitRun(backend, X, { method: this.method, schedule: this.schedule, k: this.nComponents, options }, seed, noiseSeed, hooks);
   }
 
   /** p = K d for the means, plus the general student's K or K d variances and K - 1 weights, plus d for a fitted scaling. */

@@ -18,6 +18,8 @@ export interface FitOutput {
   readonly nIter: number;
   /** The screened schedule: which of its starts was kept (0-based) and each start's log-likelihood on the subsample. */
   readonly screen?: { readonly kept: number; readonly logLikelihoods: readonly number[] };
+  /** nInit > 1: the restart kept (0-based), each one's average log-likelihood of X, and how many ran together per pass. */
+  readonly restarts?: { readonly kept: number; readonly logLikelihoods: readonly number[]; readonly together: number };
 }
 
 /** One restart of fit(X) and the average log-likelihood of X under its fitted mixture. */
@@ -53,10 +55,12 @@ export interface RunSpec {
 }
 
 /** One run of the method from the given seeds. */
-export async function fitRun(backend: Backend, X: Matrix, spec: RunSpec, seed: number, noiseSeed: number): Promise<FitOutput> {
+export async function fitRun(backend: Backend, X: Matrix, spec: RunSpec, seed: number, noiseSeed: number, hooks = true): Promise<FitOutput> {
   const o = spec.options;
   const k = spec.k;
-  const run = { ...o.loop, logEvery: o.logEvery, noiseSeed };
+  // A run beside the first of its group of restarts reports no progress: the group's first does.
+  const { onProgress: _p, onStart: _s, ...quiet } = o.loop ?? {};
+  const run = { ...(hooks ? o.loop : quiet), logEvery: o.logEvery, noiseSeed };
   if (spec.method === 'ddpm') {
     const r = await fitSchedule(backend, X, spec.schedule, { ...o, k, seed }, o.truth, run);
     const { screenBest, screenLogLikelihoods } = r.plan.settings;

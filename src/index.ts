@@ -23,7 +23,7 @@ export { DeviceError, DivergenceError, InputError } from './errors.ts';
 export { matrix, toRows } from './types.ts';
 export type { Backend, BackendCore, ModeWeights, PiecewiseMoments, Sampling, SamplingMetrics, Training } from './backend.ts';
 export type { Dataset, DataInput, Matrix } from './types.ts';
-export type { DdpmOptions, EmSteps, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, NoiseSpec } from './training/capability.ts';
+export type { BatchedRun, DdpmOptions, EmSteps, GdBatchOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, NoiseSpec } from './training/capability.ts';
 export { fitEm, fitSchedule, kmeansPlusPlus, SCHEDULES, seededRows, warmStart } from './algorithms/index.ts';
 export type { HistoryRow, LoopOptions, ScheduleName, ScheduleOptions } from './algorithms/index.ts';
 export { generateMixture, trueCentres, type Mixture, type MixtureSpec } from './mixtures.ts';

@@ -75,7 +75,8 @@ defaults (docs/math.md sections 8-10): 'ddpm-gmm fit --data X.npy --k 3' is enou
   ...SCHEDULES.map((s) => `${' '.repeat(COL + 2)}${s}: ${SCHEDULE_DECLS[s].doc}${s === 'single' ? ' (see below)' : ''}`),
   ...optionHelp(SCALE_OPTION, COL, undefined, "within: by the pooled within-cluster sd of a k-means pre-pass; standard: by the overall sd; none: the data as given (the paper's model)"),
   `  --restarts N      fit N times (also --n-init N): restart r uses --init-seed + r and --noise-seed + r,
-                    and the run whose mixture gives X the highest average log-likelihood is kept`,
+                    and the run whose mixture gives X the highest average log-likelihood is kept;
+                    ddpm's restarts share each pass over the data where the backend allows`,
   ...optionHelp(O.init, COL),
   ...optionHelp(O.seed, COL),
   ...FIT_KEYS.flatMap((key) => optionHelp(O[key], COL, readers(key))),
@@ -263,10 +264,10 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     screenStarts,
     screenRows,
     truth,
-    onRestart: (r, n) => {
+    onRestart: (r, n, together) => {
       if (n === 1) return;
       progress.finish();
-      progress = new Progress({ label: `fit, restart ${r + 1}/${n}`, json });
+      progress = new Progress({ label: together > 1 ? `fit, restarts ${r + 1}-${r + together}/${n} together` : `fit, restart ${r + 1}/${n}`, json });
     },
     loop: {
       connections,
@@ -308,7 +309,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     scale: model.scale,
     ...(model.scaling ? { scaling: { centre: Array.from(model.scaling.centre), scale: Array.from(model.scaling.scale) } } : {}),
     ...(last?.error !== undefined ? { error: last.error } : {}),
-    ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart } : {}),
+    ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart, restartsTogether: out.restarts?.together ?? 1 } : {}),
     ...(out.screen ? { screen: out.screen } : {}),
     ...backendJson(info),
     seconds,
@@ -319,9 +320,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     `backend: ${backendText(info)}`,
     `method: ${method}${schedule ? `, schedule ${schedule}` : ''}, scale ${model.scale}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
     ...model.notes.map((n) => `note: ${n}`),
-    ...(nInit > 1 && kept
-      ? [`restarts: kept ${model.bestRestart + 1} of ${nInit} (average log-likelihood ${fmt(kept.logLikelihood)}; all: ${model.restarts.map((r) => fmt(r.logLikelihood)).join(', ')})`]
-      : []),
+    ...(nInit > 1 && kept ? [restartsLine(model.restarts.map((r) => r.logLikelihood), model.bestRestart, out.restarts?.together ?? 1)] : []),
     ...(out.screen ? [screenLine(out.screen)] : []),
     `${out.converged ? 'converged' : 'stopped at the step limit'} after ${out.nIter} steps in ${fmt(seconds)} s${last ? `; last loss ${fmt(last.loss)}` : ''}${last?.error !== undefined ? `, matched error max ${fmt(last.error)}` : ''}`,
     'means:',
@@ -329,6 +328,13 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     ...(historyPath !== undefined ? [`wrote ${historyPath}`] : []),
     ...wrote,
   ]);
+}
+
+/** The restarts: which was kept, how many shared each pass over the data, and the spread of the others' log-likelihoods. */
+function restartsLine(lls: readonly number[], kept: number, together: number): string {
+  const others = lls.filter((_, i) => i !== kept);
+  const how = together > 1 ? `${together} at a time in one pass over the data` : 'one after another';
+  return `restarts: kept ${kept + 1} of ${lls.length}, run ${how} (average log-likelihood ${fmt(lls[kept]!)}; the other ${others.length}: ${fmt(Math.min(...others))} to ${fmt(Math.max(...others))})`;
 }
 
 /** The screened schedule's starts: which was kept, and the spread of the others' log-likelihoods. */

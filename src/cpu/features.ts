@@ -5,8 +5,9 @@ import { metricsOnCpu } from '../metrics/cpu.ts';
 import { piecewiseOnCpu } from '../piecewise/moments.ts';
 import { samplingOnCpu } from '../sampling/cpu-sampler.ts';
 import { trainingOnCpu } from '../training/cpu.ts';
+import { batchedTrainingOnCpu } from '../training/cpu-batched.ts';
 
-export const CPU_FEATURES = [trainingOnCpu, samplingOnCpu, metricsOnCpu, piecewiseOnCpu] as const;
+export const CPU_FEATURES = [trainingOnCpu, batchedTrainingOnCpu, samplingOnCpu, metricsOnCpu, piecewiseOnCpu] as const;
 
 type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 /** The methods the registered features give together. */

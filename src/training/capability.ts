@@ -91,12 +91,37 @@ export interface GdResult {
   readonly student?: StudentParams;
 }
 
+/**
+ * One run of gdStepsBatched: its own centres, its own training-noise seed and first step (so run r's noise is the
+ * noise it draws alone), and its own number of steps: a run that has done its steps is masked, the others go on.
+ */
+export interface BatchedRun {
+  readonly centres: Matrix;
+  readonly noiseSeed: number;
+  readonly startStep: number;
+  readonly steps: number;
+  readonly onProgress?: (p: GdProgress) => void;
+}
+
+/** What the runs of gdStepsBatched share: every GdOptions field but those of BatchedRun, with seeded noise only. */
+export interface GdBatchOptions extends Omit<GdOptions, 'steps' | 'startStep' | 'onProgress' | 'noise' | 'student' | 'logEvery'> {
+  readonly logEvery: number;
+  readonly noise: { readonly mode: 'fresh' | 'fixed'; readonly step?: number };
+}
+
 /** Training: the DDPM loss and gradient, GD steps, EM and gradient-EM steps. Centres are always unscaled (mu). */
 export interface Training {
   /** Loss and gradient at scale t (docs/math.md sections 4 and 5). */
   lossAndGradient(data: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient>;
   /** H GD steps at scale t: the paper's Algorithm 1 (docs/math.md sections 6 and 8.1). */
   gdSteps(data: DataInput, centres: Matrix, options: GdOptions): Promise<GdResult>;
+  /**
+   * The GD steps of several runs of the paper's student together, at most runsPerPass of them: each result has the
+   * bits of gdSteps on that run alone (its centres, its noise seed, its startStep and steps), in the runs' order.
+   */
+  gdStepsBatched(data: DataInput, runs: readonly BatchedRun[], options: GdBatchOptions): Promise<GdResult[]>;
+  /** How many runs of K x d centres one pass of gdStepsBatched holds (K = 2 when tied); at least 1. */
+  runsPerPass(k: number, d: number): number;
   /** One EM step on the clean data (docs/math.md section 9). */
   emStep(data: DataInput, centres: Matrix): Promise<Matrix>;
   /**

@@ -18,7 +18,7 @@ import { studentEmStep } from './student-mixture.ts';
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
 
 /** Reused buffers of the fused pass, sized for K and d (no per-sample allocation). */
-interface Scratch {
+export interface Scratch {
   readonly x: Float64Array;
   readonly z: Float64Array;
   readonly residual: Float64Array;
@@ -30,7 +30,7 @@ interface Scratch {
   readonly words: Uint32Array;
 }
 
-function makeScratch(K: number, d: number): Scratch {
+export function makeScratch(K: number, d: number): Scratch {
   return {
     x: new Float64Array(d),
     z: new Float64Array(((d + 3) >>> 2) * 4),
@@ -44,7 +44,7 @@ function makeScratch(K: number, d: number): Scratch {
   };
 }
 
-function noiseRow(noise: NoiseSource, n: number, d: number, s: Scratch): Float64Array {
+export function noiseRow(noise: NoiseSource, n: number, d: number, s: Scratch): Float64Array {
   if ('z' in noise) {
     s.z.set(noise.z.subarray(n * d, (n + 1) * d));
   } else {
@@ -69,91 +69,115 @@ function ddpmPass(
   s: Scratch,
 ): number {
   const { rows: N, cols: d } = x0;
-  const x0d = x0.data;
-  const invSigma = 1 / sigma;
-  const { x, residual, mbar, logits, w, halfNorms, colsumC } = s;
+  passBegin(m, K, d, grad, s);
+  let loss = 0;
+  for (let n = 0; n < N; n++) loss = passSample(loss, x0.data, n * d, m, K, d, tied, a, sigma, noiseRow(noise, n, d, s), grad, s);
+  passEnd(m, K, d, tied, N, grad, s);
+  return loss / N;
+}
+
+/** A pass's start: grad and colsum C zeroed, the half norms ||m_j||^2 / 2. */
+export function passBegin(m: Float64Array, K: number, d: number, grad: Float64Array, s: Scratch): void {
   grad.fill(0);
-  colsumC.fill(0);
+  s.colsumC.fill(0);
   for (let j = 0; j < K; j++) {
     let sq = 0;
     for (let k = 0; k < d; k++) sq += m[j * d + k]! ** 2;
-    halfNorms[j] = sq / 2;
+    s.halfNorms[j] = sq / 2;
   }
-  let loss = 0;
-  for (let n = 0; n < N; n++) {
-    const z = noiseRow(noise, n, d, s);
-    const off = n * d;
-    for (let k = 0; k < d; k++) x[k] = a * x0d[off + k]! + sigma * z[k]!;
-    if (tied) {
-      // mbar = tanh(m.x) m; dL/dm sums tanh(u) r + (1 - tanh(u)^2)(m.r) x (docs/math.md sections 3 and 5).
-      let u = 0;
-      for (let k = 0; k < d; k++) u += m[k]! * x[k]!;
-      const th = Math.tanh(u);
-      let mr = 0;
-      for (let k = 0; k < d; k++) {
-        const r = th * m[k]! - x[k]! + z[k]! * invSigma;
-        residual[k] = r;
-        loss += r * r;
-        mr += m[k]! * r;
-      }
-      const coef = (1 - th * th) * mr;
-      for (let k = 0; k < d; k++) grad[k] += th * residual[k]! + coef * x[k]!;
-      continue;
-    }
-    // Logits m_j.x - ||m_j||^2/2 with the max subtracted: the softmax never overflows (docs/math.md section 3).
-    let max = -Infinity;
-    for (let j = 0; j < K; j++) {
-      let dot = 0;
-      const mo = j * d;
-      for (let k = 0; k < d; k++) dot += m[mo + k]! * x[k]!;
-      const l = dot - halfNorms[j]!;
-      logits[j] = l;
-      if (l > max) max = l;
-    }
-    let sum = 0;
-    for (let j = 0; j < K; j++) {
-      const e = Math.exp(logits[j]! - max);
-      w[j] = e;
-      sum += e;
-    }
-    const invSum = 1 / sum;
-    mbar.fill(0);
-    for (let j = 0; j < K; j++) {
-      const wj = w[j]! * invSum;
-      w[j] = wj;
-      if (wj === 0) continue;
-      const mo = j * d;
-      for (let k = 0; k < d; k++) mbar[k] += wj * m[mo + k]!;
-    }
+}
+
+/** One sample's terms of the pass (row at x0d[off..], noise row z): adds to grad and returns loss plus its squared residual. */
+export function passSample(
+  loss: number,
+  x0d: Float64Array,
+  off: number,
+  m: Float64Array,
+  K: number,
+  d: number,
+  tied: boolean,
+  a: number,
+  sigma: number,
+  z: Float64Array,
+  grad: Float64Array,
+  s: Scratch,
+): number {
+  const invSigma = 1 / sigma;
+  const { x, residual, mbar, logits, w, halfNorms, colsumC } = s;
+  for (let k = 0; k < d; k++) x[k] = a * x0d[off + k]! + sigma * z[k]!;
+  if (tied) {
+    // mbar = tanh(m.x) m; dL/dm sums tanh(u) r + (1 - tanh(u)^2)(m.r) x (docs/math.md sections 3 and 5).
+    let u = 0;
+    for (let k = 0; k < d; k++) u += m[k]! * x[k]!;
+    const th = Math.tanh(u);
+    let mr = 0;
     for (let k = 0; k < d; k++) {
-      const r = mbar[k]! - x[k]! + z[k]! * invSigma;
+      const r = th * m[k]! - x[k]! + z[k]! * invSigma;
       residual[k] = r;
       loss += r * r;
+      mr += m[k]! * r;
     }
-    for (let j = 0; j < K; j++) {
-      const wj = w[j]!;
-      if (wj === 0) continue;
-      const mo = j * d;
-      let p = 0;
-      for (let k = 0; k < d; k++) p += (m[mo + k]! - mbar[k]!) * residual[k]!;
-      const c = wj * p;
-      colsumC[j] += c;
-      for (let k = 0; k < d; k++) grad[mo + k] += wj * residual[k]! + c * x[k]!;
-    }
+    const coef = (1 - th * th) * mr;
+    for (let k = 0; k < d; k++) grad[k] += th * residual[k]! + coef * x[k]!;
+    return loss;
   }
+  // Logits m_j.x - ||m_j||^2/2 with the max subtracted: the softmax never overflows (docs/math.md section 3).
+  let max = -Infinity;
+  for (let j = 0; j < K; j++) {
+    let dot = 0;
+    const mo = j * d;
+    for (let k = 0; k < d; k++) dot += m[mo + k]! * x[k]!;
+    const l = dot - halfNorms[j]!;
+    logits[j] = l;
+    if (l > max) max = l;
+  }
+  let sum = 0;
+  for (let j = 0; j < K; j++) {
+    const e = Math.exp(logits[j]! - max);
+    w[j] = e;
+    sum += e;
+  }
+  const invSum = 1 / sum;
+  mbar.fill(0);
+  for (let j = 0; j < K; j++) {
+    const wj = w[j]! * invSum;
+    w[j] = wj;
+    if (wj === 0) continue;
+    const mo = j * d;
+    for (let k = 0; k < d; k++) mbar[k] += wj * m[mo + k]!;
+  }
+  for (let k = 0; k < d; k++) {
+    const r = mbar[k]! - x[k]! + z[k]! * invSigma;
+    residual[k] = r;
+    loss += r * r;
+  }
+  for (let j = 0; j < K; j++) {
+    const wj = w[j]!;
+    if (wj === 0) continue;
+    const mo = j * d;
+    let p = 0;
+    for (let k = 0; k < d; k++) p += (m[mo + k]! - mbar[k]!) * residual[k]!;
+    const c = wj * p;
+    colsumC[j] += c;
+    for (let k = 0; k < d; k++) grad[mo + k] += wj * residual[k]! + c * x[k]!;
+  }
+  return loss;
+}
+
+/** A pass's end: grad = (2 / N)(W^T R + C^T X - diag(colsum C) M). */
+export function passEnd(m: Float64Array, K: number, d: number, tied: boolean, N: number, grad: Float64Array, s: Scratch): void {
   const scale = 2 / N;
   if (tied) {
     for (let k = 0; k < d; k++) grad[k] = scale * grad[k]!;
   } else {
     for (let j = 0; j < K; j++) {
-      for (let k = 0; k < d; k++) grad[j * d + k] = scale * (grad[j * d + k]! - colsumC[j]! * m[j * d + k]!);
+      for (let k = 0; k < d; k++) grad[j * d + k] = scale * (grad[j * d + k]! - s.colsumC[j]! * m[j * d + k]!);
     }
   }
-  return loss / N;
 }
 
 /** The noise source of one evaluation at GD step number `step` (docs/math.md section 7). */
-function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
+export function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
   if (spec.kind === 'matrix') {
     const { z } = spec;
     if (z.rows !== data.rows || z.cols !== data.cols) {
@@ -176,24 +200,24 @@ function noiseRows(noise: NoiseSource, d: number): (n: number) => Float64Array {
   return (n) => noiseRow(noise, n, d, s);
 }
 
-function frobenius(a: Float64Array): number {
+export function frobenius(a: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! ** 2;
   return Math.sqrt(s);
 }
 
-function allFinite(a: Float64Array): boolean {
+export function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
   return true;
 }
 
-function unscaled(m: Float64Array, rows: number, cols: number, a: number): Matrix {
+export function unscaled(m: Float64Array, rows: number, cols: number, a: number): Matrix {
   const out = matrix(rows, cols);
   for (let i = 0; i < m.length; i++) out.data[i] = m[i]! / a;
   return out;
 }
 
-export const trainingOnCpu: CpuFeature<Training> = (core) => ({
+export const trainingOnCpu: CpuFeature<Omit<Training, 'gdStepsBatched' | 'runsPerPass'>> = (core) => ({
   async lossAndGradient(input: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     const data = core.dataOf(input);
     checkProblem(data, centres, options.tied);
@@ -297,7 +321,7 @@ export const trainingOnCpu: CpuFeature<Training> = (core) => ({
 });
 
 /** Projection of docs/math.md section 6: each m_i onto the ball of radius a_t R. */
-function projectRows(m: Float64Array, K: number, d: number, radius: number): void {
+export function projectRows(m: Float64Array, K: number, d: number, radius: number): void {
   for (let j = 0; j < K; j++) {
     let sq = 0;
     for (let k = 0; k < d; k++) sq += m[j * d + k]! ** 2;
@@ -309,7 +333,7 @@ function projectRows(m: Float64Array, K: number, d: number, radius: number): voi
   }
 }
 
-function divergence(step: number, what: string, lr: number): DivergenceError {
+export function divergence(step: number, what: string, lr: number): DivergenceError {
   return new DivergenceError(
     step,
     `training diverged at step ${step} (${what}): lower the step size --lr, for example to ${lr / 10}`,

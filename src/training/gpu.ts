@@ -10,7 +10,7 @@ import { matrix } from '../types.ts';
 import { checkGdOptions, refuseGeneralStudentOnGpu } from './checks.ts';
 import { isPaperStudent, type StudentParams } from './student.ts';
 import { StudentOnGpu } from './gpu-student.ts';
-import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
+import type { BatchedRun, DdpmOptions, EmSteps, GdBatchOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
 import { createBuffer, unpad } from '../../host/core/buffers.ts';
 import type { GpuCore } from '../../host/core/context.ts';
 import type { AcquiredDevice } from '../../host/core/device.ts';
@@ -201,6 +201,23 @@ export class TrainingOnGpu implements Training {
       if (isPaperStudent(options.student)) return this.gdStepsNow(input, centres, options);
       return this.student.gdSteps(input, centres, options, this.checkCentres(input, centres, options.tied));
     });
+  }
+
+  /**
+   * One run per pass: the DDPM passes have no run index yet, so the runs go one after another through gdSteps,
+   * each with the bits it has alone.
+   */
+  runsPerPass(_k: number, _d: number): number {
+    return 1;
+  }
+
+  async gdStepsBatched(data: DataInput, runs: readonly BatchedRun[], options: GdBatchOptions): Promise<GdResult[]> {
+    if (!Array.isArray(runs) || runs.length !== 1) {
+      throw new InputError(`the GPU engine's pass holds 1 run, got ${Array.isArray(runs) ? runs.length : String(runs)}: give the runs one call each (runsPerPass)`);
+    }
+    const [run] = runs as [BatchedRun];
+    const { noise, ...shared } = options;
+    return [await this.gdSteps(data, run.centres, { ...shared, steps: run.steps, startStep: run.startStep, noise: { kind: 'seed', seed: run.noiseSeed, ...noise }, ...(run.onProgress ? { onProgress: run.onProgress } : {}) })];
   }
 
   private async gdStepsNow(data: Matrix | DataOnGpu, centres: Matrix, options: GdOptions): Promise<GdResult> {

@@ -233,6 +233,22 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     expect((JSON.parse(b.stdout) as { means: number[][] }).means).toEqual(out.means);
   });
 
+  it('ddpm --restarts run together: the text names the kept one and the others\' spread, the JSON how many per pass', async () => {
+    const [text, json] = await Promise.all([
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu'], dir),
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu', '--json'], dir),
+    ]);
+    expect(json.code, json.stderr).toBe(0);
+    const out = JSON.parse(json.stdout) as { restarts: { logLikelihood: number }[]; bestRestart: number; restartsTogether: number };
+    expect(out.restartsTogether).toBe(3);
+    const lls = out.restarts.map((r) => r.logLikelihood);
+    const others = lls.filter((_, i) => i !== out.bestRestart);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`restarts: kept ${out.bestRestart + 1} of 3, run 3 at a time in one pass over the data`);
+    expect(text.stdout).toMatch(/average log-likelihood -?[\d.]+; the other 2: -?[\d.]+ to -?[\d.]+\)/);
+    expect(Math.max(...others)).toBeLessThanOrEqual(lls[out.bestRestart]!);
+  });
+
   it('fit --out c.npy writes the centres there and the model file c.json beside them; predict reads it', async () => {
     const fit = await cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--backend', 'cpu', '--out', 'c.npy'], dir);
     expect(fit.code, fit.stderr).toBe(0);
