@@ -58,7 +58,7 @@ export const DEFAULTS = {
   spectralPatience: 4,
   averageSteps: 100,
   projectedTailStep: 0.25,
-  screenStarts: 10,
+  screenStarts: 20,
   screenRowsPerCentre: 100,
   screenIterations: 5,
   screenMaxSteps: 5,
