@@ -239,7 +239,7 @@ describe('the browser page', () => {
     expect(maxAbsDiff(result.centres, other.means)).toBeGreaterThan(10 * tolerance);
   });
 
-  it('accepts the earlier names rows and gem, and runs gradient EM from seeded rows as fitEm does', async () => {
+  it('accepts the earlier names rows and gem, and runs gradient EM from seeded rows as the estimator does', async () => {
     const { k, d, n, separation, seed } = { k: 4, d: 2, n: 4096, separation: 8, seed: 2 };
     const page = await open(`?k=${k}&d=${d}&n=${n}&seed=${seed}&method=gem&schedule=rows&steps=40&em=0&autorun=1`);
     expect(await settled(page, ['done', 'error'])).toBe('done');
@@ -261,7 +261,7 @@ describe('the browser page', () => {
     expect(maxAbsDiff(result.centres, ref.means)).toBeLessThanOrEqual(tolerance);
   });
 
-  it('runs the two-stage schedule (Theorem 7) to the statistical error, plots and exports the angle, and matches the Node engine', async () => {
+  it('runs the two-stage schedule (Theorem 7) to the statistical error, plots and exports the angle, and matches the Node estimator', async () => {
     const page = await open(`${TWO_STAGE_URL}&autorun=1`);
     expect(await settled(page, ['done', 'error'])).toBe('done');
     const result = await page.evaluate(() => (window as unknown as PageWindow).ddpmGmm.result);
@@ -316,7 +316,7 @@ describe('the browser page', () => {
     ['projected', { k: 2, d: 16, n: 8192, separation: 2, seed: 1, steps: 300 }],
     ['annealed', { k: 4, d: 8, n: 4096, separation: 8, seed: 2, steps: 150 }],
   ] as const) {
-    it(`runs the ${schedule} schedule to the Node engine's centres, and leaves EM out of the scatter's legend when it is off`, async () => {
+    it(`runs the ${schedule} schedule to the Node estimator's centres, and leaves EM out of the scatter's legend when it is off`, async () => {
       const { k, d, n, separation, seed, steps } = problem;
       const page = await open(`?k=${k}&d=${d}&n=${n}&sep=${separation}&seed=${seed}&method=ddpm&schedule=${schedule}&steps=${steps}&em=0&autorun=1`);
       expect(await settled(page, ['done', 'error'])).toBe('done');
