@@ -100,3 +100,13 @@ export async function benchmarkPoint(backend: GpuBackend, timer: GpuTimer | unde
     fractionOfCeiling: gflops / fmaCeilingGflops,
   };
 }
+
+/** The page's mode=bench: the point named by the URL (n, d, k, steps, warmup), its progress and figures in `status`. */
+export async function benchFromParams(params: URLSearchParams, backend: GpuBackend, timer: GpuTimer | undefined, status: HTMLElement): Promise<BenchFigures> {
+  const num = (name: string, fallback: number) => Number(params.get(name) ?? fallback);
+  const spec = { n: num('n', 2 ** 20), d: num('d', 64), k: num('k', 16), steps: num('steps', 10), warmup: num('warmup', 2) };
+  status.textContent = `Benchmark: N = ${spec.n}, d = ${spec.d}, K = ${spec.k} ...`;
+  const figures = await benchmarkPoint(backend, timer, spec, (m) => (status.textContent += `\n${m}`));
+  status.textContent += `\n${JSON.stringify(figures, null, 2)}`;
+  return figures;
+}

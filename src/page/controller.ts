@@ -5,7 +5,7 @@
 import { InputError } from '../errors.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';
 import type { Matrix } from '../types.ts';
-import { benchmarkPoint, type BenchFigures } from './bench-run.ts';
+import { benchFromParams, type BenchFigures } from './bench-run.ts';
 import { openGpu, type Gpu } from './device.ts';
 import type { PageElements } from './elements.ts';
 import { buildResult, downloadJson, type RunResult } from './export.ts';
@@ -13,12 +13,13 @@ import type { PageForm } from './form.ts';
 import { generate, GeneratePlot, type GenerateResult, particleCount } from './particles.ts';
 import { principalProjection } from './pca.ts';
 import { cellsInData, drawCells, fitOnPage, levelLine, type PiecewiseResult } from './piecewise.ts';
-import { Plots } from './plots.ts';
+import { Plots, showPanels } from './plots.ts';
 import { fileData, generatedData, parseMatrixBytes, type PageData } from './problem.ts';
 import { Session } from './session.ts';
 import { DEFAULTS, parseSettings, rawFromParams, type Settings, toParams } from './settings.ts';
 import { startOf } from './start.ts';
 import { fmt, statusLines } from './status.ts';
+import { fitSummary, renderSummary, type FitSummary } from './summary.ts';
 
 /** What headless callers read as window.ddpmGmm. */
 export interface PageApi {
@@ -58,7 +59,11 @@ export class PageController {
   private generated: GenerateResult | undefined;
   private generating = false;
   private generatePlot: GeneratePlot | undefined;
-  private loadedFile: { data: Matrix; name: string } | undefined;
+  private loadedFile: { data: Matrix; name: string; header?: readonly string[] } | undefined;
+  /** The last file load's failure: Start on "load a file" shows it again rather than run anything else. */
+  private loadError: string | undefined;
+  /** The log-likelihood, BIC and cluster sizes of the current run's centres, once it has ended or paused. */
+  private summary: FitSummary | undefined;
   private drawQueued = false;
   private lastDraw = 0;
 
@@ -119,6 +124,13 @@ export class PageController {
       }
       this.el.generateCount.value = String(particles);
     }
+    const file = params.get('file');
+    if (file !== null) {
+      // A link to a run on a file records its name; the file itself must be chosen again.
+      this.form.useFile();
+      this.showMessage(`This link ran on the file '${file}': choose it under "data file" and press Start to run it again.`, 'info');
+      return;
+    }
     if (settings.autorun) {
       await this.start(settings);
       // generate=N: after a run that ended, the Generate panel with its centres or model (state 'generated' when done).
@@ -130,20 +142,18 @@ export class PageController {
   async loadFile(file: File): Promise<void> {
     const { el, form } = this;
     this.loadedFile = undefined;
+    this.loadError = undefined;
+    // The user chose a file: the next Start runs on it or fails with its message, never on a generated problem.
+    form.useFile();
     try {
       const { matrix: data, header, warnings } = parseMatrixBytes(new Uint8Array(await file.arrayBuffer()), file.name);
-      this.loadedFile = { data, name: file.name };
+      this.loadedFile = { data, name: file.name, ...(header ? { header } : {}) };
       const notes = [...(header ? [`Columns: ${header.join(', ')}.`] : []), ...warnings].map((n) => ` ${n}`).join('');
-      el.form.querySelector<HTMLInputElement>('input[name=source][value=file]')!.checked = true;
-      form.field('d').value = String(data.cols);
-      form.field('n').value = String(data.rows);
-      if (form.field('schedule').value === 'warm') {
-        form.field('schedule').value = 'single';
-        form.methodChanged();
-      }
-      this.showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. A file has no true centres, so the run starts from K seeded data rows and no error is plotted.${notes}`, 'info');
+      form.useFile(data);
+      this.showMessage(`Loaded '${file.name}': ${data.rows} samples in d = ${data.cols}. It runs on the library's defaults (the schedule for K, scaling '${DEFAULTS.scale}'); a file has no true centres, so the page shows the log-likelihood, BIC and cluster sizes instead of errors.${notes}`, 'info');
     } catch (e) {
-      this.showMessage(`${describe(e)}`);
+      this.loadError = describe(e);
+      this.showMessage(this.loadError);
       el.file.value = '';
     }
   }
@@ -170,23 +180,22 @@ export class PageController {
     const start = startOf(s, input);
     this.longestTaskMs = 0;
     this.clearGenerated();
-    // The loss, error, angle and throughput panels follow a student's training steps; a piecewise fit has none.
-    for (const panel of document.querySelectorAll<HTMLElement>('[data-run="student"]')) panel.hidden = s.model === 'piecewise';
+    this.summary = undefined;
+    el.byId('fit-summary').replaceChildren();
+    showPanels(document, s.model === 'piecewise', input.truth !== undefined, s.k);
     const note = el.byId('generate-note');
     note.textContent = note.dataset[s.model] ?? '';
     if (s.model === 'piecewise') return this.fitPiecewise(s, input);
     const run = new Session(gpu.backend, gpu.timer, s, input, start, () => this.render());
     this.session = run;
-    const plots = this.plots = new Plots(run, principalProjection(input.data), {
-      loss: el.byId('plot-loss'), error: el.byId('plot-error'), speed: el.byId('plot-speed'), scatter: el.byId('plot-scatter'), angle: el.byId('plot-angle'),
+    this.plots = new Plots(run, principalProjection(input.data), {
+      loss: el.byId('plot-loss'), error: el.byId('plot-error'), ll: el.byId('plot-ll'), speed: el.byId('plot-speed'), scatter: el.byId('plot-scatter'), angle: el.byId('plot-angle'),
     });
-    el.byId('angle-note').textContent = plots.hasAngle
-      ? '|mu . mu*| / (||mu|| ||mu*||) for the centre difference mu = (mu1 - mu2) / 2 against the truth (1: the direction is learned).'
-      : 'Only for K = 2 with true centres (a generated problem).';
     el.byId('scatter-note').textContent = `${input.data.cols > 2 ? `First two principal components of the data (d = ${input.data.cols}). ` : ''}` +
-      'Grey: data; black: true centres; hollow: start; blue: trajectories and current centres' +
+      `Grey: data${input.truth ? '; black rings: true centres' : ''}; hollow: start; blue: trajectories and current centres` +
       (!run.emEnabled ? '.' : run.emAfter ? '; orange: EM from k-means++, run after the schedule.' : '; orange: EM from the same start.');
-    history.replaceState(null, '', `?${toParams(s).toString()}`);
+    this.writeUrl(s);
+    if (run.fit.notes.length > 0) this.showMessage(`Scaling: ${run.fit.notes.join('; ')}.`, 'info');
     const finished = run.start();
     this.setState('running');
     this.draw(); // after start(), so that Pause is enabled at once
@@ -202,6 +211,7 @@ export class PageController {
       this.setState('pausing');
       run.pause().then(() => this.finishRun(run)).catch((e: unknown) => this.fail(e));
     } else if (run.status === 'paused') {
+      this.summary = undefined;
       this.setState('running');
       run.start().then(() => this.finishRun(run)).catch((e: unknown) => this.fail(e));
       this.draw();
@@ -213,7 +223,8 @@ export class PageController {
     await this.stop();
     this.el.status.textContent = 'Ready.';
     this.clearGenerated();
-    for (const id of ['plot-loss', 'plot-error', 'plot-speed', 'plot-scatter', 'plot-angle', 'plot-generate']) this.el.byId(id).replaceChildren();
+    this.summary = undefined;
+    for (const id of ['plot-loss', 'plot-error', 'plot-ll', 'plot-speed', 'plot-scatter', 'plot-angle', 'plot-generate', 'fit-summary']) this.el.byId(id).replaceChildren();
     this.showMessage('');
     this.api.result = undefined;
     this.api.error = undefined;
@@ -226,7 +237,9 @@ export class PageController {
     const { el, gpu } = this;
     const run = this.piecewise?.model ? this.piecewise : this.session;
     if (!gpu || !run || this.generating) return;
-    const score = run instanceof Session ? run.centres : run.model!;
+    // A student samples in the coordinates it was fitted in (its scaling's), as DdpmGmm.sample does.
+    const score = run instanceof Session ? run.fitCentres : run.model!;
+    const data = run instanceof Session ? run.fit.data : run.input.data;
     this.generating = true;
     this.generated = undefined;
     this.updateButtons();
@@ -234,9 +247,9 @@ export class PageController {
     this.setState('generating');
     try {
       this.generatePlot?.destroy();
-      const projection = principalProjection(run.input.data);
-      const plot = this.generatePlot = new GeneratePlot(el.byId('plot-generate'), projection, run.input.data, 'kind' in score ? cellsInData(score) : score);
-      const g = await generate(gpu.backend, score, run.input.data, n, plot, (done, total) => {
+      const projection = principalProjection(data);
+      const plot = this.generatePlot = new GeneratePlot(el.byId('plot-generate'), projection, data, 'kind' in score ? cellsInData(score) : score);
+      const g = await generate(gpu.backend, score, data, n, plot, (done, total) => {
         el.generateStatus.textContent = `reverse diffusion: step ${done} / ${total}, n = ${n} particles`;
       });
       if (run !== this.session && run !== this.piecewise) return;
@@ -244,6 +257,8 @@ export class PageController {
       el.generateStatus.textContent = `n = ${g.n}, ${g.steps} steps (T = ${fmt(g.horizon, 3)}), ${g.frames} frames\n` +
         `energy distance to ${g.dataRows} data rows:\n  generated ${fmt(g.energyDistance)}\n  direct draws from the learned mixture ${g.directEnergyDistance === null ? '- (a piecewise model is a score: no mixture to draw from)' : fmt(g.directEnergyDistance)}`;
       this.api.result = this.result();
+      // The link reproduces the run and its Generate panel.
+      this.writeUrl(run instanceof Session ? run.settings : this.api.result!.settings as Settings, n);
       this.setState('generated');
     } catch (e) {
       if (state === 'done') this.api.result = this.result();
@@ -262,8 +277,17 @@ export class PageController {
 
   // ---- the run's pieces ----
 
+  /** The settings into the URL (the link to this run): the file's name for a file, and generate=N after a Generate. */
+  private writeUrl(s: Settings, particles?: number): void {
+    const params = toParams(s);
+    if (this.form.source() === 'file' && this.loadedFile) params.set('file', this.loadedFile.name);
+    if (particles !== undefined) params.set('generate', String(particles));
+    history.replaceState(null, '', `?${params.toString()}`);
+  }
+
   private dataFor(s: Settings): PageData {
     if (this.form.source() === 'file') {
+      if (this.loadError) throw new InputError(`${this.loadError} Start runs on a file that loaded: choose another file, or switch the problem to "generate a mixture".`);
       if (!this.loadedFile) throw new InputError('Choose a .npy or CSV file first, or switch the problem to "generate a mixture".');
       return fileData(this.loadedFile.data, this.loadedFile.name, s.k);
     }
@@ -275,7 +299,7 @@ export class PageController {
     const { el } = this;
     const run: PiecewiseRun = { input };
     this.piecewise = run;
-    history.replaceState(null, '', `?${toParams(s).toString()}`);
+    this.writeUrl(s);
     this.setState('running');
     this.updateButtons();
     el.status.textContent = `piecewise fit: starting, N = ${input.data.rows}, d = ${input.data.cols}`;
@@ -300,6 +324,10 @@ export class PageController {
 
   private finishRun(run: Session): void {
     if (run !== this.session) return; // reset or replaced meanwhile
+    if (run.status === 'done' || run.status === 'paused') {
+      this.summary = fitSummary(run);
+      renderSummary(this.el.byId('fit-summary'), this.summary, run.input.source.kind === 'file' ? this.loadedFile?.header : undefined);
+    }
     this.draw();
     if (run.status === 'done') {
       this.api.result = this.result();
@@ -331,14 +359,8 @@ export class PageController {
 
   /** mode=bench: one timed point of the engine (bench-run.ts), its figures as the result. */
   private async bench(params: URLSearchParams, g: Gpu): Promise<void> {
-    const { status } = this.el;
-    const num = (name: string, fallback: number) => Number(params.get(name) ?? fallback);
-    const spec = { n: num('n', 2 ** 20), d: num('d', 64), k: num('k', 16), steps: num('steps', 10), warmup: num('warmup', 2) };
-    status.textContent = `Benchmark: N = ${spec.n}, d = ${spec.d}, K = ${spec.k} ...`;
     this.setState('running');
-    const figures = await benchmarkPoint(g.backend, g.timer, spec, (m) => (status.textContent += `\n${m}`));
-    status.textContent += `\n${JSON.stringify(figures, null, 2)}`;
-    this.api.result = figures;
+    this.api.result = await benchFromParams(params, g.backend, g.timer, this.el.status);
     this.setState('done');
   }
 
@@ -348,7 +370,7 @@ export class PageController {
     const { piecewise, session, gpu, generated } = this;
     if (piecewise?.result) return generated ? { ...piecewise.result, generate: generated } : piecewise.result;
     if (!session || !gpu) return undefined;
-    const r = buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs: this.longestTaskMs });
+    const r = buildResult(session, { adapter: gpu.backend.adapter, isSoftware: gpu.isSoftware, timestamps: gpu.timestamps, longestTaskMs: this.longestTaskMs }, this.summary ?? null);
     return generated ? { ...r, generate: generated } : r;
   }
 

@@ -4,6 +4,7 @@ import { toRows } from '../types.ts';
 import type { GenerateResult } from './particles.ts';
 import type { Session } from './session.ts';
 import type { Settings } from './settings.ts';
+import type { FitSummary } from './summary.ts';
 
 export interface RunResult {
   readonly settings: Settings;
@@ -13,8 +14,13 @@ export interface RunResult {
   readonly data: { readonly rows: number; readonly cols: number; readonly source: 'generated' | 'file'; readonly file?: string };
   readonly status: string;
   readonly stepsDone: number;
+  /** Centres in the data's units (the fit runs in the scaling's coordinates, as DdpmGmm.fit does). */
   readonly init: number[][];
   readonly centres: number[][];
+  /** The estimator's per-feature scaling of this run (null for scale 'none'), and what it had to floor. */
+  readonly scaling: { readonly method: string; readonly centre: number[]; readonly scale: number[]; readonly notes: readonly string[] } | null;
+  /** Log-likelihood, BIC, cluster sizes and the model file of the centres, once the run has ended or paused. */
+  readonly fit: FitSummary | null;
   readonly truth: number[][] | null;
   /** Matched centre error (docs/math.md section 10) of the final centres; null without a truth. */
   readonly error: { readonly max: number; readonly mean: number } | null;
@@ -44,7 +50,7 @@ export interface RunResult {
   readonly generate?: GenerateResult;
 }
 
-export function buildResult(session: Session, info: { adapter: string; isSoftware: boolean; timestamps: boolean; longestTaskMs: number }): RunResult {
+export function buildResult(session: Session, info: { adapter: string; isSoftware: boolean; timestamps: boolean; longestTaskMs: number }, fit: FitSummary | null): RunResult {
   const p = session.input;
   const trained = session.points.filter((x) => x.steps > 0);
   const steps = trained.reduce((a, x) => a + x.steps, 0);
@@ -64,6 +70,10 @@ export function buildResult(session: Session, info: { adapter: string; isSoftwar
     stepsDone: session.stepsDone,
     init: toRows(session.init),
     centres: toRows(session.centres),
+    scaling: session.fit.scaling
+      ? { method: session.fit.scaling.method, centre: Array.from(session.fit.scaling.centre), scale: Array.from(session.fit.scaling.scale), notes: session.fit.notes }
+      : null,
+    fit,
     truth: p.truth ? toRows(p.truth) : null,
     error: last.errorMax !== null && last.errorMean !== null ? { max: last.errorMax, mean: last.errorMean } : null,
     history: session.points,

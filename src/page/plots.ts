@@ -1,6 +1,7 @@
-// The page's live plots, drawn with uPlot: loss, centre error (DDPM and EM),
-// throughput, a 2-D scatter of the data with the centres' trajectories, and for
-// K = 2 with the truth the angle between the learned and the true centre difference.
+// The page's live plots, drawn with uPlot: loss, centre error (DDPM and EM) with a truth or the
+// log-likelihood without one, throughput, a 2-D scatter of the data with the centres' trajectories
+// (the true centres drawn last, as rings), and for K = 2 with the truth the angle between the
+// learned and the true centre difference.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Matrix } from '../types.ts';
@@ -37,6 +38,23 @@ export function dots(diameter: number): uPlot.Series.PathBuilder {
   };
 }
 
+/** Rings at every [x, y] of a faceted series, stroked in the series' colour: drawn over the centres, they hide none of them. */
+export function rings(diameter: number): uPlot.Series.PathBuilder {
+  return (u, seriesIdx) => {
+    const facet = (u.data as unknown as ([number[], number[]] | null)[])[seriesIdx];
+    const path = new Path2D();
+    if (!facet) return { stroke: path, fill: new Path2D() };
+    const r = (diameter / 2) * devicePixelRatio;
+    for (let i = 0; i < facet[0].length; i++) {
+      const x = u.valToPos(facet[0][i]!, 'x', true);
+      const y = u.valToPos(facet[1][i]!, 'y', true);
+      path.moveTo(x + r, y);
+      path.arc(x, y, r, 0, 2 * Math.PI);
+    }
+    return { stroke: path, fill: new Path2D() };
+  };
+}
+
 function padded(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
   if (min === null || max === null) return [min, max];
   const margin = 0.08 * (max - min || 1);
@@ -47,9 +65,23 @@ function aligned(xs: number[], ...ys: Series[]): uPlot.AlignedData {
   return [xs, ...ys] as uPlot.AlignedData;
 }
 
+/**
+ * The panels of a run: the loss, error, angle, log-likelihood, fit and throughput panels follow a student's training
+ * steps (a piecewise fit has none); the error needs true centres and the angle K = 2 with them; the log-likelihood
+ * stands in without a truth.
+ */
+export function showPanels(doc: Document, piecewise: boolean, truth: boolean, k: number): void {
+  const shows: Record<string, boolean> = { truth, 'k2-truth': truth && k === 2, 'no-truth': !truth };
+  for (const panel of doc.querySelectorAll<HTMLElement>('[data-run="student"]')) {
+    panel.hidden = piecewise || (panel.dataset.needs !== undefined && !shows[panel.dataset.needs]);
+  }
+}
+
 export class Plots {
   private readonly loss: uPlot;
-  private readonly error: uPlot;
+  /** With the truth: the matched centre error; without: the average log-likelihood (a file's data). */
+  private readonly error: uPlot | undefined;
+  private readonly ll: uPlot | undefined;
   private readonly speed: uPlot;
   private readonly scatter: uPlot;
   /** K = 2 with the truth only (docs/math.md section 10 defines the angle for two centres). */
@@ -60,7 +92,7 @@ export class Plots {
   constructor(
     private readonly session: Session,
     private readonly projection: Projection,
-    els: { loss: HTMLElement; error: HTMLElement; speed: HTMLElement; scatter: HTMLElement; angle: HTMLElement },
+    els: { loss: HTMLElement; error: HTMLElement; ll: HTMLElement; speed: HTMLElement; scatter: HTMLElement; angle: HTMLElement },
   ) {
     for (const el of Object.values(els)) el.replaceChildren();
     const label = session.settings.method === 'ddpm' ? 'DDPM-GD' : session.settings.method === 'em' ? 'EM' : 'gradient EM';
@@ -69,15 +101,18 @@ export class Plots {
       axes: [{ label: 'step' }, { label: 'loss', size: 60 }],
       series: [{ label: 'step' }, { label: 'loss', stroke: DDPM, width: 1.5, spanGaps: true }],
     }, aligned([], []), els.loss);
-    this.error = new uPlot({
-      ...size(els.error), scales: { x: { time: false }, y: { distr: 3 } },
-      axes: [{ label: 'step / EM iteration' }, { label: 'max centre error', size: 60 }],
+    const beside = (axis: string, scale: uPlot.Scale, el: HTMLElement): uPlot => new uPlot({
+      ...size(el), scales: { x: { time: false }, y: scale },
+      axes: [{ label: 'step / EM iteration' }, { label: axis, size: 60 }],
       series: [
         { label: 'step' },
         { label: label, stroke: DDPM, width: 1.5, spanGaps: true, points: { show: false } },
         { label: 'EM beside it', stroke: EM, width: 1.5, spanGaps: true, dash: [6, 3], points: { show: false } },
       ],
-    }, aligned([], [], []), els.error);
+    }, aligned([], [], []), el);
+    const hasTruth = session.input.truth !== undefined;
+    this.error = hasTruth ? beside('max centre error', { distr: 3 }, els.error) : undefined;
+    this.ll = hasTruth ? undefined : beside('log-likelihood / row', {}, els.ll);
     this.speed = new uPlot({
       ...size(els.speed), scales: { x: { time: false }, sgs: { auto: true }, ms: { auto: true } },
       axes: [
@@ -121,13 +156,14 @@ export class Plots {
     const series: uPlot.Series[] = [
       {},
       { label: 'data', ...points('rgba(90,98,112,0.25)', 'rgba(90,98,112,0.25)', 2.5) },
-      { label: 'true centres', ...points('#000', '#000', 9) },
       { label: 'start', ...points('#fff', DDPM, 9) },
     ];
     for (let j = 0; j < k; j++) series.push({ label: `trajectory ${j + 1}`, stroke: DDPM, width: 1.5, points: { show: false } });
     series.push({ label: `${label} centres`, ...points(DDPM, DDPM, 10) });
     for (let j = 0; j < k; j++) series.push({ label: `EM trajectory ${j + 1}`, stroke: EM, width: 1, dash: [4, 3], points: { show: false } });
     series.push({ label: 'EM centres', ...points(EM, EM, 8) });
+    // Last, so that the learned centres, which end on top of them, do not hide them.
+    series.push({ label: 'true centres', stroke: '#000', width: 2, paths: rings(15), points: { show: false } });
     this.scatter = new uPlot({
       ...size(els.scatter), mode: 2, cursor: { show: false }, legend: { show: false },
       // 8% margins, so that centres at the edge of the data stay inside the frame.
@@ -153,12 +189,12 @@ export class Plots {
     const em = s.emEnabled;
     const facets: [number[], number[]][] = [
       this.dataXY,
-      this.truthXY ?? empty,
       projectRows(this.projection, s.init),
       ...Array.from({ length: k }, (_, j) => path(s.trajectory, j)),
       projectRows(this.projection, s.centres),
       ...Array.from({ length: k }, (_, j) => (em ? path(s.emTrajectory, j) : empty)),
       em ? projectRows(this.projection, s.emCentres) : empty,
+      this.truthXY ?? empty,
     ];
     // uPlot's faceted mode (mode 2) takes one [xs, ys] pair per series after a null x slot.
     return [null, ...facets] as unknown as uPlot.AlignedData;
@@ -169,9 +205,14 @@ export class Plots {
     const lossPts = s.points.filter((p) => p.loss !== null);
     this.loss.setData(aligned(lossPts.map((p) => p.done), lossPts.map((p) => p.loss)));
     const xs = [...new Set([...s.points.map((p) => p.done), ...s.emPoints.map((p) => p.iteration)])].sort((a, b) => a - b);
-    const main = new Map(s.points.map((p) => [p.done, p.errorMax]));
-    const em = new Map(s.emPoints.map((p) => [p.iteration, p.errorMax]));
-    this.error.setData(aligned(xs, xs.map((x) => main.get(x) ?? null), xs.map((x) => em.get(x) ?? null)));
+    const beside = (plot: uPlot | undefined, of: (p: { errorMax: number | null; logLikelihood: number | null }) => number | null) => {
+      if (!plot) return;
+      const main = new Map(s.points.map((p) => [p.done, of(p)]));
+      const em = new Map(s.emPoints.map((p) => [p.iteration, of(p)]));
+      plot.setData(aligned(xs, xs.map((x) => main.get(x) ?? null), xs.map((x) => em.get(x) ?? null)));
+    };
+    beside(this.error, (p) => p.errorMax);
+    beside(this.ll, (p) => p.logLikelihood);
     if (this.angle) {
       const mainAngle = new Map(s.points.map((p) => [p.done, p.angle]));
       const emAngle = new Map(s.emPoints.map((p) => [p.iteration, p.angle]));
@@ -188,11 +229,7 @@ export class Plots {
     this.scatter.setData(this.scatterData());
   }
 
-  get hasAngle(): boolean {
-    return this.angle !== undefined;
-  }
-
   destroy(): void {
-    for (const p of [this.loss, this.error, this.speed, this.scatter, this.angle]) p?.destroy();
+    for (const p of [this.loss, this.error, this.ll, this.speed, this.scatter, this.angle]) p?.destroy();
   }
 }

@@ -5,11 +5,13 @@
 // responsive), steps EM beside the run, and holds a paused run at a chunk boundary.
 import type { GpuBackend } from '../../host/engine.ts';
 import type { GpuTimer } from '../../host/instrument/gpu-timer.ts';
-import { meansOf, runStages, truthMetrics, truthObserver, type StageResult } from '../algorithms/loop.ts';
-import type { Matrix } from '../types.ts';
+import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
+import { averageLl } from '../fit-run.ts';
+import { fromScaled, logScaleSum } from '../scaling.ts';
+import { matrix, type Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
 import { isPaperSchedule, type Settings } from './settings.ts';
-import type { RunPlan, Start } from './start.ts';
+import type { FitSpace, RunPlan, Start } from './start.ts';
 
 export interface Point {
   /** Steps (or iterations) done when this point was taken. */
@@ -21,6 +23,8 @@ export interface Point {
   readonly errorMean: number | null;
   /** K = 2 with the truth: |cos| between the learned and the true centre difference (docs/math.md section 10); else null. */
   readonly angle: number | null;
+  /** Without a truth: the average log-likelihood per row, in the data's units, on up to LL_ROWS rows; else null. */
+  readonly logLikelihood: number | null;
   /** The loop stage of this chunk (e.g. "warm", "warm (average)", "stage 1"); null at the start. */
   readonly stage: string | null;
   /** Steps in the chunk, its wall milliseconds and GPU milliseconds (timestamp queries; null without). */
@@ -34,7 +38,10 @@ export interface EmPoint {
   readonly errorMax: number | null;
   readonly errorMean: number | null;
   readonly angle: number | null;
+  readonly logLikelihood: number | null;
 }
+
+type Metrics = Pick<EmPoint, 'errorMax' | 'errorMean' | 'angle' | 'logLikelihood'>;
 
 /** Thrown into a held run when the page drops it (Reset or a new Start), so the algorithms' loop unwinds. */
 class Cancelled extends Error {}
@@ -43,6 +50,16 @@ export type SessionStatus = 'ready' | 'running' | 'paused' | 'done' | 'error';
 
 /** Wall time between frames: long enough to amortise a read-back, short enough for smooth plots. */
 const CHUNK_TARGET_MS = 30;
+/** Rows of the per-chunk log-likelihood: enough for a smooth curve, few enough to compute between frames. */
+const LL_ROWS = 4096;
+
+/** Up to `count` distinct rows, j * 2654435761 mod N (the scatter's choice: no aliasing with a periodic row order). */
+export function spreadRows(x: Matrix, count: number): Matrix {
+  if (x.rows <= count) return x;
+  const out = matrix(count, x.cols);
+  for (let j = 0; j < count; j++) out.data.set(x.data.subarray(((j * 2654435761) % x.rows) * x.cols, (((j * 2654435761) % x.rows) + 1) * x.cols), j * x.cols);
+  return out;
+}
 
 /** The next animation frame, or a short timer when the tab is hidden and frames stop. */
 function nextFrame(): Promise<void> {
@@ -60,8 +77,12 @@ export class Session {
   error: Error | undefined;
   /** The loop's stages as they ended (name, steps, whether its stopping rule was met). */
   stages: StageResult[] = [];
-  /** K x d in data coordinates (a tied schedule's mean +/- m). */
+  /** The loop's verdict once the main run has ended (as fit() reports it). */
+  converged = false;
+  /** K x d in the data's units (a tied schedule's mean +/- m), as are centres, emCentres and the trajectories. */
   readonly init: Matrix;
+  /** The data the model is fitted to (the settings' scaling) and the scaling. */
+  readonly fit: FitSpace;
   readonly plan: RunPlan;
   readonly points: Point[] = [];
   /** Centres at the start and after every chunk. */
@@ -70,6 +91,11 @@ export class Session {
   readonly emTrajectory: Matrix[];
   centres: Matrix;
   emCentres: Matrix;
+  /** The current centres and EM's in the fit's coordinates (what Generate samples from, with fit.data). */
+  fitCentres: Matrix;
+  private emFitCentres: Matrix;
+  /** The rows the per-chunk log-likelihood is computed on (no truth only). */
+  private readonly llRows: Matrix | undefined;
   /** performance.now() at the first start, and total milliseconds spent inside chunks. */
   startedAt = 0;
   finishedAt = 0;
@@ -90,16 +116,25 @@ export class Session {
     start: Start,
     private readonly onUpdate: () => void,
   ) {
-    const { plan, emInit } = start;
+    const { plan, emInit, fit } = start;
     this.plan = plan;
-    this.init = meansOf(plan.problem, plan.init);
+    this.fit = fit;
+    this.llRows = input.truth ? undefined : spreadRows(fit.data, LL_ROWS);
+    this.fitCentres = meansOf(plan.problem, plan.init);
+    this.init = this.toData(this.fitCentres);
     this.centres = this.init;
-    this.emCentres = emInit;
+    this.emFitCentres = emInit;
+    this.emCentres = this.toData(emInit);
     this.trajectory = [this.init];
-    this.emTrajectory = [emInit];
-    const e = this.metricsOf(this.init);
+    this.emTrajectory = [this.emCentres];
+    const e = this.metricsOf(this.init, this.fitCentres);
     this.points.push({ done: 0, loss: null, gradNorm: null, ...e, stage: null, steps: 0, wallMs: 0, gpuMs: null });
-    if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(emInit) });
+    if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(this.emCentres, emInit) });
+  }
+
+  /** Centres in the fit's coordinates to the data's units (the estimator's fromScaled). */
+  toData(m: Matrix): Matrix {
+    return this.fit.scaling ? fromScaled(m, this.fit.scaling) : m;
   }
 
   /** The most steps the main run can take: its stages' limits summed (stopping rules may end it sooner). */
@@ -212,17 +247,18 @@ export class Session {
     const result = await runStages(this.backend, plan.problem, plan.stages, plan.init, {
       logEvery: plan.logEvery,
       noiseSeed: this.settings.noiseSeed,
-      observers: this.input.truth ? [truthObserver(this.input.truth)] : [],
+      ...(plan.student ? { student: plan.student } : {}),
       onChunk: async (row, state) => {
         const wallMs = performance.now() - chunkStart;
         const gpu = this.timer ? await this.timer.read() : undefined;
         const steps = state.globalStep - this.done;
         const gd = row.noiseScale !== null;
         this.done = state.globalStep;
-        this.centres = meansOf(plan.problem, state.centres);
+        this.fitCentres = meansOf(plan.problem, state.centres);
+        this.centres = this.toData(this.fitCentres);
         this.points.push({
-          done: this.done, loss: gd ? row.loss : null, gradNorm: gd ? row.gradNorm : null, errorMax: row.error ?? null, errorMean: row.meanError ?? null,
-          angle: row.angle ?? null, stage: row.stage, steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
+          done: this.done, loss: gd ? row.loss : null, gradNorm: gd ? row.gradNorm : null, ...this.metricsOf(this.centres, this.fitCentres),
+          stage: row.stage, steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
         });
         this.trajectory.push(this.centres);
         this.stages = state.stageResults;
@@ -239,21 +275,28 @@ export class Session {
       },
     });
     // The loop's result: an averaging tail's mean, not its last iterate.
-    this.centres = result.means;
+    this.fitCentres = result.means;
+    this.centres = this.toData(result.means);
     this.stages = result.stages;
+    this.converged = result.converged;
     this.mainFinished = true;
   }
 
-  /** Matched error and (K = 2) angle of docs/math.md section 10, as the algorithms' loop computes them; nulls without a truth. */
-  private metricsOf(centres: Matrix): { errorMax: number | null; errorMean: number | null; angle: number | null } {
+  /**
+   * Matched error and (K = 2) angle of docs/math.md section 10 in the data's units (the loop's truthMetrics); without a
+   * truth, the average log-likelihood in the data's units (the estimator's score) on llRows.
+   */
+  private metricsOf(centres: Matrix, fitCentres: Matrix): Metrics {
     const m = truthMetrics({ data: this.input.data, tied: false }, centres, this.input.truth);
-    return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null };
+    const ll = this.llRows ? averageLl(this.llRows, fitCentres) - (this.fit.scaling ? logScaleSum(this.fit.scaling) : 0) : null;
+    return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null, logLikelihood: ll };
   }
 
   private async emChunk(): Promise<void> {
-    this.emCentres = await this.backend.emStep(this.input.data, this.emCentres);
+    this.emFitCentres = await this.backend.emStep(this.fit.data, this.emFitCentres);
+    this.emCentres = this.toData(this.emFitCentres);
     this.emDone++;
-    this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres) });
+    this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres, this.emFitCentres) });
     this.emTrajectory.push(this.emCentres);
   }
 }

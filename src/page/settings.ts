@@ -6,6 +6,8 @@ import { InputError } from '../errors.ts';
 import { METHOD_DECLS, METHODS as ESTIMATOR_METHODS, orList, SCHEDULE_DECLS, SCHEDULES as LIBRARY_SCHEDULES, scheduleReads, type Method as EstimatorMethod, type ScheduleName } from '../options/index.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { PIECEWISE_DEFAULTS } from '../piecewise-estimator.ts';
+import { defaultSchedule } from '../fit-run.ts';
+import { SCALE_OPTION, SCALES, type ScaleMethod } from '../scaling.ts';
 
 /** The estimator's methods that train centres from a start (power iteration has no start and no steps to watch). */
 export type Method = Exclude<EstimatorMethod, 'power'>;
@@ -15,7 +17,7 @@ export type Method = Exclude<EstimatorMethod, 'power'>;
  * data rows) at one noise scale, two-stage (Theorem 7), projected (Theorem 13) and annealed.
  */
 export type Schedule = ScheduleName;
-export type PaperSchedule = Exclude<ScheduleName, 'warm' | 'single'>;
+export type PaperSchedule = Exclude<ScheduleName, 'warm' | 'single' | 'screened'>;
 /** The schedules that set their own noise scales (they read no noiseScale): two-stage, projected and annealed. */
 export const PAPER_SCHEDULES = LIBRARY_SCHEDULES.filter((s) => !scheduleReads(s, 'noiseScale')) as PaperSchedule[];
 
@@ -31,7 +33,10 @@ export interface Settings {
   /** Seed of the generated data, the warm start's directions and the initial rows. */
   readonly seed: number;
   readonly method: Method;
+  /** The schedule; 'default' in the form or the URL is the estimator's (defaultSchedule: two-stage for K = 2, screened otherwise). */
   readonly schedule: Schedule;
+  /** The estimator's per-feature scaling (src/scaling.ts): the run is fitted to (x - centre) / scale, centres shown in the data's units. */
+  readonly scale: ScaleMethod;
   /** Noise scale t (docs/math.md section 2) of warm and single; undefined: the schedule's default. The paper schedules set their own. */
   readonly t: number | undefined;
   /** Step size eta of warm and single (DDPM-GD) or of gradient EM; undefined: the library's default. */
@@ -56,13 +61,13 @@ export interface Settings {
 
 export const DEFAULTS: Settings = {
   k: 4, d: 2, n: 4096, separation: 8, seed: 1,
-  method: 'ddpm', schedule: 'warm', t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30,
+  method: 'ddpm', schedule: 'warm', scale: SCALE_OPTION.default as ScaleMethod, t: undefined, lr: undefined, steps: undefined, noiseSeed: 1, emIterations: 30,
   model: 'student', degree: PIECEWISE_DEFAULTS.degree, levels: PIECEWISE_DEFAULTS.levels, cells: PIECEWISE_DEFAULTS.cells, autorun: false,
 };
 
 /** URL parameter of each setting (the headless contract; docs/browser.md). */
 export const PARAM_NAMES: Record<keyof Settings, string> = {
-  k: 'k', d: 'd', n: 'n', separation: 'sep', seed: 'seed', method: 'method', schedule: 'schedule',
+  k: 'k', d: 'd', n: 'n', separation: 'sep', seed: 'seed', method: 'method', schedule: 'schedule', scale: 'scale',
   t: 't', lr: 'lr', steps: 'steps', noiseSeed: 'noise', emIterations: 'em', autorun: 'autorun',
   model: 'model', degree: 'degree', levels: 'levels', cells: 'cells',
 };
@@ -72,6 +77,8 @@ const PIECEWISE_ONLY: readonly (keyof Settings)[] = ['model', 'degree', 'levels'
 /** The methods that train centres from a start (they read init). */
 const METHODS = ESTIMATOR_METHODS.filter((m) => { const o = METHOD_DECLS[m].options; return o === 'schedule' || o.includes('init'); }) as Method[];
 const SCHEDULES: readonly Schedule[] = LIBRARY_SCHEDULES;
+/** The schedule value that stands for the estimator's default for K (a file loaded on the page selects it). */
+export const DEFAULT_SCHEDULE = 'default';
 /** The page's earlier names, still accepted in links: gem and rows. */
 const ALIASES: { readonly [key in keyof Settings]?: Readonly<Record<string, string>> } = {
   method: { gem: 'gradient-em' },
@@ -118,7 +125,8 @@ export function parseSettings(raw: RawSettings): Settings {
   if (n < k) throw new InputError(`N = ${n} samples but K = ${k} centres: use N >= K.`);
   const autorunText = raw.autorun;
   const method = pick('method', METHODS);
-  const schedule = pick('schedule', SCHEDULES);
+  // The estimator's default for K without an init (the page passes one only to warm).
+  const schedule = raw.schedule === DEFAULT_SCHEDULE ? defaultSchedule(k, false) : pick('schedule', SCHEDULES);
   if (isPaperSchedule(schedule) && method !== 'ddpm') {
     throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or single.`);
   }
@@ -133,6 +141,7 @@ export function parseSettings(raw: RawSettings): Settings {
     seed: num('seed', 'The seed', int(0), 'an integer >= 0'),
     method,
     schedule,
+    scale: pick('scale', SCALES),
     t: optional('t', 'The noise scale t', (v) => v > 0, 'a number > 0 (sigma_t = 0 at t = 0)'),
     lr: optional('lr', 'The step size', (v) => v > 0, 'a number > 0'),
     steps: optional('steps', 'The step limit', int(1), 'an integer >= 1'),

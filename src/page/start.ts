@@ -6,6 +6,7 @@ import { emPlan } from '../algorithms/baselines.ts';
 import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
 import { kmeansPlusPlus, seededRows, warmStart } from '../algorithms/seeding.ts';
 import { InputError } from '../errors.ts';
+import { fitScaling, scaledStarts, toScaled, type Scaling } from '../scaling.ts';
 import type { Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
 import { isPaperSchedule, type Settings } from './settings.ts';
@@ -16,10 +17,27 @@ export interface RunPlan extends Plan {
   readonly logEvery: number;
 }
 
-/** The start of a run: the main method's plan, and EM's start beside it (K x d, data coordinates). */
+/** The data the model is fitted to: the estimator's per-feature scaling of the page's data (src/scaling.ts). */
+export interface FitSpace {
+  /** (x - centre) / scale, or the data as given for scale 'none'. */
+  readonly data: Matrix;
+  readonly scaling?: Scaling;
+  /** What the scaling had to floor (constant features), in sentences. */
+  readonly notes: readonly string[];
+}
+
+/** The start of a run: the main method's plan, and EM's start beside it (K x d), both in the fit's coordinates. */
 export interface Start {
   readonly plan: RunPlan;
   readonly emInit: Matrix;
+  readonly fit: FitSpace;
+}
+
+/** The estimator's scaling of the data, seeded as DdpmGmm.fit seeds it (the settings' seed). */
+export function fitSpaceOf(s: Settings, p: PageData): FitSpace {
+  if (s.scale === 'none') return { data: p.data, notes: [] };
+  const { scaling, notes } = fitScaling(p.data, s.scale, s.k, s.seed);
+  return { data: toScaled(p.data, scaling), scaling, notes };
 }
 
 /**
@@ -28,7 +46,7 @@ export interface Start {
  * the minimum pairwise distance (the CLI demo's convention).
  */
 export function warmInit(s: Settings, p: PageData): Matrix {
-  if (!p.truth) throw new InputError("The warm start moves the true centres, and a file has none: choose 'K seeded data rows' (schedule=single).");
+  if (!p.truth) throw new InputError("The warm start moves the true centres, and a file has none: choose the library's default (schedule=default) or 'K seeded data rows' (schedule=single).");
   return warmStart(p.truth, s.separation / 3, s.seed);
 }
 
@@ -38,18 +56,22 @@ export function warmInit(s: Settings, p: PageData): Matrix {
  * single schedule's K seeded data rows. EM beside a paper schedule starts from k-means++ on the same seed,
  * as in the experiment suite: EM from the two-stage start, mean +/- m with m small, would start near the
  * saddle where the two centres coincide, which no one would do with EM. For annealed this is the schedule's
- * own start. Beside warm and single, EM starts where the main run starts.
+ * own start. Beside warm and single, EM starts where the main run starts. As in DdpmGmm.fit, the run is in the
+ * coordinates of the settings' scaling (fitSpaceOf), with the warm start moved there from the data's units.
  */
 export function startOf(s: Settings, p: PageData): Start {
-  const { data, truth } = p;
+  const fit = fitSpaceOf(s, p);
+  const { data } = fit;
+  // Given in the data's units, as the estimator's init, and moved into the fit's coordinates as it moves them.
+  const scaled = (init: Matrix): Matrix => (fit.scaling ? scaledStarts({ init }, s.k, fit.scaling).init! : init);
   if (s.method !== 'ddpm') {
-    const init = s.schedule === 'warm' ? warmInit(s, p) : seededRows(data, s.k, s.seed);
+    const init = s.schedule === 'warm' ? scaled(warmInit(s, p)) : seededRows(data, s.k, s.seed);
     const { problem, stages } = emPlan(s.method, data, { maxSteps: s.steps, lr: s.lr });
     const stage = stages[0]!;
     const settings: Record<string, number | string> = { method: s.method, maxSteps: stage.maxSteps };
     if (stage.stop.kind === 'change') settings['tol'] = stage.stop.tol;
     if (stage.kind === 'gradient-em') settings['lr'] = stage.lr;
-    return { plan: { problem, stages, init, settings, logEvery: 1 }, emInit: init };
+    return { plan: { problem, stages, init, settings, logEvery: 1 }, emInit: init, fit };
   }
   const paper = isPaperSchedule(s.schedule);
   const options: ScheduleOptions = {
@@ -58,8 +80,8 @@ export function startOf(s: Settings, p: PageData): Start {
     maxSteps: s.steps,
     // The paper schedules set their own noise scales and step sizes.
     ...(paper ? {} : { noiseScale: s.t, lr: s.lr }),
-    ...(s.schedule === 'warm' ? { init: warmInit(s, p) } : {}),
+    ...(s.schedule === 'warm' ? { init: scaled(warmInit(s, p)) } : {}),
   };
   const plan = planSchedule(s.schedule, data, options);
-  return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init };
+  return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init, fit };
 }

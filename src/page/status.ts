@@ -28,8 +28,10 @@ export function statusLines(s: Session, r: RunResult, timestamps: boolean, longe
   if (r.error) {
     const angle = last.angle !== null ? `; angle |cos| ${fmt(last.angle)} (initially ${fmt(s.points[0]!.angle)})` : '';
     lines.push(`centre error: max ${fmt(r.error.max)}, mean ${fmt(r.error.mean)} (initially ${fmt(s.points[0]!.errorMax)})${angle}`);
-  } else lines.push('centre error: - (no true centres for a file)');
-  if (r.em) lines.push(`EM beside it: iteration ${r.em.iterations} / ${s.settings.emIterations}, error max ${fmt(r.em.error?.max)}`);
+  } else lines.push(`log-likelihood per row ${fmt(last.logLikelihood)} (initially ${fmt(s.points[0]!.logLikelihood)}; no true centres, so no error)`);
+  const emLast = s.emPoints[s.emPoints.length - 1];
+  const emFigure = r.error ? `error max ${fmt(r.em?.error?.max)}` : `log-likelihood per row ${fmt(emLast?.logLikelihood)}`;
+  if (r.em) lines.push(`EM beside it: iteration ${r.em.iterations} / ${s.settings.emIterations}, ${emFigure}`);
   lines.push(`throughput ${r.timing.sampleGradsPerSec.toExponential(3)} sample-grads/s; ${fmt(r.timing.msPerStepWall)} ms/${unit} wall` +
     (r.timing.msPerStepGpu !== null ? `, ${fmt(r.timing.msPerStepGpu)} ms/${unit} GPU (timestamp queries)` : timestamps ? '' : ' (no timestamp queries on this adapter)'));
   lines.push(`elapsed ${fmt(r.timing.elapsedSeconds, 3)} s; longest main-thread task ${fmt(longestTaskMs, 3)} ms`);
