@@ -35,7 +35,8 @@ describe('the declared options', () => {
       const select = new RegExp(`<select name="${name}">([\\s\\S]*?)</select>`).exec(html)![1]!;
       return [...select.matchAll(/value="([^"]+)"/g)].map((m) => m[1]!);
     };
-    expect([...options('schedule')].sort()).toEqual([...SCHEDULES].sort());
+    // Every declared schedule, plus the page's 'default' (the estimator's defaultSchedule for the K chosen).
+    expect([...options('schedule')].sort()).toEqual([...SCHEDULES, 'default'].sort());
     for (const m of options('method')) expect(METHOD_OPTION.kind.type === 'enum' && METHOD_OPTION.kind.values).toContain(m);
     expect(SAMPLE_METHODS[0]).toBe('direct');
   });
