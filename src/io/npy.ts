@@ -66,11 +66,20 @@ function shapeText(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
+/** What a .npy header says: the shape, the item size, the order, and where the data start. */
+export interface NpyLayout {
+  readonly rows: number;
+  readonly cols: number;
+  readonly size: 4 | 8;
+  readonly fortranOrder: boolean;
+  readonly dataStart: number;
+}
+
 /**
- * Parses a .npy file into a float64 Matrix.
- * @param label how to name the file in errors, e.g. "data (--data) file 'x.npy'".
+ * Reads the preamble and header of a 2-D float .npy file from its first bytes (a prefix of the file that holds
+ * the whole header is enough).
  */
-export function parseNpy(bytes: Uint8Array, label: string): Matrix {
+export function parseNpyLayout(bytes: Uint8Array, label: string): NpyLayout {
   if (!hasNpyMagic(bytes)) {
     throw new InputError(`${label} is not a .npy file (it does not start with the \\x93NUMPY magic bytes)`);
   }
@@ -105,7 +114,18 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
     throw new InputError(`${label} has shape ${shapeText(header.shape)} but must be 2-D (rows, columns); ${hint}`);
   }
   const [rows, cols] = header.shape as [number, number];
-  if (header.fortranOrder && rows > 1 && cols > 1) {
+  return { rows, cols, size, fortranOrder: header.fortranOrder && rows > 1 && cols > 1, dataStart };
+}
+
+/**
+ * Parses a .npy file into a float64 Matrix.
+ * @param label how to name the file in errors, e.g. "data (--data) file 'x.npy'".
+ */
+export function parseNpy(bytes: Uint8Array, label: string): Matrix {
+  const { rows, cols, size, fortranOrder, dataStart } = parseNpyLayout(bytes, label);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header = { shape: [rows, cols] };
+  if (fortranOrder) {
     throw new InputError(
       `${label} is stored in Fortran (column-major) order; save it in C order: np.save(path, np.ascontiguousarray(x))`,
     );

@@ -19,6 +19,8 @@ export interface DdpmOptions {
   /** Tied K = 2 student, m_2 = -m_1 (docs/math.md section 3): centres are then 1 x d. */
   readonly tied: boolean;
   readonly noise: NoiseSpec;
+  /** The global number of the data's first row, which seeded noise is indexed by (docs/math.md section 7): a chunk of a larger data set gives its rows' noise, and may then hold fewer rows than K. Default 0. */
+  readonly firstRow?: number;
 }
 
 export interface LossGradient {
