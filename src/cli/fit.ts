@@ -32,6 +32,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
 import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
+import { fitStreamedCommand, STREAM_FLAGS, wantsStreaming } from './fit-streamed.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
@@ -123,6 +124,7 @@ const FLAGS: FlagSpec = {
   resume: { type: 'string' },
   connections: { type: 'boolean' },
   model: { type: 'string' },
+  ...Object.fromEntries(STREAM_FLAGS.map((f) => [f, { type: 'string' as const }])),
   ...Object.fromEntries(PIECEWISE_FLAGS.map((f) => [f, { type: 'string' as const }])),
 };
 
@@ -134,6 +136,10 @@ export async function fitCommand(argv: string[]): Promise<void> {
   if (kind === 'piecewise') return fitPiecewiseCommand(v);
   const piecewiseFlag = PIECEWISE_FLAGS.find((f) => v[f] !== undefined);
   if (piecewiseFlag) throw new InputError(`--${piecewiseFlag} is a flag of the piecewise model: add --model piecewise, or drop --${piecewiseFlag}`);
+  if (wantsStreaming(v)) {
+    if (stringFlag(v, 'schedule') !== 'single') throw new InputError('a streamed fit (--chunk-rows, --memory-budget, or several ranks) runs Algorithm 1: add --schedule single');
+    return fitStreamedCommand(v);
+  }
   if (stringFlag(v, 'schedule') === 'single') return fitSingleCommand(v);
   for (const flag of ['tied', 'noise']) {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is a flag of the paper's Algorithm 1: add --schedule single (see 'ddpm-gmm fit --help')`);

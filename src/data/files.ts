@@ -107,6 +107,8 @@ function requireFiniteChunk(data: Float64Array, cols: number, firstRow: number, 
 }
 
 const NEWLINE = 0x0a;
+/** The text a CSV value takes at most as a float64 written in full (the memory budget's count). */
+const CSV_BYTES_PER_VALUE = 25;
 
 /** Whether a line holds data: not blank and not a '#' comment. */
 function isDataLine(bytes: Uint8Array, start: number, end: number): boolean {
@@ -123,8 +125,7 @@ function isDataLine(bytes: Uint8Array, start: number, end: number): boolean {
  * the delimiter, the header and the index columns are decided once from the file's head, as the whole-file
  * reader decides them (src/io/csv.ts), and every chunk is parsed with those decisions.
  */
-export async function openCsvSource(path: string, chunkRows: number, options: CsvOptions = {}, label = `data file '${path}'`): Promise<FileSource> {
-  requireChunkRows(chunkRows);
+export async function openCsvSource(path: string, chunkRowsOf: number | ((cols: number, bytesPerValue: number) => number), options: CsvOptions = {}, label = `data file '${path}'`): Promise<FileSource> {
   const f = await openChecked(path, label);
   try {
     const headBytes = new Uint8Array(Math.min(f.size, 1 << 16));
@@ -143,6 +144,8 @@ export async function openCsvSource(path: string, chunkRows: number, options: Cs
     const skip = headDataLines - head.matrix.rows;
     const dropped = head.indexColumns.filter((c) => c.action === 'dropped').map((c) => c.column - 1);
     const cols = head.matrix.cols;
+    const chunkRows = typeof chunkRowsOf === 'number' ? chunkRowsOf : chunkRowsOf(cols, CSV_BYTES_PER_VALUE);
+    requireChunkRows(chunkRows);
     const starts: number[] = [];
     let dataLine = 0;
     const block = new Uint8Array(1 << 20);
@@ -170,7 +173,7 @@ export async function openCsvSource(path: string, chunkRows: number, options: Cs
     starts.push(f.size);
     const decoder = new TextDecoder();
     const source: FileSource = {
-      rows, cols, chunkRows, label, fileBytesPerValue: 8,
+      rows, cols, chunkRows, label, fileBytesPerValue: CSV_BYTES_PER_VALUE,
       async chunk(i) {
         const { first, count } = chunkSpan(rows, chunkRows, i);
         await requireUnchanged(f, label);

@@ -87,6 +87,9 @@ export function parseSize(text: string, what = 'the memory budget (--memory-budg
   return bytes;
 }
 
+/** The chunk size of a streamed fit given neither a chunk size nor a budget. */
+export const DEFAULT_CHUNK_ROWS = 65536;
+
 /**
  * The bytes one row of a chunk occupies while it is trained on: the bytes read (`fileBytesPerValue` per value),
  * the float64 matrix, and the float32 rows padded to vec4 that the GPU engine uploads.
@@ -102,7 +105,7 @@ export function bytesPerChunkRow(cols: number, fileBytesPerValue: number): numbe
 export function chunkRowsFor(o: { readonly budget?: number; readonly chunkRows?: number; readonly cols: number; readonly rows: number; readonly fileBytesPerValue: number }): number {
   const perRow = bytesPerChunkRow(o.cols, o.fileBytesPerValue);
   if (o.chunkRows !== undefined) requireChunkRows(o.chunkRows);
-  if (o.budget === undefined) return Math.min(o.chunkRows ?? o.rows, Math.max(1, o.rows));
+  if (o.budget === undefined) return Math.max(1, Math.min(o.chunkRows ?? DEFAULT_CHUNK_ROWS, o.rows));
   const wanted = Math.min(o.chunkRows ?? Math.max(1, o.rows), Math.max(1, o.rows));
   if (o.budget < perRow * (o.chunkRows === undefined ? 1 : wanted)) {
     const need = perRow * (o.chunkRows === undefined ? 1 : wanted);
