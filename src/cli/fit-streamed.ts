@@ -89,6 +89,7 @@ export async function fitStreamedCommand(v: FlagValues): Promise<void> {
       // What every rank must agree on; the backend may differ (a rank's partials are its device's).
       const fingerprint = JSON.stringify({ n: source.rows, d: source.cols, chunkRows: source.chunkRows, k, t, steps, lr, tied, noiseMode, noiseSeed, logEvery, init: Array.from(init.data) });
       reducer = await joinRanks({ ...ranks, host: rank === 0 ? (process.env['DDPM_GMM_LISTEN'] ?? host) : host, port, fingerprint, timeoutMs });
+      process.stderr.write(`rank ${rank} of ${ranks.world} (${ranks.launcher}) joined at ${host}:${port}; chunks of ${source.chunkRows} rows\n`);
     }
     const backend = await openCliBackend(backendChoice, stderrLog(json));
     const info = describeBackend(backend);

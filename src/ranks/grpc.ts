@@ -145,7 +145,7 @@ async function serve(o: RankOptions): Promise<RankReducer> {
     try {
       await joining;
     } catch (e) {
-      server.forceShutdown();
+      await shutdown(server, 1000);
       throw e;
     } finally {
       clearTimeout(t);
@@ -167,11 +167,16 @@ async function serve(o: RankOptions): Promise<RankReducer> {
         settle(n);
       });
     },
-    close: () => new Promise<void>((res) => {
-      const t = setTimeout(() => { server.forceShutdown(); res(); }, o.timeoutMs);
-      server.tryShutdown(() => { clearTimeout(t); res(); });
-    }),
+    close: () => shutdown(server, o.timeoutMs),
   };
+}
+
+/** Stops the server once the answers already given are sent, or after `ms`. */
+function shutdown(server: grpc.Server, ms: number): Promise<void> {
+  return new Promise<void>((res) => {
+    const t = setTimeout(() => { server.forceShutdown(); res(); }, ms);
+    server.tryShutdown(() => { clearTimeout(t); res(); });
+  });
 }
 
 function missing(present: number[], world: number, self: number): number[] {
@@ -186,11 +191,12 @@ async function connect(o: RankOptions): Promise<RankReducer> {
   });
   const unary = <T>(method: string, request: object, what: string): Promise<T> =>
     new Promise((res, rej) => {
-      const deadline = new Date(Date.now() + o.timeoutMs);
+      // Longer than rank 0's own wait, so that rank 0's answer naming a missing rank arrives first.
+      const deadline = new Date(Date.now() + 2 * o.timeoutMs + 1000);
       (client as unknown as Record<string, (r: object, opts: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[method]!(request, { deadline }, (e, v) => {
         if (!e) return res(v);
         const why = e.code === grpc.status.DEADLINE_EXCEEDED
-          ? `no answer from rank 0 at ${o.host}:${o.port} within ${o.timeoutMs / 1000} s (${what}): rank 0 or another rank died or hangs; every rank stops`
+          ? `no answer from rank 0 at ${o.host}:${o.port} within ${2 * o.timeoutMs / 1000 + 1} s (${what}): rank 0 or another rank died or hangs; every rank stops`
           : e.code === grpc.status.UNAVAILABLE
             ? `rank 0 at ${o.host}:${o.port} is gone (${what}): it died or stopped; every rank stops`
             : e.details;
