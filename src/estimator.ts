@@ -24,6 +24,9 @@ import { checkOption, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS,
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
+import { chunkRowsFor } from './data/source.ts';
+import { DATA_OPTIONS } from './data/options.ts';
+import { withChunkedTraining } from './training/chunked.ts';
 import { type Backend } from './backend.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
@@ -60,6 +63,10 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'connections'>;
   /** Called before each restart r (0-based) of nInit. */
   readonly onRestart?: (restart: number, nInit: number) => void;
+  /** Train on chunks of this many rows, their sums added in chunk order: the result depends on it only (src/training/chunked.ts). */
+  readonly chunkRows?: number;
+  /** Bytes the chunks in flight may take; sets chunkRows when it is not given (src/data/source.ts chunkRowsFor). */
+  readonly memoryBudget?: number;
 }
 
 /** What fit(X) returns: the kept run. */
@@ -122,6 +129,7 @@ export class DdpmGmm {
       const value = options[key];
       if (value !== undefined) checkOption(SCHEDULE_OPTIONS[key], value, `${SCHEDULE_OPTIONS[key].what} (${key})`);
     }
+    for (const key of ['chunkRows', 'memoryBudget'] as const) if (options[key] !== undefined) checkOption(DATA_OPTIONS[key], options[key]);
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
     if (options.noiseSeed !== undefined) requireSeed(options.noiseSeed, 'noiseSeed');
     const backend = options.backend ?? 'auto';
@@ -163,8 +171,12 @@ export class DdpmGmm {
     const noiseSeed = o.noiseSeed ?? 0;
     requireSeed(seed + nInit - 1, 'seed + nInit - 1 (the last restart seed)');
     requireSeed(noiseSeed + nInit - 1, 'noiseSeed + nInit - 1 (the last restart noise seed)');
-    const backend = await this.backendSlot.get();
-    this.backendUsed = describeBackend(backend);
+    const opened = await this.backendSlot.get();
+    this.backendUsed = describeBackend(opened);
+    const chunked = o.chunkRows !== undefined || o.memoryBudget !== undefined;
+    const backend = chunked
+      ? withChunkedTraining(opened, chunkRowsFor({ budget: o.memoryBudget, chunkRows: o.chunkRows, cols: X.cols, rows: X.rows, fileBytesPerValue: 8 }))
+      : opened;
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;

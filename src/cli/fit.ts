@@ -33,6 +33,7 @@ import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './hel
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
 import { fitStreamedCommand, STREAM_FLAGS, wantsStreaming } from './fit-streamed.ts';
+import { DATA_OPTIONS } from '../data/options.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, prepareBackend, stderrLog } from './open-backend.ts';
@@ -100,6 +101,12 @@ Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one
                        centre the data first); means are reported as m, -m
   --noise fresh|fixed  new Philox noise every step (default), or step 0's noise on every step
   --log-every L        record loss and gradient norm every L steps (default H/20)
+
+Streamed, and over ranks (docs/scaling.md): --schedule single with --chunk-rows or --memory-budget reads
+the .npy or CSV file chunk by chunk; started by srun, mpirun or an Indexed Job, each rank reads its chunks
+and rank 0 adds the sums (rendezvous at DDPM_GMM_COORDINATOR=host:port or --coordinator):
+${[...optionHelp(DATA_OPTIONS.chunkRows, 23), ...optionHelp(DATA_OPTIONS.memoryBudget, 23)].join('\n')}
+  --coordinator H:P    rank 0's host and a free port, for several ranks
 
 ${FIT_PIECEWISE_USAGE}`,
 ].join('\n');

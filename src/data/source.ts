@@ -91,11 +91,12 @@ export function parseSize(text: string, what = 'the memory budget (--memory-budg
 export const DEFAULT_CHUNK_ROWS = 65536;
 
 /**
- * The bytes one row of a chunk occupies while it is trained on: the bytes read (`fileBytesPerValue` per value),
- * the float64 matrix, and the float32 rows padded to vec4 that the GPU engine uploads.
+ * The bytes one row of a chunk occupies while it is trained on: two chunks are in flight (one evaluated, the
+ * next being read), each as the bytes read (`fileBytesPerValue` per value) and the float64 matrix, plus the
+ * float32 rows padded to vec4 that the GPU engine uploads.
  */
 export function bytesPerChunkRow(cols: number, fileBytesPerValue: number): number {
-  return cols * (fileBytesPerValue + 8) + 16 * Math.ceil(cols / 4);
+  return 2 * cols * (fileBytesPerValue + 8) + 16 * Math.ceil(cols / 4);
 }
 
 /**

@@ -261,3 +261,20 @@ function projectRows(m: Float64Array, K: number, d: number, radius: number): voi
 function divergence(step: number, what: string, lr: number): DivergenceError {
   return new DivergenceError(step, `training diverged at step ${step} (${what}): lower the step size --lr, for example to ${lr / 10}`);
 }
+
+const TRAINING_KEYS: ReadonlySet<PropertyKey> = new Set(['dataset', 'adapter', 'lossAndGradient', 'gdSteps', 'emStep', 'emSteps', 'gradientEmStep', 'chunkRows', 'open']);
+
+/**
+ * `backend` with its training (and its data handles) chunked: every other capability is the backend's own, so
+ * the loop's observers and the estimator's other calls see the same backend. Disposing it disposes `backend`.
+ */
+export function withChunkedTraining<B extends Trainer>(backend: B, chunkRows: number, reducer?: PartialReducer): B & ChunkedTrainer {
+  const chunked = chunkedTrainer(backend, chunkRows, reducer);
+  return new Proxy(backend, {
+    get(target, key) {
+      if (TRAINING_KEYS.has(key)) return chunked[key as keyof ChunkedTrainer];
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  }) as B & ChunkedTrainer;
+}

@@ -104,10 +104,10 @@ describe('chunked training over row sources', () => {
     expect(parseSize('256M')).toBe(256 * 2 ** 20);
     expect(parseSize('1.5GiB')).toBe(1.5 * 2 ** 30);
     expect(() => parseSize('lots')).toThrow(InputError);
-    // d = 5 float32: 5 (4 + 8) read and float64 bytes + 32 bytes of padded float32 rows = 92 bytes a row.
-    expect(chunkRowsFor({ budget: 92 * 1000, cols: 5, rows: 10 ** 6, fileBytesPerValue: 4 })).toBe(1000);
-    expect(() => chunkRowsFor({ budget: 91, cols: 5, rows: 10, fileBytesPerValue: 4 })).toThrow(/--memory-budget 92 or more/);
-    expect(() => chunkRowsFor({ budget: 9200, chunkRows: 200, cols: 5, rows: 1000, fileBytesPerValue: 4 })).toThrow(/--memory-budget 18400 or more/);
+    // d = 5 float32: two chunks of 5 (4 + 8) read and float64 bytes, + 32 bytes of padded float32 rows = 152 bytes a row.
+    expect(chunkRowsFor({ budget: 152 * 1000, cols: 5, rows: 10 ** 6, fileBytesPerValue: 4 })).toBe(1000);
+    expect(() => chunkRowsFor({ budget: 151, cols: 5, rows: 10, fileBytesPerValue: 4 })).toThrow(/--memory-budget 152 or more/);
+    expect(() => chunkRowsFor({ budget: 15200, chunkRows: 200, cols: 5, rows: 1000, fileBytesPerValue: 4 })).toThrow(/--memory-budget 30400 or more/);
   });
 });
 
