@@ -1,11 +1,12 @@
 // Row sources on files, Node only: .npy by positioned reads (C and Fortran order) and CSV streamed by byte
 // ranges found in one indexing pass. Each read checks that the file still has the size and modification
 // time it had when opened, so a file rewritten during a fit stops it with a clear error instead of mixing rows.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { parseCsvTable, type CsvOptions } from '../io/csv.ts';
-import { parseNpyLayout } from '../io/npy.ts';
-import { matrix } from '../types.ts';
+import { formatCsv, parseCsvTable, type CsvOptions } from '../io/csv.ts';
+import { npyHeader, parseNpyLayout } from '../io/npy.ts';
+import { matrix, type Matrix } from '../types.ts';
 import { chunkCount, chunkSpan, requireChunkRows, type RowSource } from './source.ts';
 
 /** The bytes read at most per positioned read (a chunk of a wide Fortran file takes one read per column). */
@@ -202,4 +203,43 @@ function dropColumns(data: Float64Array, rows: number, cols: number, drop: reado
   const out = matrix(rows, keep.length);
   for (let r = 0; r < rows; r++) keep.forEach((c, j) => (out.data[r * keep.length + j] = data[r * cols + c]!));
   return out;
+}
+
+/** Rows written in order to a .npy (float64) or CSV file through a temporary file, renamed into place at `finish`. */
+export interface RowWriter {
+  write(rows: Matrix): Promise<void>;
+  /** Moves the finished file into place; throws when fewer rows were written than announced. */
+  finish(): Promise<void>;
+  /** Removes the temporary file (after a failure). */
+  abort(): Promise<void>;
+}
+
+export async function openRowWriter(path: string, rows: number, cols: number): Promise<RowWriter> {
+  const csv = extname(path).toLowerCase() === '.csv';
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const f = await open(tmp, 'w');
+  let written = 0;
+  if (!csv) await f.write(npyHeader(rows, cols));
+  return {
+    async write(m) {
+      if (m.cols !== cols || written + m.rows > rows) throw new Error(`openRowWriter: ${m.rows} x ${m.cols} rows after ${written} of ${rows} x ${cols}`);
+      if (csv) await f.write(formatCsv(m));
+      else {
+        const bytes = new Uint8Array(8 * m.data.length);
+        const view = new DataView(bytes.buffer);
+        for (let q = 0; q < m.data.length; q++) view.setFloat64(8 * q, m.data[q]!, true);
+        await f.write(bytes);
+      }
+      written += m.rows;
+    },
+    async finish() {
+      await f.close();
+      if (written !== rows) throw new Error(`openRowWriter: ${written} of ${rows} rows written to ${path}`);
+      await rename(tmp, path);
+    },
+    async abort() {
+      await f.close().catch(() => {});
+      await rm(tmp, { force: true });
+    },
+  };
 }

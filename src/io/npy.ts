@@ -150,27 +150,35 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
   return matrix(rows, cols, out);
 }
 
-/** Serialises a Matrix as a version 1.0 .npy file, C order, little endian. */
-export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Array {
-  if (m.data.length !== m.rows * m.cols) {
-    throw new Error(`serializeNpy: matrix has ${m.data.length} entries, expected ${m.rows} x ${m.cols}`);
-  }
+/** The preamble and header of a version 1.0 .npy file of a rows x cols C-order matrix; the data follow it. */
+export function npyHeader(rows: number, cols: number, dtype: FloatDtype = 'float64'): Uint8Array {
   const descr = dtype === 'float64' ? '<f8' : '<f4';
-  const size = dtype === 'float64' ? 8 : 4;
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
   // Preamble is 10 bytes (magic, version, uint16 length); header ends with '\n'.
   const unpadded = 10 + dict.length + 1;
   const pad = (HEADER_ALIGN - (unpadded % HEADER_ALIGN)) % HEADER_ALIGN;
   dict = dict + ' '.repeat(pad) + '\n';
   if (dict.length > 0xffff) throw new Error('serializeNpy: header too long for format 1.0');
-  const dataStart = 10 + dict.length;
-  const bytes = new Uint8Array(dataStart + m.data.length * size);
+  const bytes = new Uint8Array(10 + dict.length);
   bytes.set(MAGIC, 0);
   bytes[6] = 1;
   bytes[7] = 0;
-  const view = new DataView(bytes.buffer);
-  view.setUint16(8, dict.length, true);
+  new DataView(bytes.buffer).setUint16(8, dict.length, true);
   for (let i = 0; i < dict.length; i++) bytes[10 + i] = dict.charCodeAt(i);
+  return bytes;
+}
+
+/** Serialises a Matrix as a version 1.0 .npy file, C order, little endian. */
+export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Array {
+  if (m.data.length !== m.rows * m.cols) {
+    throw new Error(`serializeNpy: matrix has ${m.data.length} entries, expected ${m.rows} x ${m.cols}`);
+  }
+  const size = dtype === 'float64' ? 8 : 4;
+  const header = npyHeader(m.rows, m.cols, dtype);
+  const dataStart = header.length;
+  const bytes = new Uint8Array(dataStart + m.data.length * size);
+  bytes.set(header, 0);
+  const view = new DataView(bytes.buffer);
   if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[i]!, true);
   else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[i]!, true);
   return bytes;
