@@ -2,12 +2,12 @@
 // file in chunks (src/data/files.ts) through the chunked trainer (src/training/chunked.ts), in one process or
 // as one rank of several (src/ranks/: the launcher's variables, the gRPC rendezvous). The numbers depend on the
 // chunk size only: the same file, flags and --chunk-rows give the same bits in memory, streamed, or over ranks.
-import { extname } from 'node:path';
 import { DEFAULTS, defaultLr } from '../algorithms/schedules.ts';
 import { seededRowIndices } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
-import { chunkRowsFor, parseSize, rowsOf } from '../data/source.ts';
-import { openCsvSource, openNpySource, type FileSource } from '../data/files.ts';
+import { parseSize, rowsOf } from '../data/source.ts';
+import { type FileSource } from '../data/files.ts';
+import { openFileSource } from '../data/open.ts';
 import { DivergenceError, InputError } from '../errors.ts';
 import { createModelFile } from '../model-file.ts';
 import { coordinatorOf, rankFromEnv } from '../ranks/launcher.ts';
@@ -63,9 +63,7 @@ export async function fitStreamedCommand(v: FlagValues): Promise<void> {
   const output = outPath !== undefined && rank === 0 ? planModelOutput(outPath, [{ flag: '--data', path: dataPath }, { flag: '--init', path: initPath }]) : undefined;
 
   const label = `data (--data) file '${dataPath}'`;
-  const source: FileSource = extname(dataPath).toLowerCase() === '.csv'
-    ? await openCsvSource(dataPath, (cols, size) => chunkRowsFor({ budget, chunkRows: wantedRows, cols, rows: Number.MAX_SAFE_INTEGER, fileBytesPerValue: size }), csvIndexFlag(stringFlag(v, 'csv-index')), label)
-    : await openNpySource(dataPath, (rows, cols, size) => chunkRowsFor({ budget, chunkRows: wantedRows, cols, rows, fileBytesPerValue: size }), label);
+  const source: FileSource = await openFileSource(dataPath, { budget, chunkRows: wantedRows, csv: csvIndexFlag(stringFlag(v, 'csv-index')), label });
   let reducer: RankReducer | undefined;
   try {
     requireEnoughSamples(source.rows, k);

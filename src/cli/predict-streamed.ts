@@ -2,10 +2,10 @@
 // log-likelihood of a file read chunk by chunk (src/data/files.ts), written chunk by chunk, so that data larger
 // than memory can be labelled. The same float64 function as the whole-data predict, rows summed in order: the
 // same numbers.
-import { extname } from 'node:path';
 import { mixtureLogLikelihood } from '../algorithms/matrix-math.ts';
-import { chunkCount, chunkRowsFor, parseSize } from '../data/source.ts';
-import { openCsvSource, openNpySource, openRowWriter, type FileSource, type RowWriter } from '../data/files.ts';
+import { chunkCount, parseSize } from '../data/source.ts';
+import { openRowWriter, type FileSource, type RowWriter } from '../data/files.ts';
+import { openFileSource } from '../data/open.ts';
 import type { DdpmGmm } from '../estimator.ts';
 import { InputError } from '../errors.ts';
 import { matrix } from '../types.ts';
@@ -19,9 +19,7 @@ export async function predictStreamed(v: FlagValues, model: DdpmGmm, dataPath: s
   const means = model.means!;
   const k = means.rows;
   const label = `data (--data) file '${dataPath}'`;
-  const source: FileSource = extname(dataPath).toLowerCase() === '.csv'
-    ? await openCsvSource(dataPath, (cols, size) => chunkRowsFor({ budget, chunkRows: wanted, cols, rows: Number.MAX_SAFE_INTEGER, fileBytesPerValue: size }), csvIndexFlag(stringFlag(v, 'csv-index')), label)
-    : await openNpySource(dataPath, (rows, cols, size) => chunkRowsFor({ budget, chunkRows: wanted, cols, rows, fileBytesPerValue: size }), label);
+  const source: FileSource = await openFileSource(dataPath, { budget, chunkRows: wanted, csv: csvIndexFlag(stringFlag(v, 'csv-index')), label });
   const writers: RowWriter[] = [];
   try {
     if (source.cols !== means.cols) {

@@ -12,13 +12,13 @@ import { chunkCount, chunkSpan, requireChunkRows, type RowSource } from './sourc
 /** The bytes read at most per positioned read (a chunk of a wide Fortran file takes one read per column). */
 const READ_BLOCK = 1 << 24;
 
-interface Opened {
+export interface Opened {
   readonly handle: FileHandle;
   readonly size: number;
   readonly mtimeMs: number;
 }
 
-async function openChecked(path: string, label: string): Promise<Opened> {
+export async function openChecked(path: string, label: string): Promise<Opened> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -29,7 +29,7 @@ async function openChecked(path: string, label: string): Promise<Opened> {
   return { handle, size: st.size, mtimeMs: st.mtimeMs };
 }
 
-async function requireUnchanged(f: Opened, label: string): Promise<void> {
+export async function requireUnchanged(f: Opened, label: string): Promise<void> {
   const st = await f.handle.stat();
   if (st.size !== f.size || st.mtimeMs !== f.mtimeMs) {
     throw new InputError(
@@ -38,7 +38,7 @@ async function requireUnchanged(f: Opened, label: string): Promise<void> {
   }
 }
 
-async function readAt(f: Opened, into: Uint8Array, position: number, label: string): Promise<void> {
+export async function readAt(f: Opened, into: Uint8Array, position: number, label: string): Promise<void> {
   for (let done = 0; done < into.length; ) {
     const n = Math.min(READ_BLOCK, into.length - done);
     const { bytesRead } = await f.handle.read(into, done, n, position + done);
@@ -99,7 +99,7 @@ export async function openNpySource(path: string, chunkRows: number | ((rows: nu
   }
 }
 
-function requireFiniteChunk(data: Float64Array, cols: number, firstRow: number, label: string): void {
+export function requireFiniteChunk(data: Float64Array, cols: number, firstRow: number, label: string): void {
   for (let q = 0; q < data.length; q++) {
     if (!Number.isFinite(data[q]!)) {
       throw new InputError(`${label} has a non-finite value (${data[q]}) at row ${firstRow + Math.floor(q / cols) + 1}, column ${(q % cols) + 1}; remove or impute it`);

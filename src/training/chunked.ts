@@ -8,7 +8,7 @@ import { forwardCoefficients } from '../math/forward.ts';
 import { chunkCount, matrixSource, requireChunkRows, type RowChunk, type RowSource } from '../data/source.ts';
 import { matrix, type DataInput, type Dataset, type Matrix } from '../types.ts';
 import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
-import type { DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, NoiseSpec, Trainer } from './capability.ts';
+import type { DdpmOptions, EmSteps, GdResult, HistoryEntry, LossGradient, NoiseSpec, Trainer } from './capability.ts';
 import { checkGdOptions } from './checks.ts';
 import { emSums } from './cpu-reference.ts';
 

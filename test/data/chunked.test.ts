@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/cpu/backend.ts';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { openCsvSource, openNpySource } from '../../src/data/files.ts';
+import { openParquetSource } from '../../src/data/parquet.ts';
 import { chunkRowsFor, matrixSource, parseSize, rowsOf, type RowSource } from '../../src/data/source.ts';
 import { InputError } from '../../src/errors.ts';
 import { formatCsv } from '../../src/io/csv.ts';
@@ -44,16 +46,20 @@ async function fit(source: RowSource, reducer?: PartialReducer) {
 }
 
 describe('chunked training over row sources', () => {
-  it('gives the same bits from memory, .npy (C and Fortran order), CSV and split reducers, for one chunk size', async () => {
+  it('gives the same bits from memory, .npy (C and Fortran order), CSV, Parquet and split reducers, for one chunk size', async () => {
     const c = join(dir, 'c.npy');
     const f = join(dir, 'f.npy');
     const csv = join(dir, 'x.csv');
     writeFileSync(c, serializeNpy(data));
     writeFileSync(f, fortranNpy(data));
     writeFileSync(csv, 'a,b,c,d,e\n' + formatCsv(data));
+    const pq = join(dir, 'x.parquet');
+    // Row groups of 20 rows (snappy): chunks of 7 cross their boundaries.
+    const columnData = [...Array(5).keys()].map((c) => ({ name: `x${c}`, type: 'DOUBLE' as const, data: Array.from({ length: 53 }, (_, r) => data.data[r * 5 + c]!) }));
+    writeFileSync(pq, new Uint8Array(parquetWriteBuffer({ columnData, rowGroupSize: 20 })));
     for (const chunkRows of [7, 53]) {
       const memory = await fit(matrixSource(data, chunkRows));
-      for (const open of [() => openNpySource(c, chunkRows), () => openNpySource(f, chunkRows), () => openCsvSource(csv, chunkRows)]) {
+      for (const open of [() => openNpySource(c, chunkRows), () => openNpySource(f, chunkRows), () => openCsvSource(csv, chunkRows), () => openParquetSource(pq, chunkRows)]) {
         const source = await open();
         expect(source.rows).toBe(53);
         expect(await fit(source)).toEqual(memory);
@@ -88,6 +94,12 @@ describe('chunked training over row sources', () => {
     await s.close();
     const f32 = Float32Array.from(data.data);
     expect(Array.from(rows.data)).toEqual([52, 0, 9, 17].flatMap((r) => Array.from(f32.subarray(r * 5, r * 5 + 5))));
+  });
+
+  it('refuses a Parquet file with a text column, naming it', async () => {
+    const p = join(dir, 'text.parquet');
+    writeFileSync(p, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'a', type: 'DOUBLE', data: [1, 2] }, { name: 'who', type: 'STRING', data: ['x', 'y'] }] })));
+    await expect(openParquetSource(p, 10)).rejects.toThrow(/column 'who' of type BYTE_ARRAY; every column must be a number/);
   });
 
   it('stops with a clear error when the file changes while it is read', async () => {
