@@ -21,6 +21,8 @@ import { planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
 import { fmt, matrixLines, printJson, printLines } from './output.ts';
 import { divergenceAdvice } from './run.ts';
+import { readStreamedCheckpoint, writeStreamedCheckpoint } from './streamed-checkpoint.ts';
+import type { GdProgress } from '../training/capability.ts';
 
 /** The flags that make a fit stream, and what they need. */
 export const STREAM_FLAGS = ['chunk-rows', 'memory-budget', 'coordinator'] as const;
@@ -30,7 +32,7 @@ export function wantsStreaming(v: FlagValues): boolean {
 }
 
 export async function fitStreamedCommand(v: FlagValues): Promise<void> {
-  for (const flag of ['truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps', 'connections', 'restarts', 'n-init', 'method']) {
+  for (const flag of ['truth', 'history', 'checkpoint-every', 'tol', 'average-steps', 'connections', 'restarts', 'n-init', 'method']) {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is not available for a streamed fit (--chunk-rows, --memory-budget or ranks), which runs Algorithm 1 (--schedule single); drop --${flag}`);
   }
   const json = boolFlag(v, 'json');
@@ -81,11 +83,16 @@ export async function fitStreamedCommand(v: FlagValues): Promise<void> {
       init = tied ? { rows: 1, cols: d, data: rows.data.slice(0, d).map((x, c) => (x - rows.data[d + c]!) / 2) } : rows;
     }
     const backendChoice = backendFlag(v);
+    const run = JSON.stringify({ n: source.rows, d: source.cols, chunkRows: source.chunkRows, k, t, lr, tied, noiseMode, noiseSeed, logEvery, init: Array.from(init.data) });
+    const checkpointPath = stringFlag(v, 'checkpoint');
+    const resumePath = stringFlag(v, 'resume');
+    const resumed = resumePath !== undefined ? readStreamedCheckpoint(resumePath, run, steps) : undefined;
+    const done = resumed?.done ?? 0;
     if (ranks && ranks.world > 1) {
       const { host, port } = coordinatorOf(stringFlag(v, 'coordinator'), process.env);
       const timeoutMs = 1000 * Number(process.env['DDPM_GMM_RANK_TIMEOUT'] ?? 60);
       // What every rank must agree on; the backend may differ (a rank's partials are its device's).
-      const fingerprint = JSON.stringify({ n: source.rows, d: source.cols, chunkRows: source.chunkRows, k, t, steps, lr, tied, noiseMode, noiseSeed, logEvery, init: Array.from(init.data) });
+      const fingerprint = JSON.stringify({ run, steps, done, centres: resumed ? Array.from(resumed.centres.data) : null });
       reducer = await joinRanks({ ...ranks, host: rank === 0 ? (process.env['DDPM_GMM_LISTEN'] ?? host) : host, port, fingerprint, timeoutMs });
       process.stderr.write(`rank ${rank} of ${ranks.world} (${ranks.launcher}) joined at ${host}:${port}; chunks of ${source.chunkRows} rows\n`);
     }
@@ -94,9 +101,17 @@ export async function fitStreamedCommand(v: FlagValues): Promise<void> {
     const trainer = chunkedTrainer(backend, source.chunkRows, reducer);
     const handle = trainer.open(source);
     const start = performance.now();
-    let result;
+    let result: { centres: Matrix; history: GdProgress['last'][]; nIter: number };
     try {
-      result = await trainer.gdSteps(handle, init, { noiseScale: t, lr, steps, tied, logEvery, noise: { kind: 'seed', seed: noiseSeed, mode: noiseMode } });
+      const history = resumed?.history.slice() ?? [];
+      const onProgress = (p: GdProgress): void => {
+        history.push(p.last);
+        if (checkpointPath !== undefined && rank === 0) writeStreamedCheckpoint(checkpointPath, { run, done: done + p.done, centres: p.centres, history });
+      };
+      const r = done < steps
+        ? await trainer.gdSteps(handle, resumed?.centres ?? init, { noiseScale: t, lr, steps: steps - done, startStep: done, tied, logEvery, noise: { kind: 'seed', seed: noiseSeed, mode: noiseMode }, onProgress })
+        : { centres: resumed!.centres };
+      result = { centres: r.centres, history, nIter: steps };
     } catch (e) {
       throw e instanceof DivergenceError ? divergenceAdvice(e, lr) : e;
     } finally {

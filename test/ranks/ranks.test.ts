@@ -59,6 +59,20 @@ describe('ranks over gRPC on loopback', () => {
     expect(all[1]!.out).toBe('');
   }, 120_000);
 
+  it('checkpoints at rank 0 and resumes over ranks: the bits of an uninterrupted run', async () => {
+    const args = [...FIT, '--log-every', '3'];
+    const straight = await run([...args, '--steps', '12']).done;
+    expect(straight.code, straight.err).toBe(0);
+    const ckpt = join(dir, 'ranks-ckpt.json');
+    const first = await Promise.all(ranks(3, await freePort(), () => [...args, '--steps', '6', '--checkpoint', ckpt]).map((r) => r.done));
+    first.forEach((r) => expect(r.code, r.err).toBe(0));
+    const rest = await Promise.all(ranks(3, await freePort(), () => [...args, '--steps', '12', '--resume', ckpt]).map((r) => r.done));
+    rest.forEach((r) => expect(r.code, r.err).toBe(0));
+    const [a, b] = [JSON.parse(straight.out), JSON.parse(rest[0]!.out)];
+    expect(b.means).toEqual(a.means);
+    expect(b.history).toEqual(a.history);
+  }, 120_000);
+
   it('refuses a rank whose flags differ from rank 0\'s, at the rendezvous', async () => {
     const all = await Promise.all(ranks(2, await freePort(), (r) => [...FIT, '--steps', '5', '--lr', r === 1 ? '0.3' : '0.5'], 20).map((r) => r.done));
     expect(all[0]!.code).not.toBe(0);
