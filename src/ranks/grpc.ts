@@ -38,6 +38,9 @@ function service(): Service {
   return (pkg['ddpmgmm'] as grpc.GrpcObject)['Rendezvous'] as Service;
 }
 
+/** Every chunk's partial travels (a rank cannot pre-add its block without changing the order), so lift gRPC's 4 MB cap. */
+const UNLIMITED = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+
 const toBytes = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const toFloats = (b: Buffer): Float64Array => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
@@ -65,7 +68,7 @@ function fail(code: grpc.status, details: string): grpc.ServiceError {
 }
 
 async function serve(o: RankOptions): Promise<RankReducer> {
-  const server = new grpc.Server();
+  const server = new grpc.Server(UNLIMITED);
   const joined = new Map<number, grpc.sendUnaryData<object>>();
   let allJoined: (v: void) => void = () => {};
   let joinFailed: (e: Error) => void = () => {};
@@ -186,6 +189,7 @@ function missing(present: number[], world: number, self: number): number[] {
 async function connect(o: RankOptions): Promise<RankReducer> {
   const Client = service();
   const client = new Client(`${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`, grpc.credentials.createInsecure(), {
+    ...UNLIMITED,
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': 1000,
   });
