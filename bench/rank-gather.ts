@@ -4,7 +4,10 @@
 // Prints one line per (world, size): the median and 90th percentile of a reduction's wall time at rank 0.
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { joinRanks } from '../src/ranks/grpc.ts';
+
+const RUN_TS = resolve(import.meta.dirname, '../bin/run-ts.js');
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,7 +44,7 @@ if (process.argv.includes('--child')) {
       const port = (s.address() as AddressInfo).port;
       await new Promise((res) => s.close(res));
       const children = [...Array(world - 1).keys()].map((i) =>
-        spawn(process.execPath, [...process.execArgv, process.argv[1]!, '--child', '--rank', String(i + 1), '--world', String(world), '--port', String(port), '--size', String(size), '--chunks', String(chunks), '--reps', String(reps)], { stdio: 'inherit' }),
+        spawn(process.execPath, [RUN_TS, process.argv[1]!, '--child', '--rank', String(i + 1), '--world', String(world), '--port', String(port), '--size', String(size), '--chunks', String(chunks), '--reps', String(reps)], { stdio: 'inherit' }),
       );
       const times = (await rank(0, world, port, size, chunks, reps)).sort((a, b) => a - b);
       await Promise.all(children.map((c) => new Promise((res) => c.on('close', res))));
