@@ -21,6 +21,9 @@ import { varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
 import { restartsTogether, runTogether } from './algorithms/restarts.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
+import { chunkRowsFor } from './data/source.ts';
+import { DATA_OPTIONS } from './data/options.ts';
+import { withChunkedTraining } from './training/chunked.ts';
 import { type Backend } from './backend.ts';
 import { asksGeneralStudent, averageLl, defaultSchedule, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
 import { asMatrix, type DataInput } from './data-input.ts';
@@ -70,6 +73,10 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly loop?: Pick<LoopOptions, 'resume' | 'onCheckpoint' | 'checkpointEvery' | 'onProgress' | 'onStart' | 'connections'>;
   /** Called before each group of `together` restarts r, r + 1, ... (0-based) of nInit; the loop hooks follow restart r. */
   readonly onRestart?: (restart: number, nInit: number, together: number) => void;
+  /** Train on chunks of this many rows, their sums added in chunk order: the result depends on it only (src/training/chunked.ts). */
+  readonly chunkRows?: number;
+  /** Bytes the chunks in flight may take; sets chunkRows when it is not given (src/data/source.ts chunkRowsFor). */
+  readonly memoryBudget?: number;
 }
 
 export { asksGeneralStudent, defaultSchedule, type FitOutput, type RestartResult } from './fit-run.ts';
@@ -125,6 +132,7 @@ export class DdpmGmm {
       const value = options[key];
       if (value !== undefined) checkOption(SCHEDULE_OPTIONS[key], value, `${SCHEDULE_OPTIONS[key].what} (${key})`);
     }
+    for (const key of ['chunkRows', 'memoryBudget'] as const) if (options[key] !== undefined) checkOption(DATA_OPTIONS[key], options[key]);
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
     if (options.noiseSeed !== undefined) requireSeed(options.noiseSeed, 'noiseSeed');
     const backend = options.backend ?? 'auto';
@@ -171,8 +179,12 @@ export class DdpmGmm {
     const fitted = this.scale === 'none' ? undefined : fitScaling(X, this.scale, k, seed);
     const scaling = fitted?.scaling;
     const Z = scaling ? toScaled(X, scaling) : X;
-    const backend = await this.backendSlot.get();
-    this.backendUsed = describeBackend(backend);
+    const opened = await this.backendSlot.get();
+    this.backendUsed = describeBackend(opened);
+    const chunked = o.chunkRows !== undefined || o.memoryBudget !== undefined;
+    const backend = chunked
+      ? withChunkedTraining(opened, chunkRowsFor({ budget: o.memoryBudget, chunkRows: o.chunkRows, cols: X.cols, rows: X.rows, fileBytesPerValue: 8 }))
+      : opened;
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;

@@ -186,8 +186,8 @@ function requireDataShape(data: { readonly rows: number; readonly cols: number }
   }
 }
 
-/** Shapes of data (a matrix or a dataset handle) and centres; returns K (2 when tied). */
-export function checkProblem(data: { readonly rows: number; readonly cols: number }, centres: Matrix, tied: boolean): number {
+/** Shapes of data (a matrix or a dataset handle) and centres; returns K (2 when tied). A chunk of larger data (`chunk`) may hold fewer rows than K. */
+export function checkProblem(data: { readonly rows: number; readonly cols: number }, centres: Matrix, tied: boolean, chunk = false): number {
   requireDataShape(data);
   if (centres.cols !== data.cols) {
     throw new InputError(`centres have ${centres.cols} columns but the data has ${data.cols}: both must have d columns`);
@@ -197,7 +197,7 @@ export function checkProblem(data: { readonly rows: number; readonly cols: numbe
   }
   if (centres.rows < 1) throw new InputError('at least one centre is needed (K >= 1)');
   const k = tied ? 2 : centres.rows;
-  if (data.rows < k) {
+  if (data.rows < k && !chunk) {
     throw new InputError(`N = ${data.rows} samples is fewer than K = ${k} centres: give more data or fewer centres`);
   }
   return k;

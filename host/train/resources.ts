@@ -66,6 +66,8 @@ export interface PassSettings {
   /** History slots needed (one per GD step). */
   readonly steps: number;
   readonly startStep?: number;
+  /** The global number of the data's first row (DdpmOptions.firstRow): seeded noise is indexed by it plus the row. */
+  readonly firstRow?: number;
 }
 
 export interface UpdateSettings {
@@ -156,7 +158,7 @@ export class GpuResources {
     const fixedStep = noise.kind === 'seed' ? (noise.step ?? (fresh ? (pass.startStep ?? 0) : 0)) : 0;
     const queue = this.device.queue;
     chunks.forEach((c, i) => {
-      const common = { rows: c.rows, chunkBase: c.base, seedLo, seedHi, fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a: pass.a, sigma: pass.sigma, invSigma: 1 / pass.sigma };
+      const common = { rows: c.rows, chunkBase: ((pass.firstRow ?? 0) + c.base) >>> 0, seedLo, seedHi, fixedStep: fixedStep >>> 0, freshNoise: fresh ? 1 : 0, a: pass.a, sigma: pass.sigma, invSigma: 1 / pass.sigma };
       queue.writeBuffer(res.chunkUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.partialBases[i] }));
       queue.writeBuffer(res.emUniforms[i], 0, passParams.pack({ ...common, partialBase: plan.emPartialBases[i] }));
     });

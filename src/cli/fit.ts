@@ -34,6 +34,8 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
 import { declaredFlags, helpLines, optionFlag, optionHelp, usageOf } from './help.ts';
 import { FIT_PIECEWISE_USAGE, fitPiecewiseCommand, PIECEWISE_FLAGS } from './fit-piecewise.ts';
 import { fitSingleCommand } from './fit-single.ts';
+import { fitStreamedCommand, STREAM_FLAGS, wantsStreaming } from './fit-streamed.ts';
+import { DATA_OPTIONS } from '../data/options.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
 import { guardPaths } from './paths.ts';
@@ -107,6 +109,12 @@ Algorithm 1 as written (docs/math.md sections 6 and 8.1): exactly H steps at one
   --noise fresh|fixed  new Philox noise every step (default), or step 0's noise on every step
   --log-every L        record loss and gradient norm every L steps (default H/20)
 
+Streamed, and over ranks (docs/scaling.md): --schedule single with --chunk-rows or --memory-budget reads
+the .npy or CSV file chunk by chunk; started by srun, mpirun or an Indexed Job, each rank reads its chunks
+and rank 0 adds the sums (rendezvous at DDPM_GMM_COORDINATOR=host:port or --coordinator):
+${[...optionHelp(DATA_OPTIONS.chunkRows, 23), ...optionHelp(DATA_OPTIONS.memoryBudget, 23)].join('\n')}
+  --coordinator H:P    rank 0's host and a free port, for several ranks
+
 ${FIT_PIECEWISE_USAGE}`,
 ].join('\n');
 
@@ -130,6 +138,7 @@ const FLAGS: FlagSpec = {
   resume: { type: 'string' },
   connections: { type: 'boolean' },
   model: { type: 'string' },
+  ...Object.fromEntries(STREAM_FLAGS.map((f) => [f, { type: 'string' as const }])),
   ...Object.fromEntries(PIECEWISE_FLAGS.map((f) => [f, { type: 'string' as const }])),
 };
 
@@ -141,6 +150,10 @@ export async function fitCommand(argv: string[]): Promise<void> {
   if (kind === 'piecewise') return fitPiecewiseCommand(v);
   const piecewiseFlag = PIECEWISE_FLAGS.find((f) => v[f] !== undefined);
   if (piecewiseFlag) throw new InputError(`--${piecewiseFlag} is a flag of the piecewise model: add --model piecewise, or drop --${piecewiseFlag}`);
+  if (wantsStreaming(v)) {
+    if (stringFlag(v, 'schedule') !== 'single') throw new InputError('a streamed fit (--chunk-rows, --memory-budget, or several ranks) runs Algorithm 1: add --schedule single');
+    return fitStreamedCommand(v);
+  }
   if (stringFlag(v, 'schedule') === 'single') return fitSingleCommand(v);
   for (const flag of ['tied', 'noise']) {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is a flag of the paper's Algorithm 1: add --schedule single (see 'ddpm-gmm fit --help')`);

@@ -10,16 +10,20 @@ import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { fmt, printJson, printLines, requireFiniteOutput } from './output.ts';
 import { backendText } from './open-backend.ts';
 import { guardPaths } from './paths.ts';
+import { predictStreamed } from './predict-streamed.ts';
 
 export const PREDICT_USAGE = `Usage: ddpm-gmm predict --model MODEL.json --data X.npy [--out LABELS.csv|LABELS.npy]
-                       [--proba P.npy|P.csv] [--csv-index drop|keep|error] [--json]
+                       [--proba P.npy|P.csv] [--csv-index drop|keep|error] [--chunk-rows R | --memory-budget SIZE] [--json]
 
 Labels each row of --data (N x d) with its most likely component under a model written by
 'ddpm-gmm fit --out' (a 0-based index), and gives the N x K responsibilities w_i(x) of the
 balanced mixture (1/K) sum_i N(mu_i, I). Computed in float64 on the host; no GPU is needed.
   --out FILE    the labels, one per row (N x 1; whole numbers, stored as float64 in .npy)
   --proba FILE  the responsibilities, N x K, each row summing to 1
-  --json        print {n, d, nComponents, labels, proba, counts, averageLogLikelihood, ...}`;
+  --json        print {n, d, nComponents, labels, proba, counts, averageLogLikelihood, ...}
+  --chunk-rows R, --memory-budget SIZE
+                read and write the data chunk by chunk (data larger than memory): the same numbers;
+                --json then prints the counts and the log-likelihood, not every label`;
 
 const FLAGS: FlagSpec = {
   model: { type: 'string' },
@@ -27,6 +31,8 @@ const FLAGS: FlagSpec = {
   out: { type: 'string' },
   proba: { type: 'string' },
   json: { type: 'boolean' },
+  'chunk-rows': { type: 'string' },
+  'memory-budget': { type: 'string' },
 };
 
 /** Reads and checks a student model file, naming it in every error; `options` go to DdpmGmm.fromJSON (e.g. the backend). */
@@ -78,6 +84,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   guardPaths([{ flag: '--model', path: modelPath }, { flag: '--data', path: dataPath }], [{ flag: '--out', path: outPath }, { flag: '--proba', path: probaPath }]);
 
   const model = readModel(modelPath);
+  if (v['chunk-rows'] !== undefined || v['memory-budget'] !== undefined) return predictStreamed(v, model, dataPath, outPath, probaPath, json);
   const data = readFiniteMatrix(dataPath, 'data (--data)', csvIndexFlag(stringFlag(v, 'csv-index')));
   const d = model.dimension!;
   if (data.cols !== d) {

@@ -66,11 +66,20 @@ function shapeText(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
+/** What a .npy header says: the shape, the item size, the order, and where the data start. */
+export interface NpyLayout {
+  readonly rows: number;
+  readonly cols: number;
+  readonly size: 4 | 8;
+  readonly fortranOrder: boolean;
+  readonly dataStart: number;
+}
+
 /**
- * Parses a .npy file into a float64 Matrix.
- * @param label how to name the file in errors, e.g. "data (--data) file 'x.npy'".
+ * Reads the preamble and header of a 2-D float .npy file from its first bytes (a prefix of the file that holds
+ * the whole header is enough).
  */
-export function parseNpy(bytes: Uint8Array, label: string): Matrix {
+export function parseNpyLayout(bytes: Uint8Array, label: string): NpyLayout {
   if (!hasNpyMagic(bytes)) {
     throw new InputError(`${label} is not a .npy file (it does not start with the \\x93NUMPY magic bytes)`);
   }
@@ -105,6 +114,17 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
     throw new InputError(`${label} has shape ${shapeText(header.shape)} but must be 2-D (rows, columns); ${hint}`);
   }
   const [rows, cols] = header.shape as [number, number];
+  return { rows, cols, size, fortranOrder: header.fortranOrder && rows > 1 && cols > 1, dataStart };
+}
+
+/**
+ * Parses a .npy file into a float64 Matrix.
+ * @param label how to name the file in errors, e.g. "data (--data) file 'x.npy'".
+ */
+export function parseNpy(bytes: Uint8Array, label: string): Matrix {
+  const { rows, cols, size, fortranOrder, dataStart } = parseNpyLayout(bytes, label);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header = { shape: [rows, cols] };
   const count = rows * cols;
   const expected = count * size;
   const actual = bytes.length - dataStart;
@@ -121,11 +141,29 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
   const out = new Float64Array(count);
   // Fortran order stores column after column (what NumPy's X[:, mask] and X.T save): entry i of the file is
   // row i % rows, column floor(i / rows).
-  const at = header.fortranOrder ? (i: number): number => (i % rows) * cols + Math.floor(i / rows) : (i: number): number => i;
+  const at = fortranOrder ? (i: number): number => (i % rows) * cols + Math.floor(i / rows) : (i: number): number => i;
   // DataView: the data offset need not be aligned for a typed-array view.
   if (size === 8) for (let i = 0; i < count; i++) out[at(i)] = view.getFloat64(dataStart + 8 * i, true);
   else for (let i = 0; i < count; i++) out[at(i)] = view.getFloat32(dataStart + 4 * i, true);
   return matrix(rows, cols, out);
+}
+
+/** The preamble and header of a version 1.0 .npy file of a rows x cols C-order matrix; the data follow it. */
+export function npyHeader(rows: number, cols: number, dtype: FloatDtype = 'float64'): Uint8Array {
+  const descr = dtype === 'float64' ? '<f8' : '<f4';
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  // Preamble is 10 bytes (magic, version, uint16 length); header ends with '\n'.
+  const unpadded = 10 + dict.length + 1;
+  const pad = (HEADER_ALIGN - (unpadded % HEADER_ALIGN)) % HEADER_ALIGN;
+  dict = dict + ' '.repeat(pad) + '\n';
+  if (dict.length > 0xffff) throw new Error('serializeNpy: header too long for format 1.0');
+  const bytes = new Uint8Array(10 + dict.length);
+  bytes.set(MAGIC, 0);
+  bytes[6] = 1;
+  bytes[7] = 0;
+  new DataView(bytes.buffer).setUint16(8, dict.length, true);
+  for (let i = 0; i < dict.length; i++) bytes[10 + i] = dict.charCodeAt(i);
+  return bytes;
 }
 
 /** Serialises a Matrix as a version 1.0 .npy file, C order, little endian. */
@@ -133,22 +171,12 @@ export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Arr
   if (m.data.length !== m.rows * m.cols) {
     throw new Error(`serializeNpy: matrix has ${m.data.length} entries, expected ${m.rows} x ${m.cols}`);
   }
-  const descr = dtype === 'float64' ? '<f8' : '<f4';
   const size = dtype === 'float64' ? 8 : 4;
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-  // Preamble is 10 bytes (magic, version, uint16 length); header ends with '\n'.
-  const unpadded = 10 + dict.length + 1;
-  const pad = (HEADER_ALIGN - (unpadded % HEADER_ALIGN)) % HEADER_ALIGN;
-  dict = dict + ' '.repeat(pad) + '\n';
-  if (dict.length > 0xffff) throw new Error('serializeNpy: header too long for format 1.0');
-  const dataStart = 10 + dict.length;
+  const header = npyHeader(m.rows, m.cols, dtype);
+  const dataStart = header.length;
   const bytes = new Uint8Array(dataStart + m.data.length * size);
-  bytes.set(MAGIC, 0);
-  bytes[6] = 1;
-  bytes[7] = 0;
+  bytes.set(header, 0);
   const view = new DataView(bytes.buffer);
-  view.setUint16(8, dict.length, true);
-  for (let i = 0; i < dict.length; i++) bytes[10 + i] = dict.charCodeAt(i);
   if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[i]!, true);
   else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[i]!, true);
   return bytes;

@@ -25,6 +25,8 @@ export interface DdpmOptions {
    * identity with equal weights: the paper's student, on today's code path.
    */
   readonly student?: StudentParams;
+  /** The global number of the data's first row, which seeded noise is indexed by (docs/math.md section 7): a chunk of a larger data set gives its rows' noise, and may then hold fewer rows than K. Default 0. */
+  readonly firstRow?: number;
 }
 
 export interface LossGradient {

@@ -236,7 +236,7 @@ export function ddpmLossGradTied(x0: Matrix, m: Matrix, t: number, z: Matrix): L
 }
 
 /** Weighted sums for EM: S_i = sum_n w_i x_n and T_i = sum_n w_i on the clean data at mu (docs/math.md section 9). */
-function emSums(x0: Matrix, mu: Matrix): { weighted: Float64Array; totals: Float64Array } {
+export function emSums(x0: Matrix, mu: Matrix): { weighted: Float64Array; totals: Float64Array } {
   const W = responsibilities(x0, mu);
   const { rows: N, cols: d } = x0;
   const K = mu.rows;

@@ -15,7 +15,7 @@ import { checkStudent, isPaperStudent, type StudentParams } from './student.ts';
 import { studentEmStep } from './student-mixture.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
-type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number };
+type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number; readonly firstRow: number };
 
 /** Reused buffers of the fused pass, sized for K and d (no per-sample allocation). */
 export interface Scratch {
@@ -48,7 +48,7 @@ export function noiseRow(noise: NoiseSource, n: number, d: number, s: Scratch): 
   if ('z' in noise) {
     s.z.set(noise.z.subarray(n * d, (n + 1) * d));
   } else {
-    noiseRowInto(noise.k0, noise.k1, noise.step, n, d, STREAM_TRAINING_NOISE, s.words, s.z);
+    noiseRowInto(noise.k0, noise.k1, noise.step, noise.firstRow + n, d, STREAM_TRAINING_NOISE, s.words, s.z);
   }
   return s.z;
 }
@@ -177,7 +177,7 @@ export function passEnd(m: Float64Array, K: number, d: number, tied: boolean, N:
 }
 
 /** The noise source of one evaluation at GD step number `step` (docs/math.md section 7). */
-export function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseSource {
+export function noiseSource(spec: NoiseSpec, data: Matrix, step: number, firstRow = 0): NoiseSource {
   if (spec.kind === 'matrix') {
     const { z } = spec;
     if (z.rows !== data.rows || z.cols !== data.cols) {
@@ -191,7 +191,15 @@ export function noiseSource(spec: NoiseSpec, data: Matrix, step: number): NoiseS
   if (!Number.isInteger(step) || step < 0 || step >= 4294967296) {
     throw new InputError(`noise step must be an integer in [0, 2^32) (got ${step}): it is a Philox counter word`);
   }
-  return { k0, k1, step };
+  requireFirstRow(firstRow, data.rows);
+  return { k0, k1, step, firstRow };
+}
+
+/** DdpmOptions.firstRow: the global number of the data's first row, a Philox counter word with the rows after it. */
+function requireFirstRow(firstRow: number, rows: number): void {
+  if (!Number.isSafeInteger(firstRow) || firstRow < 0 || firstRow + rows > 4294967296) {
+    throw new InputError(`the first row's number must be an integer with firstRow + N <= 2^32 (got ${firstRow} + ${rows}): rows are Philox counter words`);
+  }
 }
 
 /** The rows of one noise source, for the general student's pass (docs/math.md section 14). */
@@ -220,9 +228,9 @@ export function unscaled(m: Float64Array, rows: number, cols: number, a: number)
 export const trainingOnCpu: CpuFeature<Omit<Training, 'gdStepsBatched' | 'runsPerPass'>> = (core) => ({
   async lossAndGradient(input: DataInput, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     const data = core.dataOf(input);
-    checkProblem(data, centres, options.tied);
+    checkProblem(data, centres, options.tied, options.firstRow !== undefined);
     const { a, sigma } = forwardCoefficients(options.noiseScale);
-    const noise = noiseSource(options.noise, data, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0);
+    const noise = noiseSource(options.noise, data, options.noise.kind === 'seed' ? (options.noise.step ?? 0) : 0, options.firstRow);
     const { rows: K, cols: d } = centres;
     // Parameters are the scaled centres m = a_t mu (docs/math.md section 3).
     const m = new Float64Array(K * d);
@@ -263,14 +271,14 @@ export const trainingOnCpu: CpuFeature<Omit<Training, 'gdStepsBatched' | 'runsPe
     const history: HistoryEntry[] = [];
     // Fixed noise reuses one counter step; matrix noise is validated once (docs/math.md section 7).
     const fixedNoise =
-      spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0) : null;
+      spec.kind === 'matrix' ? noiseSource(spec, data, 0) : spec.mode === 'fixed' ? noiseSource(spec, data, spec.step ?? 0, options.firstRow) : null;
     if (options.student && !isPaperStudent(options.student)) {
-      const noiseAt: NoiseRows = (step) => noiseRows(fixedNoise ?? noiseSource(spec, data, step), d);
+      const noiseAt: NoiseRows = (step) => noiseRows(fixedNoise ?? noiseSource(spec, data, step, options.firstRow), d);
       return studentGdSteps(data, centres, options.student, options, logEvery, noiseAt);
     }
     let reported: Matrix | undefined;
     for (let i = 0; i < steps; i++) {
-      const noise = fixedNoise ?? noiseSource(spec, data, startStep + i);
+      const noise = fixedNoise ?? noiseSource(spec, data, startStep + i, options.firstRow);
       const loss = ddpmPass(data, m, K, options.tied, a, sigma, noise, grad, scratch);
       if (!Number.isFinite(loss)) throw divergence(startStep + i, `loss is ${loss}`, lr);
       // Algorithm 1: m <- m - eta dL/dm (docs/math.md section 6).

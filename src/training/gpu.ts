@@ -167,9 +167,9 @@ export class TrainingOnGpu implements Training {
 
   private async lossAndGradientNow(data: Matrix | DataOnGpu, centres: Matrix, options: DdpmOptions): Promise<LossGradient> {
     const { a, sigma } = forwardCoefficients(options.noiseScale);
-    const k = this.checkCentres(data, centres, options.tied);
+    const k = checkProblem(data, centres, options.tied, options.firstRow !== undefined);
     await this.tune(k, data.cols);
-    const res = this.resources.prepare(data, k, { a, sigma, noise: options.noise, steps: 0 });
+    const res = this.resources.prepare(data, k, { a, sigma, noise: options.noise, steps: 0, firstRow: options.firstRow });
     this.resources.writeScaledCentres(res, centres, a, options.tied);
     this.resources.writeUpdate(res, { rows: data.rows, lr: 0, apply: false, radius: 0, emMode: 0 });
     const noise = this.resources.uploadNoise(options.noise, data);
@@ -227,7 +227,7 @@ export class TrainingOnGpu implements Training {
     const logEvery = checkGdOptions(options);
     const startStep = options.startStep ?? 0;
     await this.tune(k, data.cols);
-    const res = this.resources.prepare(data, k, { a, sigma, noise: noiseSpec, steps, startStep });
+    const res = this.resources.prepare(data, k, { a, sigma, noise: noiseSpec, steps, startStep, firstRow: options.firstRow });
     this.resources.writeScaledCentres(res, centres, a, options.tied);
     const project = options.projectRadius !== undefined;
     this.resources.writeUpdate(res, { rows: data.rows, lr: options.lr, apply: true, radius: project ? a * options.projectRadius! : 0, emMode: 0 });

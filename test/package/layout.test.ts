@@ -74,7 +74,7 @@ describe('source layout', () => {
     // Node-only by design: the CLI, the Node entry point and file helpers, and the GPU backend's Node
     // factory (Dawn's adapter and the autotuner's file store). Everything else runs in a browser too.
     const nodeOnly = (f: string): boolean =>
-      f.startsWith('src/cli/') || ['src/node.ts', 'src/io/files.ts', 'host/index.ts', 'host/core/node-gpu.ts', 'host/tune/tune-store.ts'].includes(f);
+      f.startsWith('src/cli/') || f.startsWith('src/ranks/') || ['src/node.ts', 'src/io/files.ts', 'src/data/files.ts', 'src/data/parquet.ts', 'src/data/open.ts', 'host/index.ts', 'host/core/node-gpu.ts', 'host/tune/tune-store.ts'].includes(f);
     const nodeImports = new Map(files.map((f) => [relative(ROOT, f), /^(?:import|export)\s[^;]*?from\s+'node:/m.test(readFileSync(f, 'utf8'))]));
     // Only imports that load a module at run time: `import type` is erased (host/browser.ts takes its
     // options type from the Node factory).
