@@ -14,7 +14,8 @@ const init = matrix(3, 5, truth.data.map((v, i) => v + 0.2 * Math.cos(i)));
 
 describe('DdpmGmm with chunkRows', () => {
   it('runs the loop on chunked training: the single schedule equals the chunked trainer\'s GD steps', async () => {
-    const model = new DdpmGmm({ nComponents: 3, schedule: 'single', backend: 'cpu', chunkRows: 9, init, noiseScale: 0.4, lr: 0.5, maxSteps: 6, logEvery: 2, noiseSeed: 4 });
+    // scale 'none': the trainer below runs on the data as given, so the estimator must too.
+    const model = new DdpmGmm({ nComponents: 3, schedule: 'single', scale: 'none', backend: 'cpu', chunkRows: 9, init, noiseScale: 0.4, lr: 0.5, maxSteps: 6, logEvery: 2, noiseSeed: 4 });
     const out = await model.fit(data);
     const t = chunkedTrainer(new CpuBackend(), 9);
     const direct = await t.gdSteps(t.open(matrixSource(data, 9)), init, { noiseScale: 0.4, lr: 0.5, steps: 6, logEvery: 2, tied: false, noise: { kind: 'seed', seed: 4, mode: 'fresh' } });
