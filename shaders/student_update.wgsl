@@ -2,7 +2,8 @@
 // from the reduced sums of student_lanes.wgsl, dL/dm = (2/N) S_m, dL/dv = (2/N) S_v, dL/dbeta = (2/N) colsum h;
 // dL/dgamma = a_t^2 exp(gamma) dL/dv (spherical: summed over the coordinates). With `apply`, each step scaled by its
 // inverse curvature (v, pi and gamma before the step; f = min(1, 1 / (K pi_k)), n = d spherical, 1 diag):
-//   m <- m - eta f v^2 dL/dm,   gamma <- gamma - clamp(eta f v^3 / (n (a_t^2 exp(gamma))^2) dL/dgamma, +-trust),
+//   m <- m - clamp(eta f v^2 dL/dm, +-mTrust sqrt(v)),
+//   gamma <- max(gammaMin, gamma - clamp(eta f v^3 / (n (a_t^2 exp(gamma))^2) dL/dgamma, +-trust)),
 //   beta <- beta - betaLr dL/dbeta,
 // then the weight floor. Then, for the next pass, the precisions 1/v and logConst = log pi - (1/2) sum log v at
 // the new parameters (deriveStudent, also the entry studentPrepare before a call's first pass), the loss and gradient norm into the step's history slot, and the step counter advanced.
@@ -91,10 +92,12 @@ fn studentPrepare(@builtin(local_invocation_index) lid: u32) {
 
 var<workgroup> logSumBeta: f32;
 
-// The step of gamma_kj scaled by its inverse curvature and the heavy-component factor, within the trust region.
-fn gammaStep(v: f32, g: f32, gg: f32, sharing: f32, heavy: f32) -> f32 {
+// gamma_kj after its step scaled by the inverse curvature and the heavy-component factor, within the trust region and
+// above gammaMin. gg / dv = dL/dv is passed as gv, so no (a_t^2 exp(gamma))^2 underflows f32; no gradient, no step.
+fn gammaStep(v: f32, g: f32, gv: f32, sharing: f32, heavy: f32) -> f32 {
   let dv = params.a2 * exp(g);
-  return clamp(params.lr * heavy * v * v * v / (sharing * dv * dv) * gg, -params.gammaTrust, params.gammaTrust);
+  let step = select(params.lr * heavy * v * v * v / (sharing * dv) * gv, 0.0, gv == 0.0);
+  return max(params.gammaMin, g - clamp(step, -params.gammaTrust, params.gammaTrust));
 }
 
 @compute @workgroup_size(UPDATE_WG)
@@ -125,7 +128,8 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
       squared += gm * gm;
       let v = varianceAt(i, j);
       if (params.apply != 0u) {
-        centres[item][j % 4u] -= params.lr * heavy * v * v * gm;
+        let r = params.mTrust * sqrt(v);
+        centres[item][j % 4u] -= clamp(params.lr * heavy * v * v * gm, -r, r);
       }
       if (COLS == 1u) {
         sphericalGrad += gv;
@@ -136,7 +140,7 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
         studentGradient[i * COLS + j] = gg;
         squared += gg * gg;
         if (params.apply != 0u) {
-          gamma[i * COLS + j] = g - gammaStep(v, g, gg, 1.0, heavy);
+          gamma[i * COLS + j] = gammaStep(v, g, gv, 1.0, heavy);
         }
       }
     }
@@ -146,7 +150,7 @@ fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
       studentGradient[i] = gg;
       squared += gg * gg;
       if (params.apply != 0u) {
-        gamma[i] = g - gammaStep(sphericalV, g, gg, f32(D), heavy);
+        gamma[i] = gammaStep(sphericalV, g, sphericalGrad, f32(D), heavy);
       }
     }
     var gb = 0.0;

@@ -17,7 +17,7 @@ import { checkOption, fitReads, METHOD_OPTION, METHODS, orList, requiredK, SCHED
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
-import { varianceColumns, type StudentParams } from './training/student.ts';
+import { studentFloorNotes, varianceColumns, type StudentParams } from './training/student.ts';
 import { mixtureSamples } from './mixture-samples.ts';
 import { restartsTogether, runTogether } from './algorithms/restarts.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
@@ -208,7 +208,7 @@ export class DdpmGmm {
     }
     if (nInit > 1) best = { ...best!, restarts: { kept: bestRestart, logLikelihoods: restarts.map((r) => r.logLikelihood), together } };
     this.scaling = scaling;
-    this.notes = fitted?.notes ?? [];
+    this.notes = [...(fitted?.notes ?? []), ...(best!.student ? studentFloorNotes(best!.student, Z.cols) : [])];
     for (const note of this.notes) o.log?.(note);
     this.means = scaling ? fromScaled(best!.means, scaling) : best!.means;
     // From the reported means, as fromJSON does, so that a saved model predicts with the same bits.

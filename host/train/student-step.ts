@@ -8,7 +8,7 @@ import { type Program, slot } from '../core/program.ts';
 import { defineStruct } from '../core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../core/usage.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { GAMMA_TRUST, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
+import { floorGamma, GAMMA_MIN, GAMMA_TRUST, M_TRUST, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
 import { LANES_WG, partialPlan } from './kernel-plan.ts';
 import { PASS_IO, type PassIo, passParams, reduceParams, reducePartials } from './programs.ts';
 import type { DataChunk, ShapeResources } from './resources.ts';
@@ -25,6 +25,8 @@ export const studentUpdateParams = defineStruct('StudentUpdateParams', [
   ['logWeightFloor', 'f32'],
   ['betaLr', 'f32'],
   ['gammaTrust', 'f32'],
+  ['gammaMin', 'f32'],
+  ['mTrust', 'f32'],
 ] as const);
 
 /** vec4 per partial: the K x d sums in m and in v, the K column sums of h, the loss. */
@@ -125,11 +127,13 @@ export function destroyStudentResources(s: StudentResources): void {
 export function writeStudent(device: GPUDevice, sr: StudentResources, student: StudentParams, t: number, rows: number, lr: number, apply: boolean, betaLr = lr): void {
   const { a, sigma } = forwardCoefficients(t);
   const q = device.queue;
-  q.writeBuffer(sr.gamma, 0, Float32Array.from(student.gamma.data));
+  const gamma = student.gamma.data.slice();
+  floorGamma(gamma);
+  q.writeBuffer(sr.gamma, 0, Float32Array.from(gamma));
   q.writeBuffer(sr.beta, 0, padded(student.beta, 4 * sr.owner.shape.k4));
   q.writeBuffer(sr.updateUniform, 0, studentUpdateParams.pack({
     twoOverN: 2 / rows, invN: 1 / rows, lr, apply: apply ? 1 : 0, a2: a * a, sigma2: sigma * sigma,
-    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR), betaLr, gammaTrust: GAMMA_TRUST,
+    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR), betaLr, gammaTrust: GAMMA_TRUST, gammaMin: GAMMA_MIN, mTrust: M_TRUST,
   }));
 }
 

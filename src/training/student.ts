@@ -22,10 +22,38 @@ export const VARIANCE_FLOOR = 1e-6;
 export const WEIGHT_FLOOR = 1e-6;
 
 /**
+ * The lowest gamma: exp(GAMMA_MIN) = VARIANCE_FLOOR * 2^-53, below half a float64 (and float32) rounding unit of the
+ * floor, so c = floor + exp(gamma) is the floor there and any lower gamma is the same model. Without it a variance at
+ * the floor keeps stepping down (L's curvature in gamma vanishes with exp(gamma)^2), its inverse curvature overflows
+ * and the step turns NaN (docs/math.md section 14, 'Floors').
+ */
+export const GAMMA_MIN = Math.log(VARIANCE_FLOOR) - 53 * Math.LN2;
+
+/** Keeps every gamma >= GAMMA_MIN (see GAMMA_MIN). */
+export function floorGamma(gamma: Float64Array): void {
+  for (let q = 0; q < gamma.length; q++) if (gamma[q]! < GAMMA_MIN) gamma[q] = GAMMA_MIN;
+}
+
+/**
  * The trust region of one step in gamma: |delta gamma| <= 1, so a variance changes by at most a factor e per step
  * while the curvature-scaled step (gammaStepScale) is far from its fixed point (docs/math.md section 14, 'The step').
  */
 export const GAMMA_TRUST = 1;
+
+/**
+ * The trust region of one step in m: |delta m_kj| <= M_TRUST sqrt(v_kj), one standard deviation of component k at t.
+ * The v^2 scale is the inverse curvature where the component's samples are its own (weights 0 or 1), which holds
+ * within about a standard deviation of the truth; there the step closes 2 eta f pi_k <= 1/2 of the error, so the cap
+ * binds only outside it, where a v^2-scaled gradient of overlapping samples can throw a centre far off
+ * (docs/math.md section 14, 'The step').
+ */
+export const M_TRUST = 1;
+
+/** The step of m_kj within the trust region: `step` clamped to +-M_TRUST sqrt(v). */
+export function trustStepM(step: number, v: number): number {
+  const r = M_TRUST * Math.sqrt(v);
+  return Math.max(-r, Math.min(r, step));
+}
 
 /**
  * The inverse curvature of L in gamma_kj near the truth, v^3 / (n (a_t^2 exp(gamma))^2) with n the coordinates
@@ -113,6 +141,32 @@ export function floorWeights(beta: Float64Array): void {
   for (const b of beta) if (b > max) max = b;
   const low = max + Math.log(WEIGHT_FLOOR);
   for (let i = 0; i < beta.length; i++) if (beta[i]! < low) beta[i] = low;
+}
+
+/**
+ * Notes on what the floors hold (docs/math.md section 14, 'Floors'): variances within a factor 2 of VARIANCE_FLOOR
+ * (a coordinate a component does not vary in) and weights within a factor 2 of WEIGHT_FLOOR / K (a component that
+ * holds almost no data). Empty when nothing is at a floor.
+ */
+export function studentFloorNotes(s: StudentParams, d: number): string[] {
+  const K = s.beta.length;
+  const c = variancesOf(s, d);
+  const atVariance: string[] = [];
+  for (let i = 0; i < K && s.gamma.cols > 0; i++) {
+    let n = 0;
+    for (let j = 0; j < d; j++) if (c.data[i * d + j]! < 2 * VARIANCE_FLOOR) n++;
+    if (n > 0) atVariance.push(s.gamma.cols === 1 ? `component ${i + 1}` : `component ${i + 1} (${n} of ${d} coordinates)`);
+  }
+  const notes: string[] = [];
+  if (atVariance.length > 0) {
+    notes.push(`variance at the floor ${VARIANCE_FLOOR} (in the fit's coordinates) for ${atVariance.join(', ')}: the data does not vary there within the component`);
+  }
+  const pi = weightsOf(s.beta);
+  const light = [...pi.keys()].filter((i) => s.weights === 'learned' && pi[i]! < (2 * WEIGHT_FLOOR) / K);
+  if (light.length > 0) {
+    notes.push(`weight at the floor ${WEIGHT_FLOOR} / K for component${light.length > 1 ? 's' : ''} ${light.map((i) => i + 1).join(', ')}: it holds almost no data; fewer components may fit as well`);
+  }
+  return notes;
 }
 
 /** A copy that shares nothing with `s`. */

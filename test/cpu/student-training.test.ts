@@ -5,9 +5,10 @@ import { DdpmGmm } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { refuseGeneralStudentOnGpu } from '../../src/training/checks.ts';
-import { initialStudent, variancesOf, VARIANCE_FLOOR, weightsOf } from '../../src/training/student.ts';
+import { GAMMA_MIN, initialStudent, variancesOf, VARIANCE_FLOOR, weightsOf } from '../../src/training/student.ts';
 import { studentEmStep } from '../../src/training/student-mixture.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
+import { degenerateData, emStart, samePartition, studentLabels } from '../support/degenerate-data.ts';
 
 /** Three blobs in d = 2 with spreads 0.5, 1, 2 and weights 0.6, 0.3, 0.1. */
 function blobs(N: number): Matrix {
@@ -39,6 +40,22 @@ describe('GD of the general student on the CPU backend', () => {
     // The start is not modified in place.
     expect(Array.from(student.gamma.data)).toEqual(Array.from(initialStudent('diag', 'learned', 3, 2).gamma.data));
   });
+  it('a variance at the floor stays there for 100 steps: gamma stops at GAMMA_MIN, nothing turns NaN', async () => {
+    const { X, labels } = degenerateData(900);
+    for (const covariance of ['spherical', 'diag'] as const) {
+      // EM from the class means puts class 0's variance in column 3 (diag) at the floor; at eta = K / 4, 100 steps
+      // would take an unbounded gamma from there past exp's underflow, where its inverse curvature times 0 is NaN.
+      const start = emStart(X, labels, covariance, 3);
+      const out = await new CpuBackend().gdSteps(X, start.centres, {
+        noiseScale: 0.2, tied: false, lr: 0.75, steps: 100, logEvery: 100, noise: { kind: 'seed', seed: 1, mode: 'fresh' }, student: start.student,
+      });
+      expect([...out.centres.data, ...out.student!.gamma.data, ...out.student!.beta].every(Number.isFinite)).toBe(true);
+      expect(Math.min(...out.student!.gamma.data)).toBeGreaterThanOrEqual(GAMMA_MIN);
+      if (covariance === 'diag') expect(out.student!.gamma.data[2]).toBe(GAMMA_MIN);
+      expect(samePartition(studentLabels(X, out.centres, out.student!), labels)).toBe(true);
+    }
+  });
+
   it('refuses the tied student', async () => {
     const cpu = new CpuBackend();
     const X = blobs(40);
@@ -103,6 +120,24 @@ describe('the estimator with a general student (CPU)', () => {
     expect(() => e.sampleDirect(10, 1)).not.toThrow();
     await expect(e.sample(10, { method: 'reverse' })).rejects.toThrow(/direct/);
   });
+  it('a constant column, a nearly constant one and a class with zero variance fit without divergence, with a note', async () => {
+    const { X, labels } = degenerateData(900);
+    const variants = [
+      { covariance: 'spherical', weights: 'learned' },
+      { covariance: 'diag', weights: 'learned' },
+      { covariance: 'diag', weights: 'learned', scale: 'none' },
+    ] as const;
+    for (const v of variants) {
+      const m = new DdpmGmm({ ...v, nComponents: 3, backend: 'cpu' });
+      const got = await m.fitPredict(X);
+      // Classes 8 standard deviations apart: any working fit recovers them; a degenerate one does not.
+      expect(samePartition(got, labels)).toBe(true);
+      expect([...m.means!.data, ...m.student!.gamma.data, ...m.student!.beta].every(Number.isFinite)).toBe(true);
+      // Diag: class 0 does not vary in column 3 (nor anyone in the constant columns without scaling).
+      if (v.covariance === 'diag') expect(m.notes.some((n) => n.startsWith('variance at the floor'))).toBe(true);
+    }
+  });
+
   it('refuses a schedule or method that learns only the paper\'s student', () => {
     expect(() => new DdpmGmm({ nComponents: 2, schedule: 'two-stage', covariance: 'diag' })).toThrow(/annealed/);
     expect(() => new DdpmGmm({ nComponents: 2, method: 'gradient-em', weights: 'learned' })).toThrow(InputError);
