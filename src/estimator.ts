@@ -25,9 +25,9 @@ import { chunkRowsFor } from './data/source.ts';
 import { DATA_OPTIONS } from './data/options.ts';
 import { withChunkedTraining } from './training/chunked.ts';
 import { type Backend } from './backend.ts';
-import { asksGeneralStudent, averageLl, defaultSchedule, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
+import { asksGeneralStudent, averageLl, defaultSchedule, finiteCriterion, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
 import { asMatrix, type DataInput } from './data-input.ts';
-import { fitScaling, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
+import { fitScaling, studentInUnits, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requireSquarableRows, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
 
 export { METHODS, type Method } from './methods.ts';
@@ -145,6 +145,11 @@ export class DdpmGmm {
   }
 
   /** The dimension d of the fitted means; undefined before fit. */
+  /** The general student's K x d variances and K weights in the data's units (docs/math.md sections 14, 15); undefined for the paper's. */
+  get variancesAndWeights(): { readonly variances: Matrix; readonly weights: Float64Array } | undefined {
+    return this.student && this.means ? studentInUnits(this.student, this.means.cols, this.scaling) : undefined;
+  }
+
   get dimension(): number | undefined {
     return this.means?.cols;
   }
@@ -409,10 +414,4 @@ export class DdpmGmm {
     if (!means) requireEnoughSamples(X.rows, this.nComponents);
     return X;
   }
-}
-
-/** An information criterion, refused when -2 N score overflows although the score is finite. */
-function finiteCriterion(v: number, name: string): number {
-  if (!Number.isFinite(v)) throw new InputError(`the ${name} of this data is beyond float64's range (its log-likelihood is too large in magnitude): rescale the data and the centres`);
-  return v;
 }

@@ -6,6 +6,7 @@ import { centreError } from './centre-error.ts';
 import type { Method } from './methods.ts';
 import type { StudentParams } from './training/student.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
+import { InputError } from './errors.ts';
 import type { Matrix } from './types.ts';
 
 /** What fit(X) returns: the kept run. */
@@ -99,4 +100,10 @@ export function averageLl(X: Matrix, means: Matrix, student?: StudentParams): nu
   s = 0;
   for (const v of ll) s += v / X.rows;
   return s;
+}
+
+/** An information criterion, refused when -2 N score overflows although the score is finite. */
+export function finiteCriterion(v: number, name: string): number {
+  if (!Number.isFinite(v)) throw new InputError(`the ${name} of this data is beyond float64's range (its log-likelihood is too large in magnitude): rescale the data and the centres`);
+  return v;
 }

@@ -6,6 +6,7 @@
 import { kmeansPlusPlus } from './algorithms/seeding.ts';
 import { oneOf } from './options/declare.ts';
 import { matrix, type Matrix } from './types.ts';
+import { variancesOf, weightsOf, type StudentParams } from './training/student.ts';
 
 export const SCALES = ['within', 'standard', 'none'] as const;
 export type ScaleMethod = (typeof SCALES)[number];
@@ -174,4 +175,14 @@ export function logScaleSum(s: Scaling): number {
   let t = 0;
   for (const v of s.scale) t += Math.log(v);
   return t;
+}
+
+/**
+ * A general student's variances (K x d: spherical ones repeated per coordinate) and weights in the data's units:
+ * a variance c in the scaled coordinates is c scale_j^2 in coordinate j (docs/math.md section 15).
+ */
+export function studentInUnits(student: StudentParams, d: number, scaling: Scaling | undefined): { variances: Matrix; weights: Float64Array } {
+  const variances = variancesOf(student, d);
+  if (scaling) for (let i = 0; i < variances.data.length; i++) variances.data[i]! *= scaling.scale[i % d]! ** 2;
+  return { variances, weights: weightsOf(student.beta) };
 }

@@ -45,7 +45,7 @@ export function readModelWith<T>(path: string, load: (json: unknown) => T): T {
   const label = `model file (--model) '${path}'`;
   let text: string;
   try {
-    text = readFileBounded(path, label).toString('utf-8');
+    text = new TextDecoder('utf-8').decode(readFileBounded(path, label));
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = e instanceof Error && 'code' in e ? e.code : undefined;

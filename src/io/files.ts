@@ -43,7 +43,7 @@ export const MAX_STREAM_BYTES = 2 ** 30;
  * A file's bytes; a non-regular file (a pipe, /dev/zero) is read up to MAX_STREAM_BYTES and refused beyond.
  * Errors from the file system are thrown as they come, for the caller to name.
  */
-export function readFileBounded(path: string, label: string): Buffer {
+export function readFileBounded(path: string, label: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const st = fstatSync(fd);

@@ -101,8 +101,9 @@ describe('the estimator keeps what the general student learned', () => {
     await m.fit(X);
     expect(m.student).toBeDefined();
     const order = m.means!.data[0]! < m.means!.data[2]! ? [0, 1] : [1, 0];
-    const c = variancesOf(m.student!, 2).data;
-    const pi = weightsOf(m.student!.beta);
+    // In the data's units, through the default per-feature scaling (docs/math.md section 15).
+    const { variances, weights: pi } = m.variancesAndWeights!;
+    const c = variances.data;
     // The sample variance of n points in d = 2 has relative sd 1 / sqrt(n) (about 3% at n = 600); the fit's fresh-noise
     // jitter after averaging is of the same order: 15% is five times that, and c = 1 (the start before this fit) fails it.
     expect(Math.abs(c[order[0]! * 2]! / 0.25 - 1)).toBeLessThan(0.15);

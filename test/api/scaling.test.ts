@@ -46,7 +46,9 @@ describe('scaling', () => {
     const fits: { labels: Int32Array; means: Matrix; model: DdpmGmm; X: Matrix; a: number }[] = [];
     for (const [a, b] of [[1, 0], [1e6, 0], [1, 1e5]] as const) {
       const X = affine(mix.data, a, b);
-      const model = new DdpmGmm({ nComponents: 3, backend, seed: 1, maxSteps: 40 });
+      // annealed: the screened default keeps the best of its starts by log-likelihood, a choice that rounding of
+      // the affine map can flip between near-equal starts; the units are what this checks.
+      const model = new DdpmGmm({ nComponents: 3, backend, seed: 1, maxSteps: 40, schedule: 'annealed' });
       const labels = await model.fitPredict(X);
       expect(model.scale).toBe('within');
       // Back in the first fit's units: (mu - b) / a.
