@@ -21,7 +21,7 @@ interface NpyHeader {
   readonly shape: number[];
 }
 
-/** Parses the header dict literal, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }. */
+/** Parses the header dict literal, e.g. {'descr': '<f8', 'fortran_order': ${order === 'F' ? 'True' : 'False'}, 'shape': (3, 4), }. */
 function parseHeaderDict(text: string, label: string): NpyHeader {
   const bad = (what: string): InputError =>
     new InputError(`${label} has a malformed .npy header (${what}); re-save it with np.save(path, x)`);
@@ -128,14 +128,14 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
   return matrix(rows, cols, out);
 }
 
-/** Serialises a Matrix as a version 1.0 .npy file, C order, little endian. */
-export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Array {
+/** Serialises a Matrix as a version 1.0 .npy file, little endian; C order (row after row) unless 'F' (column after column). */
+export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64', order: 'C' | 'F' = 'C'): Uint8Array {
   if (m.data.length !== m.rows * m.cols) {
     throw new Error(`serializeNpy: matrix has ${m.data.length} entries, expected ${m.rows} x ${m.cols}`);
   }
   const descr = dtype === 'float64' ? '<f8' : '<f4';
   const size = dtype === 'float64' ? 8 : 4;
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': ${order === 'F' ? 'True' : 'False'}, 'shape': (${m.rows}, ${m.cols}), }`;
   // Preamble is 10 bytes (magic, version, uint16 length); header ends with '\n'.
   const unpadded = 10 + dict.length + 1;
   const pad = (HEADER_ALIGN - (unpadded % HEADER_ALIGN)) % HEADER_ALIGN;
@@ -149,7 +149,10 @@ export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Arr
   const view = new DataView(bytes.buffer);
   view.setUint16(8, dict.length, true);
   for (let i = 0; i < dict.length; i++) bytes[10 + i] = dict.charCodeAt(i);
-  if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[i]!, true);
-  else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[i]!, true);
+  const { rows, cols } = m;
+  // Entry i of the file: in C order entry i of the matrix, in Fortran order row i % rows, column floor(i / rows).
+  const at = order === 'F' ? (i: number): number => (i % rows) * cols + Math.floor(i / rows) : (i: number): number => i;
+  if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[at(i)]!, true);
+  else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[at(i)]!, true);
   return bytes;
 }
