@@ -76,6 +76,11 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     );
   });
   lost.catch(() => {}); // observed by whoever races it; never an unhandled rejection
+  // An error outside every error scope: Dawn in Node would print it on stdout (breaking --json); it goes to the log.
+  device.addEventListener('uncapturederror', (event) => {
+    event.preventDefault();
+    log(`WebGPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+  });
   const { vendor, architecture, device: deviceId, description } = adapter.info;
   const adapterInfo = { vendor: vendor ?? '', architecture: architecture ?? '', device: deviceId ?? '', description: description ?? '' };
   return { device, adapterName: name, isSoftware, adapterInfo, hasSubgroups, hasTimestamps, lost };

@@ -32,6 +32,10 @@ export class PipelineCache {
     if (note !== undefined) this.log(note);
     const sections = specialiseFiles(program.files, program.sources ? { ...this.sources, ...program.sources } : this.sources, spec);
     checkBindings(program, spec.flags, sections);
+    // In an error scope: a pipeline the compiler rejects (a private array over its limit) reports here, in
+    // compilerErrors(), rather than as an uncaptured error that Dawn in Node prints on stdout.
+    this.device.pushErrorScope('internal');
+    this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code: moduleCode(sections, spec, program.structs), label: key });
     this.compilations.push(module.getCompilationInfo().then((info) => {
       for (const m of info.messages) {
@@ -39,6 +43,10 @@ export class PipelineCache {
       }
     }, () => undefined));
     const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: program.entry }, label: key });
+    const scopes = [this.device.popErrorScope(), this.device.popErrorScope()];
+    this.compilations.push(Promise.all(scopes).then((errors) => {
+      for (const e of errors) if (e) this.compileErrors.push(`${program.entry} (${program.files.join(' + ')}): ${e.message}`);
+    }, () => undefined));
     const compiled: CompiledProgram<B> = { entry: program.entry, bindings: program.bindings, pipeline };
     this.cache.set(key, compiled);
     return compiled;

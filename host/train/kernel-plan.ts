@@ -2,7 +2,7 @@
 // split into chunks (one storage binding each), and how many workgroups each
 // chunk dispatches and where they write their partials. Pure: the engine runs
 // this plan, and the tests derive their summation depths from it.
-import { InputError } from '../../src/errors.ts';
+import { DeviceError, InputError } from '../../src/errors.ts';
 import type { Shape } from '../core/layout.ts';
 import type { KernelKind } from '../core/kernel-kind.ts';
 
@@ -39,10 +39,30 @@ export function lanePlanFor(shape: Pick<Shape, 'k' | 'd4'>): LanePlan {
 }
 
 /**
+ * The largest function-scope array Dawn's shader compiler accepts, in bytes ("result type size exceeds maximum
+ * allowed"). A lane invocation keeps its running sums, KP x D4 vec4 (ddpm_lanes, em_lanes, student_lanes.wgsl), in one.
+ */
+export const MAX_PRIVATE_ARRAY_BYTES = 65536;
+
+/** Bytes of a lane invocation's largest private array at this shape: its KP x D4 vec4 sums. */
+export function lanePrivateBytes(shape: Pick<Shape, 'k' | 'd4'>): number {
+  return 16 * 4 * Math.ceil(shape.k / 4) * shape.d4;
+}
+
+/**
  * The plan a shape runs: the rule above, or the caller's. A forced 'unrolled' or 'paced' where the rule takes the
  * centre loop is refused: SwiftShader's compiler crashes the whole process on such code, with no error to catch.
+ * A shape whose sums exceed MAX_PRIVATE_ARRAY_BYTES is refused up front with a DeviceError naming the limit.
  */
 export function resolveLanePlan(shape: Pick<Shape, 'k' | 'd4'>, forced?: LanePlan): LanePlan {
+  const bytes = lanePrivateBytes(shape);
+  if (bytes > MAX_PRIVATE_ARRAY_BYTES) {
+    throw new DeviceError(
+      `K = ${shape.k} and d = ${4 * shape.d4} (padded) need ${bytes} bytes of running sums in each invocation of the GPU's lane kernel, ` +
+        `over the ${MAX_PRIVATE_ARRAY_BYTES} bytes WebGPU's shader compiler allows one private array (K d <= ${MAX_PRIVATE_ARRAY_BYTES / 16} with K and d rounded up to multiples of 4): ` +
+        'use --backend cpu (the float64 reference), or reduce d (for example by PCA) or K.',
+    );
+  }
   const rule = lanePlanFor(shape);
   if (forced === undefined) return rule;
   if (forced !== 'centre-loop' && rule === 'centre-loop') {

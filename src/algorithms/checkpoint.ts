@@ -105,7 +105,7 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
   const avg = c.average;
   const okAvg =
     avg === undefined ||
-    (Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
+    (typeof avg === 'object' && avg !== null && Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
       avg.sum.every((r) => Array.isArray(r) && r.length === d && r.every((v) => typeof v === 'number' && Number.isFinite(v))));
   if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
   const isRow = (h: unknown): boolean => typeof h === 'object' && h !== null && !Array.isArray(h);

@@ -429,7 +429,8 @@ export function formatCsv(m: Matrix): string {
     const row: string[] = [];
     for (let j = 0; j < m.cols; j++) {
       const v = m.data[i * m.cols + j]!;
-      row.push(Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+      // String(-0) is '0': write the sign, so that reading the file back gives the same bits.
+      row.push(Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : Object.is(v, -0) ? '-0' : String(v));
     }
     out.push(row.join(','));
   }

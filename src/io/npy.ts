@@ -21,7 +21,7 @@ interface NpyHeader {
   readonly shape: number[];
 }
 
-/** Parses the header dict literal, e.g. {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }. */
+/** Parses the header dict literal, e.g. {'descr': '<f8', 'fortran_order': ${order === 'F' ? 'True' : 'False'}, 'shape': (3, 4), }. */
 function parseHeaderDict(text: string, label: string): NpyHeader {
   const bad = (what: string): InputError =>
     new InputError(`${label} has a malformed .npy header (${what}); re-save it with np.save(path, x)`);
@@ -148,10 +148,10 @@ export function parseNpy(bytes: Uint8Array, label: string): Matrix {
   return matrix(rows, cols, out);
 }
 
-/** The preamble and header of a version 1.0 .npy file of a rows x cols C-order matrix; the data follow it. */
-export function npyHeader(rows: number, cols: number, dtype: FloatDtype = 'float64'): Uint8Array {
+/** The preamble and header of a version 1.0 .npy file of a rows x cols matrix in C (or Fortran) order; the data follow it. */
+export function npyHeader(rows: number, cols: number, dtype: FloatDtype = 'float64', order: 'C' | 'F' = 'C'): Uint8Array {
   const descr = dtype === 'float64' ? '<f8' : '<f4';
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': ${order === 'F' ? 'True' : 'False'}, 'shape': (${rows}, ${cols}), }`;
   // Preamble is 10 bytes (magic, version, uint16 length); header ends with '\n'.
   const unpadded = 10 + dict.length + 1;
   const pad = (HEADER_ALIGN - (unpadded % HEADER_ALIGN)) % HEADER_ALIGN;
@@ -166,18 +166,22 @@ export function npyHeader(rows: number, cols: number, dtype: FloatDtype = 'float
   return bytes;
 }
 
-/** Serialises a Matrix as a version 1.0 .npy file, C order, little endian. */
-export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64'): Uint8Array {
+/** Serialises a Matrix as a version 1.0 .npy file, little endian; C order (row after row) unless 'F' (column after column). */
+export function serializeNpy(m: Matrix, dtype: FloatDtype = 'float64', order: 'C' | 'F' = 'C'): Uint8Array {
   if (m.data.length !== m.rows * m.cols) {
     throw new Error(`serializeNpy: matrix has ${m.data.length} entries, expected ${m.rows} x ${m.cols}`);
   }
   const size = dtype === 'float64' ? 8 : 4;
-  const header = npyHeader(m.rows, m.cols, dtype);
+  const header = npyHeader(m.rows, m.cols, dtype, order);
   const dataStart = header.length;
   const bytes = new Uint8Array(dataStart + m.data.length * size);
   bytes.set(header, 0);
   const view = new DataView(bytes.buffer);
-  if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[i]!, true);
-  else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[i]!, true);
+  const { rows, cols } = m;
+  // Entry i of the file: in C order entry i of the matrix, in Fortran order row i % rows, column floor(i / rows).
+  const at = order === 'F' ? (i: number): number => (i % rows) * cols + Math.floor(i / rows) : (i: number): number => i;
+  if (size === 8) for (let i = 0; i < m.data.length; i++) view.setFloat64(dataStart + 8 * i, m.data[at(i)]!, true);
+  else for (let i = 0; i < m.data.length; i++) view.setFloat32(dataStart + 4 * i, m.data[at(i)]!, true);
   return bytes;
 }
+
