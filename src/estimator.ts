@@ -17,7 +17,8 @@ import { checkOption, fitReads, METHOD_OPTION, METHODS, orList, requiredK, SCHED
 import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
-import { studentFloorNotes, varianceColumns, type StudentParams } from './training/student.ts';
+import { isPaperStudent, studentFloorNotes, varianceColumns, type StudentParams } from './training/student.ts';
+import { studentScoreOf } from './sampling/student-score.ts';
 import { mixtureSamples } from './mixture-samples.ts';
 import { restartsTogether, runTogether } from './algorithms/restarts.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
@@ -295,9 +296,10 @@ export class DdpmGmm {
   }
 
   /**
-   * n samples (n x d) from the learned mixture (docs/math.md section 11). 'direct' draws a uniform component
-   * and then N(mu_i, I), on the host (the bits of sampleDirect); 'reverse' (the default), 'ode' and 'langevin'
-   * run the backend's sampler with the learned centres' score, on the backend fit() used or, for a model
+   * n samples (n x d) from the learned mixture (docs/math.md section 11). 'direct' draws a component (uniform, or
+   * by the learned weights) and then N(mu_i, diag(c_i)), on the host (the bits of sampleDirect); 'reverse' (the
+   * default), 'ode' and 'langevin' run the backend's sampler with the learned score (the general student's with
+   * its variances and weights, section 14), in the scaled coordinates, on the backend fit() used or, for a model
    * from fromJSON, the one its backend option opens (default 'auto'). Unset settings take SAMPLE_DEFAULTS
    * (src/sample-options.ts; docs/experiments.md, 'Sampling').
    */
@@ -307,18 +309,17 @@ export class DdpmGmm {
     }
     this.fitted();
     const means = this.scaledMeans!;
-    const plan = resolveSampleOptions(means, n, options);
+    // The general student's score uses its variances and weights at every t (docs/math.md section 14).
+    const score = isPaperStudent(this.student) ? means : studentScoreOf(means, this.student!);
+    const plan = resolveSampleOptions(score, n, options);
     if (plan.method === 'direct') {
       const out = this.sampleDirect(n, plan.seed);
       options.onProgress?.({ done: 1, total: 1 });
       return out;
     }
-    if (this.student) {
-      throw new InputError(`sample() by the '${plan.method}' sampler runs the paper's student's score (identity covariance, equal weights); this model learned covariance '${this.student.covariance}' and weights '${this.student.weights}': use sample(n, { method: 'direct' }) or sampleDirect(n, seed)`);
-    }
     const backend = await this.backendSlot.get();
     this.sampledOn = describeBackend(backend);
-    const z = await backend.sample(means, n, plan, options.onProgress);
+    const z = await backend.sample(score, n, plan, options.onProgress);
     return this.scaling ? fromScaled(z, this.scaling) : z;
   }
 

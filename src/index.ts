@@ -22,6 +22,7 @@ export { BACKEND_CHOICES, describeBackend, openBackend, type BackendChoice, type
 export { DeviceError, DivergenceError, InputError } from './errors.ts';
 export { matrix, toRows } from './types.ts';
 export type { Backend, BackendCore, ModeWeights, PiecewiseMoments, Sampling, SamplingMetrics, Training } from './backend.ts';
+export { studentScoreOf, type StudentScore } from './sampling/student-score.ts';
 export type { Dataset, DataInput, Matrix } from './types.ts';
 export type { BatchedRun, DdpmOptions, EmSteps, GdBatchOptions, GdOptions, GdProgress, GdResult, HistoryEntry, LossGradient, NoiseSpec } from './training/capability.ts';
 export { fitEm, fitSchedule, kmeansPlusPlus, SCHEDULES, seededRows, warmStart } from './algorithms/index.ts';

@@ -15,6 +15,7 @@ import {
   type TimeGrid,
 } from './sampling/options.ts';
 import { checkSampleRequest } from './sampling/checks.ts';
+import { checkStudentScore, isStudentScore, type StudentScore } from './sampling/student-score.ts';
 import { quotedList } from './validate.ts';
 
 /** 'direct' draws from the mixture itself; the others run a sampler on its score (docs/math.md section 11). */
@@ -26,7 +27,7 @@ export interface SampleOptions {
   readonly method?: SampleMethod;
   /** reverse: 'exponential' (default) or 'euler-maruyama'; ode: 'heun' (default). */
   readonly integrator?: Integrator;
-  /** reverse, ode: the horizon T (default 8 + ln max(1, max_i ||mu_i||); a piecewise model: its ladder's top level). */
+  /** reverse, ode: the horizon T (default 8 + ln max(1, max_i ||mu_i||, max_ij sqrt(c_ij)); a piecewise model: its ladder's top level). */
   readonly horizon?: number;
   /** reverse, ode: where the run stops (default 0; below a piecewise ladder's smallest level the score is that level's). */
   readonly tMin?: number;
@@ -76,10 +77,14 @@ function scaledNorm(v: Float64Array): number {
   return scale * Math.sqrt(s);
 }
 
-/** T = 8 + ln max(1, max_i ||mu_i||) for K x d centres. */
-export function defaultHorizon(means: Matrix): number {
+/**
+ * T = 8 + ln max(1, max_i ||mu_i||) for K x d centres; with the general student's variances c also max sqrt(c_ij),
+ * as the start's variance error e^{-2T} |c - 1| is then at most e^{-16} too (docs/math.md section 14).
+ */
+export function defaultHorizon(means: Matrix, variances?: Matrix): number {
   const d = means.cols;
   let largest = 0;
+  if (variances) for (const c of variances.data) largest = Math.max(largest, Math.sqrt(c));
   for (let i = 0; i < means.rows; i++) {
     let sq = 0;
     for (let c = 0; c < d; c++) sq += means.data[i * d + c]! ** 2;
@@ -97,7 +102,7 @@ export function defaultSteps(n: number): number {
 export const SAMPLE_OPTIONS = {
   method: oneOf(SAMPLE_METHODS, 'the sample method', 'how to draw', { default: SAMPLE_DEFAULTS.method, flag: { name: 'method' } }),
   integrator: oneOf([...INTEGRATORS.reverse, ...INTEGRATORS.ode], 'the integrator', 'the diffusion step', { default: { rule: `reverse: ${INTEGRATORS.reverse[0]}; ode: ${INTEGRATORS.ode[0]}` }, flag: { name: 'integrator' } }),
-  horizon: positive('the horizon T', 'where the run starts from N(0, I)', { default: { rule: `${SAMPLE_DEFAULTS.horizonBase} + ln max(1, max_i |mu_i|); piecewise: the ladder's top level` }, flag: { name: 'horizon', arg: 'T' } }),
+  horizon: positive('the horizon T', 'where the run starts from N(0, I)', { default: { rule: `${SAMPLE_DEFAULTS.horizonBase} + ln max(1, max_i |mu_i|, max_ij sqrt(c_ij)); piecewise: the ladder's top level` }, flag: { name: 'horizon', arg: 'T' } }),
   tMin: number('the final time tMin', 'where the run stops', { min: 0, strict: false }, { default: { rule: `${SAMPLE_DEFAULTS.tMin}; piecewise: below the ladder's smallest level the score is that level's` }, flag: { name: 't-min', arg: 'T' } }),
   steps: integer('the number of steps', 'the number of steps', 1, { default: { rule: `max(${SAMPLE_DEFAULTS.minSteps}, ceil(${SAMPLE_DEFAULTS.stepsPerRootN} sqrt(N))) for reverse and ode, ${SAMPLE_DEFAULTS.langevinSteps} for langevin` }, flag: { name: 'steps', arg: 'S' } }),
   grid: oneOf(TIME_GRIDS, 'the time grid', `${TIME_GRIDS[0]} (finer near t = 0) or ${TIME_GRIDS[1]}`, { default: SAMPLE_DEFAULTS.grid, flag: { name: 'grid' } }),
@@ -138,7 +143,7 @@ function diffusionPlan(method: 'reverse' | 'ode') {
 export const SAMPLER_DECLS: { readonly [name in SampleMethod]: SamplerDecl } = {
   direct: {
     name: 'direct',
-    doc: 'a uniform component, then N(mu_i, I), on the host (the student only: a piecewise model is a score, with no mixture to draw from)',
+    doc: 'a component (uniform, or by the learned weights), then N(mu_i, I) (or diag(c_i)), on the host (the student only: a piecewise model is a score, with no mixture to draw from)',
     options: [],
     plan: (_o, c) => ({ method: 'direct', seed: c.seed }),
   },
@@ -170,7 +175,7 @@ export function integratorsOf(method: SampleMethod): readonly Integrator[] {
  * keeps the default 0, where the score below the smallest level is that level's (the setting measured in
  * docs/experiments.md, 'The piecewise score model').
  */
-export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, options: SampleOptions): SamplePlan {
+export function resolveSampleOptions(score: Matrix | PiecewiseModel | StudentScore, n: number, options: SampleOptions): SamplePlan {
   const method = options.method ?? SAMPLE_DEFAULTS.method;
   if (!(SAMPLE_METHODS as readonly string[]).includes(method)) {
     throw new InputError(`the sample method must be one of ${quotedList(SAMPLE_METHODS)} (got ${String(method)})`);
@@ -180,8 +185,10 @@ export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, 
     throw new InputError("a piecewise model is a score, not a mixture, so it has no direct draw: use method 'reverse' (the default), 'ode' or 'langevin'");
   }
   if (piecewise) checkPiecewiseModel(piecewise);
+  const student = isStudentScore(score) ? score : undefined;
+  if (student) checkStudentScore(student, "the sampler's score");
   // The sampler checks n, the options and a Langevin start against a stand-in 1 x d, as src/piecewise/gpu-sampler.ts does.
-  const means = piecewise ? matrix(1, piecewise.d) : (score as Matrix);
+  const means = piecewise ? matrix(1, piecewise.d) : student ? student.means : (score as Matrix);
   const decl = SAMPLER_DECLS[method];
   for (const key of Object.keys(SAMPLE_OPTIONS) as SampleOptionKey[]) {
     if (key === 'method' || key === 'seed' || decl.options.includes(key)) continue;
@@ -191,7 +198,7 @@ export function resolveSampleOptions(score: Matrix | PiecewiseModel, n: number, 
     throw new InputError(`the number of samples n must be an integer with 1 <= n < 2^32 (got ${n}): pass n such as 1000`);
   }
   const seed = checkOption(SAMPLE_OPTIONS.seed, options.seed ?? SAMPLE_DEFAULTS.seed);
-  const plan = decl.plan(options, { n, seed, defaultHorizon: () => (piecewise ? piecewise.levels[0]!.t : defaultHorizon(means)) });
+  const plan = decl.plan(options, { n, seed, defaultHorizon: () => (piecewise ? piecewise.levels[0]!.t : defaultHorizon(means, student?.variances)) });
   if (plan.method === 'direct') return plan;
   checkSampleRequest(means, n, plan);
   return plan;

@@ -40,7 +40,8 @@ export const SAMPLE_USAGE = [
                       ${[S.stepSize, S.start, S.seed].map((d) => usageOf(d)).join(' ')} [--backend auto|gpu|cpu] [--json]
 
 Draws N samples (N x d) from a model written by 'ddpm-gmm fit --out', by its score (docs/math.md section 11):
-the student's mixture (1/K) sum_i N(mu_i, I), or a piecewise model (fit --model piecewise, section 13).`,
+the student's mixture (1/K) sum_i N(mu_i, I), the general student's sum_i pi_i N(mu_i, diag(c_i)) (fit
+--covariance, --weights, section 14), or a piecewise model (fit --model piecewise, section 13).`,
   ...helpLines('--method', [...SAMPLE_METHODS.slice(1), SAMPLE_METHODS[0]].map((m) => `${m}${m === S.method.default ? ' (default)' : ''}: ${SAMPLER_DECLS[m].doc}`).join('; '), COL),
   ...helpLines('--integrator', (['reverse', 'ode'] as const).map((m) => `${m}: ${integratorsOf(m).map((ig, i) => (i === 0 && integratorsOf(m).length > 1 ? `${ig} (default)` : ig)).join(' or ')}`).join('; '), COL),
   ...SAMPLER_KEYS.filter((key) => key !== 'integrator').flatMap((key) => optionHelp(S[key], COL, readers(key))),

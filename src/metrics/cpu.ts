@@ -11,6 +11,7 @@ import { checkSampleSets, checkSamplesAndCentres, checkScoreErrorDraws, checkSco
 import { scaleCentresInto, scoreRowInto, scoreScratch } from '../sampling/score.ts';
 import type { Estimate } from '../sampling/estimate.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreDimension, scoreEvaluator, type ScoreSource } from '../sampling/score-source.ts';
+import { isStudentScore } from '../sampling/student-score.ts';
 import type { CpuFeature } from '../cpu/context.ts';
 import type { SamplingMetrics } from './capability.ts';
 
@@ -63,7 +64,7 @@ export function scoreError(model: ScoreSource, truth: Matrix | GaussianMixture, 
   const general = isGaussianMixture(truth);
   const trueCentres = general ? truth.means : truth;
   const d = trueCentres.cols;
-  const modelIsMatrix = !isPiecewise(model) && !isGaussianMixture(model);
+  const modelIsMatrix = !isPiecewise(model) && !isGaussianMixture(model) && !isStudentScore(model);
   if (modelIsMatrix) {
     // Centres against centres, or against a general mixture's means: the same checks as the GPU's.
     checkScoreErrorRequest(model, trueCentres, t, samples, seed);

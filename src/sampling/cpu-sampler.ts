@@ -1,13 +1,14 @@
 // The float64 CPU sampler (docs/math.md section 11): reverse diffusion, the probability-flow ODE and
 // Langevin dynamics with a score read through ScoreEvaluator (the mixture of K centres, a piecewise model of
-// docs/math.md section 13, or a general Gaussian mixture), step by step over all samples, noise row by row
-// from Philox.
+// docs/math.md section 13, a general Gaussian mixture, or the general student of section 14), step by step over
+// all samples, noise row by row from Philox.
 import { DivergenceError } from '../errors.ts';
 import { noiseRowInto, seedKey } from '../math/philox.ts';
 import { STREAMS } from '../math/streams.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from './checks.ts';
 import { stepsToRun, type SamplerStep } from './grid.ts';
+import { isStudentScore } from './student-score.ts';
 import { checkScoreSource, isGaussianMixture, isPiecewise, scoreEvaluator, type ScoreEvaluator, type ScoreSource } from './score-source.ts';
 import type { SampleProgress, SamplerOptions } from './options.ts';
 import type { CpuFeature } from '../cpu/context.ts';
@@ -18,7 +19,7 @@ const PROGRESS_REPORTS = 20;
 
 /**
  * n samples (n x d) from `score` by `options` (docs/math.md section 11): the mixture score of K x d centres,
- * a piecewise model (docs/math.md section 13) or a general Gaussian mixture.
+ * a piecewise model (docs/math.md section 13), a general Gaussian mixture or the general student (section 14).
  * Throws an InputError on bad input and a DivergenceError naming the first step that made a sample
  * non-finite; the result is returned only when every step has finished.
  */
@@ -28,7 +29,7 @@ export function sampleReference(
   options: SamplerOptions,
   onProgress?: (p: SampleProgress) => void,
 ): Matrix {
-  const other = isPiecewise(score) || isGaussianMixture(score);
+  const other = isPiecewise(score) || isGaussianMixture(score) || isStudentScore(score);
   // A model is checked on its own; n, the options and a Langevin start against a stand-in 1 x d of zeros.
   const d = other ? checkScoreSource(score, "the sampler's score") : score.cols;
   checkSampleRequest(other ? matrix(1, d) : score, n, options);

@@ -85,7 +85,7 @@ const PROGRESS_REPORTS = 20;
  * as much as a step), which a run of steps amortises. */
 const MIN_STEPS_PER_SUBMIT = 8;
 /** Most steps per submission: the size of the step table uploaded per batch. */
-const MAX_STEPS_PER_SUBMIT = 64;
+export const MAX_STEPS_PER_SUBMIT = 64;
 /** Flops one dispatch may do on a GPU (rows x steps x 4Kd): well under a second even on a small GPU, so that no driver's
  * watchdog fires. Software adapters have none, and take a whole batch per dispatch. */
 const FLOPS_PER_DISPATCH = 2 ** 36;

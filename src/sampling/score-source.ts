@@ -1,6 +1,6 @@
-// Where a sampler and the score error read a score from (docs/math.md sections 11 and 13): the balanced
-// mixture of K x d centres (the student and the paper's truth), a piecewise model, or a general Gaussian
-// mixture with full covariances. One evaluator per concurrent time (Heun holds two).
+// Where a sampler and the score error read a score from (docs/math.md sections 11, 13 and 14): the balanced
+// mixture of K x d centres (the paper's student and truth), a piecewise model, a general Gaussian mixture with
+// full covariances, or the general student (diagonal variances, weights). One evaluator per concurrent time (Heun holds two).
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../matrix.ts';
 import { mixtureAtTime, mixtureScoreRowInto as mixtureScoreRow, type GaussianMixture, type MixtureAtTime } from '../full-covariance/mixture.ts';
@@ -9,8 +9,9 @@ import type { PiecewiseModel } from '../piecewise/model.ts';
 import { checkPiecewiseModel } from '../piecewise/checks.ts';
 import { requireFinite } from '../validate.ts';
 import { scaleCentresInto, scoreRowInto, scoreScratch } from './score.ts';
+import { checkStudentScore, isStudentScore, studentAtTimeInto, studentAtTimeScratch, studentScoreRowInto, type StudentScore } from './student-score.ts';
 
-export type ScoreSource = Matrix | PiecewiseModel | GaussianMixture;
+export type ScoreSource = Matrix | PiecewiseModel | GaussianMixture | StudentScore;
 
 export interface ScoreEvaluator {
   /** Sets the forward time t (a = e^{-t}, passed so the centres scale by the sampler's own a). */
@@ -30,13 +31,14 @@ export function isGaussianMixture(s: ScoreSource): s is GaussianMixture {
 /** d of the source. */
 export function scoreDimension(s: ScoreSource): number {
   if (isPiecewise(s)) return s.d;
-  if (isGaussianMixture(s)) return s.means.cols;
+  if (isGaussianMixture(s) || isStudentScore(s)) return s.means.cols;
   return s.cols;
 }
 
 /** Checks a non-matrix source (a matrix is checked by its callers, in their words); returns d. */
 export function checkScoreSource(s: ScoreSource, what: string): number {
   if (isPiecewise(s)) checkPiecewiseModel(s);
+  else if (isStudentScore(s)) checkStudentScore(s, what);
   else if (isGaussianMixture(s)) {
     if (s.means.rows < 1 || s.means.cols < 1) throw new InputError(`${what}: the mixture needs K >= 1 means with d >= 1 columns`);
     requireFinite(s.means, `${what}'s means`);
@@ -57,6 +59,15 @@ export function scoreEvaluator(s: ScoreSource): ScoreEvaluator {
         if (t !== qt) [q, qt] = [mixtureAtTime(s, t), t];
       },
       rowInto: (y, yOff, out, outOff) => mixtureScoreRow(q!, y, yOff, out, outOff),
+    };
+  }
+  if (isStudentScore(s)) {
+    const { rows: K, cols: d } = s.means;
+    const q = studentAtTimeScratch(K, d);
+    const logits = new Float64Array(K);
+    return {
+      setTime: (t, a) => studentAtTimeInto(s, t, a, q),
+      rowInto: (y, yOff, out, outOff) => studentScoreRowInto(q, K, d, logits, y, yOff, out, outOff),
     };
   }
   const { rows: K, cols: d } = s;

@@ -19,6 +19,8 @@ beforeAll(async () => {
   expect(g.code).toBe(0);
   const f = await cli(['fit', '--data', 'x.npy', '--k', '3', '--method', 'em', '--backend', 'cpu', '--out', 'model.json', '--json'], dir);
   expect(f.code).toBe(0);
+  const g2 = await cli(['fit', '--data', 'x.npy', '--k', '3', '--covariance', 'diag', '--weights', 'learned', '--backend', 'cpu', '--out', 'general.json', '--json'], dir);
+  expect(g2.code).toBe(0);
   writeMatrixFile(join(dir, 'start3.npy'), matrix(40, 3, new Float64Array(120)));
   writeMatrixFile(join(dir, 'start-rows.npy'), matrix(39, D, new Float64Array(39 * D)));
   writeMatrixFile(join(dir, 'start.npy'), matrix(40, D, new Float64Array(40 * D).fill(0.5)));
@@ -41,6 +43,17 @@ describe('sample writes samples', () => {
     // The same samples as the library call with the same options.
     const model = DdpmGmm.fromJSON(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf-8')), { backend: 'cpu' });
     expect(s.data).toEqual((await model.sample(300)).data);
+  });
+
+  it("a version-3 general student's file (diag, learned): its variances and weights drive the sampler, as the library's", async () => {
+    const text = readFileSync(join(dir, 'general.json'), 'utf-8');
+    expect(JSON.parse(text)).toMatchObject({ version: 3, covariance: 'diag', weights: 'learned' });
+    const r = await cli(['sample', '--model', 'general.json', '--backend', 'cpu', '--n', '200', '--method', 'ode', '--steps', '40', '--out', 'g.npy', '--json'], dir);
+    expect(r.code).toBe(0);
+    const s = readMatrixFile(join(dir, 'g.npy'), 'g');
+    expect([s.rows, s.cols]).toEqual([200, D]);
+    const model = DdpmGmm.fromJSON(JSON.parse(text), { backend: 'cpu' });
+    expect(s.data).toEqual((await model.sample(200, { method: 'ode', steps: 40 })).data);
   });
 
   it('--json: the settings used on stdout, nothing on stderr; a .csv output', async () => {

@@ -26,7 +26,7 @@ export interface SamplerBound {
 }
 
 /** The sampler's N(0, I) draw of sample n at counter step `step` (float64) and the GPU's error on each (normalBound). */
-function noiseWithBound(key: [number, number], n: number, step: number, d: number): { z: Float64Array; dz: Float64Array } {
+export function noiseWithBound(key: [number, number], n: number, step: number, d: number): { z: Float64Array; dz: Float64Array } {
   const z = new Float64Array(d);
   const dz = new Float64Array(d);
   const words = new Uint32Array(4);
