@@ -1,6 +1,6 @@
 // One run of the estimator's method (docs/architecture.md, scikit-learn anchor): the ddpm schedules through the loop,
 // EM and gradient EM, power iteration; the kept run's fields; and the defaults the front doors share.
-import { averageLogLikelihood, fitEm, fitSchedule, kmeansPlusPlus, powerIteration, requireFiniteLogLikelihood, type HistoryRow, type LoopOptions, type ScheduleName, type ScheduleOptions } from './algorithms/index.ts';
+import { averageLogLikelihood, fitEm, fitSchedule, kmeansPlusPlus, meanLogLikelihood, powerIteration, type HistoryRow, type LoopOptions, type ScheduleName, type ScheduleOptions } from './algorithms/index.ts';
 import type { Backend } from './backend.ts';
 import { centreError } from './centre-error.ts';
 import type { Method } from './methods.ts';
@@ -90,16 +90,7 @@ export async function fitRun(backend: Backend, X: Matrix, spec: RunSpec, seed: n
 
 /** (1/N) sum_n log q(x_n) under the fitted mixture: the yardstick restarts are kept by. */
 export function averageLl(X: Matrix, means: Matrix, student?: StudentParams): number {
-  if (!student) return averageLogLikelihood(X, means, 'X');
-  const ll = studentLogLikelihood(X, means, student);
-  requireFiniteLogLikelihood(ll, 'X');
-  let s = 0;
-  for (const v of ll) s += v;
-  if (Number.isFinite(s)) return s / X.rows;
-  // The sum overflowed although each term is finite: average the terms scaled by 1/N instead.
-  s = 0;
-  for (const v of ll) s += v / X.rows;
-  return s;
+  return student ? meanLogLikelihood(studentLogLikelihood(X, means, student), 'X') : averageLogLikelihood(X, means, 'X');
 }
 
 /** An information criterion, refused when -2 N score overflows although the score is finite. */

@@ -159,13 +159,17 @@ export function requireFiniteLogLikelihood(ll: Float64Array, what: string): void
 
 /** The average log-likelihood (1/N) sum_n log q(x_n). */
 export function averageLogLikelihood(data: Matrix, means: Matrix, what = 'the data'): number {
-  const ll = mixtureLogLikelihood(data, means);
+  return meanLogLikelihood(mixtureLogLikelihood(data, means), what);
+}
+
+/** The mean of per-row log-likelihoods, refused when one is not finite (the row named in `what`'s terms). */
+export function meanLogLikelihood(ll: Float64Array, what: string): number {
   requireFiniteLogLikelihood(ll, what);
   let s = 0;
   for (const v of ll) s += v;
-  if (Number.isFinite(s)) return s / data.rows;
+  if (Number.isFinite(s)) return s / ll.length;
   // The sum overflowed although each term is finite: average the terms scaled by 1/N instead.
   s = 0;
-  for (const v of ll) s += v / data.rows;
+  for (const v of ll) s += v / ll.length;
   return s;
 }

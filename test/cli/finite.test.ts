@@ -1,11 +1,10 @@
 // No NaN reported as success (issue 18): finite inputs give finite results or a refusal naming the row, and
 // the CLI's last check refuses a NaN or Inf in what it would print or write.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.ts';
 import { padRows } from '../../host/core/buffers.ts';
 import { mixtureLogLikelihood, requireFiniteLogLikelihood } from '../../src/algorithms/matrix-math.ts';
 import { requireFiniteOutput } from '../../src/cli/output.ts';
@@ -14,18 +13,6 @@ import { InputError } from '../../src/errors.ts';
 import { createModelFile } from '../../src/model-file.ts';
 import { matrix } from '../../src/types.ts';
 
-const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js');
-const run = promisify(execFile);
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 describe('the host maths stay finite', () => {
   it('responsibilities of a row whose squared distances overflow are finite and sum to 1; its log-likelihood is refused by row', () => {

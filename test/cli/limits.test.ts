@@ -1,26 +1,15 @@
 // Damaged files and sizes beyond a limit are refused before any allocation, with one line naming the field or the
 // limit (issue 18): model files (dimension 1e15, a BOM), checkpoints, --n beyond memory, /dev/zero, a closed pipe.
-import { exec, execFile } from 'node:child_process';
+import { exec } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli } from '../support/cli.ts';
 import { InputError } from '../../src/errors.ts';
 import { matrix } from '../../src/matrix.ts';
 
-const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js');
-const run = promisify(execFile);
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 let dir = '';
 const fitFlags = ['fit', '--data', 'x.csv', '--k', '2', '--backend', 'cpu', '--schedule', 'two-stage', '--steps', '12', '--log-every', '4'];

@@ -1,26 +1,13 @@
 // No input is ever overwritten (issue 18): guardPaths refuses an output that is an input by name, symlink or hard
 // link, and each command's flags reach it; a refused command leaves its inputs byte-identical.
-import { execFile } from 'node:child_process';
 import { linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.ts';
 import { guardPaths } from '../../src/cli/paths.ts';
 import { InputError } from '../../src/errors.ts';
 
-const BIN = resolve(__dirname, '..', '..', 'bin', 'dev.js');
-const run = promisify(execFile);
-
-async function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, DDPM_GMM_DEBUG: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 let dir = '';
 const csv = '1,2\n3,4\n5,6\n-1,-2\n-3,-4\n-5,-6\n';
