@@ -17,8 +17,8 @@ export const LANES_WG = 16;
  *   stays short;
  * - 'paced': the same code, with the workgroup meeting a barrier once per row, which SwiftShader compiles far
  *   faster for a small cost per sample (docs/decisions/2026-11-25-paced-lane-plan.md). Up to 512 pairs at any
- *   shape, and up to 1024 pairs while K <= 128 and d <= 128: beyond those shapes (large d or K at 1024 pairs, or
- *   2048 pairs) SwiftShader's compiler crashed the process (SIGSEGV);
+ *   shape, and up to 1024 pairs while K <= 128 and d <= 128, the shapes SwiftShader's compiler is known to take
+ *   (the decision record above);
  * - 'centre-loop': the loops over K become run-time loops (BLOCK_K = 1) and the half norms live in workgroup
  *   memory, so the code stops growing with K and compiles quickly at any shape; slower per sample than 'paced',
  *   it still beats the tiled kernel on software adapters.
