@@ -54,23 +54,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   const tied = boolFlag(v, 'tied');
   const backendChoice = backendFlag(v);
   // Cheap checks first: a typo in a number should not wait for a large file to load.
-  const k = requireNumber(v, 'k', 'fit');
-  requireCentreCount(k);
-  if (tied) requireTiedK(k);
-  const t = numberFlag(v, 't', DEFAULTS.noiseScale);
-  requireNoiseScale(t);
-  const steps = numberFlag(v, 'steps', DEFAULTS.maxSteps);
-  requireSteps(steps);
-  const lr = numberFlag(v, 'lr', defaultLr(k));
-  requireLearningRate(lr);
-  const noiseSeed = numberFlag(v, 'noise-seed', 0);
-  requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
-  const noiseMode = stringFlag(v, 'noise') ?? 'fresh';
-  if (noiseMode !== 'fresh' && noiseMode !== 'fixed') {
-    throw new InputError(`--noise must be 'fresh' or 'fixed', got '${noiseMode}'`);
-  }
-  const logEvery = numberFlag(v, 'log-every', Math.max(1, Math.floor(steps / 20)));
-  requirePositiveInteger(logEvery, 'the log interval (--log-every)');
+  const { k, t, steps, lr, noiseSeed, noiseMode, logEvery } = algorithm1Flags(v, tied);
   const initPath = stringFlag(v, 'init');
   if (initPath !== undefined && v['init-seed'] !== undefined) {
     throw new InputError("'fit' takes one of --init and --init-seed, not both; see 'ddpm-gmm fit --help'");
@@ -162,4 +146,26 @@ function halfDifference(rows: Matrix): Matrix {
   const m = new Float64Array(d);
   for (let c = 0; c < d; c++) m[c] = (rows.data[c]! - rows.data[d + c]!) / 2;
   return { rows: 1, cols: d, data: m };
+}
+
+/** Algorithm 1's numbers from the flags, checked before any file is read (also the streamed fit's, fit-streamed.ts). */
+export function algorithm1Flags(v: FlagValues, tied: boolean): { k: number; t: number; steps: number; lr: number; noiseSeed: number; noiseMode: 'fresh' | 'fixed'; logEvery: number } {
+  const k = requireNumber(v, 'k', 'fit');
+  requireCentreCount(k);
+  if (tied) requireTiedK(k);
+  const t = numberFlag(v, 't', DEFAULTS.noiseScale);
+  requireNoiseScale(t);
+  const steps = numberFlag(v, 'steps', DEFAULTS.maxSteps);
+  requireSteps(steps);
+  const lr = numberFlag(v, 'lr', defaultLr(k));
+  requireLearningRate(lr);
+  const noiseSeed = numberFlag(v, 'noise-seed', 0);
+  requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
+  const noiseMode = stringFlag(v, 'noise') ?? 'fresh';
+  if (noiseMode !== 'fresh' && noiseMode !== 'fixed') {
+    throw new InputError(`--noise must be 'fresh' or 'fixed', got '${noiseMode}'`);
+  }
+  const logEvery = numberFlag(v, 'log-every', Math.max(1, Math.floor(steps / 20)));
+  requirePositiveInteger(logEvery, 'the log interval (--log-every)');
+  return { k, t, steps, lr, noiseSeed, noiseMode, logEvery };
 }

@@ -2,7 +2,6 @@
 // file in chunks (src/data/files.ts) through the chunked trainer (src/training/chunked.ts), in one process or
 // as one rank of several (src/ranks/: the launcher's variables, the gRPC rendezvous). The numbers depend on the
 // chunk size only: the same file, flags and --chunk-rows give the same bits in memory, streamed, or over ranks.
-import { DEFAULTS, defaultLr } from '../algorithms/schedules.ts';
 import { seededRowIndices } from '../algorithms/seeding.ts';
 import { describeBackend } from '../backend-choice.ts';
 import { parseSize, rowsOf } from '../data/source.ts';
@@ -14,8 +13,9 @@ import { coordinatorOf, rankFromEnv } from '../ranks/launcher.ts';
 import { joinRanks, type RankReducer } from '../ranks/grpc.ts';
 import { chunkedTrainer } from '../training/chunked.ts';
 import { toRows, type Matrix } from '../types.ts';
-import { requireCentreCount, requireEnoughSamples, requireLearningRate, requireNoiseScale, requirePositiveInteger, requireSeed, requireSteps, requireTiedK, tiedCentres } from '../validate.ts';
-import { backendFlag, boolFlag, numberFlag, requireNumber, requireString, stringFlag, type FlagValues } from './args.ts';
+import { requireEnoughSamples, requireSeed, tiedCentres } from '../validate.ts';
+import { backendFlag, boolFlag, numberFlag, requireString, stringFlag, type FlagValues } from './args.ts';
+import { algorithm1Flags } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
@@ -38,21 +38,7 @@ export async function fitStreamedCommand(v: FlagValues): Promise<void> {
   }
   const json = boolFlag(v, 'json');
   const tied = boolFlag(v, 'tied');
-  const k = requireNumber(v, 'k', 'fit');
-  requireCentreCount(k);
-  if (tied) requireTiedK(k);
-  const t = numberFlag(v, 't', DEFAULTS.noiseScale);
-  requireNoiseScale(t);
-  const steps = numberFlag(v, 'steps', DEFAULTS.maxSteps);
-  requireSteps(steps);
-  const lr = numberFlag(v, 'lr', defaultLr(k));
-  requireLearningRate(lr);
-  const noiseSeed = numberFlag(v, 'noise-seed', 0);
-  requireSeed(noiseSeed, 'the noise seed (--noise-seed)');
-  const noiseMode = stringFlag(v, 'noise') ?? 'fresh';
-  if (noiseMode !== 'fresh' && noiseMode !== 'fixed') throw new InputError(`--noise must be 'fresh' or 'fixed', got '${noiseMode}'`);
-  const logEvery = numberFlag(v, 'log-every', Math.max(1, Math.floor(steps / 20)));
-  requirePositiveInteger(logEvery, 'the log interval (--log-every)');
+  const { k, t, steps, lr, noiseSeed, noiseMode, logEvery } = algorithm1Flags(v, tied);
   const initPath = stringFlag(v, 'init');
   if (initPath !== undefined && v['init-seed'] !== undefined) throw new InputError("'fit' takes one of --init and --init-seed, not both; see 'ddpm-gmm fit --help'");
   const initSeed = numberFlag(v, 'init-seed', 0);
