@@ -1,8 +1,7 @@
-// An estimator in the spirit of scikit-learn's GaussianMixture (docs/architecture.md): construct with the number of
-// components, a method and a schedule, then fit(X), predict(X), predictProba(X), score(X), bic(X), sample(n) (by
-// the learned score, docs/math.md section 11), and save or load it with toJSON() / DdpmGmm.fromJSON(). The model is the balanced spherical mixture
-// (1/K) sum_i N(mu_i, I) of docs/math.md section 1; every method runs through the one Backend interface, so the
-// same code fits on the GPU engine and on the CPU reference.
+// An estimator in the spirit of scikit-learn's GaussianMixture (docs/architecture.md): fit(X), predict(X),
+// predictProba(X), score(X), bic(X), sample(n) and toJSON() / DdpmGmm.fromJSON(). By default it learns diagonal
+// variances and weights (docs/math.md section 14) on per-feature scaled data (section 15); the paper's balanced
+// spherical mixture (section 1) by name. Every method runs through the one Backend interface, GPU or CPU.
 import {
   mixtureLogLikelihood,
   requireFiniteLogLikelihood,
@@ -26,7 +25,7 @@ import { chunkRowsFor } from './data/source.ts';
 import { DATA_OPTIONS } from './data/options.ts';
 import { withChunkedTraining } from './training/chunked.ts';
 import { type Backend } from './backend.ts';
-import { asksGeneralStudent, averageLl, defaultSchedule, finiteCriterion, fitRun, type FitOutput, type RestartResult } from './fit-run.ts';
+import { asksGeneralStudent, averageLl, finiteCriterion, fitRun, resolveFit, type FitOutput, type RestartResult } from './fit-run.ts';
 import { asMatrix, type DataInput } from './data-input.ts';
 import { fitScaling, studentInUnits, scaledStarts, fromScaled, logScaleSum, SCALE_OPTION, toScaled, type ScaleMethod, type Scaling } from './scaling.ts';
 import { requireCentreCount, requireEnoughSamples, requireFinite, requireSquarableRows, requirePositiveInteger, requireSameDimension, requireSeed } from './validate.ts';
@@ -80,7 +79,7 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly memoryBudget?: number;
 }
 
-export { asksGeneralStudent, defaultSchedule, type FitOutput, type RestartResult } from './fit-run.ts';
+export { asksGeneralStudent, defaultSchedule, DEFAULT_STUDENT, resolveFit, type FitOutput, type RestartResult } from './fit-run.ts';
 
 export class DdpmGmm {
   readonly nComponents: number;
@@ -108,18 +107,25 @@ export class DdpmGmm {
   private readonly backendSlot = new BackendSlot(() => this.options.backend, (m) => this.options.log?.(m));
   /** The centres in the scaled coordinates the model was fitted in (= means for scale 'none'). */
   private scaledMeans: Matrix | undefined;
+  /** The options given, with the student resolveFit chose. */
+  private readonly options: DdpmGmmOptions;
 
-  constructor(private readonly options: DdpmGmmOptions) {
-    requireCentreCount(options.nComponents, 'nComponents');
-    this.nComponents = options.nComponents;
-    const method = checkOption(METHOD_OPTION, options.method ?? 'ddpm', 'method') as Method;
+  constructor(given: DdpmGmmOptions) {
+    requireCentreCount(given.nComponents, 'nComponents');
+    this.nComponents = given.nComponents;
+    const method = checkOption(METHOD_OPTION, given.method ?? 'ddpm', 'method') as Method;
     this.method = method;
+    if (given.schedule !== undefined) checkOption(SCHEDULE_OPTION, given.schedule, 'schedule');
+    // The declared options, checked up front with the declarations' messages.
+    for (const key of Object.keys(SCHEDULE_OPTIONS) as ScheduleOptionKey[]) {
+      if (given[key] !== undefined) checkOption(SCHEDULE_OPTIONS[key], given[key], `${SCHEDULE_OPTIONS[key].what} (${key})`);
+    }
+    const { schedule, covariance, weights } = resolveFit(method, given.schedule, given.nComponents, given.init !== undefined, given);
+    const options = (this.options = { ...given, covariance, weights });
     const general = asksGeneralStudent(options);
-    const schedule = options.schedule ?? defaultSchedule(options.nComponents, options.init !== undefined, general);
-    checkOption(SCHEDULE_OPTION, schedule, 'schedule');
     if (general && !fitReads(method, schedule, 'covariance')) {
       const who = method === 'ddpm' ? `the ${schedule} schedule (the tied K = 2 student)` : `method '${method}'`;
-      throw new InputError(`${who} learns the paper's student only (identity covariance, equal weights); for covariance '${options.covariance ?? 'identity'}' and weights '${options.weights ?? 'equal'}' use method 'ddpm' with schedule 'screened', 'annealed', 'single' or 'warm', or method 'em'`);
+      throw new InputError(`${who} learns the paper's student only (identity covariance, equal weights); for covariance '${covariance}' and weights '${weights}' use method 'ddpm' with schedule 'screened', 'annealed', 'single' or 'warm', or method 'em'`);
     }
     const needs = requiredK(method, schedule);
     if (needs && options.nComponents !== needs.k) {
@@ -127,11 +133,6 @@ export class DdpmGmm {
         ? `schedule ${orList(SCHEDULES.filter((s) => !SCHEDULE_DECLS[s].needsK).map((s) => `'${s}'`))}`
         : `method ${orList(METHODS.filter((m) => !requiredK(m, 'annealed')).map((m) => `'${m}'`))}`;
       throw new InputError(`${needs.who} (${needs.why}) needs nComponents = ${needs.k}, got ${options.nComponents}; use ${others}`);
-    }
-    // The declared options, checked up front with the declarations' messages.
-    for (const key of Object.keys(SCHEDULE_OPTIONS) as ScheduleOptionKey[]) {
-      const value = options[key];
-      if (value !== undefined) checkOption(SCHEDULE_OPTIONS[key], value, `${SCHEDULE_OPTIONS[key].what} (${key})`);
     }
     for (const key of ['chunkRows', 'memoryBudget'] as const) if (options[key] !== undefined) checkOption(DATA_OPTIONS[key], options[key]);
     if (options.nInit !== undefined) requirePositiveInteger(options.nInit, 'nInit');
@@ -145,12 +146,12 @@ export class DdpmGmm {
     this.scale = checkOption(SCALE_OPTION, options.scale ?? SCALE_OPTION.default, 'scale') as ScaleMethod;
   }
 
-  /** The dimension d of the fitted means; undefined before fit. */
   /** The general student's K x d variances and K weights in the data's units (docs/math.md sections 14, 15); undefined for the paper's. */
   get variancesAndWeights(): { readonly variances: Matrix; readonly weights: Float64Array } | undefined {
     return this.student && this.means ? studentInUnits(this.student, this.means.cols, this.scaling) : undefined;
   }
 
+  /** The dimension d of the fitted means; undefined before fit. */
   get dimension(): number | undefined {
     return this.means?.cols;
   }
@@ -194,7 +195,8 @@ export class DdpmGmm {
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;
-    const together = this.method === 'ddpm' ? restartsTogether(backend, nInit, k, Z.cols, o.log) : 1;
+    // A pass carries the paper's student only (restarts.ts): a general student's restarts run in turn.
+    const together = this.method === 'ddpm' && !asksGeneralStudent(o) ? restartsTogether(backend, nInit, k, Z.cols, o.log) : 1;
     for (let first = 0; first < nInit; first += together) {
       const size = Math.min(together, nInit - first);
       o.onRestart?.(first, nInit, size);
@@ -354,7 +356,7 @@ export class DdpmGmm {
     const file = parseModelFile(json);
     let model: DdpmGmm;
     try {
-      const student = file.student ? { covariance: file.student.covariance, weights: file.student.weights } : {};
+      const student = file.student ? { covariance: file.student.covariance, weights: file.student.weights } : { covariance: options.covariance ?? 'identity', weights: options.weights ?? 'equal' };
       model = new DdpmGmm({ ...options, ...student, nComponents: file.means.rows, method: file.method, schedule: file.schedule ?? undefined, scale: file.scaling?.method ?? 'none' });
     } catch (e) {
       throw e instanceof InputError ? new InputError(`the model file does not describe a valid model: ${e.message}`) : e;
@@ -373,7 +375,6 @@ export class DdpmGmm {
   dispose(): void {
     this.backendSlot.dispose();
   }
-
 
   /**
    * One run of the method from the given seeds; init and truth are in the data's units, the fit runs in the scaled

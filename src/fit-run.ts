@@ -4,7 +4,8 @@ import { averageLogLikelihood, fitEm, fitSchedule, kmeansPlusPlus, meanLogLikeli
 import type { Backend } from './backend.ts';
 import { centreError } from './centre-error.ts';
 import type { Method } from './methods.ts';
-import type { StudentParams } from './training/student.ts';
+import type { Covariance, StudentParams, Weights } from './training/student.ts';
+import { fitReads } from './options/index.ts';
 import { studentLogLikelihood } from './training/student-mixture.ts';
 import { InputError } from './errors.ts';
 import type { Matrix } from './types.ts';
@@ -40,6 +41,33 @@ export interface RestartResult {
 export function defaultSchedule(nComponents: number, hasInit: boolean, general = false): ScheduleName {
   if (hasInit) return 'warm';
   return nComponents === 2 && !general ? 'two-stage' : 'screened';
+}
+
+/**
+ * The student a fit learns when its options name none: diagonal variances and learned weights (docs/decisions/
+ * 2026-12-07-default-student.md). The paper's student is covariance 'identity' with weights 'equal'.
+ */
+export const DEFAULT_STUDENT = { covariance: 'diag', weights: 'learned' } as const;
+
+/**
+ * The schedule, covariance and weights a fit runs: those given, the rest DEFAULT_STUDENT's where the method (ddpm:
+ * the schedule) learns them. A fit that learns the paper's student only, given neither, runs the paper's.
+ */
+export function resolveFit(
+  method: Method,
+  schedule: ScheduleName | undefined,
+  k: number,
+  hasInit: boolean,
+  o: { readonly covariance?: Covariance; readonly weights?: Weights },
+): { readonly schedule: ScheduleName; readonly covariance: Covariance; readonly weights: Weights } {
+  const paper = o.covariance === 'identity' && o.weights === 'equal';
+  const chosen = schedule ?? defaultSchedule(k, hasInit, !paper);
+  const learns = fitReads(method, chosen, 'covariance');
+  return {
+    schedule: chosen,
+    covariance: o.covariance ?? (learns ? DEFAULT_STUDENT.covariance : 'identity'),
+    weights: o.weights ?? (learns ? DEFAULT_STUDENT.weights : 'equal'),
+  };
 }
 
 /** Whether the options ask for the general student (docs/math.md section 14). */

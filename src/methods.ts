@@ -19,7 +19,7 @@ export interface MethodDecl {
 
 export const METHOD_DECLS: { readonly [name in Method]: MethodDecl } = {
   ddpm: { name: 'ddpm', note: 'DDPM gradient descent on a schedule', options: 'schedule' },
-  em: { name: 'em', note: 'k-means++ seeded', options: ['init', 'seed', 'maxSteps', 'tol', 'logEvery', 'covariance', 'weights'] },
+  em: { name: 'em', note: 'k-means++ seeded', options: ['init', 'seed', 'maxSteps', 'tol', 'logEvery', 'covariance', 'weights', 'varianceFloor'] },
   'gradient-em': { name: 'gradient-em', note: 'k-means++ seeded', options: ['init', 'seed', 'lr', 'maxSteps', 'tol', 'logEvery'] },
   power: { name: 'power', note: 'K = 2, spectral', needsK: { k: 2, why: 'the spectral method of docs/math.md section 9' }, options: ['seed', 'maxSteps', 'tol'] },
 };

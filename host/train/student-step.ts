@@ -8,7 +8,7 @@ import { type Program, slot } from '../core/program.ts';
 import { defineStruct } from '../core/struct-layout.ts';
 import { COPY_DST, UNIFORM } from '../core/usage.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { floorGamma, GAMMA_MIN, GAMMA_TRUST, M_TRUST, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
+import { floorGamma, GAMMA_TRUST, lowestGamma, M_TRUST, varianceColumns, VARIANCE_FLOOR, WEIGHT_FLOOR, type StudentParams } from '../../src/training/student.ts';
 import { LANES_WG, partialPlan } from './kernel-plan.ts';
 import { PASS_IO, type PassIo, passParams, reduceParams, reducePartials } from './programs.ts';
 import type { DataChunk, ShapeResources } from './resources.ts';
@@ -128,12 +128,12 @@ export function writeStudent(device: GPUDevice, sr: StudentResources, student: S
   const { a, sigma } = forwardCoefficients(t);
   const q = device.queue;
   const gamma = student.gamma.data.slice();
-  floorGamma(gamma);
+  floorGamma(gamma, lowestGamma(student));
   q.writeBuffer(sr.gamma, 0, Float32Array.from(gamma));
   q.writeBuffer(sr.beta, 0, padded(student.beta, 4 * sr.owner.shape.k4));
   q.writeBuffer(sr.updateUniform, 0, studentUpdateParams.pack({
     twoOverN: 2 / rows, invN: 1 / rows, lr, apply: apply ? 1 : 0, a2: a * a, sigma2: sigma * sigma,
-    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR), betaLr, gammaTrust: GAMMA_TRUST, gammaMin: GAMMA_MIN, mTrust: M_TRUST,
+    varianceFloor: VARIANCE_FLOOR, logWeightFloor: Math.log(WEIGHT_FLOOR), betaLr, gammaTrust: GAMMA_TRUST, gammaMin: lowestGamma(student), mTrust: M_TRUST,
   }));
 }
 

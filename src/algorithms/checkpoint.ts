@@ -28,7 +28,7 @@ export interface CheckpointFile {
   /** Inside an averaging stage (loop.ts): the running sum of the iterates and their count. */
   readonly average?: { readonly sum: number[][]; readonly count: number; readonly student?: { readonly gamma: number[][]; readonly beta: number[] } };
   /** The general student's parameters (docs/math.md section 14): gamma K x (0, 1 or d) and beta. */
-  readonly student?: { readonly covariance: Covariance; readonly weights: Weights; readonly gamma: number[][]; readonly beta: number[] };
+  readonly student?: { readonly covariance: Covariance; readonly weights: Weights; readonly gamma: number[][]; readonly beta: number[]; readonly gammaMin?: number };
 }
 
 /** FNV-1a over the float64 bytes of the data: cheap, and any changed entry changes it. */
@@ -59,7 +59,7 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
     stageResults: state.stageResults,
     seconds: state.seconds,
     ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count, ...(state.average.student ? { student: { gamma: gammaRows(state.average.student.gamma), beta: Array.from(state.average.student.beta) } } : {}) } } : {}),
-    ...(state.student ? { student: { covariance: state.student.covariance, weights: state.student.weights, gamma: gammaRows(state.student.gamma), beta: Array.from(state.student.beta) } } : {}),
+    ...(state.student ? { student: { covariance: state.student.covariance, weights: state.student.weights, gamma: gammaRows(state.student.gamma), beta: Array.from(state.student.beta), ...(state.student.gammaMin !== undefined ? { gammaMin: state.student.gammaMin } : {}) } } : {}),
   };
 }
 
@@ -118,7 +118,9 @@ export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseS
   let averageStudent: StudentParams | undefined;
   if (st !== undefined) {
     const read = (g: number[][], b: number[]): StudentParams => {
-      const s = { covariance: st.covariance, weights: st.weights, gamma: matrix(g.length, g[0]?.length ?? 0, Float64Array.from(g.flat())), beta: Float64Array.from(b) };
+      const floor = st.gammaMin === undefined ? {} : typeof st.gammaMin === 'number' && Number.isFinite(st.gammaMin) ? { gammaMin: st.gammaMin } : undefined;
+      if (!floor) throw new InputError('gammaMin');
+      const s = { covariance: st.covariance, weights: st.weights, gamma: matrix(g.length, g[0]?.length ?? 0, Float64Array.from(g.flat())), beta: Float64Array.from(b), ...floor };
       checkStudent(s, rows!.length, d);
       return s;
     };

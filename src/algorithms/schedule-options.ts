@@ -34,6 +34,7 @@ export interface ScheduleOptions {
   readonly averageSteps?: number;
   readonly covariance?: Covariance;
   readonly weights?: Weights;
+  readonly varianceFloor?: number;
   readonly screenStarts?: number;
   readonly screenRows?: number;
 }
@@ -65,6 +66,9 @@ export const DEFAULTS = {
   // A general student's GD stage also settles its spreads and weights (docs/math.md section 14, 'Stopping').
   screenStudentMaxSteps: 100,
   screenAverageSteps: 15,
+  // A tenth of the pooled within-cluster standard deviation under the estimator's default scaling: below it the
+  // fit at t = 0.2 cannot resolve a spread (sigma_t^2 / a_t^2 = 0.49), and a component narrows onto a few rows.
+  varianceFloor: 0.01,
 } as const;
 
 /** The schedules' options, declared once (src/options/declare.ts): the CLI, the estimator and the page derive from these. */
@@ -80,6 +84,7 @@ export const SCHEDULE_OPTIONS: Readonly<Record<ScheduleOptionKey, OptionDecl>> =
   averageSteps: integer('the averaging steps', 'after the last GD stage, this many more steps whose chunk-end iterates are averaged (Polyak-Ruppert; 0 returns the last iterate)', 0, { default: { rule: `${DEFAULTS.averageSteps}; single 0; screened ${DEFAULTS.screenAverageSteps}` }, flag: { name: 'average-steps', arg: 'A' } }),
   covariance: oneOf(COVARIANCES, 'the covariance', "the student's covariances (docs/math.md section 14): identity (the paper's), spherical (one variance per component) or diag (one per coordinate)", { default: 'identity', flag: { name: 'covariance' } }),
   weights: oneOf(WEIGHTINGS, 'the weights', "the student's weights: equal (the paper's 1/K) or learned", { default: 'equal', flag: { name: 'weights' } }),
+  varianceFloor: positive('the variance floor', "the smallest variance a learned covariance may take, in the fit's coordinates (the pooled within-cluster variance is 1 under scale 'within'; the data's units under scale 'none')", { default: DEFAULTS.varianceFloor, flag: { name: 'variance-floor', arg: 'V' } }),
   logEvery: integer('the log interval', 'steps per logged chunk, also the interval of the stopping rules', 1, { default: DEFAULTS.logEvery, flag: { name: 'log-every', arg: 'L' } }),
   c1: positive('c1', 'stage 1 runs at t1 = max(c1 ln d, t2)', { default: DEFAULTS.c1 }),
   t2: positive('t2', 'the stage-2 noise scale', { default: DEFAULTS.t2 }),

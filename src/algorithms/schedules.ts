@@ -12,7 +12,7 @@ import { screenStarts, screenSubsample } from './screen.ts';
 import { studentEmStep } from '../training/student-mixture.ts';
 import { kmeansPlusPlus, randomDirection, seededRows } from './seeding.ts';
 import { checkOption, oneOf } from '../options/declare.ts';
-import { initialStudent, isPaperStudent, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
+import { gammaMinFor, initialStudent, isPaperStudent, smallestVariance, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
 
 export { DEFAULTS, SCHEDULE_OPTIONS, SCHEDULES, type ScheduleName, type ScheduleOptionKey, type ScheduleOptions } from './schedule-options.ts';
 import { DEFAULTS, SCHEDULE_OPTIONS, SCHEDULES, type ScheduleName, type ScheduleOptionKey, type ScheduleOptions } from './schedule-options.ts';
@@ -31,7 +31,7 @@ export interface ScheduleDecl {
 /** What every schedule reads. */
 export const COMMON_SCHEDULE_OPTIONS: readonly ScheduleOptionKey[] = ['init', 'seed', 'maxSteps', 'tol', 'averageSteps', 'logEvery'];
 /** The general student's options (docs/math.md section 14): the untied schedules read them. */
-export const STUDENT: readonly ScheduleOptionKey[] = ['covariance', 'weights'];
+export const STUDENT: readonly ScheduleOptionKey[] = ['covariance', 'weights', 'varianceFloor'];
 const STAGE1: readonly ScheduleOptionKey[] = ['c1', 't2', 'stage1Gain', 'maxStage1', 'directionTol', 'initFraction', 'stage1Rule', 'spectralPatience'];
 
 export const SCHEDULE_DECLS: { readonly [name in ScheduleName]: ScheduleDecl } = {
@@ -92,10 +92,11 @@ export interface Plan {
 }
 
 /** The general student's start, c = 1 and equal weights (docs/math.md section 14); undefined: the paper's student. */
-export function studentOf(o: Pick<ScheduleOptions, 'covariance' | 'weights'>, k: number, d: number): StudentParams | undefined {
+export function studentOf(o: Pick<ScheduleOptions, 'covariance' | 'weights' | 'varianceFloor'>, k: number, d: number): StudentParams | undefined {
   const covariance = checkOption(opt.covariance, o.covariance ?? 'identity') as Covariance;
   const weights = checkOption(opt.weights, o.weights ?? 'equal') as Weights;
-  return isPaperStudent({ covariance, weights }) ? undefined : initialStudent(covariance, weights, k, d);
+  const floor = checkOption(opt.varianceFloor, o.varianceFloor ?? DEFAULTS.varianceFloor);
+  return isPaperStudent({ covariance, weights }) ? undefined : initialStudent(covariance, weights, k, d, Math.max(1, 2 * floor), gammaMinFor(floor));
 }
 
 /** t1 = c1 ln d, never below t2 (for small d, c1 ln d < t2 and stage 1 runs at t2), docs/math.md section 8.2. */
@@ -336,7 +337,7 @@ export function averagingTail(stage: Stage, steps: number, stepFactor = 1): Stag
 }
 
 /** The general student's names in a plan's settings; nothing for the paper's student, whose settings stay as they were. */
-const studentSettings = (s: StudentParams | undefined): Record<string, string> => (s ? { covariance: s.covariance, weights: s.weights } : {});
+const studentSettings = (s: StudentParams | undefined): Record<string, string | number> => (s ? { covariance: s.covariance, weights: s.weights, varianceFloor: smallestVariance(s) } : {});
 
 /** Unit top eigenvector of the centred data's covariance - I (docs/math.md section 9), by power iteration on the host. */
 export function spectralDirection(centredData: Matrix): Float64Array {

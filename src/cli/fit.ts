@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fingerprintOf } from '../algorithms/checkpoint.ts';
 import { DEFAULTS, type HistoryRow, type LoopState, type Stage } from '../algorithms/index.ts';
-import { asksGeneralStudent, DdpmGmm, defaultSchedule, type FitOutput } from '../estimator.ts';
+import { DdpmGmm, resolveFit, type FitOutput } from '../estimator.ts';
 import type { Covariance, Weights } from '../training/student.ts';
 import { DeviceError, DivergenceError, InputError } from '../errors.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
@@ -46,8 +46,8 @@ import { divergenceAdvice } from './run.ts';
 
 const O = SCHEDULE_OPTIONS;
 /** The declared options that 'fit' takes as flags, in the help's order. */
-const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, SCALE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.screenStarts, O.screenRows, O.covariance, O.weights];
-const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'screenStarts', 'screenRows', 'covariance', 'weights'];
+const FIT_OPTIONS = [METHOD_OPTION, SCHEDULE_OPTION, SCALE_OPTION, O.init, O.seed, O.noiseScale, O.lr, O.maxSteps, O.tol, O.averageSteps, O.logEvery, O.screenStarts, O.screenRows, O.covariance, O.weights, O.varianceFloor];
+const FIT_KEYS: readonly ScheduleOptionKey[] = ['noiseScale', 'lr', 'maxSteps', 'tol', 'averageSteps', 'logEvery', 'screenStarts', 'screenRows', 'covariance', 'weights', 'varianceFloor'];
 
 /** Who reads an option, where not every fit does: 'single, warm, annealed, gradient-em'. */
 function readers(key: ScheduleOptionKey): string | undefined {
@@ -62,7 +62,7 @@ export const FIT_USAGE = [
   `               ${usageOf(SCHEDULE_OPTION)} ${usageOf(SCALE_OPTION)} [--restarts N]`,
   `               [--init INIT.npy | --init-seed S] [--noise-seed S] ${[O.noiseScale, O.lr, O.maxSteps, O.tol].map((d) => usageOf(d)).join(' ')}`,
   `               ${usageOf(O.averageSteps)} ${usageOf(O.logEvery)} ${usageOf(O.screenStarts)} ${usageOf(O.screenRows)}`,
-  `               ${usageOf(O.covariance)} ${usageOf(O.weights)}`,
+  `               ${usageOf(O.covariance)} ${usageOf(O.weights)} ${usageOf(O.varianceFloor)}`,
   `               [--truth MU.npy] [--history FILE.csv] [--connections]`,
   `               [--checkpoint FILE.json [--checkpoint-every S]] [--resume FILE.json]
                [--backend auto|gpu|cpu] [--csv-index drop|keep|error]
@@ -199,6 +199,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   const logEvery = optionFlag(v, O.logEvery) as number | undefined;
   const covariance = optionFlag(v, O.covariance) as Covariance | undefined;
   const weights = optionFlag(v, O.weights) as Weights | undefined;
+  const varianceFloor = optionFlag(v, O.varianceFloor) as number | undefined;
   const screenStarts = optionFlag(v, O.screenStarts) as number | undefined;
   const screenRows = optionFlag(v, O.screenRows) as number | undefined;
   const seed = (optionFlag(v, O.seed) as number | undefined) ?? 0;
@@ -225,7 +226,8 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
   if (dataPath === undefined) throw new InputError("'fit' needs --data; see 'ddpm-gmm fit --help'");
   const initPath = optionFlag(v, O.init) as string | undefined;
   const truthPath = stringFlag(v, 'truth');
-  requireUsed(v, method, (scheduleRaw as ScheduleName | undefined) ?? defaultSchedule(k, initPath !== undefined, asksGeneralStudent({ covariance, weights })));
+  const resolved = resolveFit(method, scheduleRaw as ScheduleName | undefined, k, initPath !== undefined, { covariance, weights });
+  requireUsed(v, method, resolved.schedule);
   const outPath = stringFlag(v, 'out');
   const output = outPath !== undefined ? planModelOutput(outPath) : undefined;
   guardPaths(
@@ -248,8 +250,9 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     requireSameDimension(data, init, `initial centres (--init) file '${initPath}'`);
   }
   // averageSteps is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
-  // scale is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint.
-  const settings = { method, schedule: scheduleRaw ?? null, scale, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, screenStarts, screenRows, covariance, weights };
+  // scale is undefined unless given, and JSON drops undefined: older checkpoints keep their fingerprint. The
+  // student is the resolved one, so a checkpoint of the paper's student is not resumed as the default's.
+  const settings = { method, schedule: scheduleRaw ?? null, scale, k, t, lr, tol, steps, logEvery, seed, init: initPath ?? null, averageSteps, screenStarts, screenRows, covariance: resolved.covariance, weights: resolved.weights, varianceFloor };
   const fingerprint = fingerprintOf(settings, data);
   const resume: LoopState | undefined = resumePath !== undefined ? readCheckpoint(resumePath, fingerprint, noiseSeed) : undefined;
 
@@ -274,6 +277,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     logEvery,
     covariance,
     weights,
+    varianceFloor,
     screenStarts,
     screenRows,
     truth,

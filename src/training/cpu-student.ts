@@ -5,7 +5,7 @@ import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
 import type { GdOptions, GdResult, HistoryEntry } from './capability.ts';
 import { studentPass, studentScratch } from './general-reference.ts';
-import { checkStudent, copyStudent, floorGamma, floorWeights, GAMMA_MIN, GAMMA_TRUST, gammaStepScale, heavyFactor, trustStepM, type StudentParams } from './student.ts';
+import { checkStudent, copyStudent, floorGamma, floorWeights, GAMMA_TRUST, lowestGamma, gammaStepScale, heavyFactor, trustStepM, type StudentParams } from './student.ts';
 
 /** Where the rows of step `step`'s noise come from: z_n for row n (cpu.ts's Philox rows or a matrix). */
 export type NoiseRows = (step: number) => (n: number) => Float64Array;
@@ -32,7 +32,8 @@ export function studentGdSteps(data: Matrix, centres: Matrix, start: StudentPara
   const startStep = options.startStep ?? 0;
   const m = centres.data.map((v) => a * v);
   let s = copyStudent(start);
-  floorGamma(s.gamma.data);
+  const gammaMin = lowestGamma(start);
+  floorGamma(s.gamma.data, gammaMin);
   const gradM = new Float64Array(K * d);
   const gradGamma = new Float64Array(s.gamma.data.length);
   const gradBeta = new Float64Array(K);
@@ -44,14 +45,14 @@ export function studentGdSteps(data: Matrix, centres: Matrix, start: StudentPara
     const loss = studentPass(data, m, s, options.noiseScale, noiseAt(step), gradM, gradGamma, gradBeta, scratch);
     if (!Number.isFinite(loss)) throw divergence(step, `loss is ${loss}`, lr);
     // Each parameter's step scaled by its inverse curvature (docs/math.md section 14, 'The step'): m by v^2 and gamma by
-    // gammaStepScale, each within its trust region, gamma above GAMMA_MIN, beta at its own step size; then the weight floor.
+    // gammaStepScale, each within its trust region, gamma above the student's lowest gamma, beta at its own step size; then the weight floor.
     for (let q = 0; q < m.length; q++) m[q] = m[q]! - trustStepM(lr * heavyFactor(scratch.logPi[Math.floor(q / d)]!, K) * scratch.v[q]! * scratch.v[q]! * gradM[q]!, scratch.v[q]!);
     for (let q = 0; q < gradGamma.length; q++) {
       const i = cols === 1 ? q : Math.floor(q / d);
       const v = scratch.v[cols === 1 ? q * d : q]!;
       // A zero gradient is no step, even where the inverse curvature is huge (gamma at GAMMA_MIN, a_t tiny).
       const step = gradGamma[q] === 0 ? 0 : lr * heavyFactor(scratch.logPi[i]!, K) * gammaStepScale(v, a2, Math.exp(s.gamma.data[q]!), cols === 1 ? d : 1) * gradGamma[q]!;
-      s.gamma.data[q] = Math.max(GAMMA_MIN, s.gamma.data[q]! - Math.max(-GAMMA_TRUST, Math.min(GAMMA_TRUST, step)));
+      s.gamma.data[q] = Math.max(gammaMin, s.gamma.data[q]! - Math.max(-GAMMA_TRUST, Math.min(GAMMA_TRUST, step)));
     }
     if (s.weights === 'learned') {
       for (let q = 0; q < K; q++) s.beta[q] = s.beta[q]! - betaLr * gradBeta[q]!;

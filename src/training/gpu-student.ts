@@ -135,7 +135,7 @@ export class StudentOnGpu {
         history.push(entry);
         current = unpad(new Float32Array(ms!), k, data.cols, res.shape.d4, 1 / a);
         const gamma = matrix(k, sr.cols, Float64Array.from(new Float32Array(gammaBuf!).subarray(0, k * sr.cols)));
-        now = { covariance: student.covariance, weights: student.weights, gamma, beta: Float64Array.from(new Float32Array(betaBuf!).subarray(0, k)) };
+        now = { ...student, gamma, beta: Float64Array.from(new Float32Array(betaBuf!).subarray(0, k)) };
         if (![...current.data, ...gamma.data, ...now.beta].every(Number.isFinite)) throw divergence(startStep + done - 1, options.lr);
         options.onProgress?.({ done, total: steps, centres: current, last: entry, student: now });
       }

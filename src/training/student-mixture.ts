@@ -2,7 +2,7 @@
 // log-likelihood and responsibilities, for predict, score and bic, and EM's E- and M-steps for its
 // variances and weights (docs/math.md section 9 with scikit-learn's spherical and diag M-steps).
 import { matrix, type Matrix } from '../types.ts';
-import { copyStudent, floorWeights, GAMMA_MIN, logWeightsOf, varianceColumns, variancesOf, WEIGHT_FLOOR, type StudentParams } from './student.ts';
+import { copyStudent, floorWeights, logWeightsOf, lowestGamma, varianceColumns, variancesOf, WEIGHT_FLOOR, type StudentParams } from './student.ts';
 
 /** log q0(x_n) under sum_i pi_i N(mu_i, diag(c_i)), and optionally the responsibilities (N x K) into `proba`. */
 export function studentLogLikelihood(data: Matrix, means: Matrix, s: StudentParams, proba?: Float64Array): Float64Array {
@@ -73,7 +73,7 @@ export function studentEmStep(data: Matrix, means: Matrix, s: StudentParams): { 
         if (cols === 1) for (let j = 0; j < d; j++) raw += spread[i * d + j]! / (d * totals[i]!);
         else raw = spread[i * d + g]! / totals[i]!;
         // c = floor + exp(gamma): gamma = log of the variance without its floor; a constant feature gives c = floor.
-        next.gamma.data[i * cols + g] = Math.max(GAMMA_MIN, Math.log(raw));
+        next.gamma.data[i * cols + g] = Math.max(lowestGamma(s), Math.log(raw));
       }
     }
   }

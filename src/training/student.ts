@@ -29,9 +29,28 @@ export const WEIGHT_FLOOR = 1e-6;
  */
 export const GAMMA_MIN = Math.log(VARIANCE_FLOOR) - 53 * Math.LN2;
 
-/** Keeps every gamma >= GAMMA_MIN (see GAMMA_MIN). */
-export function floorGamma(gamma: Float64Array): void {
-  for (let q = 0; q < gamma.length; q++) if (gamma[q]! < GAMMA_MIN) gamma[q] = GAMMA_MIN;
+/** Keeps every gamma >= min (default GAMMA_MIN; a student's own lowest gamma: lowestGamma). */
+export function floorGamma(gamma: Float64Array, min = GAMMA_MIN): void {
+  for (let q = 0; q < gamma.length; q++) if (gamma[q]! < min) gamma[q] = min;
+}
+
+/**
+ * The lowest gamma that keeps every variance c = VARIANCE_FLOOR + exp(gamma) >= varianceFloor (docs/math.md
+ * section 14, 'Floors'): GAMMA_MIN for a floor within a factor 2 of VARIANCE_FLOOR, else log(floor - VARIANCE_FLOOR).
+ */
+export function gammaMinFor(varianceFloor: number): number {
+  if (!(varianceFloor >= 0) || !Number.isFinite(varianceFloor)) throw new InputError(`the variance floor must be a finite number >= 0, got ${varianceFloor}`);
+  return varianceFloor <= 2 * VARIANCE_FLOOR ? GAMMA_MIN : Math.log(varianceFloor - VARIANCE_FLOOR);
+}
+
+/** The student's lowest gamma: its own floor where it has one, else GAMMA_MIN. */
+export function lowestGamma(s: Pick<StudentParams, 'gammaMin'>): number {
+  return s.gammaMin ?? GAMMA_MIN;
+}
+
+/** The smallest variance the student may take: VARIANCE_FLOOR + exp(lowestGamma). */
+export function smallestVariance(s: Pick<StudentParams, 'gammaMin'>): number {
+  return VARIANCE_FLOOR + Math.exp(lowestGamma(s));
 }
 
 /**
@@ -80,6 +99,8 @@ export interface StudentParams {
   readonly gamma: Matrix;
   /** beta with pi = softmax(beta): K entries (all zero when the weights are equal). */
   readonly beta: Float64Array;
+  /** The lowest gamma, from the fit's variance floor (gammaMinFor); GAMMA_MIN when absent. */
+  readonly gammaMin?: number;
 }
 
 /** The paper's student (identity covariance, equal weights) needs none of the general path. */
@@ -101,10 +122,10 @@ export function gammaOf(c: number): number {
 }
 
 /** The start of a general student: every c_i = c0 (default 1, the paper's model at every t) and equal weights. */
-export function initialStudent(covariance: Covariance, weights: Weights, K: number, d: number, c0 = 1): StudentParams {
+export function initialStudent(covariance: Covariance, weights: Weights, K: number, d: number, c0 = 1, gammaMin?: number): StudentParams {
   const gamma = matrix(K, varianceColumns(covariance, d));
-  gamma.data.fill(covariance === 'identity' ? 0 : gammaOf(c0));
-  return { covariance, weights, gamma, beta: new Float64Array(K) };
+  gamma.data.fill(covariance === 'identity' ? 0 : Math.max(gammaOf(c0), gammaMin ?? GAMMA_MIN));
+  return { covariance, weights, gamma, beta: new Float64Array(K), ...(gammaMin !== undefined && gammaMin !== GAMMA_MIN ? { gammaMin } : {}) };
 }
 
 /** The unscaled variances c (K x d: a spherical c repeated over the coordinates; identity: ones). */
@@ -144,7 +165,7 @@ export function floorWeights(beta: Float64Array): void {
 }
 
 /**
- * Notes on what the floors hold (docs/math.md section 14, 'Floors'): variances within a factor 2 of VARIANCE_FLOOR
+ * Notes on what the floors hold (docs/math.md section 14, 'Floors'): variances within a factor 2 of the student's floor
  * (a coordinate a component does not vary in) and weights within a factor 2 of WEIGHT_FLOOR / K (a component that
  * holds almost no data). Empty when nothing is at a floor.
  */
@@ -152,14 +173,15 @@ export function studentFloorNotes(s: StudentParams, d: number): string[] {
   const K = s.beta.length;
   const c = variancesOf(s, d);
   const atVariance: string[] = [];
+  const floor = smallestVariance(s);
   for (let i = 0; i < K && s.gamma.cols > 0; i++) {
     let n = 0;
-    for (let j = 0; j < d; j++) if (c.data[i * d + j]! < 2 * VARIANCE_FLOOR) n++;
+    for (let j = 0; j < d; j++) if (c.data[i * d + j]! < 2 * floor) n++;
     if (n > 0) atVariance.push(s.gamma.cols === 1 ? `component ${i + 1}` : `component ${i + 1} (${n} of ${d} coordinates)`);
   }
   const notes: string[] = [];
   if (atVariance.length > 0) {
-    notes.push(`variance at the floor ${VARIANCE_FLOOR} (in the fit's coordinates) for ${atVariance.join(', ')}: the data does not vary there within the component`);
+    notes.push(`variance at the floor ${Number(floor.toPrecision(6))} (in the fit's coordinates) for ${atVariance.join(', ')}: the data does not vary there within the component`);
   }
   const pi = weightsOf(s.beta);
   const light = [...pi.keys()].filter((i) => s.weights === 'learned' && pi[i]! < (2 * WEIGHT_FLOOR) / K);

@@ -81,10 +81,12 @@ describe('gdStepsBatched on the CPU', () => {
 });
 
 describe('restarts together in the estimator', () => {
+  // The paper's student: batched passes carry it only (a general student's restarts run one after another).
+  const PAPER = { covariance: 'identity', weights: 'equal' } as const;
   it.each(['screened', 'annealed', 'single'] as ScheduleName[])('%s: each restart has the bits of the same restart alone', async (schedule) => {
     const calls: number[] = [];
     // scale 'none': a fit's scaling is seeded by its base seed, so 'restart r alone' (seed + r) would scale differently.
-    const o = { nComponents: 3, schedule, seed: 2, noiseSeed: 30, maxSteps: 60, logEvery: 5, scale: 'none' as const };
+    const o = { ...PAPER, nComponents: 3, schedule, seed: 2, noiseSeed: 30, maxSteps: 60, logEvery: 5, scale: 'none' as const };
     const model = new DdpmGmm({ ...o, backend: limited(cpu, 64, calls), nInit: 4 });
     const out = await model.fit(mix.data);
     // One pass carried all four restarts (the barrier gathered them), then fewer as runs stopped.
@@ -105,7 +107,7 @@ describe('restarts together in the estimator', () => {
 
   it('the annealed restarts stop at different steps, so the batched passes mask the runs that stopped', async () => {
     const calls: number[] = [];
-    const model = new DdpmGmm({ nComponents: 3, schedule: 'annealed', seed: 2, noiseSeed: 30, maxSteps: 60, logEvery: 5, backend: limited(cpu, 64, calls), nInit: 4 });
+    const model = new DdpmGmm({ ...PAPER, nComponents: 3, schedule: 'annealed', seed: 2, noiseSeed: 30, maxSteps: 60, logEvery: 5, backend: limited(cpu, 64, calls), nInit: 4 });
     await model.fit(mix.data);
     expect(new Set(model.restarts.map((r) => r.nIter)).size).toBeGreaterThan(1);
     expect(Math.min(...calls)).toBeLessThan(4);
@@ -115,7 +117,7 @@ describe('restarts together in the estimator', () => {
     const calls: number[] = [];
     const log: string[] = [];
     const groups: number[][] = [];
-    const o = { nComponents: 3, seed: 5, noiseSeed: 1, maxSteps: 30, nInit: 5 };
+    const o = { ...PAPER, nComponents: 3, seed: 5, noiseSeed: 1, maxSteps: 30, nInit: 5 };
     const grouped = new DdpmGmm({ ...o, backend: limited(cpu, 2, calls), log: (m) => log.push(m), onRestart: (r, n, t) => groups.push([r, n, t]) });
     const out = await grouped.fit(mix.data);
     expect(log).toEqual(['restarts: one pass holds 2 runs of K x d = 3 x 4 centres, so the 5 restarts run in 3 groups of up to 2']);
@@ -132,10 +134,25 @@ describe('restarts together in the estimator', () => {
   it('a backend whose pass holds one run runs the restarts one after another, and says so', async () => {
     const log: string[] = [];
     const calls: number[] = [];
-    const model = new DdpmGmm({ nComponents: 3, seed: 5, maxSteps: 20, nInit: 2, backend: limited(cpu, 1, calls), log: (m) => log.push(m) });
+    const model = new DdpmGmm({ ...PAPER, nComponents: 3, seed: 5, maxSteps: 20, nInit: 2, backend: limited(cpu, 1, calls), log: (m) => log.push(m) });
     const out = await model.fit(mix.data);
     expect(log).toEqual(["restarts: the backend's pass holds one run of K x d = 3 x 4 centres, so the 2 restarts run one after another"]);
     expect(calls).toEqual([]);
     expect(out.restarts?.together).toBe(1);
+  });
+
+  it("the default student's restarts run one after another, each with the bits of the same restart alone", async () => {
+    const calls: number[] = [];
+    const o = { nComponents: 3, seed: 5, noiseSeed: 1, maxSteps: 20, scale: 'none' as const };
+    const model = new DdpmGmm({ ...o, nInit: 2, backend: limited(cpu, 64, calls) });
+    const out = await model.fit(mix.data);
+    expect(calls).toEqual([]);
+    expect(out.restarts?.together).toBe(1);
+    expect(model.variancesAndWeights).toBeDefined();
+    for (const [r, restart] of model.restarts.entries()) {
+      const alone = new DdpmGmm({ ...o, seed: 5 + r, noiseSeed: 1 + r, backend: cpu });
+      await alone.fit(mix.data);
+      expect(restart.logLikelihood).toBe(alone.score(mix.data));
+    }
   });
 });

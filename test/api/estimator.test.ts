@@ -94,8 +94,8 @@ describe('DdpmGmm: the scikit-learn surface', () => {
   const small = generateMixture({ k: 3, d: 4, n: 600, separation: 6, seed: 5 });
 
   it('predict is the argmax of predictProba; fitPredict is fit then predict; restarts escape a bad seeding', async () => {
-    // k-means++ from seed 5 puts two centres in one cluster (EM stays there); seed 6, the next restart, does not.
-    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 5, nInit: 3 });
+    // k-means++ from seed 5 puts two centres in one cluster (the paper's EM stays there); seed 6, the next restart, does not.
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 5, nInit: 3, covariance: 'identity', weights: 'equal' });
     const labels = await model.fitPredict(small.data);
     expect(model.restarts[0]!.logLikelihood).toBeLessThan(model.restarts[model.bestRestart]!.logLikelihood - 1);
     expect(labels).toBeInstanceOf(Int32Array);
@@ -115,7 +115,7 @@ describe('DdpmGmm: the scikit-learn surface', () => {
 
   it('scoreSamples is log q(x_n) written out, score its mean, and bic / aic follow their formulas with p = K d', async () => {
     // The paper's model by name: no scaling (test/api/scaling.test.ts has the scaled density).
-    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2, scale: 'none' });
+    const model = new DdpmGmm({ nComponents: 3, method: 'em', backend, seed: 2, scale: 'none', covariance: 'identity', weights: 'equal' });
     await model.fit(small.data);
     const direct = directLogLikelihood(small.data, model.means!);
     const ll = model.scoreSamples(small.data);

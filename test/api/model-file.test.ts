@@ -35,12 +35,12 @@ describe('the model file', () => {
 
   it('holds the documented fields', () => {
     expect(Object.keys(file).sort()).toEqual(
-      ['backendUsed', 'converged', 'createdBy', 'dimension', 'format', 'means', 'method', 'model', 'nComponents', 'nIter', 'scaling', 'schedule', 'version'].sort(),
+      ['backendUsed', 'converged', 'covariance', 'createdBy', 'dimension', 'format', 'means', 'method', 'mixingWeights', 'model', 'nComponents', 'nIter', 'scaling', 'schedule', 'variances', 'version', 'weights'].sort(),
     );
     // MODEL_VERSION 2 added the piecewise kind, 3 the extended student: the general student (docs/math.md section 14)
     // and the scaling (the default, section 15); the paper's student on the data as given is still version 1.
     expect(MODEL_VERSION).toBe(3);
-    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 3, model: 'student', nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'screened' });
+    expect(file).toMatchObject({ format: MODEL_FORMAT, version: 3, model: 'student', nComponents: 3, dimension: 4, method: 'ddpm', schedule: 'screened', covariance: 'diag', weights: 'learned' });
     expect(file.scaling).toEqual({ method: 'within', centre: Array.from(fitted.scaling!.centre), scale: Array.from(fitted.scaling!.scale) });
     expect(file.means).toHaveLength(3);
     expect(file.nIter).toBe(fitted.nIter);
@@ -103,7 +103,8 @@ describe('the model file', () => {
     ['converged not boolean', edited({ converged: 'yes' }), /converged must be true or false/],
     ['nIter negative', edited({ nIter: -1 }), /nIter must be a whole number >= 0, got -1/],
     ['backendUsed malformed', edited({ backendUsed: { kind: 'tpu' } }), /backendUsed must be null or/],
-    ['power with K = 3', edited({ method: 'power' }), /does not describe a valid model: method 'power'.*needs nComponents = 2/],
+    ['power with K = 3', edited({ method: 'power', covariance: undefined, weights: undefined, variances: undefined, mixingWeights: undefined }), /does not describe a valid model: method 'power'.*needs nComponents = 2/],
+    ['power with a general student', edited({ method: 'power' }), /does not describe a valid model: method 'power' learns the paper's student only/],
   ];
   for (const [name, json, message] of bad) {
     it(`rejects ${name} with an InputError`, () => {

@@ -33,8 +33,8 @@ function bayesLabels(set: ReturnType<typeof generatedSet>, spreads: number[], un
 }
 
 describe('scaling', () => {
-  it("'none' is the paper's model on the data as given: no scaling, bic counts K d", async () => {
-    const model = new DdpmGmm({ nComponents: 3, backend, seed: 1, maxSteps: 40, scale: 'none' });
+  it("'none' with the paper's student is the paper's model on the data as given: no scaling, version 1", async () => {
+    const model = new DdpmGmm({ nComponents: 3, backend, seed: 1, maxSteps: 40, scale: 'none', covariance: 'identity', weights: 'equal' });
     await model.fit(mix.data);
     expect(model.scaling).toBeUndefined();
     expect(model.toJSON().version).toBe(1);
@@ -72,9 +72,9 @@ describe('scaling', () => {
       for (let i = 0; i < big.X.rows; i++) mx += big.X.data[i * 4 + c]! / big.X.rows;
       expect(Math.abs(ms - mx) / 1e6).toBeLessThan(1);
     }
-    // bic counts the d per-feature scales beside the K d means.
+    // bic counts the d per-feature scales beside the K d means, the default student's K d variances and K - 1 weights.
     const m = fits[0]!.model;
-    expect(m.bic(mix.data) - m.aic(mix.data)).toBeCloseTo((3 * 4 + 4) * (Math.log(900) - 2), 8);
+    expect(m.bic(mix.data) - m.aic(mix.data)).toBeCloseTo((3 * 4 + 3 * 4 + 2 + 4) * (Math.log(900) - 2), 8);
   });
 
   it('raw features in units from 0.1 to 1000, one shifted by 10^5: no divergence, and near the Bayes rule', async () => {

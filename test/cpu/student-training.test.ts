@@ -5,7 +5,8 @@ import { DdpmGmm } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { refuseGeneralStudentOnGpu } from '../../src/training/checks.ts';
-import { GAMMA_MIN, initialStudent, variancesOf, VARIANCE_FLOOR, weightsOf } from '../../src/training/student.ts';
+import { GAMMA_MIN, gammaMinFor, initialStudent, studentFloorNotes, variancesOf, VARIANCE_FLOOR, weightsOf } from '../../src/training/student.ts';
+import { resolveFit } from '../../src/fit-run.ts';
 import { studentEmStep } from '../../src/training/student-mixture.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
 import { degenerateData, emStart, samePartition, studentLabels } from '../support/degenerate-data.ts';
@@ -56,6 +57,43 @@ describe('GD of the general student on the CPU backend', () => {
     }
   });
 
+  it("a fit's variance floor holds through EM and 100 GD steps, and the note names it", async () => {
+    const { X, labels } = degenerateData(900);
+    const floor = 0.01;
+    for (const covariance of ['spherical', 'diag'] as const) {
+      const start = emStart(X, labels, covariance, 3, gammaMinFor(floor));
+      const out = await new CpuBackend().gdSteps(X, start.centres, {
+        noiseScale: 0.2, tied: false, lr: 0.75, steps: 100, logEvery: 100, noise: { kind: 'seed', seed: 1, mode: 'fresh' }, student: start.student,
+      });
+      expect(out.student!.gammaMin).toBe(gammaMinFor(floor));
+      // c = 1e-6 + exp(log(floor - 1e-6)): one exp (within 1 ulp) and one add (half an ulp) of the floor.
+      const c = variancesOf(out.student!, X.cols).data;
+      expect(Math.min(...c)).toBeGreaterThanOrEqual(floor * (1 - 4 * 2 ** -52));
+      if (covariance === 'diag') {
+        // Class 0 has no spread in column 3 (nor any class in the constant columns 1 and 2): EM and GD leave it at
+        // the floor, not at 1e-6.
+        expect(out.student!.gamma.data[2]).toBe(gammaMinFor(floor));
+        expect(studentFloorNotes(out.student!, X.cols).join(' ')).toMatch(/variance at the floor 0\.01 .*component 1 \(3 of 6 coordinates\), component 2 \(2 of 6/);
+      }
+      expect(samePartition(studentLabels(X, out.centres, out.student!), labels)).toBe(true);
+    }
+  });
+  it("the estimator's default learns diag variances and weights where the fit learns them; the paper's by name", async () => {
+    expect(resolveFit('ddpm', undefined, 3, false, {})).toEqual({ schedule: 'screened', covariance: 'diag', weights: 'learned' });
+    expect(resolveFit('ddpm', undefined, 2, false, {})).toEqual({ schedule: 'screened', covariance: 'diag', weights: 'learned' });
+    expect(resolveFit('ddpm', undefined, 2, false, { covariance: 'identity', weights: 'equal' })).toEqual({ schedule: 'two-stage', covariance: 'identity', weights: 'equal' });
+    expect(resolveFit('ddpm', 'two-stage', 2, false, {})).toEqual({ schedule: 'two-stage', covariance: 'identity', weights: 'equal' });
+    expect(resolveFit('ddpm', 'warm', 3, true, { covariance: 'spherical' })).toEqual({ schedule: 'warm', covariance: 'spherical', weights: 'learned' });
+    expect(resolveFit('em', undefined, 3, false, {})).toMatchObject({ covariance: 'diag', weights: 'learned' });
+    expect(resolveFit('power', undefined, 2, false, {})).toMatchObject({ covariance: 'identity', weights: 'equal' });
+    const model = new DdpmGmm({ nComponents: 3, backend: 'cpu' });
+    await model.fit(blobs(600));
+    const vw = model.variancesAndWeights!;
+    expect([vw.variances.rows, vw.variances.cols, vw.weights.length]).toEqual([3, 2, 3]);
+    expect(model.toJSON()).toMatchObject({ covariance: 'diag', weights: 'learned' });
+    model.dispose();
+  });
+
   it('refuses the tied student', async () => {
     const cpu = new CpuBackend();
     const X = blobs(40);
@@ -104,7 +142,7 @@ describe('the estimator with a general student (CPU)', () => {
     const e = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), covariance: 'spherical', weights: 'learned', method: 'em', seed: 1, scale: 'none' });
     await e.fit(X);
     expect(e.student?.covariance).toBe('spherical');
-    const paper = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), method: 'em', seed: 1, scale: 'none' });
+    const paper = new DdpmGmm({ nComponents: 3, backend: new CpuBackend(), method: 'em', seed: 1, scale: 'none', covariance: 'identity', weights: 'equal' });
     await paper.fit(X);
     // bic = -2 N score + p ln N: p = K d + K variances + (K - 1) weights for the general model, K d for the paper's
     // (no scaling here: a fitted scaling adds d to both, which test/api/scaling.test.ts checks).

@@ -14,7 +14,7 @@ import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
 import { forwardCoefficients } from '../../src/math/forward.ts';
-import { GAMMA_MIN, gammaOf, gammaStepScale, heavyFactor, initialStudent, logWeightsOf, VARIANCE_FLOOR, type Covariance, type StudentParams, type Weights } from '../../src/training/student.ts';
+import { GAMMA_MIN, gammaMinFor, gammaOf, gammaStepScale, heavyFactor, initialStudent, logWeightsOf, VARIANCE_FLOOR, type Covariance, type StudentParams, type Weights } from '../../src/training/student.ts';
 import { OP, U } from '../support/bounds.ts';
 import { caseById, makeProblem, scaledCentres } from '../support/cases.ts';
 import { worstRatio } from '../support/compare.ts';
@@ -144,6 +144,22 @@ describe('the general student on the GPU at its floors', () => {
       expect(Math.min(...out.student!.gamma.data)).toBeGreaterThanOrEqual(Math.fround(GAMMA_MIN) - Math.abs(GAMMA_MIN) * 2 ** -24);
       expect(samePartition(studentLabels(X, out.centres, out.student!), labels)).toBe(true);
     }
+  });
+});
+
+describe("the general student on the GPU at a fit's variance floor", () => {
+  it('a floor of 0.01 holds in float32 for 100 steps, as on the CPU', async () => {
+    const { X, labels } = degenerateData(900);
+    const gammaMin = gammaMinFor(0.01);
+    const start = emStart(X, labels, 'diag', 3, gammaMin);
+    const out = await gpu.gdSteps(X, start.centres, {
+      noiseScale: 0.2, tied: false, lr: 0.75, steps: 100, logEvery: 100, noise: { kind: 'seed', seed: 1, mode: 'fresh' }, student: start.student,
+    });
+    expect(out.student!.gammaMin).toBe(gammaMin);
+    // The bound is applied in float32: gammaMin rounded to float32 is within half an ulp (2^-24 relative) of it.
+    expect(Math.min(...out.student!.gamma.data)).toBeGreaterThanOrEqual(Math.fround(gammaMin) - Math.abs(gammaMin) * 2 ** -24);
+    expect(Math.abs(out.student!.gamma.data[2]! - gammaMin)).toBeLessThanOrEqual(Math.abs(gammaMin) * 2 ** -24);
+    expect(samePartition(studentLabels(X, out.centres, out.student!), labels)).toBe(true);
   });
 });
 

@@ -47,7 +47,7 @@ export function studentLabels(X: Matrix, means: Matrix, s: StudentParams): Int32
 }
 
 /** The class means, then `steps` EM steps of the general student from them (a class without spread ends at the floor). */
-export function emStart(X: Matrix, labels: Int32Array, covariance: Covariance, steps: number): { centres: Matrix; student: StudentParams } {
+export function emStart(X: Matrix, labels: Int32Array, covariance: Covariance, steps: number, gammaMin?: number): { centres: Matrix; student: StudentParams } {
   const d = X.cols;
   const centres = matrix(3, d);
   const counts = new Float64Array(3);
@@ -56,7 +56,7 @@ export function emStart(X: Matrix, labels: Int32Array, covariance: Covariance, s
     for (let j = 0; j < d; j++) centres.data[labels[n]! * d + j] += X.data[n * d + j]!;
   }
   for (let q = 0; q < centres.data.length; q++) centres.data[q] = centres.data[q]! / counts[Math.floor(q / d)]!;
-  let now = { centres, student: initialStudent(covariance, 'learned', 3, d) };
+  let now = { centres, student: initialStudent(covariance, 'learned', 3, d, 1, gammaMin) };
   for (let i = 0; i < steps; i++) now = studentEmStep(X, now.centres, now.student);
   return now;
 }
