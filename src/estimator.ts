@@ -42,11 +42,11 @@ export interface DdpmGmmOptions extends Omit<ScheduleOptions, 'k'> {
   readonly method?: Method;
   /**
    * Per-feature scaling before the fit (src/scaling.ts, docs/math.md section 15): 'within' (the pooled
-   * within-cluster standard deviation of a k-means pre-pass), 'standard' (the overall one) or 'none' (the
-   * paper's model on the data as given). init, truth, means, samples and scores are in the data's units.
+   * within-cluster standard deviation of a k-means pre-pass), 'standard' (the overall one) or 'none' (the data
+   * as given). init, truth, means, samples and scores are in the data's units.
    */
   readonly scale?: ScaleMethod;
-  /** ddpm only; default two-stage for K = 2, screened otherwise (warm when init is given). */
+  /** ddpm only; default warm when init is given, else screened (two-stage for K = 2 with the paper's student). */
   readonly schedule?: ScheduleName;
   /**
    * Restarts, for every method (default 1). Restart r starts from seed + r (the k-means++ seeding of em and

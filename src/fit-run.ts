@@ -45,7 +45,7 @@ export function defaultSchedule(nComponents: number, hasInit: boolean, general =
 
 /**
  * The student a fit learns when its options name none: diagonal variances and learned weights (docs/decisions/
- * 2026-12-07-default-student.md). The paper's student is covariance 'identity' with weights 'equal'.
+ * 2026-12-06-default-student.md). The paper's student is covariance 'identity' with weights 'equal'.
  */
 export const DEFAULT_STUDENT = { covariance: 'diag', weights: 'learned' } as const;
 

@@ -142,7 +142,7 @@ export function planSchedule(name: ScheduleName, data: Matrix, o: ScheduleOption
 
 /** The schedule itself, as an option of the estimator and the CLI. */
 export const SCHEDULE_OPTION = oneOf(SCHEDULES, 'the schedule', 'the ddpm schedule', {
-  default: { rule: 'two-stage for K = 2, warm with --init, screened otherwise' },
+  default: { rule: 'warm with --init, else screened (two-stage for K = 2 with the paper\'s student)' },
   flag: { name: 'schedule' },
 });
 const opt = SCHEDULE_OPTIONS;
