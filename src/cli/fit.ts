@@ -324,6 +324,7 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     method,
     schedule,
     scale: model.scale,
+    ...(model.student ? { covariance: model.student.covariance, weights: model.student.weights, mixingWeights: Array.from(model.variancesAndWeights!.weights) } : {}),
     ...(model.scaling ? { scaling: { centre: Array.from(model.scaling.centre), scale: Array.from(model.scaling.scale) } } : {}),
     ...(last?.error !== undefined ? { error: last.error } : {}),
     ...(nInit > 1 ? { restarts: model.restarts, bestRestart: model.bestRestart, restartsTogether: out.restarts?.together ?? 1 } : {}),
@@ -332,16 +333,18 @@ async function fitEstimatorCommand(v: FlagValues): Promise<void> {
     seconds,
   };
   if (json) return printJson(result);
+  const student = model.student;
   const kept = model.restarts[model.bestRestart];
   await printLines([
     `backend: ${backendText(info)}`,
-    `method: ${method}${schedule ? `, schedule ${schedule}` : ''}, scale ${model.scale}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
+    `method: ${method}${schedule ? `, schedule ${schedule}` : ''}, scale ${model.scale}${student ? `, covariance ${student.covariance}, weights ${student.weights}` : ''}; N = ${data.rows}, d = ${data.cols}, K = ${k}`,
     ...model.notes.map((n) => `note: ${n}`),
     ...(nInit > 1 && kept ? [restartsLine(model.restarts.map((r) => r.logLikelihood), model.bestRestart, out.restarts?.together ?? 1)] : []),
     ...(out.screen ? [screenLine(out.screen)] : []),
     `${out.converged ? 'converged' : 'stopped at the step limit'} after ${out.nIter} steps in ${fmt(seconds)} s${last ? `; last loss ${fmt(last.loss)}` : ''}${last?.error !== undefined ? `, matched error max ${fmt(last.error)}` : ''}`,
     'means:',
     ...matrixLines(out.means),
+    ...(student?.weights === 'learned' ? [`mixing weights: ${Array.from(model.variancesAndWeights!.weights, (w) => fmt(w)).join(' ')}`] : []),
     ...(historyPath !== undefined ? [`wrote ${historyPath}`] : []),
     ...wrote,
   ]);

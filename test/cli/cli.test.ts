@@ -195,7 +195,8 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     // The default backend is auto: a GPU engine (hardware or software adapter), else the CPU reference.
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stdout).toMatch(/^backend: (gpu|cpu) \(.+\)$/m);
-    expect(auto.stdout).toMatch(/^method: ddpm, schedule screened, scale within; N = 600, d = 4, K = 3$/m);
+    expect(auto.stdout).toMatch(/^method: ddpm, schedule screened, scale within, covariance diag, weights learned; N = 600, d = 4, K = 3$/m);
+    expect(auto.stdout).toMatch(/^mixing weights: \S+ \S+ \S+$/m);
   });
 
   it('generate runs on its defaults; a pandas CSV with an index column is fitted without it, with a warning', async () => {
@@ -233,11 +234,16 @@ describe('ddpm-gmm fit on the estimator, model files and predict', () => {
     expect((JSON.parse(b.stdout) as { means: number[][] }).means).toEqual(out.means);
   });
 
-  it('ddpm --restarts run together: the text names the kept one and the others\' spread, the JSON how many per pass', async () => {
-    const [text, json] = await Promise.all([
-      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu'], dir),
+  it('ddpm --restarts of the paper\'s student run together: the text names the kept one and the others\' spread, the JSON how many per pass', async () => {
+    // Batched passes carry the paper's student only; the default student's restarts run in turn (restartsTogether 1).
+    const paper = ['--covariance', 'identity', '--weights', 'equal'];
+    const [text, json, general] = await Promise.all([
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu', ...paper], dir),
+      cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu', '--json', ...paper], dir),
       cli(['fit', '--data', 'x.npy', '--k', `${K}`, '--restarts', '3', '--steps', '10', '--backend', 'cpu', '--json'], dir),
     ]);
+    expect(general.code, general.stderr).toBe(0);
+    expect((JSON.parse(general.stdout) as { restartsTogether: number; covariance: string }).restartsTogether).toBe(1);
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout) as { restarts: { logLikelihood: number }[]; bestRestart: number; restartsTogether: number };
     expect(out.restartsTogether).toBe(3);
