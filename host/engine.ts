@@ -132,6 +132,6 @@ export class GpuBackend implements Backend {
   }
 
   private read(encoder: GPUCommandEncoder, what: readonly ReadTarget[]): Promise<ArrayBuffer[]> {
-    return submitAndRead({ device: this.device, lost: this.acquired.lost, compilerErrors: () => this.pipelines.compilerErrors() }, encoder, what);
+    return submitAndRead({ device: this.device, lost: this.acquired.lost, compilerErrors: () => this.pipelines.compilerErrors(), outOfMemory: () => this.acquired.outOfMemory() }, encoder, what);
   }
 }

@@ -112,7 +112,7 @@ export async function fitRun(backend: Backend, X: Matrix, spec: RunSpec, seed: n
     return { means: p.means, history, converged: p.converged, nIter: p.nIter };
   }
   const init = o.init ?? kmeansPlusPlus(X, k, seed);
-  const student = asksGeneralStudent(o) ? { covariance: o.covariance, weights: o.weights } : {};
+  const student = asksGeneralStudent(o) ? { covariance: o.covariance, weights: o.weights, varianceFloor: o.varianceFloor } : {};
   return fitEm(backend, spec.method as 'em' | 'gradient-em', X, init, { maxSteps: o.maxSteps, tol: o.tol, lr: o.lr, logEvery: o.logEvery, ...student }, o.truth, run);
 }
 

@@ -14,6 +14,8 @@ export interface AcquiredDevice {
   readonly hasTimestamps: boolean;
   /** Rejects with a DeviceError when the device is lost. */
   readonly lost: Promise<never>;
+  /** The last out-of-memory error outside every error scope (an allocation that failed), cleared by the read. */
+  outOfMemory(): string | undefined;
 }
 
 export interface AcquireOptions {
@@ -77,11 +79,26 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
   });
   lost.catch(() => {}); // observed by whoever races it; never an unhandled rejection
   // An error outside every error scope: Dawn in Node would print it on stdout (breaking --json); it goes to the log.
+  let outOfMemory: string | undefined;
   device.addEventListener('uncapturederror', (event) => {
     event.preventDefault();
-    log(`WebGPU reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    const { error } = event as GPUUncapturedErrorEvent;
+    // Kept for the work that fails on the buffer it left invalid, which reports only "a previous error".
+    if (isOutOfMemory(error)) outOfMemory = error.message;
+    log(`WebGPU reported an error: ${error.message}`);
   });
   const { vendor, architecture, device: deviceId, description } = adapter.info;
   const adapterInfo = { vendor: vendor ?? '', architecture: architecture ?? '', device: deviceId ?? '', description: description ?? '' };
-  return { device, adapterName: name, isSoftware, adapterInfo, hasSubgroups, hasTimestamps, lost };
+  const takeOutOfMemory = (): string | undefined => {
+    const m = outOfMemory;
+    outOfMemory = undefined;
+    return m;
+  };
+  return { device, adapterName: name, isSoftware, adapterInfo, hasSubgroups, hasTimestamps, lost, outOfMemory: takeOutOfMemory };
+}
+
+/** A GPUOutOfMemoryError, by class where the runtime defines it, else by Dawn's and Vulkan's words. */
+function isOutOfMemory(error: GPUError): boolean {
+  const cls = (globalThis as { GPUOutOfMemoryError?: new (...a: never[]) => GPUError }).GPUOutOfMemoryError;
+  return (cls !== undefined && error instanceof cls) || /out[ _]of[ _](device[ _])?memory/i.test(error.message);
 }

@@ -55,6 +55,18 @@ function workgroupBytes(k4: number, d4: number, wg: number): { fixed: number; pe
   return { fixed: 16 * k4 + 4 * wg, perSample: 16 * (2 * d4 + 2 * k4) };
 }
 
+/** WebGPU's default maxBufferSize: every device allocates a buffer this large. */
+export const DEFAULT_MAX_BUFFER_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The most bytes one chunk of rows takes (one buffer, one binding): the device's binding and buffer limits, capped at
+ * DEFAULT_MAX_BUFFER_BYTES, since a driver may refuse one allocation near its advertised limit (Vulkan promises
+ * only maxMemoryAllocationSize) where smaller buffers of the same total fit.
+ */
+export function chunkBytes(limits: Pick<DeviceLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): number {
+  return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, DEFAULT_MAX_BUFFER_BYTES);
+}
+
 /** The sizes of (K, d) on this device: the default tile and workgroup, or `config`'s (an InputError when it does not fit). */
 export function shapeFor(k: number, d: number, limits: DeviceLimits, maxChunkRows = Infinity, config?: TileConfig): Shape {
   const k4 = Math.ceil(k / 4);
@@ -70,7 +82,7 @@ export function shapeFor(k: number, d: number, limits: DeviceLimits, maxChunkRow
   const bytes = workgroupBytes(k4, d4, wg);
   const tile = config ? config.tile : Math.min(MAX_TILE, Math.floor((limits.maxComputeWorkgroupStorageSize - bytes.fixed) / bytes.perSample));
   const rowBytes = 16 * d4;
-  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / rowBytes));
+  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(chunkBytes(limits) / rowBytes));
   return {
     k, d, k4, d4, wg, tile: Math.max(0, tile), blocksPerThread, partialStride4: 4 * k4 * d4 + k4 + 1, rowsPerChunk,
     workgroupBytesPerSample: bytes.fixed + bytes.perSample, groups: config?.groups ?? DEFAULT_GROUPS,

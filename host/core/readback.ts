@@ -15,7 +15,13 @@ export interface ReadContext {
   /** Rejects with a DeviceError when the device is lost (AcquiredDevice.lost). */
   readonly lost: Promise<never>;
   compilerErrors(): Promise<readonly string[]>;
+  /** An allocation that ran out of memory since the last read (AcquiredDevice.outOfMemory). */
+  outOfMemory?(): string | undefined;
 }
+
+/** What to do when the device has too little memory for the work. */
+export const OUT_OF_MEMORY_FIX =
+  "stream the data in chunks (the estimator's chunkRows or memoryBudget options; fit --schedule single --memory-budget BYTES), use fewer rows or a smaller K x d, or --backend cpu";
 
 /** Submits the encoder with copies of the targets, waits, and returns their bytes. */
 export async function submitAndRead(ctx: ReadContext, encoder: GPUCommandEncoder, what: readonly ReadTarget[]): Promise<ArrayBuffer[]> {
@@ -26,6 +32,8 @@ export async function submitAndRead(ctx: ReadContext, encoder: GPUCommandEncoder
   device.queue.submit([encoder.finish()]);
   const error = await device.popErrorScope();
   if (error) {
+    const oom = ctx.outOfMemory?.();
+    if (oom) throw new DeviceError(`The GPU ran out of memory for this work (${oom.split('\n')[0]}): ${OUT_OF_MEMORY_FIX}.`);
     const messages = await ctx.compilerErrors();
     const compiler = messages.length ? ` Shader compiler: ${messages.join('; ')}` : '';
     throw new DeviceError(`The GPU rejected the work: ${error.message}.${compiler}`);

@@ -18,6 +18,8 @@ export interface EmOptions {
   /** EM's general student (docs/math.md section 14): the M-step learns these variances and weights. */
   readonly covariance?: Covariance;
   readonly weights?: Weights;
+  /** The smallest variance the M-step may give (ScheduleOptions.varianceFloor). */
+  readonly varianceFloor?: number;
 }
 
 export const EM_DEFAULTS = { maxSteps: 300, tol: 1e-4, gradientEmLr: 1 } as const;

@@ -9,7 +9,7 @@ import type { Matrix } from '../types.ts';
 import { checkSampleSets } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { type ChunkRows, chunkRows } from '../../host/core/layout.ts';
+import { chunkBytes, type ChunkRows, chunkRows } from '../../host/core/layout.ts';
 import { type KernelKind } from '../../host/core/kernel-kind.ts';
 import type { DeviceLimits } from '../../host/core/layout.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
@@ -80,7 +80,7 @@ export function pairForm(kind: KernelKind, d: number, limits: DeviceLimits, maxC
         `${limits.maxComputeWorkgroupStorageSize}: reduce d (for example by PCA) or use --backend cpu`,
     );
   }
-  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) / (16 * d4)));
+  const rowsPerChunk = Math.min(maxChunkRows, Math.floor(chunkBytes(limits) / (16 * d4)));
   return {
     d4,
     tile: tiled ? Math.min(MAX_TILE, fits) : MAX_TILE,

@@ -7,7 +7,7 @@ import type { Matrix } from '../types.ts';
 import { checkSampleSets } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/core/layout.ts';
+import { chunkBytes, chunkRows } from '../../host/core/layout.ts';
 import type { PipelineCache } from '../../host/core/pipelines.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
@@ -50,7 +50,7 @@ export async function modeWeightsOnGpu(ctx: ModeContext, samples: Matrix, trueCe
   const { device, pipelines } = ctx;
   const K = trueCentres.rows;
   const d4 = Math.ceil(samples.cols / 4);
-  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const binding = chunkBytes(device.limits);
   if (16 * d4 * K > binding) throw new DeviceError(`the mode weights: ${K} centres in d = ${samples.cols} need ${16 * d4 * K} bytes, over one storage binding (${binding})`);
   if (K > PARTIALS_PER_READ) throw new DeviceError(`the mode weights: K = ${K} centres is over ${PARTIALS_PER_READ}; use --backend cpu`);
   const rowsPerChunk = Math.min(ctx.maxChunkRows, Math.floor(binding / (16 * d4)));

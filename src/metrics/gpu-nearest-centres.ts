@@ -7,7 +7,7 @@ import { checkSamplesAndCentres } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import type { GpuCore } from '../../host/core/context.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/core/layout.ts';
+import { chunkBytes, chunkRows } from '../../host/core/layout.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 import { type Program, slot } from '../../host/core/program.ts';
 import { defineStruct } from '../../host/core/struct-layout.ts';
@@ -36,7 +36,7 @@ export async function nearestCentresOnGpu(core: GpuCore, samples: Matrix, centre
   const { device, pipelines } = core;
   const K = centres.rows;
   const d4 = Math.ceil(samples.cols / 4);
-  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const binding = chunkBytes(device.limits);
   if (16 * d4 * K > binding) throw new DeviceError(`the nearest centres: ${K} centres in d = ${samples.cols} need ${16 * d4 * K} bytes, over one storage binding (${binding})`);
   const rowsPerChunk = Math.min(core.maxChunkRows, Math.floor(binding / (16 * d4)));
   const program = pipelines.get(nearestCentresProgram, { d4 });

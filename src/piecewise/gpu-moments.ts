@@ -11,7 +11,7 @@ import { type CellMoments, checkMomentRequest, type MomentOptions } from './mome
 import { featureCount } from './model.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/core/layout.ts';
+import { chunkBytes, chunkRows } from '../../host/core/layout.ts';
 import type { SamplerContext } from '../sampling/gpu-sampler.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
 import { type Program, slot } from '../../host/core/program.ts';
@@ -114,7 +114,7 @@ export async function cellMomentsOnGpu(ctx: SamplerContext, data: Matrix, cells:
   const hq = ew / PIECEWISE_TH;
   const tiles = Math.ceil((pf4 * hq) / PIECEWISE_WG);
   const segmentVec4 = pf4 * ew * 4;
-  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const binding = chunkBytes(device.limits);
   if (16 * d4 * J > binding) throw new DeviceError(`the piecewise moments: ${J} cells in d = ${d} need ${16 * d4 * J} bytes, over one storage binding (${binding}); use fewer cells or --backend cpu`);
   if (16 * segmentVec4 > binding) throw new DeviceError(`the piecewise moments: one partial in d = ${d} at degree ${degree} needs ${16 * segmentVec4} bytes, over one storage binding (${binding}); use a smaller d or --backend cpu`);
   const rowsPerChunk = Math.min(ctx.maxChunkRows, Math.floor(binding / (16 * ew)));

@@ -11,6 +11,7 @@ import { featureCount, levelWeights, type PiecewiseModel } from './model.ts';
 import { checkPiecewiseModel } from './checks.ts';
 import { checkSampleRequest } from '../sampling/checks.ts';
 import { createBuffer, STORAGE_RW } from '../../host/core/buffers.ts';
+import { chunkBytes } from '../../host/core/layout.ts';
 import { piecewiseBlocks, piecewiseConsts, type PiecewiseMomentSpec, piecewisePhiSlot, PIECEWISE_TH, PIECEWISE_WG } from './gpu-moments.ts';
 import { SAMPLE_WG, sampleParams, sampleStart, runSampler, type SamplerContext, type SamplerKernel } from '../sampling/gpu-sampler.ts';
 import { type Program, slot } from '../../host/core/program.ts';
@@ -51,7 +52,7 @@ export async function samplePiecewiseOnGpu(
   const { d, degree } = model;
   const { d4, pf4 } = piecewiseBlocks(d, degree);
   const packed = packModel(model);
-  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const binding = chunkBytes(device.limits);
   if (packed.coef.byteLength > binding) {
     throw new DeviceError(`the piecewise sampler: the coefficients of ${packed.cellCount} cells in d = ${d} need ${packed.coef.byteLength} bytes, over one storage binding (${binding}); use fewer cells or --backend cpu`);
   }

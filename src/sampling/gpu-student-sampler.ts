@@ -10,7 +10,7 @@ import type { SampleProgress, SamplerOptions } from './options.ts';
 import { checkStudentScore, studentAtTimeInto, studentAtTimeScratch, type StudentScore } from './student-score.ts';
 import { MAX_STEPS_PER_SUBMIT, runSampler, SAMPLE_WG, sampleParams, sampleStart, type SamplerContext, type SamplerKernel } from './gpu-sampler.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
-import { shapeFor } from '../../host/core/layout.ts';
+import { chunkBytes, shapeFor } from '../../host/core/layout.ts';
 import { type Program, slot, SLOW_COMPILE_D4, SLOW_COMPILE_PAIRS } from '../../host/core/program.ts';
 import { STREAMS } from '../math/streams.ts';
 
@@ -60,7 +60,7 @@ export async function sampleStudentOnGpu(
   const d4 = shape.d4;
   const heun = options.method === 'ode';
   const stepVec4 = 2 + timeVec4(k, d4) * (heun ? 2 : 1);
-  const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const binding = chunkBytes(device.limits);
   if (16 * stepVec4 * MAX_STEPS_PER_SUBMIT > binding) {
     throw new DeviceError(`the student sampler: a batch of ${MAX_STEPS_PER_SUBMIT} steps' precisions for K = ${k}, d = ${d} needs ${16 * stepVec4 * MAX_STEPS_PER_SUBMIT} bytes, over one storage binding (${binding}); sample on backend 'cpu'`);
   }

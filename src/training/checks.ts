@@ -2,7 +2,6 @@
 import { InputError } from '../errors.ts';
 import { checkStepSize } from '../validate.ts';
 import type { GdOptions } from './capability.ts';
-import { isPaperStudent, type StudentParams } from './student.ts';
 
 /** H, eta, logEvery and the projection radius of Algorithm 1 (docs/math.md section 6); returns logEvery. */
 export function checkGdOptions(options: GdOptions): number {
@@ -18,13 +17,4 @@ export function checkGdOptions(options: GdOptions): number {
     throw new InputError(`the projection radius must be a finite number >= 0 (got ${radius})`);
   }
   return logEvery;
-}
-
-/** The GPU's EM kernels run the paper's student only: a general one (docs/math.md section 14) is refused by name. */
-export function refuseGeneralStudentOnGpu(student: StudentParams | undefined, what: string): void {
-  if (!isPaperStudent(student)) {
-    throw new InputError(
-      `${what} with covariance '${student!.covariance}' and weights '${student!.weights}' runs on the CPU backend only (the GPU's EM kernels implement the identity/equal student): pass --backend cpu (backend: 'cpu'), or --covariance identity --weights equal`,
-    );
-  }
 }

@@ -12,7 +12,7 @@ import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate
 import { checkGeneralGd, studentGdSteps, type NoiseRows } from './cpu-student.ts';
 import { studentPass, studentScratch } from './general-reference.ts';
 import { checkStudent, isPaperStudent, type StudentParams } from './student.ts';
-import { studentEmStep } from './student-mixture.ts';
+import { studentEmSteps } from './student-mixture.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number; readonly firstRow: number };
@@ -309,10 +309,7 @@ export const trainingOnCpu: CpuFeature<Omit<Training, 'gdStepsBatched' | 'runsPe
     requirePositiveInteger(steps, 'EM steps');
     if (student && !isPaperStudent(student)) {
       checkStudent(student, centres.rows, centres.cols);
-      let state = { centres, student };
-      let previous = centres;
-      for (let q = 0; q < steps; q++) [previous, state] = [state.centres, studentEmStep(data, state.centres, state.student)];
-      return { centres: state.centres, previous, student: state.student };
+      return studentEmSteps(data, centres, steps, student);
     }
     let [previous, current] = [centres, centres];
     for (let s = 0; s < steps; s++) [previous, current] = [current, emStep(data, current)];

@@ -7,8 +7,9 @@ import { forwardCoefficients } from '../math/forward.ts';
 import type { Dataset, DataInput, Matrix } from '../types.ts';
 import { DatasetRegistry, isDataset } from '../dataset.ts';
 import { matrix } from '../types.ts';
-import { checkGdOptions, refuseGeneralStudentOnGpu } from './checks.ts';
-import { isPaperStudent, type StudentParams } from './student.ts';
+import { checkGdOptions } from './checks.ts';
+import { checkStudent, isPaperStudent, type StudentParams } from './student.ts';
+import { studentEmSteps } from './student-mixture.ts';
 import { StudentOnGpu } from './gpu-student.ts';
 import type { BatchedRun, DdpmOptions, EmSteps, GdBatchOptions, GdOptions, GdResult, HistoryEntry, LossGradient, Training } from './capability.ts';
 import { createBuffer, unpad } from '../../host/core/buffers.ts';
@@ -77,6 +78,8 @@ export class TrainingOnGpu implements Training {
   private readonly tiles: TileTuner;
   /** The dataset handles' uploads; a disposed handle's buffers go once the calls before it have settled. */
   private readonly datasets: DatasetRegistry<DataOnGpu>;
+  /** Each handle's matrix, for the host's EM of a general student. */
+  private readonly hosted = new WeakMap<Dataset, Matrix>();
   /** The general student's passes (docs/math.md section 14). */
   private readonly student: StudentOnGpu;
 
@@ -132,7 +135,9 @@ export class TrainingOnGpu implements Training {
   }
 
   dataset(x: Matrix): Dataset {
-    return this.datasets.create(x, (m) => this.resources.upload(m));
+    const handle = this.datasets.create(x, (m) => this.resources.upload(m));
+    this.hosted.set(handle, x);
+    return handle;
   }
 
   /** The data of a call: a handle's upload, or the matrix (uploaded by prepare unless unchanged since the last call). */
@@ -299,7 +304,13 @@ export class TrainingOnGpu implements Training {
 
   async emSteps(data: DataInput, centres: Matrix, steps: number, student?: StudentParams): Promise<EmSteps> {
     requirePositiveInteger(steps, 'EM steps');
-    refuseGeneralStudentOnGpu(student, 'EM');
+    if (!isPaperStudent(student)) {
+      // The GPU's EM kernels learn the paper's student; a general student's M-step runs on the host in float64.
+      const host = isDataset(data) ? (this.datasets.payload(data), this.hosted.get(data)!) : data;
+      checkProblem(host, centres, false);
+      checkStudent(student!, centres.rows, centres.cols);
+      return studentEmSteps(host, centres, steps, student!);
+    }
     return this.core.run(() => this.emRun(this.dataOf(data), centres, 0, 0, steps));
   }
 

@@ -83,3 +83,11 @@ export function studentEmStep(data: Matrix, means: Matrix, s: StudentParams): { 
   }
   return { centres, student: next };
 }
+
+/** `steps` EM steps of a general student from `centres`, with the centres before the last step (Training.emSteps). */
+export function studentEmSteps(data: Matrix, centres: Matrix, steps: number, student: StudentParams): { centres: Matrix; previous: Matrix; student: StudentParams } {
+  let state = { centres, student };
+  let previous = centres;
+  for (let q = 0; q < steps; q++) [previous, state] = [state.centres, studentEmStep(data, state.centres, state.student)];
+  return { centres: state.centres, previous, student: state.student };
+}

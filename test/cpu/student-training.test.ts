@@ -4,7 +4,6 @@ import { CpuBackend } from '../../src/cpu/backend.ts';
 import { DdpmGmm } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
-import { refuseGeneralStudentOnGpu } from '../../src/training/checks.ts';
 import { GAMMA_MIN, gammaMinFor, initialStudent, studentFloorNotes, variancesOf, VARIANCE_FLOOR, weightsOf } from '../../src/training/student.ts';
 import { resolveFit } from '../../src/fit-run.ts';
 import { studentEmStep } from '../../src/training/student-mixture.ts';
@@ -99,12 +98,6 @@ describe('GD of the general student on the CPU backend', () => {
     const X = blobs(40);
     const opts = { noiseScale: 0.3, tied: true, lr: 0.5, steps: 2, noise: { kind: 'seed', seed: 1, mode: 'fresh' } as const, student: initialStudent('spherical', 'equal', 1, 2) };
     await expect(cpu.gdSteps(X, matrix(1, 2), opts)).rejects.toThrow(/annealed, single or warm/);
-  });
-  it('the GPU refuses a general student by name and points to the CPU backend', () => {
-    expect(() => refuseGeneralStudentOnGpu(initialStudent('spherical', 'learned', 2, 2), 'training')).toThrow(InputError);
-    expect(() => refuseGeneralStudentOnGpu(initialStudent('diag', 'equal', 2, 2), 'training')).toThrow(/--backend cpu/);
-    expect(() => refuseGeneralStudentOnGpu(undefined, 'training')).not.toThrow();
-    expect(() => refuseGeneralStudentOnGpu(initialStudent('identity', 'equal', 2, 2), 'training')).not.toThrow();
   });
 });
 

@@ -10,6 +10,7 @@ import { checkBindings } from '../../host/core/wgsl-bindings.ts';
 import { partialPlan } from '../../host/train/kernel-plan.ts';
 import { studentLanes, studentPrepare, studentUpdate } from '../../host/train/student-step.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
+import { DdpmGmm } from '../../src/estimator.ts';
 import { InputError } from '../../src/errors.ts';
 import { noiseMatrix, STREAM_DATA_GENERATOR } from '../../src/math/philox.ts';
 import { matrix } from '../../src/types.ts';
@@ -172,9 +173,26 @@ describe('refusals', () => {
     await expect(tiled.lossAndGradient(data, centres, options)).rejects.toThrow(/lane kernel only.*'auto' or 'lanes'/);
     await expect(tiled.gdSteps(data, centres, { ...options, steps: 2, lr: 0.1 })).rejects.toThrow(InputError);
   });
-  it('the tied K = 2 student and EM with a general student are refused by name', async () => {
+  it('the tied K = 2 student is refused by name', async () => {
     await expect(gpu.gdSteps(data, matrix(1, c.d, centres.data.slice(0, c.d)), { ...options, student: initialStudent('diag', 'learned', 2, c.d), tied: true, steps: 2, lr: 0.1 })).rejects.toThrow(/tied K = 2 student/);
-    await expect(gpu.emSteps(data, centres, 2, student)).rejects.toThrow(/--backend cpu/);
+  });
+  it("EM with a general student runs on the host in float64: the CPU reference's bits, from a matrix or a handle", async () => {
+    const want = await cpu.emSteps(data, centres, 3, student);
+    const handle = gpu.dataset(data);
+    for (const input of [data, handle]) {
+      const got = await gpu.emSteps(input, centres, 3, student);
+      expect(Array.from(got.centres.data)).toEqual(Array.from(want.centres.data));
+      expect(Array.from(got.previous.data)).toEqual(Array.from(want.previous.data));
+      expect(Array.from(got.student!.gamma.data)).toEqual(Array.from(want.student!.gamma.data));
+    }
+    handle.dispose();
+    await expect(gpu.emSteps(handle, centres, 1, student)).rejects.toThrow(/disposed/);
+    // The estimator's default EM (diag, learned weights) on the GPU backend: the CPU's fit, bit for bit.
+    const [onGpu, onCpu] = [new DdpmGmm({ nComponents: c.k, method: 'em', backend: gpu }), new DdpmGmm({ nComponents: c.k, method: 'em', backend: cpu })];
+    await onGpu.fit(data);
+    await onCpu.fit(data);
+    expect(Array.from(onGpu.means!.data)).toEqual(Array.from(onCpu.means!.data));
+    expect(Array.from(onGpu.variancesAndWeights!.weights)).toEqual(Array.from(onCpu.variancesAndWeights!.weights));
   });
 });
 
