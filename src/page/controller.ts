@@ -251,7 +251,7 @@ export class PageController {
       const plot = this.generatePlot = new GeneratePlot(el.byId('plot-generate'), projection, data, 'kind' in score ? cellsInData(score) : score);
       const g = await generate(gpu.backend, score, data, n, plot, (done, total) => {
         el.generateStatus.textContent = `reverse diffusion: step ${done} / ${total}, n = ${n} particles`;
-      });
+      }, run instanceof Session ? run.student : undefined);
       if (run !== this.session && run !== this.piecewise) return;
       this.generated = g;
       el.generateStatus.textContent = `n = ${g.n}, ${g.steps} steps (T = ${fmt(g.horizon, 3)}), ${g.frames} frames\n` +

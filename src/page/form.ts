@@ -1,9 +1,8 @@
 // The page's form: its fields, the defaults shown as placeholders, and the settings it holds.
 import { EM_DEFAULTS } from '../algorithms/baselines.ts';
 import { DEFAULTS as SCHEDULE_DEFAULTS, defaultLr, emStepLr } from '../algorithms/schedules.ts';
-import { defaultSchedule } from '../fit-run.ts';
 import { SCALE_OPTION, SCALES } from '../scaling.ts';
-import { DEFAULT_SCHEDULE, isPaperSchedule, type Method, type RawSettings, type Schedule, type Settings } from './settings.ts';
+import { DEFAULT_SCHEDULE, isPaperSchedule, libraryDefaultSchedule, type Method, type RawSettings, type Schedule, type Settings } from './settings.ts';
 
 export interface PageForm {
   field(name: string): HTMLInputElement | HTMLSelectElement;
@@ -44,7 +43,7 @@ export function pageForm(form: HTMLFormElement): PageForm {
     // The defaults for this K, as numbers (the formulas are in the options' titles and docs/browser.md).
     const k = Math.max(1, Math.round(Number(field('k').value)) || 1);
     const chosen = field('schedule').value;
-    const schedule = (chosen === DEFAULT_SCHEDULE ? defaultSchedule(k, false) : chosen) as Schedule;
+    const schedule = (chosen === DEFAULT_SCHEDULE ? libraryDefaultSchedule(k) : chosen) as Schedule;
     const paper = isPaperSchedule(schedule);
     const method = field('method').value as Method;
     const ddpm = method === 'ddpm';

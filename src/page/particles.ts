@@ -8,6 +8,8 @@ import { mixtureSamples } from '../estimator.ts';
 import type { PiecewiseModel } from '../piecewise/model.ts';
 import { resolveSampleOptions } from '../sample-options.ts';
 import type { DiffusionSampler } from '../sampling/options.ts';
+import { studentScoreOf } from '../sampling/student-score.ts';
+import { isPaperStudent, type StudentParams } from '../training/student.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { type Backend } from '../backend.ts';
 import { type Projection, projectRows } from './pca.ts';
@@ -121,8 +123,8 @@ export class GeneratePlot {
 }
 
 /**
- * n particles by the estimator's default reverse-diffusion sampler for the student's `centres` or a piecewise
- * model, shown at FRAMES prefixes (stopAfter) between animation frames; `onFrame` gets each frame's stopAfter.
+ * n particles by the estimator's default reverse-diffusion sampler for the student's `centres` (with its general
+ * `student`'s variances and weights where given, as DdpmGmm.sample scores them) or a piecewise model, shown at FRAMES prefixes (stopAfter) between animation frames; `onFrame` gets each frame's stopAfter.
  * Returns the distances.
  */
 export async function generate(
@@ -132,12 +134,14 @@ export async function generate(
   n: number,
   plot: GeneratePlot,
   onFrame: (done: number, total: number) => void,
+  student?: StudentParams,
 ): Promise<GenerateResult> {
-  const plan = resolveSampleOptions(centres, n, {}) as DiffusionSampler;
+  const score = 'kind' in centres || isPaperStudent(student) ? centres : studentScoreOf(centres, student!);
+  const plan = resolveSampleOptions(score, n, {}) as DiffusionSampler;
   let last: Matrix | undefined;
   let frames = 0;
   for (const stopAfter of frameSteps(plan.steps)) {
-    last = await backend.sample(centres, n, { ...plan, stopAfter });
+    last = await backend.sample(score, n, { ...plan, stopAfter });
     await nextFrame();
     plot.show(last);
     frames++;
@@ -145,6 +149,6 @@ export async function generate(
   }
   const ref = subsample(data, DATA_ROWS);
   const energyDistance = await backend.energyDistance(last!, ref);
-  const directEnergyDistance = 'kind' in centres ? null : await backend.energyDistance(mixtureSamples(centres, n, 1), ref);
+  const directEnergyDistance = 'kind' in centres ? null : await backend.energyDistance(mixtureSamples(centres, n, 1, student), ref);
   return { n, steps: plan.steps, horizon: plan.horizon, frames, dataRows: ref.rows, energyDistance, directEnergyDistance };
 }

@@ -8,6 +8,7 @@ import type { GpuTimer } from '../../host/instrument/gpu-timer.ts';
 import { meansOf, runStages, truthMetrics, type StageResult } from '../algorithms/loop.ts';
 import { averageLl } from '../fit-run.ts';
 import { fromScaled, logScaleSum } from '../scaling.ts';
+import type { StudentParams } from '../training/student.ts';
 import { matrix, type Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
 import { isPaperSchedule, type Settings } from './settings.ts';
@@ -93,6 +94,8 @@ export class Session {
   emCentres: Matrix;
   /** The current centres and EM's in the fit's coordinates (what Generate samples from, with fit.data). */
   fitCentres: Matrix;
+  /** The main run's general student (variances and weights, docs/math.md section 14) with fitCentres; undefined for the paper's. */
+  student: StudentParams | undefined;
   private emFitCentres: Matrix;
   /** The rows the per-chunk log-likelihood is computed on (no truth only). */
   private readonly llRows: Matrix | undefined;
@@ -121,15 +124,16 @@ export class Session {
     this.fit = fit;
     this.llRows = input.truth ? undefined : spreadRows(fit.data, LL_ROWS);
     this.fitCentres = meansOf(plan.problem, plan.init);
+    this.student = plan.student;
     this.init = this.toData(this.fitCentres);
     this.centres = this.init;
     this.emFitCentres = emInit;
     this.emCentres = this.toData(emInit);
     this.trajectory = [this.init];
     this.emTrajectory = [this.emCentres];
-    const e = this.metricsOf(this.init, this.fitCentres);
+    const e = this.metricsOf(this.init, this.fitCentres, this.student);
     this.points.push({ done: 0, loss: null, gradNorm: null, ...e, stage: null, steps: 0, wallMs: 0, gpuMs: null });
-    if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(this.emCentres, emInit) });
+    if (this.emEnabled) this.emPoints.push({ iteration: 0, ...this.metricsOf(this.emCentres, emInit, undefined) });
   }
 
   /** Centres in the fit's coordinates to the data's units (the estimator's fromScaled). */
@@ -255,9 +259,10 @@ export class Session {
         const gd = row.noiseScale !== null;
         this.done = state.globalStep;
         this.fitCentres = meansOf(plan.problem, state.centres);
+        this.student = state.student;
         this.centres = this.toData(this.fitCentres);
         this.points.push({
-          done: this.done, loss: gd ? row.loss : null, gradNorm: gd ? row.gradNorm : null, ...this.metricsOf(this.centres, this.fitCentres),
+          done: this.done, loss: gd ? row.loss : null, gradNorm: gd ? row.gradNorm : null, ...this.metricsOf(this.centres, this.fitCentres, this.student),
           stage: row.stage, steps, wallMs, gpuMs: gpu && gpu.passes > 0 && gpu.seconds > 0 ? 1000 * gpu.seconds : null,
         });
         this.trajectory.push(this.centres);
@@ -274,8 +279,9 @@ export class Session {
         chunkStart = performance.now();
       },
     });
-    // The loop's result: an averaging tail's mean, not its last iterate.
+    // The loop's result: an averaging tail's mean, not its last iterate (and the student that goes with it).
     this.fitCentres = result.means;
+    this.student = result.student;
     this.centres = this.toData(result.means);
     this.stages = result.stages;
     this.converged = result.converged;
@@ -286,17 +292,18 @@ export class Session {
    * Matched error and (K = 2) angle of docs/math.md section 10 in the data's units (the loop's truthMetrics); without a
    * truth, the average log-likelihood in the data's units (the estimator's score) on llRows.
    */
-  private metricsOf(centres: Matrix, fitCentres: Matrix): Metrics {
+  private metricsOf(centres: Matrix, fitCentres: Matrix, student: StudentParams | undefined): Metrics {
     const m = truthMetrics({ data: this.input.data, tied: false }, centres, this.input.truth);
-    const ll = this.llRows ? averageLl(this.llRows, fitCentres) - (this.fit.scaling ? logScaleSum(this.fit.scaling) : 0) : null;
+    const ll = this.llRows ? averageLl(this.llRows, fitCentres, student) - (this.fit.scaling ? logScaleSum(this.fit.scaling) : 0) : null;
     return { errorMax: m.error ?? null, errorMean: m.meanError ?? null, angle: m.angle ?? null, logLikelihood: ll };
   }
 
+  // EM beside the run is the paper's EM (identity covariance, equal weights): the yardstick the figures compare with.
   private async emChunk(): Promise<void> {
     this.emFitCentres = await this.backend.emStep(this.fit.data, this.emFitCentres);
     this.emCentres = this.toData(this.emFitCentres);
     this.emDone++;
-    this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres, this.emFitCentres) });
+    this.emPoints.push({ iteration: this.emDone, ...this.metricsOf(this.emCentres, this.emFitCentres, undefined) });
     this.emTrajectory.push(this.emCentres);
   }
 }

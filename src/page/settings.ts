@@ -6,7 +6,7 @@ import { InputError } from '../errors.ts';
 import { METHOD_DECLS, METHODS as ESTIMATOR_METHODS, orList, SCHEDULE_DECLS, SCHEDULES as LIBRARY_SCHEDULES, scheduleReads, type Method as EstimatorMethod, type ScheduleName } from '../options/index.ts';
 import { MODEL_KINDS, type ModelKind } from '../model-file.ts';
 import { PIECEWISE_DEFAULTS } from '../piecewise-estimator.ts';
-import { defaultSchedule } from '../fit-run.ts';
+import { resolveFit } from '../fit-run.ts';
 import { SCALE_OPTION, SCALES, type ScaleMethod } from '../scaling.ts';
 
 /** The estimator's methods that train centres from a start (power iteration has no start and no steps to watch). */
@@ -33,7 +33,7 @@ export interface Settings {
   /** Seed of the generated data, the warm start's directions and the initial rows. */
   readonly seed: number;
   readonly method: Method;
-  /** The schedule; 'default' in the form or the URL is the estimator's (defaultSchedule: two-stage for K = 2, screened otherwise). */
+  /** The schedule; 'default' in the form or the URL is the estimator's (libraryDefaultSchedule). */
   readonly schedule: Schedule;
   /** The estimator's per-feature scaling (src/scaling.ts): the run is fitted to (x - centre) / scale, centres shown in the data's units. */
   readonly scale: ScaleMethod;
@@ -50,7 +50,7 @@ export interface Settings {
   readonly noiseSeed: number;
   /** Iterations of the side-by-side EM run on the same data (0: none). */
   readonly emIterations: number;
-  /** The score model: the paper's student (the method and schedule above) or the piecewise model (docs/math.md section 13). */
+  /** The score model: the student (the method and schedule above, with the estimator's default student) or the piecewise model (docs/math.md section 13). */
   readonly model: ModelKind;
   /** Piecewise: the degree (1 or 2), the ladder's levels and the cells J (PiecewiseScoreModel's defaults). */
   readonly degree: 1 | 2;
@@ -84,6 +84,11 @@ const ALIASES: { readonly [key in keyof Settings]?: Readonly<Record<string, stri
   method: { gem: 'gradient-em' },
   schedule: { rows: 'single' },
 };
+
+/** The schedule DdpmGmm runs for K given no schedule, init or student (resolveFit: screened, its default student learns for K = 2 too). */
+export function libraryDefaultSchedule(k: number): Schedule {
+  return resolveFit('ddpm', undefined, k, false, {}).schedule;
+}
 
 /** Raw values by setting, as typed in the form or the URL; missing keys take the defaults. */
 export type RawSettings = Partial<Record<keyof Settings, string>>;
@@ -126,7 +131,7 @@ export function parseSettings(raw: RawSettings): Settings {
   const autorunText = raw.autorun;
   const method = pick('method', METHODS);
   // The estimator's default for K without an init (the page passes one only to warm).
-  const schedule = raw.schedule === DEFAULT_SCHEDULE ? defaultSchedule(k, false) : pick('schedule', SCHEDULES);
+  const schedule = raw.schedule === DEFAULT_SCHEDULE ? libraryDefaultSchedule(k) : pick('schedule', SCHEDULES);
   if (isPaperSchedule(schedule) && method !== 'ddpm') {
     throw new InputError(`The ${schedule} schedule trains DDPM-GD: choose method=ddpm, or start EM from warm or single.`);
   }

@@ -6,6 +6,8 @@ import { emPlan } from '../algorithms/baselines.ts';
 import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
 import { kmeansPlusPlus, seededRows, warmStart } from '../algorithms/seeding.ts';
 import { InputError } from '../errors.ts';
+import { resolveFit } from '../fit-run.ts';
+import type { Covariance, Weights } from '../training/student.ts';
 import { fitScaling, scaledStarts, toScaled, type Scaling } from '../scaling.ts';
 import type { Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
@@ -41,6 +43,20 @@ export function fitSpaceOf(s: Settings, p: PageData): FitSpace {
 }
 
 /**
+ * The student the estimator learns for these settings (resolveFit, as DdpmGmm's constructor resolves it): the
+ * library's default (diag variances, learned weights) where the method or schedule learns one, else the paper's;
+ * the variance floor is the library's default. The page always gives EM an init (the warm start or K seeded rows).
+ * The page trains on the GPU, whose EM kernels learn the paper's student only (refuseGeneralStudentOnGpu), where
+ * DdpmGmm refuses the default's: EM on the page keeps the paper's student.
+ */
+export function studentOptions(s: Settings): { readonly covariance: Covariance; readonly weights: Weights; readonly varianceFloor: number } {
+  const ddpm = s.method === 'ddpm';
+  const resolved = resolveFit(s.method, ddpm ? s.schedule : undefined, s.k, ddpm ? s.schedule === 'warm' : true, {});
+  const { covariance, weights } = ddpm ? resolved : { covariance: 'identity' as const, weights: 'equal' as const };
+  return { covariance, weights, varianceFloor: SCHEDULE_DEFAULTS.varianceFloor };
+}
+
+/**
  * The warm start of Theorem 16 with the experiment suite's distance: each true centre moved by a third of
  * the generator's separation (src/experiments/suite.ts, the warm-start rows), which generateMixture makes
  * the minimum pairwise distance (the CLI demo's convention).
@@ -71,6 +87,7 @@ export function startOf(s: Settings, p: PageData): Start {
     const settings: Record<string, number | string> = { method: s.method, maxSteps: stage.maxSteps };
     if (stage.stop.kind === 'change') settings['tol'] = stage.stop.tol;
     if (stage.kind === 'gradient-em') settings['lr'] = stage.lr;
+    // EM and gradient EM learn the paper's student on the page's GPU (studentOptions).
     return { plan: { problem, stages, init, settings, logEvery: 1 }, emInit: init, fit };
   }
   const paper = isPaperSchedule(s.schedule);
@@ -81,6 +98,7 @@ export function startOf(s: Settings, p: PageData): Start {
     // The paper schedules set their own noise scales and step sizes.
     ...(paper ? {} : { noiseScale: s.t, lr: s.lr }),
     ...(s.schedule === 'warm' ? { init: scaled(warmInit(s, p)) } : {}),
+    ...studentOptions(s),
   };
   const plan = planSchedule(s.schedule, data, options);
   return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init, fit };

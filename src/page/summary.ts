@@ -23,6 +23,8 @@ export interface FitSummary {
 export function fitSummary(s: Session): FitSummary {
   const model = createModelFile({
     means: s.centres,
+    // The learned variances and weights, in the fit's coordinates, as DdpmGmm.toJSON writes them.
+    ...(s.student ? { student: s.student } : {}),
     method: s.settings.method,
     schedule: s.settings.schedule,
     converged: s.converged,
