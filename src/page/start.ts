@@ -3,11 +3,11 @@
 // stages, defaults and stopping rules of the CLI, the estimator and the experiments through the
 // algorithms' loop (docs/architecture.md: a front door only translates its inputs and outputs).
 import { emPlan } from '../algorithms/baselines.ts';
-import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
+import { DEFAULTS as SCHEDULE_DEFAULTS, planSchedule, studentOf, type Plan, type ScheduleOptions } from '../algorithms/schedules.ts';
 import { kmeansPlusPlus, seededRows, warmStart } from '../algorithms/seeding.ts';
 import { InputError } from '../errors.ts';
 import { resolveFit } from '../fit-run.ts';
-import type { Covariance, Weights } from '../training/student.ts';
+import { smallestVariance, type Covariance, type Weights } from '../training/student.ts';
 import { fitScaling, scaledStarts, toScaled, type Scaling } from '../scaling.ts';
 import type { Matrix } from '../types.ts';
 import type { PageData } from './problem.ts';
@@ -46,13 +46,10 @@ export function fitSpaceOf(s: Settings, p: PageData): FitSpace {
  * The student the estimator learns for these settings (resolveFit, as DdpmGmm's constructor resolves it): the
  * library's default (diag variances, learned weights) where the method or schedule learns one, else the paper's;
  * the variance floor is the library's default. The page always gives EM an init (the warm start or K seeded rows).
- * The page trains on the GPU, whose EM kernels learn the paper's student only (refuseGeneralStudentOnGpu), where
- * DdpmGmm refuses the default's: EM on the page keeps the paper's student.
  */
 export function studentOptions(s: Settings): { readonly covariance: Covariance; readonly weights: Weights; readonly varianceFloor: number } {
   const ddpm = s.method === 'ddpm';
-  const resolved = resolveFit(s.method, ddpm ? s.schedule : undefined, s.k, ddpm ? s.schedule === 'warm' : true, {});
-  const { covariance, weights } = ddpm ? resolved : { covariance: 'identity' as const, weights: 'equal' as const };
+  const { covariance, weights } = resolveFit(s.method, ddpm ? s.schedule : undefined, s.k, ddpm ? s.schedule === 'warm' : true, {});
   return { covariance, weights, varianceFloor: SCHEDULE_DEFAULTS.varianceFloor };
 }
 
@@ -80,6 +77,7 @@ export function startOf(s: Settings, p: PageData): Start {
   const { data } = fit;
   // Given in the data's units, as the estimator's init, and moved into the fit's coordinates as it moves them.
   const scaled = (init: Matrix): Matrix => (fit.scaling ? scaledStarts({ init }, s.k, fit.scaling).init! : init);
+  const learns = studentOptions(s);
   if (s.method !== 'ddpm') {
     const init = s.schedule === 'warm' ? scaled(warmInit(s, p)) : seededRows(data, s.k, s.seed);
     const { problem, stages } = emPlan(s.method, data, { maxSteps: s.steps, lr: s.lr });
@@ -87,8 +85,10 @@ export function startOf(s: Settings, p: PageData): Start {
     const settings: Record<string, number | string> = { method: s.method, maxSteps: stage.maxSteps };
     if (stage.stop.kind === 'change') settings['tol'] = stage.stop.tol;
     if (stage.kind === 'gradient-em') settings['lr'] = stage.lr;
-    // EM and gradient EM learn the paper's student on the page's GPU (studentOptions).
-    return { plan: { problem, stages, init, settings, logEvery: 1 }, emInit: init, fit };
+    // EM's general student starts, as fitEm's, from c = 1 and equal weights; gradient EM learns the paper's only.
+    const student = studentOf(learns, s.k, data.cols);
+    if (student) Object.assign(settings, { covariance: student.covariance, weights: student.weights, varianceFloor: smallestVariance(student) });
+    return { plan: { problem, stages, init, settings, logEvery: 1, ...(student ? { student } : {}) }, emInit: init, fit };
   }
   const paper = isPaperSchedule(s.schedule);
   const options: ScheduleOptions = {
@@ -98,7 +98,7 @@ export function startOf(s: Settings, p: PageData): Start {
     // The paper schedules set their own noise scales and step sizes.
     ...(paper ? {} : { noiseScale: s.t, lr: s.lr }),
     ...(s.schedule === 'warm' ? { init: scaled(warmInit(s, p)) } : {}),
-    ...studentOptions(s),
+    ...learns,
   };
   const plan = planSchedule(s.schedule, data, options);
   return { plan: { ...plan, logEvery: SCHEDULE_DEFAULTS.logEvery }, emInit: paper ? kmeansPlusPlus(data, s.k, s.seed) : plan.init, fit };
