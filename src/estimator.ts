@@ -195,8 +195,7 @@ export class DdpmGmm {
     const restarts: RestartResult[] = [];
     let best: FitOutput | undefined;
     let bestRestart = 0;
-    // A pass carries the paper's student only (restarts.ts): a general student's restarts run in turn.
-    const together = this.method === 'ddpm' && !asksGeneralStudent(o) ? restartsTogether(backend, nInit, k, Z.cols, o.log) : 1;
+    const together = this.method === 'ddpm' ? restartsTogether(backend, nInit, k, Z.cols, o.log, asksGeneralStudent(o)) : 1;
     for (let first = 0; first < nInit; first += together) {
       const size = Math.min(together, nInit - first);
       o.onRestart?.(first, nInit, size);

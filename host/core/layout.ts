@@ -55,6 +55,19 @@ function workgroupBytes(k4: number, d4: number, wg: number): { fixed: number; pe
   return { fixed: 16 * k4 + 4 * wg, perSample: 16 * (2 * d4 + 2 * k4) };
 }
 
+/**
+ * The largest function-scope array Dawn's shader compiler accepts, in bytes ("result type size exceeds maximum
+ * allowed"): a kernel whose private arrays are larger is refused before its pipeline is built.
+ */
+export const MAX_PRIVATE_ARRAY_BYTES = 65536;
+
+/** Refuses a kernel whose largest private array (`bytes`, named by `what`) exceeds MAX_PRIVATE_ARRAY_BYTES, naming `fix`. */
+export function requirePrivateArray(bytes: number, what: string, fix: string): void {
+  if (bytes > MAX_PRIVATE_ARRAY_BYTES) {
+    throw new DeviceError(`${what} needs ${bytes} bytes in one private array of each GPU invocation, over the ${MAX_PRIVATE_ARRAY_BYTES} bytes WebGPU's shader compiler allows: ${fix}`);
+  }
+}
+
 /** WebGPU's default maxBufferSize: every device allocates a buffer this large. */
 export const DEFAULT_MAX_BUFFER_BYTES = 256 * 1024 * 1024;
 

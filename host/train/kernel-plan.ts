@@ -3,7 +3,7 @@
 // chunk dispatches and where they write their partials. Pure: the engine runs
 // this plan, and the tests derive their summation depths from it.
 import { DeviceError, InputError } from '../../src/errors.ts';
-import type { Shape } from '../core/layout.ts';
+import { MAX_PRIVATE_ARRAY_BYTES, type Shape } from '../core/layout.ts';
 import type { KernelKind } from '../core/kernel-kind.ts';
 
 /** Invocations of the lane-per-sample kernel over all chunks (each writes one partial). */
@@ -38,11 +38,8 @@ export function lanePlanFor(shape: Pick<Shape, 'k' | 'd4'>): LanePlan {
   return 'centre-loop';
 }
 
-/**
- * The largest function-scope array Dawn's shader compiler accepts, in bytes ("result type size exceeds maximum
- * allowed"). A lane invocation keeps its running sums, KP x D4 vec4 (ddpm_lanes, em_lanes, student_lanes.wgsl), in one.
- */
-export const MAX_PRIVATE_ARRAY_BYTES = 65536;
+// A lane invocation keeps its running sums, KP x D4 vec4 (ddpm_lanes, em_lanes, student_lanes.wgsl), in one array.
+export { MAX_PRIVATE_ARRAY_BYTES };
 
 /** Bytes of a lane invocation's largest private array at this shape: its KP x D4 vec4 sums. */
 export function lanePrivateBytes(shape: Pick<Shape, 'k' | 'd4'>): number {

@@ -26,8 +26,12 @@ interface Shared {
  * How many of nInit restarts of K x d centres run together: up to what one pass of the backend holds
  * (Training.runsPerPass). Groups, and a backend that holds one run, are said in the log.
  */
-export function restartsTogether(backend: Trainer, nInit: number, k: number, d: number, log?: (message: string) => void): number {
+export function restartsTogether(backend: Trainer, nInit: number, k: number, d: number, log?: (message: string) => void, general = false): number {
   if (nInit === 1) return 1;
+  if (general) {
+    log?.(`restarts: a pass carries the paper's student only, so the ${nInit} restarts of this student (learned variances or weights) run one after another`);
+    return 1;
+  }
   const perPass = backend.runsPerPass(k, d);
   const together = Math.min(nInit, perPass);
   const shape = `K x d = ${k} x ${d} centres`;

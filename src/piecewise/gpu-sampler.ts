@@ -11,7 +11,7 @@ import { featureCount, levelWeights, type PiecewiseModel } from './model.ts';
 import { checkPiecewiseModel } from './checks.ts';
 import { checkSampleRequest } from '../sampling/checks.ts';
 import { createBuffer, STORAGE_RW } from '../../host/core/buffers.ts';
-import { chunkBytes } from '../../host/core/layout.ts';
+import { chunkBytes, requirePrivateArray } from '../../host/core/layout.ts';
 import { piecewiseBlocks, piecewiseConsts, type PiecewiseMomentSpec, piecewisePhiSlot, PIECEWISE_TH, PIECEWISE_WG } from './gpu-moments.ts';
 import { SAMPLE_WG, sampleParams, sampleStart, runSampler, type SamplerContext, type SamplerKernel } from '../sampling/gpu-sampler.ts';
 import { type Program, slot } from '../../host/core/program.ts';
@@ -51,6 +51,8 @@ export async function samplePiecewiseOnGpu(
   const { device } = ctx;
   const { d, degree } = model;
   const { d4, pf4 } = piecewiseBlocks(d, degree);
+  // piecewise_sample.wgsl keeps d/4 vec4 per invocation.
+  requirePrivateArray(16 * d4, `the GPU sampler at d = ${d}`, "use --backend cpu (the float64 sampler), or fewer dimensions d");
   const packed = packModel(model);
   const binding = chunkBytes(device.limits);
   if (packed.coef.byteLength > binding) {

@@ -10,8 +10,7 @@ import { matrix, type Matrix } from '../types.ts';
 import { checkSampleRequest } from './checks.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
 import { foldWorkgroups } from '../../host/core/dispatch.ts';
-import { chunkRows } from '../../host/core/layout.ts';
-import { shapeFor } from '../../host/core/layout.ts';
+import { chunkRows, requirePrivateArray, shapeFor } from '../../host/core/layout.ts';
 import type { CompiledProgram, PipelineCache } from '../../host/core/pipelines.ts';
 import type { ReadTarget } from '../../host/core/readback.ts';
 import { COPY_DST, UNIFORM } from '../../host/core/usage.ts';
@@ -120,6 +119,8 @@ export async function sampleOnGpu(
   const { rows: k, cols: d } = centres;
   const shape = shapeFor(k, d, device.limits, ctx.maxChunkRows);
   const d4 = shape.d4;
+  // sample_step.wgsl keeps K weights and d/4 vec4 per invocation.
+  requirePrivateArray(Math.max(4 * k, 16 * d4), `the GPU sampler at K = ${k}, d = ${d}`, 'use --backend cpu (the float64 sampler), or fewer components K or dimensions d');
   const heun = options.method === 'ode';
   const spec = { k, d, d4, heun, unrolled: ctx.unrolled(k, d) };
   const centresBuffer = createBuffer(device, 16 * k * d4, STORAGE_RW, padRows(centres, 0, k, d4));

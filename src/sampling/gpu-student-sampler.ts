@@ -10,7 +10,7 @@ import type { SampleProgress, SamplerOptions } from './options.ts';
 import { checkStudentScore, studentAtTimeInto, studentAtTimeScratch, type StudentScore } from './student-score.ts';
 import { MAX_STEPS_PER_SUBMIT, runSampler, SAMPLE_WG, sampleParams, sampleStart, type SamplerContext, type SamplerKernel } from './gpu-sampler.ts';
 import { createBuffer, padRows, STORAGE_RW } from '../../host/core/buffers.ts';
-import { chunkBytes, shapeFor } from '../../host/core/layout.ts';
+import { chunkBytes, requirePrivateArray, shapeFor } from '../../host/core/layout.ts';
 import { type Program, slot, SLOW_COMPILE_D4, SLOW_COMPILE_PAIRS } from '../../host/core/program.ts';
 import { STREAMS } from '../math/streams.ts';
 
@@ -58,6 +58,8 @@ export async function sampleStudentOnGpu(
   const k = score.means.rows;
   const shape = shapeFor(k, d, device.limits, ctx.maxChunkRows);
   const d4 = shape.d4;
+  // student_sample.wgsl keeps K weights and d/4 vec4 per invocation.
+  requirePrivateArray(Math.max(4 * k, 16 * d4), `the GPU sampler at K = ${k}, d = ${d}`, 'use --backend cpu (the float64 sampler), or fewer components K or dimensions d');
   const heun = options.method === 'ode';
   const stepVec4 = 2 + timeVec4(k, d4) * (heun ? 2 : 1);
   const binding = chunkBytes(device.limits);

@@ -144,9 +144,11 @@ describe('restarts together in the estimator', () => {
   it("the default student's restarts run one after another, each with the bits of the same restart alone", async () => {
     const calls: number[] = [];
     const o = { nComponents: 3, seed: 5, noiseSeed: 1, maxSteps: 20, scale: 'none' as const };
-    const model = new DdpmGmm({ ...o, nInit: 2, backend: limited(cpu, 64, calls) });
+    const log: string[] = [];
+    const model = new DdpmGmm({ ...o, nInit: 2, backend: limited(cpu, 64, calls), log: (m) => log.push(m) });
     const out = await model.fit(mix.data);
     expect(calls).toEqual([]);
+    expect(log).toContain("restarts: a pass carries the paper's student only, so the 2 restarts of this student (learned variances or weights) run one after another");
     expect(out.restarts?.together).toBe(1);
     expect(model.variancesAndWeights).toBeDefined();
     for (const [r, restart] of model.restarts.entries()) {
