@@ -17,7 +17,7 @@ export class SchemaError extends Error {
 export const MAX_ENTRIES = 2 ** 28;
 
 type Root = Record<string, unknown>;
-interface Ctx {
+export interface Ctx {
   readonly root: Root;
   readonly version: number;
   /** The writer's own output: a key no declaration names is a writer bug. */
@@ -99,6 +99,12 @@ export function num(r: Range & { readonly integer?: boolean; readonly equals?: s
   };
 }
 
+/** A measurement a run reports, such as a loss: any number, or null (JSON writes NaN and Infinity as null). */
+export function measured(): Spec {
+  const describe = 'a number or null';
+  return { describe, check: (v, path) => void (v === null || typeof v === 'number' || fail(path, describe, v)) };
+}
+
 export const int = (min: number, more: { readonly equals?: string } = {}): Spec => num({ integer: true, min, ...more });
 
 export function str(): Spec {
@@ -170,13 +176,15 @@ export function matrix(rows: Size | undefined, cols: Size | undefined, r: Range 
       if (!Array.isArray(v) || (rows === undefined && v.length < 1)) fail(path, describe, v);
       const k = rows === undefined ? v.length : sizeOf(rows, ctx.root);
       const first: unknown = v[0];
+      if (cols === undefined && !Array.isArray(first)) throw new SchemaError(`${path} row 1 (1-based) must be an array of numbers, got ${shown(first)}`);
       const d = cols !== undefined ? sizeOf(cols, ctx.root) : Array.isArray(first) ? first.length : 0;
-      if (k * d > MAX_ENTRIES) throw new SchemaError(`${path} would be ${k} x ${d}, more numbers than a file can hold (${MAX_ENTRIES})`);
+      // The shape first (the rows are already in memory), then the size, before anyone allocates k x d.
       if (v.length !== k) throw new SchemaError(`${name(rows, '')} = ${k} but its ${path} have ${v.length} rows`);
       v.forEach((row: unknown, i) => {
         if (Array.isArray(row) && row.length !== d && typeof cols === 'string') throw new SchemaError(`${cols} = ${d} but its ${path} row ${i + 1} (1-based) has ${row.length} values`);
         if (!Array.isArray(row) || row.length !== d) throw new SchemaError(`${path} row ${i + 1} (1-based) must be an array of ${d} numbers, got ${shown(row)}`);
       });
+      if (k * d > MAX_ENTRIES) throw new SchemaError(`${path} is ${k} x ${d}, more numbers than a file can hold (${MAX_ENTRIES})`);
       v.forEach((row: unknown[], i) =>
         row.forEach((x, c) => {
           if (typeof x !== 'number' || !Number.isFinite(x) || !inRange(x, r)) throw new SchemaError(`${path} row ${i + 1}, column ${c + 1} (1-based) is ${shown(x)}, not a finite number${rangeWords(r)}`);
