@@ -1,9 +1,13 @@
 // One declaration per file kind (src/io/schema.ts, src/model-schema.ts, the checkpoint's in
 // src/algorithms/checkpoint.ts): the writers check what they built against it, so a writer that breaks it is an
 // internal error, and the reader's field list is the writer's.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointOf, CHECKPOINT_FILE } from '../../src/algorithms/checkpoint.ts';
 import type { LoopState } from '../../src/algorithms/loop-types.ts';
+import { readStreamedCheckpoint, writeStreamedCheckpoint } from '../../src/cli/streamed-checkpoint.ts';
 import { CpuBackend } from '../../src/cpu/backend.ts';
 import { InputError } from '../../src/errors.ts';
 import { DdpmGmm } from '../../src/estimator.ts';
@@ -79,5 +83,22 @@ describe('the checkpoint schema', () => {
     const short = { ...state, student: { ...state.student!, gamma: matrix(2, 2) } };
     expect(() => checkpointOf(short, 'fp', 0)).toThrow(/internal error: the checkpoint writer built a file its schema refuses \(student\.gamma row 1 \(1-based\) must be an array of 3 numbers/);
     expect(() => checkpointOf({ ...state, stepInStage: -1 }, 'fp', 0)).toThrow(/internal error: .*stepInStage must be a whole number >= 0, got -1/);
+  });
+});
+
+describe('the streamed checkpoint schema', () => {
+  it('reads back what it wrote, and refuses damaged centres with an InputError naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'schema-'));
+    const path = join(dir, 'ck.json');
+    const c = { run: 'r', done: 4, centres: matrix(2, 3, Float64Array.of(1, 2, 3, 4, 5, 6)), history: [{ step: 3, loss: 0.5, gradNorm: 0.25 }] };
+    writeStreamedCheckpoint(path, c);
+    expect(readStreamedCheckpoint(path, 'r', 10)).toEqual(c);
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    for (const [centres, message] of [[[], /centres must be an array of one or more rows/], [[[1, 2], [3]], /centres row 2 \(1-based\) must be an array of 2 numbers/]] as const) {
+      writeFileSync(path, JSON.stringify({ ...written, centres }));
+      expect(() => readStreamedCheckpoint(path, 'r', 10)).toThrow(InputError);
+      expect(() => readStreamedCheckpoint(path, 'r', 10)).toThrow(message);
+    }
+    expect(() => writeStreamedCheckpoint(path, { ...c, done: -1 })).toThrow(/internal error: the streamed checkpoint writer .*done must be a whole number >= 0, got -1/);
   });
 });
