@@ -2,18 +2,20 @@
 // JSON, so that a model fitted in Node loads in a browser or in other tools. One reader (readModelFile)
 // recognises both kinds; reading checks every field and names the fix, since a model file is user input.
 // Top-level keys this version does not know are ignored: the CLI adds the history and its settings under extra keys.
-import { SCHEDULES, type ScheduleName } from './algorithms/schedules.ts';
+import type { ScheduleName } from './algorithms/schedules.ts';
 import type { BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
-import { METHODS, type Method } from './methods.ts';
+import { checkFile, checkWritten, flatRows, isRecord, SchemaError, shown, type ObjectSpec } from './io/schema.ts';
+import type { Method } from './methods.ts';
+import { MODEL_FORMAT, PIECEWISE_FILE, STUDENT_FILE } from './model-schema.ts';
 import type { PiecewiseModel } from './piecewise/model.ts';
 import { checkPiecewiseModel } from './piecewise/checks.ts';
 import { matrix, toRows, type Matrix } from './types.ts';
 import { VERSION } from './version.ts';
-import { COVARIANCES, varianceColumns, VARIANCE_FLOOR, weightsOf, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from './training/student.ts';
-import { SCALES, type Scaling } from './scaling.ts';
+import { varianceColumns, VARIANCE_FLOOR, weightsOf, type Covariance, type StudentParams, type Weights } from './training/student.ts';
+import type { Scaling } from './scaling.ts';
 
-export const MODEL_FORMAT = 'ddpm-gmm-model';
+export { MODEL_FORMAT };
 /**
  * The newest model file version this ddpm-gmm reads. Version 2 added the key `model`: 'student' (version 1's
  * fields) or 'piecewise'. Version 3 is the student extended: the general student's `covariance`, `weights`,
@@ -86,7 +88,7 @@ export interface FittedModel {
 export function createModelFile(m: FittedModel): ModelFile | (ModelFile & GeneralStudentFields) {
   const general = m.student ? generalFields(m.student) : undefined;
   const extended = general !== undefined || m.scaling != null;
-  return {
+  const file: ModelFile | (ModelFile & GeneralStudentFields) = {
     format: MODEL_FORMAT,
     version: extended ? 3 : 1,
     ...(extended ? { model: 'student' as const } : {}),
@@ -102,6 +104,8 @@ export function createModelFile(m: FittedModel): ModelFile | (ModelFile & Genera
     backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
     ...(m.scaling ? { scaling: { method: m.scaling.method, centre: Array.from(m.scaling.centre), scale: Array.from(m.scaling.scale) } } : {}),
   };
+  checkWritten(STUDENT_FILE, file, file.version, 'model file');
+  return file;
 }
 
 /** The general student's fields in the user's terms: c = floor + exp(gamma) and pi = softmax(beta). */
@@ -111,23 +115,14 @@ function generalFields(s: StudentParams): GeneralStudentFields {
   return { model: 'student', covariance: s.covariance, weights: s.weights, variances, mixingWeights: Array.from(weightsOf(s.beta)) };
 }
 
-/** Version 3's general student back to its parameters; names the field of a bad value. */
+/** Version 3's general student back to its parameters: c = floor + exp(gamma), pi = softmax(beta). */
 function readGeneral(o: Record<string, unknown>, k: number, d: number): StudentParams | undefined {
-  const { covariance, weights } = o;
-  if (covariance === undefined && weights === undefined) return undefined;
-  if (!COVARIANCES.includes(covariance as Covariance) || !WEIGHTINGS.includes(weights as Weights)) {
-    throw new InputError(`the model file's covariance must be one of ${COVARIANCES.join(', ')} and its weights ${WEIGHTINGS.join(' or ')}, got ${shown(covariance)} and ${shown(weights)}; the file is damaged: ${HOW_TO_WRITE}`);
-  }
-  const cols = varianceColumns(covariance as Covariance, d);
-  const c = cols === 0 ? matrix(k, 0) : rowsOf(o['variances'], "the model file's variances", cols);
-  const pi = o['mixingWeights'];
-  const okPi = Array.isArray(pi) && pi.length === k && pi.every((p) => typeof p === 'number' && p > 0 && Number.isFinite(p));
-  if (c.rows !== k || !okPi || c.data.some((v) => !(v >= VARIANCE_FLOOR))) {
-    throw new InputError(`the model file's variances must be ${k} rows of ${cols} numbers >= ${VARIANCE_FLOOR} and its mixingWeights ${k} positive numbers; the file is damaged: ${HOW_TO_WRITE}`);
-  }
-  // c = floor + exp(gamma): a variance at the floor keeps a finite gamma far below it.
-  const gamma = matrix(k, cols, c.data.map((v) => Math.log(Math.max(v - VARIANCE_FLOOR, 1e-300))));
-  return { covariance: covariance as Covariance, weights: weights as Weights, gamma, beta: Float64Array.from(pi as number[], Math.log) };
+  if (o['covariance'] === undefined) return undefined;
+  const covariance = o['covariance'] as Covariance;
+  const cols = varianceColumns(covariance, d);
+  // A variance at the floor keeps a finite gamma far below it.
+  const gamma = matrix(k, cols, flatRows(o['variances'] as number[][], cols).map((v) => Math.log(Math.max(v - VARIANCE_FLOOR, 1e-300))));
+  return { covariance, weights: o['weights'] as Weights, gamma, beta: Float64Array.from(o['mixingWeights'] as number[], Math.log) };
 }
 
 const HOW_TO_WRITE = "write one with DdpmGmm.toJSON() or 'ddpm-gmm fit --out model.json'";
@@ -169,7 +164,7 @@ function jsonFields(o: object): Record<string, unknown> {
 /** The model file of a fitted piecewise model. */
 export function createPiecewiseModelFile(m: FittedPiecewise): PiecewiseModelFile {
   const score = { ...jsonFields(m.score), levels: m.score.levels.map((level) => jsonFields(level)) };
-  return {
+  const file: PiecewiseModelFile = {
     format: MODEL_FORMAT,
     version: 2,
     model: 'piecewise',
@@ -178,28 +173,17 @@ export function createPiecewiseModelFile(m: FittedPiecewise): PiecewiseModelFile
     score,
     backendUsed: m.backendUsed ? { kind: m.backendUsed.kind, adapter: m.backendUsed.adapter, software: m.backendUsed.software } : null,
   };
+  checkWritten(PIECEWISE_FILE, file, file.version, 'model file');
+  return file;
 }
 
-/** A value as a message shows it: short, and saying what kind of thing it is. */
-function shown(v: unknown): string {
-  if (v === undefined) return 'missing';
-  if (Array.isArray(v)) return `an array of ${v.length}`;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  return String(v);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function wholeNumber(o: Record<string, unknown>, key: string, min: number): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new InputError(`the model file's ${key} must be a whole number >= ${min}, got ${shown(v)}; the file is damaged: ${HOW_TO_WRITE}`);
+/** The file checked against its kind's declaration (src/model-schema.ts); a failure names the field and the fix. */
+function checked(spec: ObjectSpec, o: Record<string, unknown>, version: number): void {
+  try {
+    checkFile(spec, o, version);
+  } catch (e) {
+    throw e instanceof SchemaError ? new InputError(`the model file's ${e.message}; the file is damaged: ${HOW_TO_WRITE}`) : e;
   }
-  return v;
 }
 
 /**
@@ -247,69 +231,30 @@ export function readModelFile(json: unknown): ModelFileContents {
   if (!MODEL_KINDS.includes(kind as ModelKind)) {
     throw new InputError(`the model file's model must be ${MODEL_KINDS.map((k) => `"${k}"`).join(' or ')} (version ${version} names its kind), got ${shown(o['model'])}; the file is damaged: ${HOW_TO_WRITE}`);
   }
-  if (kind === 'piecewise') return { kind, ...readPiecewise(o), createdBy };
-  return { kind: 'student', ...readStudent(o), createdBy };
+  if (kind === 'piecewise') return { kind, ...readPiecewise(o, version), createdBy };
+  return { kind: 'student', ...readStudent(o, version), createdBy };
 }
 
-function readStudent(o: Record<string, unknown>): FittedModel {
-  const k = wholeNumber(o, 'nComponents', 1);
-  const d = wholeNumber(o, 'dimension', 1);
-  const rows = o['means'];
-  if (!Array.isArray(rows)) throw new InputError(`the model file's means must be an array of nComponents rows of dimension numbers, got ${shown(rows)}`);
-  if (rows.length !== k) throw new InputError(`the model file says nComponents = ${k} but its means have ${rows.length} rows; the file is inconsistent: ${HOW_TO_WRITE}`);
-  // Every row's length before allocating: a damaged dimension (1e15) is refused here, not by the allocator.
-  rows.forEach((r: unknown, i) => {
-    if (!Array.isArray(r)) throw new InputError(`the model file's means row ${i + 1} (1-based) must be an array of ${d} numbers, got ${shown(r)}`);
-    if (r.length !== d) throw new InputError(`the model file says dimension = ${d} but its means row ${i + 1} (1-based) has ${r.length} values; the file is inconsistent: ${HOW_TO_WRITE}`);
-  });
-  const means = matrix(k, d);
-  rows.forEach((r: unknown[], i) => {
-    r.forEach((v: unknown, c) => {
-      // JSON writes NaN and Infinity as null.
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new InputError(`the model file's means row ${i + 1}, column ${c + 1} (1-based) is ${shown(v)}, not a finite number; refit the model`);
-      }
-      means.data[i * d + c] = v;
-    });
-  });
-  const method = o['method'];
-  if (!METHODS.includes(method as Method)) throw new InputError(`the model file's method must be one of ${METHODS.join(', ')}, got ${shown(method)}`);
-  const schedule = o['schedule'];
-  if (schedule !== null && !SCHEDULES.includes(schedule as ScheduleName)) {
-    throw new InputError(`the model file's schedule must be one of ${SCHEDULES.join(', ')} or null, got ${shown(schedule)}`);
-  }
-  if (method === 'ddpm' && schedule === null) throw new InputError("the model file's schedule is null, but method 'ddpm' always has one; the file is damaged");
-  if (typeof o['converged'] !== 'boolean') throw new InputError(`the model file's converged must be true or false, got ${shown(o['converged'])}`);
-  const nIter = wholeNumber(o, 'nIter', 0);
-  const student = readGeneral(o, k, d);
+function readStudent(o: Record<string, unknown>, version: number): FittedModel {
+  checked(STUDENT_FILE, o, version);
+  const k = o['nComponents'] as number;
+  const d = o['dimension'] as number;
+  const method = o['method'] as Method;
+  const scaling = version >= 3 ? (o['scaling'] as { method: Scaling['method']; centre: number[]; scale: number[] } | undefined) : undefined;
+  const student = version >= 3 ? readGeneral(o, k, d) : undefined;
   return {
-    means,
+    means: matrix(k, d, flatRows(o['means'] as number[][], d)),
     ...(student ? { student } : {}),
-    method: method as Method,
-    schedule: method === 'ddpm' ? (schedule as ScheduleName) : null,
-    converged: o['converged'],
-    nIter,
-    backendUsed: parseBackendInfo(o['backendUsed']),
-    scaling: o['scaling'] === undefined ? null : parseScaling(o['scaling'], d),
+    method,
+    schedule: method === 'ddpm' ? (o['schedule'] as ScheduleName) : null,
+    converged: o['converged'] as boolean,
+    nIter: o['nIter'] as number,
+    backendUsed: backendOf(o['backendUsed']),
+    scaling: scaling ? { method: scaling.method, centre: Float64Array.from(scaling.centre), scale: Float64Array.from(scaling.scale) } : null,
   };
 }
 
-function parseScaling(v: unknown, d: number): Scaling {
-  const methods = SCALES.filter((m) => m !== 'none');
-  if (!isRecord(v) || !methods.includes(v['method'] as never)) {
-    throw new InputError(`the model file's scaling must be { method: ${methods.map((m) => `"${m}"`).join(' | ')}, centre, scale }, got ${shown(isRecord(v) ? v['method'] : v)}; the file is damaged: ${HOW_TO_WRITE}`);
-  }
-  const vector = (key: 'centre' | 'scale'): Float64Array => {
-    const a = v[key];
-    if (!Array.isArray(a) || a.length !== d || a.some((x) => typeof x !== 'number' || !Number.isFinite(x) || (key === 'scale' && x <= 0))) {
-      throw new InputError(`the model file's scaling.${key} must be ${d} finite numbers${key === 'scale' ? ' > 0' : ''} (one per dimension), got ${shown(a)}; the file is damaged: ${HOW_TO_WRITE}`);
-    }
-    return Float64Array.from(a as number[]);
-  };
-  return { method: v['method'] as Scaling['method'], centre: vector('centre'), scale: vector('scale') };
-}
-
-/** Rows of `cols` finite numbers, as a Matrix; `what` names the field. */
+/** Rows of `cols` finite numbers, as a Matrix; `what` names the field. For a level's fields no declaration names. */
 function rowsOf(v: unknown, what: string, cols: number): Matrix {
   if (!Array.isArray(v) || v.length < 1) throw new InputError(`${what} must be a non-empty array of rows of ${cols} numbers, got ${shown(v)}; the file is damaged: ${HOW_TO_WRITE}`);
   v.forEach((r: unknown, i) => {
@@ -325,39 +270,31 @@ function rowsOf(v: unknown, what: string, cols: number): Matrix {
   return m;
 }
 
-/** A field of a level: cells and coef as matrices; another array of rows as a matrix too; the rest as written. */
+/** A level's field: the declared cells and coef as matrices; another array of rows as a matrix too; the rest as written. */
 function levelField(key: string, v: unknown, what: string, d: number): unknown {
-  if (key === 'cells' || key === 'coef') return rowsOf(v, `${what}'s ${key}`, d);
+  if (key === 'cells' || key === 'coef') return matrix((v as number[][]).length, d, flatRows(v as number[][], d));
   if (Array.isArray(v) && v.length > 0 && v.every(Array.isArray)) return rowsOf(v, `${what}'s ${key}`, (v[0] as unknown[]).length);
   return v;
 }
 
-function readPiecewise(o: Record<string, unknown>): FittedPiecewise {
-  const d = wholeNumber(o, 'dimension', 1);
-  const s = o['score'];
-  if (!isRecord(s)) throw new InputError(`the piecewise model file's score must be an object (the model's levels), got ${shown(s)}; the file is damaged: ${HOW_TO_WRITE}`);
-  if (s['kind'] !== 'piecewise') throw new InputError(`the piecewise model file's score.kind must be "piecewise", got ${shown(s['kind'])}; the file is damaged`);
-  if (s['d'] !== d) throw new InputError(`the model file says dimension = ${d} but its score has d = ${shown(s['d'])}; the file is inconsistent: ${HOW_TO_WRITE}`);
-  const levels = s['levels'];
-  if (!Array.isArray(levels) || levels.length < 1) throw new InputError(`the piecewise model file's score.levels must be a non-empty array of levels, got ${shown(levels)}; the file is damaged`);
-  const parsed = levels.map((level: unknown, l) => {
-    const what = `the model file's level ${l + 1} (1-based)`;
-    if (!isRecord(level)) throw new InputError(`${what} must be an object { t, cells, coef }, got ${shown(level)}; the file is damaged`);
-    if (typeof level['t'] !== 'number') throw new InputError(`${what}'s t must be a number > 0, got ${shown(level['t'])}; the file is damaged`);
-    return Object.fromEntries(Object.entries({ cells: undefined, coef: undefined, ...level }).map(([k, v]) => [k, levelField(k, v, what, d)]));
-  });
-  const score = { ...s, levels: parsed } as unknown as PiecewiseModel;
+function readPiecewise(o: Record<string, unknown>, version: number): FittedPiecewise {
+  checked(PIECEWISE_FILE, o, version);
+  const d = o['dimension'] as number;
+  const s = o['score'] as Record<string, unknown>;
+  const levels = (s['levels'] as Record<string, unknown>[]).map((level, l) =>
+    Object.fromEntries(Object.entries(level).map(([k, v]) => [k, levelField(k, v, `the model file's level ${l + 1} (1-based)`, d)])),
+  );
+  const score = { ...s, levels } as unknown as PiecewiseModel;
   try {
     checkPiecewiseModel(score);
   } catch (e) {
     throw e instanceof InputError ? new InputError(`the model file does not describe a valid piecewise model: ${e.message}`) : e;
   }
-  return { score, backendUsed: parseBackendInfo(o['backendUsed']) };
+  return { score, backendUsed: backendOf(o['backendUsed']) };
 }
 
-function parseBackendInfo(v: unknown): BackendInfo | null {
-  if (v === null) return null;
-  const ok = isRecord(v) && (v['kind'] === 'gpu' || v['kind'] === 'cpu') && typeof v['adapter'] === 'string' && typeof v['software'] === 'boolean';
-  if (!ok) throw new InputError(`the model file's backendUsed must be null or { kind: "gpu" | "cpu", adapter: string, software: boolean }, got ${shown(v)}`);
+/** A checked backendUsed as the estimator keeps it. */
+function backendOf(v: unknown): BackendInfo | null {
+  if (!isRecord(v)) return null;
   return { kind: v['kind'] as 'gpu' | 'cpu', adapter: v['adapter'] as string, software: v['software'] as boolean };
 }

@@ -5,9 +5,10 @@
 // resumed from a checkpoint ends with exactly the centres of an uninterrupted run. A fingerprint of the
 // settings and the data refuses a resume with anything else.
 import { InputError } from '../errors.ts';
+import { array, bool, checkFile, checkWritten, flatRows, int, isRecord, literal, matrix as rowsOf, measured, nullable, num, object, oneOf, optional, SchemaError, shown, str, vector, type ObjectSpec, type Spec } from '../io/schema.ts';
 import { matrix, toRows, type Matrix } from '../types.ts';
 import type { HistoryRow, LoopState, StageResult } from './loop-types.ts';
-import { checkStudent, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
+import { COVARIANCES, varianceColumns, WEIGHTINGS, type Covariance, type StudentParams, type Weights } from '../training/student.ts';
 
 const FORMAT = 'ddpm-gmm-checkpoint';
 const VERSION = 1;
@@ -47,7 +48,7 @@ export function fingerprintOf(settings: unknown, data: Matrix): string {
 }
 
 export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: number): CheckpointFile {
-  return {
+  const file: CheckpointFile = {
     format: FORMAT,
     version: VERSION,
     fingerprint,
@@ -61,6 +62,8 @@ export function checkpointOf(state: LoopState, fingerprint: string, noiseSeed: n
     ...(state.average ? { average: { sum: toRows(state.average.sum), count: state.average.count, ...(state.average.student ? { student: { gamma: gammaRows(state.average.student.gamma), beta: Array.from(state.average.student.beta) } } : {}) } } : {}),
     ...(state.student ? { student: { covariance: state.student.covariance, weights: state.student.weights, gamma: gammaRows(state.student.gamma), beta: Array.from(state.student.beta), ...(state.student.gammaMin !== undefined ? { gammaMin: state.student.gammaMin } : {}) } } : {}),
   };
+  checkWritten(CHECKPOINT_FILE, file, VERSION, 'checkpoint');
+  return file;
 }
 
 /** gamma's rows; K x 0 (identity) as K empty rows. */
@@ -85,62 +88,75 @@ export function parseCheckpoint(text: string, fingerprint: string, noiseSeed: nu
   return stateFromCheckpoint(parsed, fingerprint, noiseSeed, what);
 }
 
+/** The centres' shape, which the other matrices of a checkpoint share. */
+const K = { describe: "the centres' rows", of: (r: Record<string, unknown>) => (r['centres'] as unknown[]).length };
+const D = { describe: "the centres' columns", of: (r: Record<string, unknown>) => (r['centres'] as unknown[][])[0]!.length };
+const gammaCols = { describe: "the covariance's (0, 1 or d)", of: (r: Record<string, unknown>) => varianceColumns((r['student'] as { covariance: Covariance }).covariance, D.of(r)) };
+
+/**
+ * The checkpoint's fields, declared once: stateFromCheckpoint checks a file against them and checkpointOf what it
+ * built. The plan's own bounds (stageIndex within the stages, stepInStage within the stage) are the loop's (loop.ts).
+ */
+export const CHECKPOINT_FILE: ObjectSpec = object({
+  format: literal(FORMAT),
+  version: literal(VERSION),
+  fingerprint: str(),
+  noise: object({ seed: int(0), nextStep: int(0) }),
+  stageIndex: num({ integer: true }),
+  stepInStage: int(0),
+  centres: rowsOf(undefined, undefined),
+  history: optional(array(object({ step: int(0), stage: str(), noiseScale: nullable(num()), loss: measured(), gradNorm: measured(), change: measured(), seconds: num({ min: 0 }) }, { open: true }), { of: 'rows' })),
+  stageResults: optional(array(object({ name: str(), steps: int(0), converged: bool() }), { of: 'stage results' })),
+  seconds: optional(num({ min: 0 })),
+  student: optional(object({ covariance: oneOf(COVARIANCES), weights: oneOf(WEIGHTINGS), gamma: rowsOf(K, gammaCols), beta: vector(K), gammaMin: optional(num()) })),
+  average: optional(object({ sum: rowsOf(K, D), count: int(1), student: optional(withStudent(object({ gamma: rowsOf(K, gammaCols), beta: vector(K) }))) })),
+});
+
+/** The averaging tail's sums of a general student's parameters: only beside the student they average. */
+function withStudent(s: Spec): Spec {
+  return {
+    ...s,
+    check(v, path, ctx) {
+      if (!isRecord(ctx.root['student'])) throw new SchemaError(`${path} is given without the student it averages`);
+      s.check(v, path, ctx);
+    },
+  };
+}
+
 export function stateFromCheckpoint(parsed: unknown, fingerprint: string, noiseSeed: number, what = 'the checkpoint'): LoopState {
   const c = parsed as Partial<CheckpointFile> | null;
-  if (!c || c.format !== FORMAT || c.version !== VERSION) {
+  if (!isRecord(c) || c.format !== FORMAT || c.version !== VERSION) {
     throw new InputError(`${what} is not a ddpm-gmm checkpoint (version ${VERSION}); give a file written by --checkpoint`);
   }
   if (c.fingerprint !== fingerprint) {
     throw new InputError(`${what} was written for other data or settings; resume with the same data, method, schedule and options as the run that wrote it`);
   }
-  if (!c.noise || c.noise.seed !== noiseSeed) {
-    throw new InputError(`${what} used noise seed ${c.noise?.seed} but this run uses ${noiseSeed}; pass the same --noise-seed`);
+  if (!isRecord(c.noise) || c.noise.seed !== noiseSeed) {
+    throw new InputError(`${what} used noise seed ${isRecord(c.noise) ? shown(c.noise.seed) : shown(c.noise)} but this run uses ${noiseSeed}; pass the same --noise-seed`);
   }
-  const rows = c.centres;
-  const okRows = Array.isArray(rows) && rows.length > 0 && rows.every((r) => Array.isArray(r) && r.length === rows[0]!.length && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
-  if (!okRows || !Number.isSafeInteger(c.stageIndex) || !Number.isSafeInteger(c.stepInStage) || !Number.isSafeInteger(c.noise.nextStep)) {
-    throw new InputError(`${what} is damaged (centres or step counts missing); rerun without --resume`);
+  try {
+    checkFile(CHECKPOINT_FILE, c, VERSION);
+  } catch (e) {
+    throw e instanceof SchemaError ? new InputError(`${what} is damaged (its ${e.message}); rerun without --resume`) : e;
   }
-  const d = rows![0]!.length;
-  const avg = c.average;
-  const okAvg =
-    avg === undefined ||
-    (typeof avg === 'object' && avg !== null && Number.isSafeInteger(avg.count) && avg.count > 0 && Array.isArray(avg.sum) && avg.sum.length === rows!.length &&
-      avg.sum.every((r) => Array.isArray(r) && r.length === d && r.every((v) => typeof v === 'number' && Number.isFinite(v))));
-  if (!okAvg) throw new InputError(`${what} is damaged (the running average is malformed); rerun without --resume`);
-  const isRow = (h: unknown): boolean => typeof h === 'object' && h !== null && !Array.isArray(h);
-  if (c.history !== undefined && !(Array.isArray(c.history) && c.history.every(isRow))) throw new InputError(`${what} is damaged (its history must be an array of rows); rerun without --resume`);
-  if (c.stageResults !== undefined && !(Array.isArray(c.stageResults) && c.stageResults.every(isRow))) throw new InputError(`${what} is damaged (its stageResults must be an array); rerun without --resume`);
-  if (c.seconds !== undefined && !(typeof c.seconds === 'number' && Number.isFinite(c.seconds) && c.seconds >= 0)) throw new InputError(`${what} is damaged (its seconds must be a number >= 0); rerun without --resume`);
-  if (c.noise.nextStep < 0 || c.stepInStage! < 0) throw new InputError(`${what} is damaged (a negative step count); rerun without --resume`);
-  const st = c.student;
-  let student: StudentParams | undefined;
-  let averageStudent: StudentParams | undefined;
-  if (st !== undefined) {
-    const read = (g: number[][], b: number[]): StudentParams => {
-      const floor = st.gammaMin === undefined ? {} : typeof st.gammaMin === 'number' && Number.isFinite(st.gammaMin) ? { gammaMin: st.gammaMin } : undefined;
-      if (!floor) throw new InputError('gammaMin');
-      const s = { covariance: st.covariance, weights: st.weights, gamma: matrix(g.length, g[0]?.length ?? 0, Float64Array.from(g.flat())), beta: Float64Array.from(b), ...floor };
-      checkStudent(s, rows!.length, d);
-      return s;
-    };
-    try {
-      student = read(st.gamma, st.beta);
-      // The averaging tail's running sums of gamma and log pi (stage-kinds.ts, averaging).
-      if (avg?.student) averageStudent = read(avg.student.gamma, avg.student.beta);
-    } catch {
-      throw new InputError(`${what} is damaged (the student's variances or weights are malformed); rerun without --resume`);
-    }
-  }
+  const f = c as CheckpointFile;
+  const k = f.centres.length;
+  const d = f.centres[0]!.length;
+  const st = f.student;
+  const studentOf = (g: number[][], b: number[]): StudentParams => {
+    const cols = varianceColumns(st!.covariance, d);
+    return { covariance: st!.covariance, weights: st!.weights, gamma: matrix(k, cols, flatRows(g, cols)), beta: Float64Array.from(b), ...(st!.gammaMin !== undefined ? { gammaMin: st!.gammaMin } : {}) };
+  };
+  const avg = f.average;
   return {
-    stageIndex: c.stageIndex!,
-    stepInStage: c.stepInStage!,
-    globalStep: c.noise.nextStep,
-    centres: matrix(rows!.length, d, Float64Array.from(rows!.flat())),
-    history: c.history ?? [],
-    stageResults: c.stageResults ?? [],
-    seconds: c.seconds ?? 0,
-    ...(avg ? { average: { sum: matrix(avg.sum.length, d, Float64Array.from(avg.sum.flat())), count: avg.count, ...(averageStudent ? { student: averageStudent } : {}) } } : {}),
-    ...(student ? { student } : {}),
+    stageIndex: f.stageIndex,
+    stepInStage: f.stepInStage,
+    globalStep: f.noise.nextStep,
+    centres: matrix(k, d, flatRows(f.centres, d)),
+    history: f.history ?? [],
+    stageResults: f.stageResults ?? [],
+    seconds: f.seconds ?? 0,
+    ...(avg ? { average: { sum: matrix(k, d, flatRows(avg.sum, d)), count: avg.count, ...(avg.student ? { student: studentOf(avg.student.gamma, avg.student.beta) } : {}) } } : {}),
+    ...(st ? { student: studentOf(st.gamma, st.beta) } : {}),
   };
 }

@@ -102,7 +102,7 @@ describe('the model file', () => {
     ['ddpm without a schedule', edited({ schedule: null }), /schedule is null, but method 'ddpm' always has one/],
     ['converged not boolean', edited({ converged: 'yes' }), /converged must be true or false/],
     ['nIter negative', edited({ nIter: -1 }), /nIter must be a whole number >= 0, got -1/],
-    ['backendUsed malformed', edited({ backendUsed: { kind: 'tpu' } }), /backendUsed must be null or/],
+    ['backendUsed malformed', edited({ backendUsed: { kind: 'tpu' } }), /backendUsed\.kind must be "gpu" or "cpu", got "tpu"/],
     ['power with K = 3', edited({ method: 'power', covariance: undefined, weights: undefined, variances: undefined, mixingWeights: undefined }), /does not describe a valid model: method 'power'.*needs nComponents = 2/],
     ['power with a general student', edited({ method: 'power' }), /does not describe a valid model: method 'power' learns the paper's student only/],
   ];

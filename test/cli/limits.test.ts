@@ -43,7 +43,7 @@ describe('refusals before allocation', () => {
 
   const cases: [string, string[], RegExp][] = [
     ['model with dimension 1e15', ['predict', '--model', 'dim.json', '--data', 'x.csv'], /dimension = 1000000000000000 but its means row 1 \(1-based\) has 3 values/],
-    ['checkpoint with stepInStage -5', [...fitFlags, '--resume', 'ck-step.json'], /damaged \(a negative step count\)/],
+    ['checkpoint with stepInStage -5', [...fitFlags, '--resume', 'ck-step.json'], /damaged \(its stepInStage must be a whole number >= 0, got -5\)/],
     ['checkpoint with stageIndex -1', [...fitFlags, '--resume', 'ck-stage.json'], /stageIndex is -1, but this schedule's stages are 0 to 2 \(3 when finished\)/],
     ['checkpoint beyond its stage limit', [...fitFlags, '--resume', 'ck-over.json'], /stepInStage is 1000000, but stage 0 runs 0 to \d+ steps/],
     ['checkpoint with the wrong number of centre rows', [...fitFlags, '--resume', 'ck-rows.json'], /centres are 3 x 3 but this run's are 1 x 3/],
