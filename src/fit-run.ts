@@ -51,18 +51,20 @@ export const DEFAULT_STUDENT = { covariance: 'diag', weights: 'learned' } as con
 
 /**
  * The schedule, covariance and weights a fit runs: those given, the rest DEFAULT_STUDENT's where the method (ddpm:
- * the schedule) learns them. A fit that learns the paper's student only, given neither, runs the paper's.
+ * the schedule) learns them. A fit that learns the paper's student only, given neither, runs the paper's; so does
+ * a chunked fit (chunkRows, memoryBudget), whose chunk sums are the paper's student's (src/training/chunked.ts).
  */
 export function resolveFit(
   method: Method,
   schedule: ScheduleName | undefined,
   k: number,
   hasInit: boolean,
-  o: { readonly covariance?: Covariance; readonly weights?: Weights },
+  o: { readonly covariance?: Covariance; readonly weights?: Weights; readonly chunkRows?: number; readonly memoryBudget?: number },
 ): { readonly schedule: ScheduleName; readonly covariance: Covariance; readonly weights: Weights } {
-  const paper = o.covariance === 'identity' && o.weights === 'equal';
+  const chunked = o.chunkRows !== undefined || o.memoryBudget !== undefined;
+  const paper = (o.covariance === 'identity' && o.weights === 'equal') || (chunked && o.covariance === undefined && o.weights === undefined);
   const chosen = schedule ?? defaultSchedule(k, hasInit, !paper);
-  const learns = fitReads(method, chosen, 'covariance');
+  const learns = fitReads(method, chosen, 'covariance') && !(chunked && o.covariance === undefined && o.weights === undefined);
   return {
     schedule: chosen,
     covariance: o.covariance ?? (learns ? DEFAULT_STUDENT.covariance : 'identity'),

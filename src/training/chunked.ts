@@ -11,6 +11,7 @@ import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate
 import type { BatchedRun, DdpmOptions, EmSteps, GdResult, HistoryEntry, LossGradient, NoiseSpec, Trainer } from './capability.ts';
 import { checkGdOptions } from './checks.ts';
 import { emSums } from './cpu-reference.ts';
+import { isPaperStudent, type StudentParams } from './student.ts';
 
 /** Adds one step's chunk partials over every chunk in global chunk order: in this process, or across ranks. */
 export interface PartialReducer {
@@ -18,6 +19,15 @@ export interface PartialReducer {
   localChunks(count: number): number[];
   /** The sum in global chunk order of every chunk's partial (each `length` numbers); `local` holds this process's. */
   reduce(local: ReadonlyMap<number, Float64Array>, count: number, length: number): Promise<Float64Array>;
+}
+
+/** The chunk sums are the paper's student's: a general one (learned variances or weights) is refused by name. */
+function paperOnly(student: StudentParams | undefined): void {
+  if (!isPaperStudent(student)) {
+    throw new InputError(
+      `chunked training (chunkRows, memoryBudget, a streamed fit) learns the paper's student only, not covariance '${student!.covariance}' with weights '${student!.weights}': pass covariance 'identity' and weights 'equal' (--covariance identity --weights equal), or fit in memory without chunking`,
+    );
+  }
 }
 
 /** Every chunk here, added in order. */
@@ -151,6 +161,7 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
     dispose: () => inner.dispose(),
 
     lossAndGradient: (input, centres, o) => using(input, async (h) => {
+      paperOnly(o.student);
       shapeCheck(h, centres, o.tied);
       const { a } = forwardCoefficients(o.noiseScale);
       const sums = await ddpmSums(h, centres, o, o.noise.kind === 'seed' ? (o.noise.step ?? 0) : 0);
@@ -173,6 +184,7 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
       return [await trainer.gdSteps(input, run.centres, { ...shared, steps: run.steps, startStep: run.startStep, noise: { kind: 'seed', seed: run.noiseSeed, ...noise }, ...(run.onProgress ? { onProgress: run.onProgress } : {}) })];
     },
     gdSteps: (input, centres, o) => using(input, async (h): Promise<GdResult> => {
+      paperOnly(o.student);
       shapeCheck(h, centres, o.tied);
       const logEvery = checkGdOptions(o);
       const { a } = forwardCoefficients(o.noiseScale);
@@ -210,7 +222,8 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
 
     emStep: (input, centres) => using(input, async (h) => emUpdate(centres, await emTotalsChecked(h, centres))),
 
-    emSteps: (input, centres, steps) => using(input, async (h): Promise<EmSteps> => {
+    emSteps: (input, centres, steps, student) => using(input, async (h): Promise<EmSteps> => {
+      paperOnly(student);
       requirePositiveInteger(steps, 'EM steps');
       let [previous, current] = [centres, centres];
       for (let s = 0; s < steps; s++) [previous, current] = [current, emUpdate(current, await emTotalsChecked(h, current))];
