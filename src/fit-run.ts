@@ -52,7 +52,7 @@ export const DEFAULT_STUDENT = { covariance: 'diag', weights: 'learned' } as con
 /**
  * The schedule, covariance and weights a fit runs: those given, the rest DEFAULT_STUDENT's where the method (ddpm:
  * the schedule) learns them. A fit that learns the paper's student only, given neither, runs the paper's; so does
- * a chunked fit (chunkRows, memoryBudget), whose chunk sums are the paper's student's (src/training/chunked.ts).
+ * chunked EM (chunkRows, memoryBudget), whose chunk sums are the paper's M-step's (src/training/chunked.ts).
  */
 export function resolveFit(
   method: Method,
@@ -61,7 +61,7 @@ export function resolveFit(
   hasInit: boolean,
   o: { readonly covariance?: Covariance; readonly weights?: Weights; readonly chunkRows?: number; readonly memoryBudget?: number },
 ): { readonly schedule: ScheduleName; readonly covariance: Covariance; readonly weights: Weights } {
-  const chunked = o.chunkRows !== undefined || o.memoryBudget !== undefined;
+  const chunked = method !== 'ddpm' && (o.chunkRows !== undefined || o.memoryBudget !== undefined);
   const paper = (o.covariance === 'identity' && o.weights === 'equal') || (chunked && o.covariance === undefined && o.weights === undefined);
   const chosen = schedule ?? defaultSchedule(k, hasInit, !paper);
   const learns = fitReads(method, chosen, 'covariance') && !(chunked && o.covariance === undefined && o.weights === undefined);

@@ -8,10 +8,12 @@ import { forwardCoefficients } from '../math/forward.ts';
 import { chunkCount, matrixSource, requireChunkRows, type RowChunk, type RowSource } from '../data/source.ts';
 import { matrix, type DataInput, type Dataset, type Matrix } from '../types.ts';
 import { checkProblem, checkStepSize, requirePositiveInteger } from '../validate.ts';
-import type { BatchedRun, DdpmOptions, EmSteps, GdResult, HistoryEntry, LossGradient, NoiseSpec, Trainer } from './capability.ts';
+import type { BatchedRun, DdpmOptions, EmSteps, GdOptions, GdResult, HistoryEntry, LossGradient, NoiseSpec, Trainer } from './capability.ts';
 import { checkGdOptions } from './checks.ts';
 import { emSums } from './cpu-reference.ts';
-import { isPaperStudent, type StudentParams } from './student.ts';
+import { checkStudent, copyStudent, floorGamma, isPaperStudent, lowestGamma, type StudentParams } from './student.ts';
+import { applyStudentStep, checkGeneralGd } from './cpu-student.ts';
+import { studentScratch, studentTerms } from './general-reference.ts';
 
 /** Adds one step's chunk partials over every chunk in global chunk order: in this process, or across ranks. */
 export interface PartialReducer {
@@ -21,11 +23,11 @@ export interface PartialReducer {
   reduce(local: ReadonlyMap<number, Float64Array>, count: number, length: number): Promise<Float64Array>;
 }
 
-/** The chunk sums are the paper's student's: a general one (learned variances or weights) is refused by name. */
+/** Chunked EM sums the paper's student's M-step: a general one (learned variances or weights) is refused by name. */
 function paperOnly(student: StudentParams | undefined): void {
   if (!isPaperStudent(student)) {
     throw new InputError(
-      `chunked training (chunkRows, memoryBudget, a streamed fit) learns the paper's student only, not covariance '${student!.covariance}' with weights '${student!.weights}': pass covariance 'identity' and weights 'equal' (--covariance identity --weights equal), or fit in memory without chunking`,
+      `chunked EM (chunkRows, memoryBudget) learns the paper's student only, not covariance '${student!.covariance}' with weights '${student!.weights}': pass covariance 'identity' and weights 'equal', use method 'ddpm', or fit in memory without chunking`,
     );
   }
 }
@@ -115,21 +117,33 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
     }
     return reducer.reduce(local, count, length);
   };
-  /** [sum_n loss_n, sum_n dL_n/dm (K x d)] over every row: each chunk's means times its rows. */
+  /**
+   * [sum_n loss_n, sum_n dL_n/dm (K x d)] over every row, each chunk's means times its rows; with a general student
+   * then sum_n dL_n/dgamma and sum_n dL_n/dbeta (K).
+   */
   const ddpmSums = (h: SourceHandle, centres: Matrix, o: DdpmOptions, step: number): Promise<Float64Array> => {
     const K = centres.rows;
     const d = centres.cols;
-    return reduceChunks(h, 1 + K * d, async ({ firstRow, rows }, data) => {
+    const student = isPaperStudent(o.student) ? undefined : o.student;
+    const length = 1 + K * d + (student ? student.gamma.data.length + K : 0);
+    return reduceChunks(h, length, async ({ firstRow, rows }, data) => {
       const r = await inner.lossAndGradient(data, centres, {
         noiseScale: o.noiseScale,
         tied: o.tied,
         noise: chunkNoise(o.noise, firstRow, rows.rows, step),
         firstRow: (o.firstRow ?? 0) + firstRow,
+        ...(student ? { student } : {}),
       });
-      const out = new Float64Array(1 + K * d);
+      const out = new Float64Array(length);
       const n = rows.rows;
       out[0] = n * r.loss;
       for (let q = 0; q < K * d; q++) out[1 + q] = n * r.gradScaled.data[q]!;
+      if (student) {
+        const g = r.gradStudent!;
+        const base = 1 + K * d;
+        for (let q = 0; q < g.gamma.data.length; q++) out[base + q] = n * g.gamma.data[q]!;
+        for (let q = 0; q < K; q++) out[base + g.gamma.data.length + q] = n * g.beta[q]!;
+      }
       return out;
     });
   };
@@ -161,15 +175,16 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
     dispose: () => inner.dispose(),
 
     lossAndGradient: (input, centres, o) => using(input, async (h) => {
-      paperOnly(o.student);
       shapeCheck(h, centres, o.tied);
       const { a } = forwardCoefficients(o.noiseScale);
       const sums = await ddpmSums(h, centres, o, o.noise.kind === 'seed' ? (o.noise.step ?? 0) : 0);
       const K = centres.rows;
       const d = centres.cols;
-      const gradScaled = matrix(K, d, sums.slice(1).map((v) => v / h.rows));
+      const gradScaled = matrix(K, d, sums.slice(1, 1 + K * d).map((v) => v / h.rows));
       const gradCentres = matrix(K, d, gradScaled.data.map((v) => a * v));
-      const result: LossGradient = { loss: sums[0]! / h.rows, gradScaled, gradCentres };
+      const g = o.student && !isPaperStudent(o.student) ? o.student.gamma : undefined;
+      const gradStudent = g ? { gamma: matrix(g.rows, g.cols, sums.slice(1 + K * d, 1 + K * d + g.data.length).map((v) => v / h.rows)), beta: sums.slice(1 + K * d + g.data.length).map((v) => v / h.rows) } : undefined;
+      const result: LossGradient = { loss: sums[0]! / h.rows, gradScaled, gradCentres, ...(gradStudent ? { gradStudent } : {}) };
       return result;
     }),
 
@@ -184,9 +199,9 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
       return [await trainer.gdSteps(input, run.centres, { ...shared, steps: run.steps, startStep: run.startStep, noise: { kind: 'seed', seed: run.noiseSeed, ...noise }, ...(run.onProgress ? { onProgress: run.onProgress } : {}) })];
     },
     gdSteps: (input, centres, o) => using(input, async (h): Promise<GdResult> => {
-      paperOnly(o.student);
       shapeCheck(h, centres, o.tied);
       const logEvery = checkGdOptions(o);
+      if (!isPaperStudent(o.student)) return studentSteps(h, centres, o, logEvery);
       const { a } = forwardCoefficients(o.noiseScale);
       const startStep = o.startStep ?? 0;
       const K = centres.rows;
@@ -246,6 +261,43 @@ export function chunkedTrainer(inner: Trainer, chunkRows: number, reducer: Parti
     }),
   };
   return trainer;
+
+  /** GD of a general student on the chunk sums: the update of the CPU reference's studentGdSteps (applyStudentStep). */
+  async function studentSteps(h: SourceHandle, centres: Matrix, o: GdOptions, logEvery: number): Promise<GdResult> {
+    checkGeneralGd(o);
+    const K = centres.rows;
+    const d = centres.cols;
+    checkStudent(o.student!, K, d);
+    const { a } = forwardCoefficients(o.noiseScale);
+    const startStep = o.startStep ?? 0;
+    const s = copyStudent(o.student!);
+    const gammaMin = lowestGamma(s);
+    floorGamma(s.gamma.data, gammaMin);
+    const m = centres.data.map((v) => a * v);
+    const terms = studentScratch(K, d);
+    const gLen = s.gamma.data.length;
+    const history: HistoryEntry[] = [];
+    let reported: Matrix | undefined;
+    for (let i = 0; i < o.steps; i++) {
+      const step = o.noise.kind === 'seed' && o.noise.mode === 'fresh' ? startStep + i : o.noise.kind === 'seed' ? (o.noise.step ?? 0) : 0;
+      studentTerms(s, o.noiseScale, d, terms);
+      const sums = await ddpmSums(h, matrix(K, d, m.map((v) => v / a)), { ...o, student: s }, step);
+      const loss = sums[0]! / h.rows;
+      if (!Number.isFinite(loss)) throw divergence(startStep + i, `loss is ${loss}`, o.lr);
+      const grad = sums.slice(1).map((v) => v / h.rows);
+      const g = { m: grad.subarray(0, K * d), gamma: grad.subarray(K * d, K * d + gLen), beta: grad.subarray(K * d + gLen) };
+      applyStudentStep(m, s, g, terms, { lr: o.lr, betaLr: o.betaLr ?? o.lr, a2: a * a, gammaMin, d });
+      if (![...m, ...s.gamma.data, ...s.beta].every(Number.isFinite)) throw divergence(startStep + i, 'parameters are not finite', o.lr);
+      if ((i + 1) % logEvery === 0 || i === o.steps - 1) {
+        const last: HistoryEntry = { step: startStep + i, loss, gradNorm: Math.hypot(...g.m, ...g.gamma, ...(s.weights === 'learned' ? g.beta : [])) };
+        history.push(last);
+        reported = matrix(K, d, m.map((v) => v / a));
+        for (let q = 0; q < m.length; q++) m[q] = a * reported.data[q]!;
+        o.onProgress?.({ done: i + 1, total: o.steps, centres: reported, last, student: copyStudent(s) });
+      }
+    }
+    return { centres: reported ?? matrix(K, d, m.map((v) => v / a)), history, nIter: o.steps, student: copyStudent(s) };
+  }
 
   async function emTotalsChecked(h: SourceHandle, mu: Matrix): Promise<Float64Array> {
     shapeCheck(h, mu, false);

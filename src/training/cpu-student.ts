@@ -20,6 +20,35 @@ export function checkGeneralGd(options: Pick<GdOptions, 'tied' | 'projectRadius'
 }
 
 /** H GD steps of m = a_t mu, gamma and beta at scale t (docs/math.md section 14), logged as gdSteps logs. */
+/**
+ * One step of the general student from its gradients, in place (docs/math.md section 14, 'The step'): each parameter's
+ * step scaled by its inverse curvature, m by v^2 and gamma by gammaStepScale, each within its trust region, gamma
+ * above the student's lowest gamma, beta at its own step size; then the weight floor. v and log pi are the pass's.
+ */
+export function applyStudentStep(
+  m: Float64Array,
+  s: StudentParams,
+  grad: { readonly m: Float64Array; readonly gamma: Float64Array; readonly beta: Float64Array },
+  terms: { readonly v: Float64Array; readonly logPi: Float64Array },
+  o: { readonly lr: number; readonly betaLr: number; readonly a2: number; readonly gammaMin: number; readonly d: number },
+): void {
+  const { lr, betaLr, a2, gammaMin, d } = o;
+  const K = s.beta.length;
+  const cols = s.gamma.cols;
+  for (let q = 0; q < m.length; q++) m[q] = m[q]! - trustStepM(lr * heavyFactor(terms.logPi[Math.floor(q / d)]!, K) * terms.v[q]! * terms.v[q]! * grad.m[q]!, terms.v[q]!);
+  for (let q = 0; q < grad.gamma.length; q++) {
+    const i = cols === 1 ? q : Math.floor(q / d);
+    const v = terms.v[cols === 1 ? q * d : q]!;
+    // A zero gradient is no step, even where the inverse curvature is huge (gamma at GAMMA_MIN, a_t tiny).
+    const step = grad.gamma[q] === 0 ? 0 : lr * heavyFactor(terms.logPi[i]!, K) * gammaStepScale(v, a2, Math.exp(s.gamma.data[q]!), cols === 1 ? d : 1) * grad.gamma[q]!;
+    s.gamma.data[q] = Math.max(gammaMin, s.gamma.data[q]! - Math.max(-GAMMA_TRUST, Math.min(GAMMA_TRUST, step)));
+  }
+  if (s.weights === 'learned') {
+    for (let q = 0; q < K; q++) s.beta[q] = s.beta[q]! - betaLr * grad.beta[q]!;
+    floorWeights(s.beta);
+  }
+}
+
 export function studentGdSteps(data: Matrix, centres: Matrix, start: StudentParams, options: GdOptions, logEvery: number, noiseAt: NoiseRows): GdResult {
   checkGeneralGd(options);
   const { rows: K, cols: d } = centres;
@@ -44,20 +73,7 @@ export function studentGdSteps(data: Matrix, centres: Matrix, start: StudentPara
     const step = startStep + i;
     const loss = studentPass(data, m, s, options.noiseScale, noiseAt(step), gradM, gradGamma, gradBeta, scratch);
     if (!Number.isFinite(loss)) throw divergence(step, `loss is ${loss}`, lr);
-    // Each parameter's step scaled by its inverse curvature (docs/math.md section 14, 'The step'): m by v^2 and gamma by
-    // gammaStepScale, each within its trust region, gamma above the student's lowest gamma, beta at its own step size; then the weight floor.
-    for (let q = 0; q < m.length; q++) m[q] = m[q]! - trustStepM(lr * heavyFactor(scratch.logPi[Math.floor(q / d)]!, K) * scratch.v[q]! * scratch.v[q]! * gradM[q]!, scratch.v[q]!);
-    for (let q = 0; q < gradGamma.length; q++) {
-      const i = cols === 1 ? q : Math.floor(q / d);
-      const v = scratch.v[cols === 1 ? q * d : q]!;
-      // A zero gradient is no step, even where the inverse curvature is huge (gamma at GAMMA_MIN, a_t tiny).
-      const step = gradGamma[q] === 0 ? 0 : lr * heavyFactor(scratch.logPi[i]!, K) * gammaStepScale(v, a2, Math.exp(s.gamma.data[q]!), cols === 1 ? d : 1) * gradGamma[q]!;
-      s.gamma.data[q] = Math.max(gammaMin, s.gamma.data[q]! - Math.max(-GAMMA_TRUST, Math.min(GAMMA_TRUST, step)));
-    }
-    if (s.weights === 'learned') {
-      for (let q = 0; q < K; q++) s.beta[q] = s.beta[q]! - betaLr * gradBeta[q]!;
-      floorWeights(s.beta);
-    }
+    applyStudentStep(m, s, { m: gradM, gamma: gradGamma, beta: gradBeta }, scratch, { lr, betaLr, a2, gammaMin, d });
     if (![...m, ...s.gamma.data, ...s.beta].every(Number.isFinite)) throw divergence(step, 'parameters are not finite', lr);
     if ((i + 1) % logEvery === 0 || i === steps - 1) {
       const gradNorm = Math.hypot(...gradM, ...gradGamma, ...(s.weights === 'learned' ? gradBeta : []));

@@ -38,6 +38,26 @@ export function studentScratch(K: number, d: number): StudentScratch {
  * One pass of docs/math.md section 14 over the N samples: L, and into gradM (K d), gradGamma (K cols) and
  * gradBeta (K) the gradients (zero where the student does not learn them). `noiseRow(n)` returns z_n (>= d entries).
  */
+/** The pass's per-component terms at t: v_ij, 1 / v_ij, (1/2) sum_j log v_ij and log pi_i, into `sc`. */
+export function studentTerms(s: StudentParams, t: number, d: number, sc: Pick<StudentScratch, 'v' | 'p' | 'halfLogDet' | 'logPi'>): void {
+  const { a, sigma } = forwardCoefficients(t);
+  const K = s.beta.length;
+  const cols = varianceColumns(s.covariance, d);
+  // v_ij = a_t^2 c_ij + sigma_t^2, exactly 1 for the identity covariance (section 14).
+  for (let i = 0; i < K; i++) {
+    let ld = 0;
+    for (let j = 0; j < d; j++) {
+      const c = cols === 0 ? 1 : VARIANCE_FLOOR + Math.exp(s.gamma.data[i * cols + (cols === 1 ? 0 : j)]!);
+      const vij = cols === 0 ? 1 : a * a * c + sigma * sigma;
+      sc.v[i * d + j] = vij;
+      sc.p[i * d + j] = 1 / vij;
+      ld += Math.log(vij);
+    }
+    sc.halfLogDet[i] = ld / 2;
+  }
+  sc.logPi.set(logWeightsOf(s.beta));
+}
+
 export function studentPass(
   x0: Matrix,
   m: Float64Array,
@@ -54,19 +74,7 @@ export function studentPass(
   const K = s.beta.length;
   const cols = varianceColumns(s.covariance, d);
   const { v, p, e, gradV, halfLogDet, logPi, logits, w, x, r } = sc;
-  // v_ij = a_t^2 c_ij + sigma_t^2, exactly 1 for the identity covariance (section 14).
-  for (let i = 0; i < K; i++) {
-    let ld = 0;
-    for (let j = 0; j < d; j++) {
-      const c = cols === 0 ? 1 : VARIANCE_FLOOR + Math.exp(s.gamma.data[i * cols + (cols === 1 ? 0 : j)]!);
-      const vij = cols === 0 ? 1 : a * a * c + sigma * sigma;
-      v[i * d + j] = vij;
-      p[i * d + j] = 1 / vij;
-      ld += Math.log(vij);
-    }
-    halfLogDet[i] = ld / 2;
-  }
-  logPi.set(logWeightsOf(s.beta));
+  studentTerms(s, t, d, sc);
   gradM.fill(0);
   gradV.fill(0);
   gradBeta.fill(0);

@@ -17,6 +17,7 @@ import { generateMixture } from '../../src/mixtures.ts';
 import { chunkedTrainer, sumInOrder, type PartialReducer } from '../../src/training/chunked.ts';
 import type { GdOptions } from '../../src/training/capability.ts';
 import { matrix, type Matrix } from '../../src/types.ts';
+import { initialStudent } from '../../src/training/student.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-chunked-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +85,34 @@ describe('chunked training over row sources', () => {
       const scale = Math.max(...whole.gradScaled.data.map(Math.abs));
       r.gradScaled.data.forEach((g, i) => expect(Math.abs(g - whole.gradScaled.data[i]!)).toBeLessThanOrEqual(tol * scale * 10));
     }
+  });
+
+  it('a general student: the same bits from memory and .npy for one chunk size, the whole-data gradients up to rounding', async () => {
+    const cpu = new CpuBackend();
+    const student = initialStudent('diag', 'learned', 3, 5);
+    const c = join(dir, 'student.npy');
+    writeFileSync(c, serializeNpy(data));
+    const run = async (source: RowSource) => {
+      const t = chunkedTrainer(cpu, source.chunkRows);
+      const r = await t.gdSteps(t.open(source), init, { ...gd, student });
+      return { centres: Array.from(r.centres.data), gamma: Array.from(r.student!.gamma.data), beta: Array.from(r.student!.beta), history: r.history };
+    };
+    const memory = await run(matrixSource(data, 7));
+    const file = await openNpySource(c, 7);
+    expect(await run(file)).toEqual(memory);
+    await file.close();
+    expect(memory.beta.some((b) => b !== 0)).toBe(true);
+    const o = { noiseScale: 0.4, tied: false, noise: { kind: 'seed', seed: 3, mode: 'fixed', step: 5 } as const, student };
+    const whole = await cpu.lossAndGradient(data, init, o);
+    const chunked = await chunkedTrainer(cpu, 10).lossAndGradient(data, init, o);
+    // As above: each row's term rounded once more by the chunk mean's scaling, N rows at most.
+    const tol = 8 * 53 * Number.EPSILON;
+    for (const [got, want] of [[chunked.gradStudent!.gamma.data, whole.gradStudent!.gamma.data], [chunked.gradStudent!.beta, whole.gradStudent!.beta]] as const) {
+      const scale = Math.max(...Array.from(want, Math.abs));
+      got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThanOrEqual(tol * scale * 10));
+    }
+    const t = chunkedTrainer(cpu, 7);
+    await expect(t.emSteps(t.open(matrixSource(data, 7)), init, 1, student)).rejects.toThrow(/chunked EM .* learns the paper's student only/);
   });
 
   it('reads the seeded initial rows from a source as from memory', async () => {
