@@ -35,6 +35,18 @@ import { divergenceAdvice } from './run.ts';
 /** Flags of the schedule loop that Algorithm 1 has no use for. */
 const LOOP_ONLY = ['truth', 'history', 'checkpoint', 'checkpoint-every', 'resume', 'tol', 'average-steps', 'connections', 'restarts', 'n-init'] as const;
 
+/** Algorithm 1 learns the paper's student: flags that ask for learned variances or weights are refused by name. */
+export function refuseGeneralStudentFlags(v: FlagValues): void {
+  for (const flag of ['covariance', 'weights', 'variance-floor'] as const) {
+    const paper = flag === 'covariance' ? 'identity' : flag === 'weights' ? 'equal' : undefined;
+    if (v[flag] !== undefined && v[flag] !== paper) {
+      throw new InputError(
+        `--schedule single runs the paper's Algorithm 1, whose student has identity covariance and equal weights: drop --${flag}, or use --schedule warm --init FILE (or drop --schedule) to learn variances and weights`,
+      );
+    }
+  }
+}
+
 export async function fitSingleCommand(v: FlagValues): Promise<void> {
   const method = stringFlag(v, 'method');
   if (method !== undefined && method !== 'ddpm') {
@@ -43,6 +55,7 @@ export async function fitSingleCommand(v: FlagValues): Promise<void> {
   if (v['scale'] !== undefined && v['scale'] !== 'none') {
     throw new InputError(`--schedule single runs the paper's Algorithm 1 on the data as given: drop --scale ${String(v['scale'])} (or give --scale none), or drop --schedule single to fit with the scaling`);
   }
+  refuseGeneralStudentFlags(v);
   for (const flag of LOOP_ONLY) {
     if (v[flag] !== undefined) {
       throw new InputError(

@@ -15,7 +15,7 @@ import { chunkedTrainer } from '../training/chunked.ts';
 import { toRows, type Matrix } from '../types.ts';
 import { requireEnoughSamples, requireSeed, tiedCentres } from '../validate.ts';
 import { backendFlag, boolFlag, numberFlag, requireString, stringFlag, type FlagValues } from './args.ts';
-import { algorithm1Flags } from './fit-single.ts';
+import { algorithm1Flags, refuseGeneralStudentFlags } from './fit-single.ts';
 import { csvIndexFlag, readFiniteMatrix } from './inputs.ts';
 import { modelOutputPaths, planModelOutput, writeModelOutput } from './model-output.ts';
 import { backendJson, backendText, openCliBackend, stderrLog } from './open-backend.ts';
@@ -33,6 +33,7 @@ export function wantsStreaming(v: FlagValues): boolean {
 }
 
 export async function fitStreamedCommand(v: FlagValues): Promise<void> {
+  refuseGeneralStudentFlags(v);
   for (const flag of ['truth', 'history', 'checkpoint-every', 'tol', 'average-steps', 'connections', 'restarts', 'n-init', 'method']) {
     if (v[flag] !== undefined) throw new InputError(`--${flag} is not available for a streamed fit (--chunk-rows, --memory-budget or ranks), which runs Algorithm 1 (--schedule single); drop --${flag}`);
   }

@@ -349,6 +349,7 @@ describe('ddpm-gmm (bad input)', () => {
     ['predict: not JSON', (o) => predict('model-broken.json', [], o), 2, /model-broken\.json' is not valid JSON/],
     ['predict: not a model file', (o) => predict('model-other.json', [], o), 2, /this is not a ddpm-gmm model file \(format is "sklearn"/],
     ['--scale with --schedule single', (o) => fit(['--data', 'x.npy', '--k', '3', '--schedule', 'single', '--scale', 'within'], o), 2, /Algorithm 1 on the data as given: drop --scale within/],
+    ['--covariance diag with --schedule single', (o) => fit(['--data', 'x.npy', '--k', '3', '--schedule', 'single', '--covariance', 'diag'], o), 2, /Algorithm 1, whose student has identity covariance and equal weights: drop --covariance/],
     ['predict: a newer version', (o) => predict('model-v4.json', [], o), 2, /model file version 4 is newer than this ddpm-gmm reads \(3\).*upgrade ddpm-gmm/],
     ['predict: inconsistent shapes', (o) => predict('model-ragged.json', [], o), 2, /dimension = 5 but its means row 1 \(1-based\) has 4 values/],
     ['predict: d mismatch', (o) => ['predict', '--model', 'model-mu.json', '--data', 'means3.npy', '--out', o.replace('.json', '.npy')], 2, /'means3\.npy' has d = 3 columns but the model \(--model\) 'model-mu\.json' was fitted in d = 4/],
