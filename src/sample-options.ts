@@ -100,7 +100,7 @@ export function defaultSteps(n: number): number {
 
 /** The sampling options, declared once: the CLI's flags, help and checks derive from these. */
 export const SAMPLE_OPTIONS = {
-  method: oneOf(SAMPLE_METHODS, 'the sample method', 'how to draw', { default: SAMPLE_DEFAULTS.method, flag: { name: 'method' } }),
+  method: oneOf(SAMPLE_METHODS, 'the sample method', 'how to draw', { default: { rule: `${SAMPLE_DEFAULTS.method}; ode for a general student (learned variances or weights)` }, flag: { name: 'method' } }),
   integrator: oneOf([...INTEGRATORS.reverse, ...INTEGRATORS.ode], 'the integrator', 'the diffusion step', { default: { rule: `reverse: ${INTEGRATORS.reverse[0]}; ode: ${INTEGRATORS.ode[0]}` }, flag: { name: 'integrator' } }),
   horizon: positive('the horizon T', 'where the run starts from N(0, I)', { default: { rule: `${SAMPLE_DEFAULTS.horizonBase} + ln max(1, max_i |mu_i|, max_ij sqrt(c_ij)); piecewise: the ladder's top level` }, flag: { name: 'horizon', arg: 'T' } }),
   tMin: number('the final time tMin', 'where the run stops', { min: 0, strict: false }, { default: { rule: `${SAMPLE_DEFAULTS.tMin}; piecewise: below the ladder's smallest level the score is that level's` }, flag: { name: 't-min', arg: 'T' } }),
@@ -169,6 +169,15 @@ export function integratorsOf(method: SampleMethod): readonly Integrator[] {
 }
 
 /**
+ * The default method for a score: reverse diffusion, or the probability-flow ODE for a general student, whose
+ * unequal weights the reverse sampler's exponential integrator shifts at the default steps and the ODE does not
+ * (docs/experiments.md, 'Sampling the general student').
+ */
+export function defaultSampleMethod(score: Matrix | PiecewiseModel | StudentScore): SampleMethod {
+  return isStudentScore(score) ? 'ode' : SAMPLE_DEFAULTS.method;
+}
+
+/**
  * Fills in the defaults and checks the request up front (docs/math.md section 11's checks), so that a bad
  * option fails before a backend is opened. `score` is the K x d centres whose score is sampled, or a
  * piecewise model (docs/math.md section 13): its horizon defaults to the ladder's top level T, and tMin
@@ -176,7 +185,7 @@ export function integratorsOf(method: SampleMethod): readonly Integrator[] {
  * docs/experiments.md, 'The piecewise score model').
  */
 export function resolveSampleOptions(score: Matrix | PiecewiseModel | StudentScore, n: number, options: SampleOptions): SamplePlan {
-  const method = options.method ?? SAMPLE_DEFAULTS.method;
+  const method = options.method ?? defaultSampleMethod(score);
   if (!(SAMPLE_METHODS as readonly string[]).includes(method)) {
     throw new InputError(`the sample method must be one of ${quotedList(SAMPLE_METHODS)} (got ${String(method)})`);
   }

@@ -7,7 +7,10 @@ import { DivergenceError, InputError } from '../errors.ts';
 import { checkWritableLocation, encodeMatrix, matrixFormatOf, writeFilesAtomic } from '../io/files.ts';
 import { checkOption, integratorsOf, SAMPLE_METHODS, SAMPLE_OPTIONS, SAMPLER_DECLS, type SampleMethod, type SampleOptionKey } from '../options/index.ts';
 import { oneOf } from '../options/declare.ts';
-import { resolveSampleOptions, SAMPLE_DEFAULTS, type SampleOptions, type SamplePlan } from '../sample-options.ts';
+import { defaultSampleMethod, resolveSampleOptions, SAMPLE_DEFAULTS, type SampleOptions, type SamplePlan } from '../sample-options.ts';
+import { parseModelFile } from '../model-file.ts';
+import { isPaperStudent } from '../training/student.ts';
+import { studentScoreOf } from '../sampling/student-score.ts';
 import type { Integrator, TimeGrid } from '../sampling/options.ts';
 import type { Matrix } from '../types.ts';
 import { backendFlag, boolFlag, numberFlag, parseFlags, requireString, stringFlag, type FlagSpec, type FlagValues } from './args.ts';
@@ -98,6 +101,14 @@ function samplerFlags(v: FlagValues, method: SampleMethod): SampleOptions {
   };
 }
 
+/** The default method for the model in a file: a general student's, else the mixture's (a piecewise model: its score's). */
+function defaultMethodOfFile(json: unknown): SampleMethod {
+  const kind = (json as { model?: unknown } | null)?.model;
+  if (kind === 'piecewise') return SAMPLE_DEFAULTS.method;
+  const file = parseModelFile(json);
+  return defaultSampleMethod(isPaperStudent(file.student) ? file.means : studentScoreOf(file.means, file.student!));
+}
+
 /** A sampler's DivergenceError in the CLI's flags: the step, and the flag that fixes it. */
 function divergenceAdvice(e: DivergenceError, plan: SamplePlan): DivergenceError {
   const what = `sampling diverged at step ${e.step} (0-based): a sample became NaN or infinite`;
@@ -126,7 +137,8 @@ export async function sampleCommand(argv: string[]): Promise<void> {
   const n = numberFlag(v, 'n');
   if (n === undefined) throw new InputError("'sample' needs --n, the number of samples; see 'ddpm-gmm sample --help'");
   if (!Number.isSafeInteger(n) || n < 1 || n >= 2 ** 32) throw new InputError(`the number of samples (--n) must be a whole number with 1 <= n < 2^32, got ${n}`);
-  const method = (optionFlag(v, S.method) ?? S.method.default) as SampleMethod;
+  // The default follows the model (defaultSampleMethod): the file says whether its student learned variances or weights.
+  const method = (optionFlag(v, S.method) as SampleMethod | undefined) ?? readModelWith(modelPath, (json) => defaultMethodOfFile(json));
   const options = samplerFlags(v, method);
   const backendChoice = backendFlag(v);
   const startPath = stringFlag(v, 'start');

@@ -54,8 +54,10 @@ afterAll(() => gpu?.dispose());
 
 describe("the general student's sample() meets the acceptance bound against its own direct draws", () => {
   for (const [name, backend] of [['the CPU reference', () => cpu], ['the GPU engine', () => gpu]] as const) {
-    it(`on ${name}: the reverse sampler's defaults, 3 seeds, in the data's units`, async () => {
+    it(`on ${name}: sample()'s defaults (the ODE for a general student), 3 seeds, in the data's units`, async () => {
       const model = modelOn(backend());
+      expect(resolveSampleOptions(studentScoreOf(matrix(3, 2), model.student!), N, {}).method).toBe('ode');
+      expect(resolveSampleOptions(matrix(3, 2), N, {}).method).toBe('reverse');
       for (const seed of [1, 2, 3]) {
         const s = await model.sample(N, { seed });
         expect([s.rows, s.cols]).toEqual([N, 2]);
@@ -79,7 +81,7 @@ describe('every method runs on the general student, and the estimator adds nothi
   const model = modelOn(cpu);
   const score = studentScoreOf(SCALED_MEANS, student());
   const runs: [string, Parameters<DdpmGmm['sample']>[1]][] = [
-    ['reverse, euler-maruyama, uniform grid', { integrator: 'euler-maruyama', grid: 'uniform', steps: 150, horizon: 6, tMin: 1e-3 }],
+    ['reverse, euler-maruyama, uniform grid', { method: 'reverse', integrator: 'euler-maruyama', grid: 'uniform', steps: 150, horizon: 6, tMin: 1e-3 }],
     ['ode (heun)', { method: 'ode', steps: 60 }],
     ['langevin from N(0, I)', { method: 'langevin', steps: 300, stepSize: 0.02 }],
   ];
@@ -97,7 +99,8 @@ describe('every method runs on the general student, and the estimator adds nothi
 
   it('the default horizon is 8 + ln max(1, max_i |mu_i|, max_ij sqrt(c_ij)) in the scaled coordinates', () => {
     const plan = resolveSampleOptions(score, N, {});
-    expect(plan).toMatchObject({ method: 'reverse', horizon: 8 + Math.log(5) });
+    // A general student's default method is the probability-flow ODE (defaultSampleMethod).
+    expect(plan).toMatchObject({ method: 'ode', horizon: 8 + Math.log(5) });
     expect(defaultHorizon(matrix(1, 2, Float64Array.of(0.3, 0.4)), matrix(1, 2, Float64Array.of(9, 1)))).toBe(8 + Math.log(3));
   });
 });

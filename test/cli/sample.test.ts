@@ -17,7 +17,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ddpm-gmm-sample-'));
   const g = await cli(['generate', '--k', '3', '--d', `${D}`, '--n', '900', '--separation', '6', '--seed', '2', '--out', 'x.npy'], dir);
   expect(g.code).toBe(0);
-  const f = await cli(['fit', '--data', 'x.npy', '--k', '3', '--method', 'em', '--backend', 'cpu', '--out', 'model.json', '--json'], dir);
+  // The paper's student (model.json), and a general one (general.json).
+  const f = await cli(['fit', '--data', 'x.npy', '--k', '3', '--method', 'em', '--covariance', 'identity', '--weights', 'equal', '--backend', 'cpu', '--out', 'model.json', '--json'], dir);
   expect(f.code).toBe(0);
   const g2 = await cli(['fit', '--data', 'x.npy', '--k', '3', '--covariance', 'diag', '--weights', 'learned', '--backend', 'cpu', '--out', 'general.json', '--json'], dir);
   expect(g2.code).toBe(0);
@@ -54,6 +55,11 @@ describe('sample writes samples', () => {
     expect([s.rows, s.cols]).toEqual([200, D]);
     const model = DdpmGmm.fromJSON(JSON.parse(text), { backend: 'cpu' });
     expect(s.data).toEqual((await model.sample(200, { method: 'ode', steps: 40 })).data);
+    // Without --method, a general student samples by the ODE, as sample() does.
+    const byDefault = await cli(['sample', '--model', 'general.json', '--backend', 'cpu', '--n', '100', '--steps', '20', '--out', 'gd.npy'], dir);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(byDefault.stdout).toMatch(/method: ode \(integrator heun,/);
+    expect(readMatrixFile(join(dir, 'gd.npy'), 'gd').data).toEqual((await model.sample(100, { steps: 20 })).data);
   });
 
   it('--json: the settings used on stdout, nothing on stderr; a .csv output', async () => {
