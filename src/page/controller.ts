@@ -250,7 +250,7 @@ export class PageController {
       const projection = principalProjection(data);
       const plot = this.generatePlot = new GeneratePlot(el.byId('plot-generate'), projection, data, 'kind' in score ? cellsInData(score) : score);
       const g = await generate(gpu.backend, score, data, n, plot, (done, total) => {
-        el.generateStatus.textContent = `reverse diffusion: step ${done} / ${total}, n = ${n} particles`;
+        el.generateStatus.textContent = `sampling: step ${done} / ${total}, n = ${n} particles`;
       }, run instanceof Session ? run.student : undefined);
       if (run !== this.session && run !== this.piecewise) return;
       this.generated = g;

@@ -1,5 +1,5 @@
-// The page's Generate panel: particles flowing from N(0, I) to the learned mixture by reverse diffusion with
-// the estimator's default sampler (resolveSampleOptions, docs/experiments.md 'Sampling'), drawn in the page's
+// The page's Generate panel: particles flowing from N(0, I) to the learned mixture by the estimator's default
+// sampler (reverse diffusion, or the probability-flow ODE for a general student) (resolveSampleOptions, docs/experiments.md 'Sampling'), drawn in the page's
 // 2-D projection at about FRAMES values of stopAfter (each a prefix of the same run, recomputed: cheap at
 // this n), then the energy distance of the final particles to a data subsample beside direct draws' distance.
 import uPlot from 'uplot';
@@ -123,7 +123,7 @@ export class GeneratePlot {
 }
 
 /**
- * n particles by the estimator's default reverse-diffusion sampler for the student's `centres` (with its general
+ * n particles by the estimator's default sampler (defaultSampleMethod) for the student's `centres` (with its general
  * `student`'s variances and weights where given, as DdpmGmm.sample scores them) or a piecewise model, shown at FRAMES prefixes (stopAfter) between animation frames; `onFrame` gets each frame's stopAfter.
  * Returns the distances.
  */

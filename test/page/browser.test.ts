@@ -127,7 +127,7 @@ describe('the browser page', () => {
     await page.close();
   });
 
-  it('generate=500: animates reverse diffusion with the learned centres and lands near the data, as direct draws do', async () => {
+  it('generate=500: animates the default sampler (the ODE for the default student) with the learned model and lands near the data, as direct draws do', async () => {
     const page = await open(`${DEFAULT_URL}&generate=500`);
     expect(await settled(page, ['generated', 'error'], 120_000)).toBe('generated');
     const result = await page.evaluate(() => (window as unknown as PageWindow).ddpmGmm.result);
