@@ -13,7 +13,7 @@ import {
 import { BackendSlot, describeBackend, requireBackendChoice, type BackendChoice, type BackendInfo } from './backend-choice.ts';
 import { InputError } from './errors.ts';
 import { checkOption, fitReads, METHOD_OPTION, METHODS, orList, requiredK, SCHEDULE_DECLS, SCHEDULE_OPTION, SCHEDULE_OPTIONS, SCHEDULES, type Method, type ScheduleOptionKey } from './options/index.ts';
-import { createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
+import { asWritten, createModelFile, parseModelFile, type ModelFile } from './model-file.ts';
 import { resolveSampleOptions, type SampleOptions } from './sample-options.ts';
 import { matrix, type Matrix } from './types.ts';
 import { isPaperStudent, studentFloorNotes, varianceColumns, type StudentParams } from './training/student.ts';
@@ -220,7 +220,7 @@ export class DdpmGmm {
     this.means = scaling ? fromScaled(best!.means, scaling) : best!.means;
     // From the reported means, as fromJSON does, so that a saved model predicts with the same bits.
     this.scaledMeans = scaling ? toScaled(this.means, scaling) : best!.means;
-    this.student = best!.student;
+    this.student = best!.student ? asWritten(best!.student) : undefined;
     this.history = best!.history;
     this.converged = best!.converged;
     this.nIter = best!.nIter;

@@ -120,9 +120,20 @@ function readGeneral(o: Record<string, unknown>, k: number, d: number): StudentP
   if (o['covariance'] === undefined) return undefined;
   const covariance = o['covariance'] as Covariance;
   const cols = varianceColumns(covariance, d);
+  return studentOfFields(covariance, o['weights'] as Weights, matrix(k, cols, flatRows(o['variances'] as number[][], cols)), o['mixingWeights'] as number[]);
+}
+
+/** gamma = log(c - floor) and beta = log pi from a file's variances c (K x cols) and mixing weights pi. */
+function studentOfFields(covariance: Covariance, weights: Weights, variances: Matrix, mixingWeights: readonly number[]): StudentParams {
   // A variance at the floor keeps a finite gamma far below it.
-  const gamma = matrix(k, cols, flatRows(o['variances'] as number[][], cols).map((v) => Math.log(Math.max(v - VARIANCE_FLOOR, 1e-300))));
-  return { covariance, weights: o['weights'] as Weights, gamma, beta: Float64Array.from(o['mixingWeights'] as number[], Math.log) };
+  const gamma = matrix(variances.rows, variances.cols, variances.data.map((v) => Math.log(Math.max(v - VARIANCE_FLOOR, 1e-300))));
+  return { covariance, weights, gamma, beta: Float64Array.from(mixingWeights, Math.log) };
+}
+
+/** The student as its model file holds it (what fromJSON reads back): a fitted model and its saved copy give the same bits. */
+export function asWritten(s: StudentParams): StudentParams {
+  const f = generalFields(s);
+  return { ...s, ...studentOfFields(s.covariance, s.weights, matrix(s.gamma.rows, s.gamma.cols, Float64Array.from(f.variances.flat())), f.mixingWeights) };
 }
 
 const HOW_TO_WRITE = "write one with DdpmGmm.toJSON() or 'ddpm-gmm fit --out model.json'";

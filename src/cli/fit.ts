@@ -382,6 +382,8 @@ function requireUsed(v: FlagValues, method: Method, schedule: ScheduleName): voi
   for (const key of FIT_KEYS) {
     const flag = O[key].flag!.name;
     if (v[flag] === undefined || fitReads(method, schedule, key)) continue;
+    // The paper's student by name is what a fit that learns only it runs.
+    if ((key === 'covariance' && v[flag] === 'identity') || (key === 'weights' && v[flag] === 'equal')) continue;
     const { schedules, methods } = readersOf(key);
     const ddpm = schedules.length === SCHEDULES.length ? ['--method ddpm'] : schedules.length ? [`--schedule ${orList(schedules)}`] : [];
     const who = [...ddpm, ...methods.map((m) => `--method ${m}`)];

@@ -183,8 +183,9 @@ beforeAll(async () => {
   await steps(['generate', '--k', '2', '--d', '3', '--n', '40', '--out', 'x.csv', '--truth', 'mu.npy', '--seed', '4']);
   await steps(['generate', '--k', '2', '--d', '3', '--n', '40', '--out', 'x.npy', '--seed', '5', '--dtype', 'float32']);
   const fit = ['fit', '--data', 'x.csv', '--k', '2', '--backend', 'cpu', '--steps', '10', '--log-every', '5'];
-  await steps([...fit, '--out', 'student.json', '--checkpoint', 'ck.json', '--checkpoint-every', '5']);
-  await steps([...fit, '--schedule', 'single', '--covariance', 'diag', '--weights', 'learned', '--out', 'general.json']);
+  // The paper's student (student.json) and the default general one (general.json).
+  await steps([...fit, '--covariance', 'identity', '--weights', 'equal', '--out', 'student.json', '--checkpoint', 'ck.json', '--checkpoint-every', '5']);
+  await steps([...fit, '--covariance', 'diag', '--weights', 'learned', '--out', 'general.json']);
   await steps(['fit', '--model', 'piecewise', '--data', 'x.csv', '--levels', '3', '--cells', '2', '--draws', '1', '--backend', 'cpu', '--out', 'piecewise.json']);
 });
 
