@@ -3,6 +3,7 @@
 import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { requireFinite } from '../validate.ts';
+import { shiftedExps } from '../math/softmax.ts';
 
 /** Reused buffers of scoreRowInto for K centres in d dimensions. */
 export interface ScoreScratch {
@@ -42,12 +43,7 @@ export function scoreRowInto(
     logits[i] = l;
     if (l > max) max = l;
   }
-  let sum = 0;
-  for (let i = 0; i < K; i++) {
-    const e = Math.exp(logits[i]! - max);
-    logits[i] = e;
-    sum += e;
-  }
+  const sum = shiftedExps(logits, K, max, logits);
   for (let c = 0; c < d; c++) out[outOff + c] = 0;
   for (let i = 0; i < K; i++) {
     const w = logits[i]! / sum;

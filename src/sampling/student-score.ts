@@ -6,6 +6,7 @@ import { InputError } from '../errors.ts';
 import { matrix, type Matrix } from '../matrix.ts';
 import { logWeightsOf, variancesOf, type StudentParams } from '../training/student.ts';
 import { requireFinite } from '../validate.ts';
+import { shiftedExps } from '../math/softmax.ts';
 
 /** The general student as a score: K x d centres and variances (unscaled, c) and K log weights. */
 export interface StudentScore {
@@ -99,12 +100,7 @@ export function studentScoreRowInto(
     logits[i] = l;
     if (l > max) max = l;
   }
-  let sum = 0;
-  for (let i = 0; i < K; i++) {
-    const e = Math.exp(logits[i]! - max);
-    logits[i] = e;
-    sum += e;
-  }
+  const sum = shiftedExps(logits, K, max, logits);
   for (let c = 0; c < d; c++) out[outOff + c] = 0;
   for (let i = 0; i < K; i++) {
     const w = logits[i]! / sum;

@@ -4,6 +4,7 @@
 import { InputError } from '../errors.ts';
 import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
+import { shiftedExps } from '../math/softmax.ts';
 
 export interface LossAndGrad {
   /** L of docs/math.md section 4. */
@@ -29,12 +30,7 @@ export function checkShapes(x0: Matrix, m: Matrix, z?: Matrix): void {
 function softmaxInto(logits: Float64Array, w: Float64Array, K: number): void {
   let max = -Infinity;
   for (let j = 0; j < K; j++) if (logits[j]! > max) max = logits[j]!;
-  let sum = 0;
-  for (let j = 0; j < K; j++) {
-    const e = Math.exp(logits[j]! - max);
-    w[j] = e;
-    sum += e;
-  }
+  const sum = shiftedExps(logits, K, max, w);
   for (let j = 0; j < K; j++) w[j] = w[j]! / sum;
 }
 

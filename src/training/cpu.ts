@@ -13,6 +13,7 @@ import { checkGeneralGd, studentGdSteps, type NoiseRows } from './cpu-student.ts
 import { studentPass, studentScratch } from './general-reference.ts';
 import { checkStudent, isPaperStudent, type StudentParams } from './student.ts';
 import { studentEmSteps } from './student-mixture.ts';
+import { shiftedExps } from '../math/softmax.ts';
 
 /** Where one pass takes its noise rows from: an explicit matrix or Philox at one counter step. */
 type NoiseSource = { readonly z: Float64Array } | { readonly k0: number; readonly k1: number; readonly step: number; readonly firstRow: number };
@@ -131,13 +132,7 @@ export function passSample(
     logits[j] = l;
     if (l > max) max = l;
   }
-  let sum = 0;
-  for (let j = 0; j < K; j++) {
-    const e = Math.exp(logits[j]! - max);
-    w[j] = e;
-    sum += e;
-  }
-  const invSum = 1 / sum;
+  const invSum = 1 / shiftedExps(logits, K, max, w);
   mbar.fill(0);
   for (let j = 0; j < K; j++) {
     const wj = w[j]! * invSum;

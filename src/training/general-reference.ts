@@ -5,6 +5,7 @@ import { forwardCoefficients } from '../math/forward.ts';
 import { matrix, type Matrix } from '../types.ts';
 import { checkShapes, ddpmLossGradPerSample } from './cpu-reference.ts';
 import { checkStudent, isPaperStudent, logWeightsOf, varianceColumns, VARIANCE_FLOOR, type StudentParams } from './student.ts';
+import { shiftedExps } from '../math/softmax.ts';
 
 /** L and its gradients in m (K x d), gamma (the shape of student.gamma) and beta (K). */
 export interface StudentLossGrad {
@@ -95,11 +96,7 @@ export function studentPass(
       logits[i] = logPi[i]! - halfLogDet[i]! - q / 2;
       if (logits[i]! > max) max = logits[i]!;
     }
-    let sum = 0;
-    for (let i = 0; i < K; i++) {
-      w[i] = Math.exp(logits[i]! - max);
-      sum += w[i]!;
-    }
+    const sum = shiftedExps(logits, K, max, w);
     for (let i = 0; i < K; i++) w[i] = w[i]! / sum;
     // s_j = sum_i w_i e_ij with e_ij = (m_ij - x_j) / v_ij; r = s + z / sigma_t.
     for (let j = 0; j < d; j++) {

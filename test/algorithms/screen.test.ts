@@ -5,18 +5,7 @@ import { screenStarts, screenSubsample } from '../../src/algorithms/screen.ts';
 import { defaultSchedule } from '../../src/estimator.ts';
 import { centresFound, familyMixture } from '../../src/mixtures.ts';
 import { matrix } from '../../src/types.ts';
-
-function minDistance(m: { rows: number; cols: number; data: Float64Array }): number {
-  let best = Infinity;
-  for (let a = 0; a < m.rows; a++) {
-    for (let b = a + 1; b < m.rows; b++) {
-      let s = 0;
-      for (let c = 0; c < m.cols; c++) s += (m.data[a * m.cols + c]! - m.data[b * m.cols + c]!) ** 2;
-      best = Math.min(best, Math.sqrt(s));
-    }
-  }
-  return best;
-}
+import { minPairwiseDistance } from '../../src/centre-error.ts';
 
 describe('familyMixture', () => {
   it.each([['crowded', 4, 6], ['separated', 9.5, 10.5]] as const)('%s: K in 12..24, d in 4..20, N = 1000 K, minimum separation in [%d, %d]', (family, lo, hi) => {
@@ -31,7 +20,7 @@ describe('familyMixture', () => {
       expect(spec.separation).toBeLessThanOrEqual(hi);
       // The centres are scaled so that their closest pair is exactly the separation: float64 rounding of a
       // d-term sum of squares, relative 1e-12 with room.
-      expect(Math.abs(minDistance(truth) - spec.separation)).toBeLessThan(1e-12 * spec.separation);
+      expect(Math.abs(minPairwiseDistance(truth) - spec.separation)).toBeLessThan(1e-12 * spec.separation);
     }
   });
 
