@@ -48,19 +48,24 @@ fn varianceAt(i: u32, j: u32) -> f32 {
   return params.a2 * (params.varianceFloor + exp(gamma[gammaIndex(i, j)])) + params.sigma2;
 }
 
+// logsumexp(beta), the max subtracted first, summed in a fixed order (one invocation).
+fn betaLogSumExp() -> f32 {
+  var mx = -3.0e38;
+  for (var i = 0u; i < K; i++) {
+    mx = max(mx, beta[i]);
+  }
+  var total = 0.0;
+  for (var i = 0u; i < K; i++) {
+    total += exp(beta[i] - mx);
+  }
+  return mx + log(total);
+}
+
 // The pass's precisions 1/v (padding coordinates keep 1) and logConst = log pi - (1/2) sum_j log v at the current
 // gamma and beta, with log pi = beta - logsumexp(beta) summed in a fixed order. Call in uniform control flow.
 fn deriveStudent(lid: u32) {
   if (lid == 0u) {
-    var mx = -3.0e38;
-    for (var i = 0u; i < K; i++) {
-      mx = max(mx, beta[i]);
-    }
-    var total = 0.0;
-    for (var i = 0u; i < K; i++) {
-      total += exp(beta[i] - mx);
-    }
-    let lse = mx + log(total);
+    let lse = betaLogSumExp();
     for (var i = 0u; i < K; i++) {
       nextBeta[i] = beta[i] - lse;
     }
@@ -104,15 +109,7 @@ fn gammaStep(v: f32, g: f32, gv: f32, sharing: f32, heavy: f32) -> f32 {
 fn studentUpdate(@builtin(local_invocation_index) lid: u32) {
   // log pi before the step, for f = min(1, 1 / (K pi_k)).
   if (lid == 0u) {
-    var mx = -3.0e38;
-    for (var i = 0u; i < K; i++) {
-      mx = max(mx, beta[i]);
-    }
-    var total = 0.0;
-    for (var i = 0u; i < K; i++) {
-      total += exp(beta[i] - mx);
-    }
-    logSumBeta = mx + log(total);
+    logSumBeta = betaLogSumExp();
   }
   workgroupBarrier();
   var squared = 0.0;
